@@ -1,0 +1,40 @@
+"""Intervention formulation instrument: a structured professional judgement aid.
+
+The public names of the package. The core (definition, assessment, formulation, priorities,
+profile, access, audit) is pure; adapters and entry points live beside it.
+"""
+
+from instrument.assessment import Assessment, Rating, check_assessment, finalisation_problems
+from instrument.definition import Instrument, check_definition
+from instrument.errors import (
+    AuthenticationError,
+    ConflictError,
+    DefinitionError,
+    DocumentError,
+    InstrumentError,
+    NotFoundError,
+    PermissionDeniedError,
+    Problem,
+    StoreError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Assessment",
+    "AuthenticationError",
+    "ConflictError",
+    "DefinitionError",
+    "DocumentError",
+    "Instrument",
+    "InstrumentError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Problem",
+    "Rating",
+    "StoreError",
+    "__version__",
+    "check_assessment",
+    "check_definition",
+    "finalisation_problems",
+]

@@ -1,0 +1,5 @@
+"""Run the command line: `python -m instrument`."""
+
+from instrument.cli import main
+
+main()

@@ -1,0 +1,248 @@
+"""The assessment: one participant, one occasion, the ratings with their evidence.
+
+The model is the interchange document other tools produce (names and values fixed by the
+foundation issue). `check_assessment` holds the rules that need the instrument (unknown ids,
+relevance that must or must not be there); `finalisation_problems` lists what still blocks
+finalising, as a list so that a form can show every one at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from instrument.definition import Instrument
+from instrument.errors import Problem
+from instrument.vocabulary import (
+    AssessmentStatus,
+    AssessorRole,
+    CaseReference,
+    Pathway,
+    Presence,
+    Relevance,
+    ResponsivityPresence,
+    SemanticVersion,
+    ShortText,
+    Source,
+    Text,
+    Timeframe,
+)
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InstrumentRef(_Frozen):
+    """Which instrument definition, and which version of it, the assessment was made with."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$", description="The instrument id, e.g. `ifi`.")
+    version: SemanticVersion = Field(description="The definition version, e.g. `1.0.0`.")
+
+
+class CaseInfo(_Frozen):
+    """The case the assessment belongs to."""
+
+    reference: CaseReference = Field(
+        description=(
+            "The case reference, unique within a team: letters, digits and `._/-`, up to 40 "
+            "characters, e.g. `C-0001`. Never a name."
+        )
+    )
+    pathway: Pathway = Field(description="The referral pathway: prevention, engaged or convicted.")
+
+
+class Assessor(_Frozen):
+    """A person who carried out the assessment."""
+
+    name: ShortText = Field(description="The assessor's name as it should appear on reports.")
+    role: AssessorRole = Field(description="The assessor's role in this assessment.")
+
+
+class AssessmentInfo(_Frozen):
+    """The occasion: version, status, date and assessors."""
+
+    version: int = Field(ge=1, description="The version of this case's assessment, from 1.")
+    status: AssessmentStatus = Field(description="`draft` while being completed, `final` once signed.")
+    assessed_on: dt.date | None = Field(
+        default=None, description="The date of the assessment (ISO 8601, e.g. `2026-11-01`)."
+    )
+    assessors: list[Assessor] = Field(
+        default_factory=list, max_length=10, description="Who assessed; at least one to finalise."
+    )
+    replaces: int | None = Field(
+        default=None,
+        ge=1,
+        description="For an amendment: the finalised version this version replaces.",
+    )
+    amendment_reason: Text | None = Field(
+        default=None, description="For an amendment: why the finalised version was amended."
+    )
+
+
+class Rating(_Frozen):
+    """The rating of one item: presence, relevance, and the evidence behind them."""
+
+    presence: Presence = Field(
+        description="`no`, `partial`, `yes`, or `omit` when there is not enough information."
+    )
+    relevance: Relevance | None = Field(
+        default=None,
+        description="Required when presence is `partial` or `yes`; absent otherwise.",
+    )
+    evidence: Text | None = Field(
+        default=None,
+        description=(
+            "What the rating rests on. Required for `partial` and `yes` before finalising; for "
+            "`omit`, why the item could not be rated."
+        ),
+    )
+    sources: list[Source] = Field(
+        default_factory=list, max_length=6, description="Where the evidence came from."
+    )
+    timeframe: Timeframe | None = Field(
+        default=None, description="Whether the evidence is `current` or `historical`."
+    )
+
+    @property
+    def is_present(self) -> bool:
+        """Return True when the factor is rated `partial` or `yes`."""
+        return self.presence in (Presence.PARTIAL, Presence.YES)
+
+
+class ResponsivityNote(_Frozen):
+    """A responsivity consideration: whether it applies, and how delivery should adapt."""
+
+    presence: ResponsivityPresence = Field(description="`yes`, `no`, or `omit` when unknown.")
+    note: Text | None = Field(default=None, description="What the assessor found.")
+    adaptation: Text | None = Field(
+        default=None, description="The adaptation to delivery the assessor proposes."
+    )
+
+
+class Assessment(_Frozen):
+    """One assessment of one participant on one occasion: the assessment interchange document."""
+
+    instrument: InstrumentRef = Field(description="The instrument definition used.")
+    case: CaseInfo = Field(description="The case assessed.")
+    assessment: AssessmentInfo = Field(description="The occasion, status and assessors.")
+    ratings: dict[str, Rating] = Field(
+        default_factory=dict, description="Ratings keyed by item id, e.g. `ID1`."
+    )
+    responsivity: dict[str, ResponsivityNote] = Field(
+        default_factory=dict, description="Responsivity notes keyed by id, e.g. `RS1`."
+    )
+    notes: Text | None = Field(default=None, description="Free notes on the assessment.")
+
+    def to_document(self) -> dict[str, Any]:
+        """Return the interchange document as JSON-ready data (absent values left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+def canonical_json(document: Any) -> str:
+    """Return the canonical JSON text of a document: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def assessment_hash(assessment: Assessment) -> str:
+    """Return the SHA-256 (hex) of the assessment's canonical JSON."""
+    return hashlib.sha256(canonical_json(assessment.to_document()).encode("utf-8")).hexdigest()
+
+
+def check_assessment(instrument: Instrument, assessment: Assessment) -> list[Problem]:
+    """Return every way the assessment disagrees with its instrument (empty when it agrees).
+
+    The caller has already matched the instrument id and version.
+    """
+    problems: list[Problem] = []
+    for item_id, rating in assessment.ratings.items():
+        where = f"$.ratings.{item_id}"
+        if item_id not in instrument.item_by_id:
+            hint = (
+                "responsivity ids belong under `responsivity`"
+                if item_id in instrument.responsivity_by_id
+                else f"use an item id of {instrument.id} {instrument.version}, e.g. ID1"
+            )
+            problems.append(Problem(where, f"unknown item id {item_id!r}", hint))
+            continue
+        if rating.is_present and rating.relevance is None:
+            problems.append(
+                Problem(
+                    f"{where}.relevance",
+                    f"required when presence is {rating.presence.value!r}",
+                    "rate relevance as low, moderate or high",
+                )
+            )
+        if not rating.is_present and rating.relevance is not None:
+            problems.append(
+                Problem(
+                    f"{where}.relevance",
+                    f"must be absent when presence is {rating.presence.value!r}",
+                    "remove relevance, or rate presence as partial or yes",
+                )
+            )
+    for rs_id in assessment.responsivity:
+        if rs_id not in instrument.responsivity_by_id:
+            problems.append(
+                Problem(
+                    f"$.responsivity.{rs_id}",
+                    f"unknown responsivity id {rs_id!r}",
+                    "use an id such as RS1",
+                )
+            )
+    replaces = assessment.assessment.replaces
+    if replaces is not None and replaces >= assessment.assessment.version:
+        problems.append(
+            Problem(
+                "$.assessment.replaces",
+                "must name an earlier version than this one",
+                "give the version this amendment replaces",
+            )
+        )
+    return problems
+
+
+def finalisation_problems(instrument: Instrument, assessment: Assessment) -> list[Problem]:
+    """Return everything that blocks finalising the assessment (empty when it may be finalised)."""
+    problems = check_assessment(instrument, assessment)
+    info = assessment.assessment
+    if not info.assessors:
+        problems.append(
+            Problem("$.assessment.assessors", "at least one assessor is needed", "add an assessor")
+        )
+    if info.assessed_on is None:
+        problems.append(
+            Problem("$.assessment.assessed_on", "the assessment date is missing", "add the date")
+        )
+    for item in instrument.items:
+        rating = assessment.ratings.get(item.id)
+        where = f"$.ratings.{item.id}"
+        if rating is None:
+            problems.append(
+                Problem(
+                    where,
+                    f"{item.id} ({item.name}) is not rated",
+                    "rate it, or choose omit when there is not enough information",
+                )
+            )
+        elif rating.is_present and not (rating.evidence or "").strip():
+            problems.append(
+                Problem(
+                    f"{where}.evidence",
+                    f"evidence is required when presence is {rating.presence.value!r}",
+                    "describe what the rating rests on",
+                )
+            )
+        elif rating.is_present and not rating.sources:
+            problems.append(
+                Problem(
+                    f"{where}.sources",
+                    "at least one source is required when the factor is present",
+                    "choose where the evidence came from",
+                )
+            )
+    return problems

@@ -1,0 +1,1 @@
+"""Outside formats, both directions: reading documents strictly, and exporting them."""

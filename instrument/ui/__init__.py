@@ -1,0 +1,1 @@
+"""The Streamlit user interface: pages, components, sign-in and session-state keys."""

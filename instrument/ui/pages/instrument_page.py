@@ -1,0 +1,54 @@
+"""The instrument page: domains, items with their guidance, and the intervention areas."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from instrument.ui.components import cached_instrument
+
+
+def render() -> None:
+    """Show the installed instrument so that a psychologist can read it."""
+    instrument = cached_instrument()
+    st.title(instrument.title)
+    st.caption(f"Definition {instrument.id} {instrument.version}")
+    st.write(instrument.description.strip())
+
+    st.header("Domains and items")
+    for domain in instrument.domains:
+        st.subheader(domain.name)
+        st.write(domain.description.strip())
+        for item in instrument.items_of(domain.id):
+            with st.expander(f"{item.id} · {item.name}"):
+                st.write(item.description.strip())
+                st.markdown(f"**No** — {item.guidance.no.strip()}")
+                st.markdown(f"**Partial** — {item.guidance.partial.strip()}")
+                st.markdown(f"**Yes** — {item.guidance.yes.strip()}")
+                areas = [
+                    f"{instrument.area_by_id[a].name} ({'mainly' if w >= 1 else 'supporting'})"
+                    for a, w in item.weights.items()
+                ]
+                st.caption(
+                    f"5P role: {item.role.value}"
+                    + (f" · drives: {', '.join(areas)}" if areas else "")
+                )
+
+    st.header("Intervention areas")
+    for area in instrument.areas:
+        with st.expander(area.name, expanded=False):
+            st.write(area.description.strip())
+            mainly = [i.id for i, w in instrument.area_items(area.id) if w >= 1]
+            supported = [i.id for i, w in instrument.area_items(area.id) if w < 1]
+            st.markdown(f"**Driven mainly by** {', '.join(mainly)}")
+            st.markdown(f"**Supported by** {', '.join(supported)}")
+            st.markdown(f"**Strengths to build on** {', '.join(area.strengths)}")
+            st.markdown("**Suggested sessions**")
+            for topic in area.sessions:
+                st.markdown(f"- {topic.strip()}")
+
+    st.header("Responsivity")
+    for rs in instrument.responsivity:
+        with st.expander(f"{rs.id} · {rs.name}"):
+            st.write(rs.description.strip())
+            for adaptation in rs.adaptations:
+                st.markdown(f"- {adaptation.strip()}")
