@@ -67,7 +67,9 @@ class AssessmentInfo(_Frozen):
     """The occasion: version, status, date and assessors."""
 
     version: int = Field(ge=1, description="The version of this case's assessment, from 1.")
-    status: AssessmentStatus = Field(description="`draft` while being completed, `final` once signed.")
+    status: AssessmentStatus = Field(
+        description="`draft` while being completed, `final` once signed."
+    )
     assessed_on: dt.date | None = Field(
         default=None, description="The date of the assessment (ISO 8601, e.g. `2026-11-01`)."
     )

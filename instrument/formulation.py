@@ -45,7 +45,10 @@ class Override(_Frozen):
     band: Band = Field(description="The band the assessor sets; it is the one that counts.")
     rationale: Text = Field(
         min_length=MIN_RATIONALE,
-        description=f"Why the assessor departs from the computed band (at least {MIN_RATIONALE} characters).",
+        description=(
+            "Why the assessor departs from the computed band "
+            f"(at least {MIN_RATIONALE} characters)."
+        ),
     )
     by: ShortText = Field(description="Who set the override.")
     at: dt.datetime = Field(description="When the override was set (UTC, ISO 8601).")
@@ -202,7 +205,9 @@ class ResponsivitySummary(_Frozen):
     presence: ResponsivityPresence | None = Field(default=None, description="Yes, no or omit.")
     note: Text | None = Field(default=None, description="The assessor's note.")
     adaptation: Text | None = Field(default=None, description="The assessor's adaptation.")
-    suggested: list[Text] = Field(description="Adaptations the definition suggests when it applies.")
+    suggested: list[Text] = Field(
+        description="Adaptations the definition suggests when it applies."
+    )
 
 
 class DataQuality(_Frozen):

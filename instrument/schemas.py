@@ -7,7 +7,7 @@ are validated against the checked-in files (the contract), with validators built
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,7 @@ def drifted_schemas(directory: Path = SCHEMA_DIR) -> list[str]:
     return drifted
 
 
-@lru_cache(maxsize=None)
+@cache
 def validator_for(kind: str) -> Draft202012Validator:
     """Return the validator of a published document kind, built once from its published file.
 
@@ -130,9 +130,7 @@ def validator_for(kind: str) -> Draft202012Validator:
     the same schema is built from the models.
     """
     path = SCHEMA_DIR / f"{kind}.schema.json"
-    if path.exists():
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    else:
-        schema = all_schemas()[kind]
+    exists = path.exists()
+    schema = json.loads(path.read_text(encoding="utf-8")) if exists else all_schemas()[kind]
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema, format_checker=FormatChecker())

@@ -206,16 +206,21 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
     return _pairs([(str(k) if not isinstance(k, str) else k, v) for k, v in pairs])
 
 
+def _keep_text(loader: _StrictLoader, node: yaml.Node) -> str:
+    """Keep YAML timestamps as text, as a JSON document would hold them."""
+    return str(node.value)
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _StrictLoader.add_constructor(
     "tag:yaml.org,2002:timestamp",
-    lambda loader, node: loader.construct_scalar(node),  # keep dates as text, as JSON would
+    _keep_text,
 )
 
 
 def _parse_yaml(text: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
@@ -224,9 +229,7 @@ def _parse_yaml(text: str) -> Any:
             [Problem("$", f"not valid YAML: {problem}{where}", "fix the YAML syntax")]
         ) from None
     except RecursionError:
-        raise DocumentError(
-            [Problem("$", "nesting is too deep", "flatten the document")]
-        ) from None
+        raise DocumentError([Problem("$", "nesting is too deep", "flatten the document")]) from None
 
 
 def _walk(value: Any, parts: list[Any]) -> Iterator[Problem]:
@@ -238,7 +241,9 @@ def _walk(value: Any, parts: list[Any]) -> Iterator[Problem]:
             yield Problem(json_path(path), f"duplicate key {node.key!r}", "give each key once")
         elif isinstance(node, _Constant):
             yield Problem(
-                json_path(path), f"{node.name} is not allowed", "give a finite number or leave it out"
+                json_path(path),
+                f"{node.name} is not allowed",
+                "give a finite number or leave it out",
             )
         elif isinstance(node, float) and not math.isfinite(node):
             yield Problem(json_path(path), "only finite numbers are allowed", "give a number")
@@ -276,7 +281,8 @@ def _problem(error: ValidationError) -> Problem:
         if missing:
             return Problem(json_path([*path, missing.group(1)]), "is required", "add it")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = set(error.schema.get("properties", {}))
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        allowed = set(schema.get("properties", {}))
         extra = sorted(set(error.instance) - allowed)
         if extra:
             return Problem(
@@ -290,8 +296,10 @@ def _problem(error: ValidationError) -> Problem:
             f"{json.dumps(error.instance)[:60]} is not of type {error.validator_value!r}",
             f"give a {error.validator_value}",
         )
-    if error.validator == "pattern" and isinstance(error.instance, str) and _CONTROL.search(
-        error.instance
+    if (
+        error.validator == "pattern"
+        and isinstance(error.instance, str)
+        and _CONTROL.search(error.instance)
     ):
         return Problem(json_path(path), "contains control characters", "remove them")
     message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
