@@ -1,0 +1,1 @@
+"""The performance harness: `make bench` runs every `bench_*.py` module here."""
