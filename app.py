@@ -1,10 +1,34 @@
-"""The web app's entry: page config, the judgement banner, navigation. Nothing else."""
+"""The web app's script: page config, banner, sign-in gate, navigation. Nothing else.
+
+Started through `server.py` (`streamlit run server.py`), which adds the sign-in and sign-out
+routes; the pages live in `instrument/ui/pages/`, the menu in `instrument/ui/navigation.py`.
+"""
 
 import streamlit as st
 
-from instrument.ui.components import banner, cached_instrument
-from instrument.ui.pages import instrument_page
+from instrument.errors import InstrumentError
+from instrument.ui import navigation, sign_in
+from instrument.ui.components import banner, cached_instrument, session_panel, show_error
+from instrument.ui.context import current_actor
 
-st.set_page_config(page_title="Intervention formulation", layout="wide")
+st.set_page_config(
+    page_title="Intervention formulation",
+    page_icon=":material/balance:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
 banner(cached_instrument())
-st.navigation([st.Page(instrument_page.render, title="Instrument", url_path="instrument")]).run()
+try:
+    actor = current_actor()
+except InstrumentError as error:
+    show_error(error)
+    st.stop()
+
+if actor is None:
+    st.navigation(
+        [st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)],
+        position="hidden",
+    ).run()
+else:
+    session_panel(actor)
+    st.navigation(navigation.menu(actor.role)).run()

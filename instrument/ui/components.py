@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from instrument.definition import Instrument
 from instrument.definitions import default_instrument
+from instrument.errors import InstrumentError
+from instrument.ui import state
+
+if TYPE_CHECKING:
+    from instrument.service import Actor  # type: ignore[import-not-found, unused-ignore]
 
 
 @st.cache_resource
@@ -17,3 +26,59 @@ def cached_instrument() -> Instrument:
 def banner(instrument: Instrument) -> None:
     """Show the judgement caution that stands on every screen."""
     st.info(instrument.notice.strip(), icon=":material/balance:")
+
+
+# --- sign-in state, errors, plain text (added with the sign-in and cases pages) ---------------
+
+IDLE_WARNING = dt.timedelta(minutes=3)
+"""Warn this long before an idle session ends."""
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Return `text` with Markdown's special characters escaped, to show it literally."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def show_error(error: InstrumentError) -> None:
+    """Show an error's message (and how to fix it) without any traceback."""
+    message = error.message if not error.fix else f"{error.message} — {error.fix}"
+    st.error(message, icon=":material/error:")
+
+
+def session_panel(actor: Actor) -> None:
+    """Show who is signed in, the idle warning and the sign-out button in the sidebar."""
+    from instrument.ui.context import current_session_id
+    from instrument.ui.settings import web_settings
+    from instrument.ui.sign_in import sign_out_form, signer_for
+
+    with st.sidebar:
+        team = f" · team {actor.team}" if actor.team else ""
+        st.markdown(f"Signed in as **{plain(actor.username)}**  \n{actor.role}{plain(team)}")
+        _idle_watch()
+        token = signer_for(web_settings()).form_token("sign-out", current_session_id() or "")
+        st.html(sign_out_form(token))
+
+
+@st.fragment(run_every=dt.timedelta(seconds=30))
+def _idle_watch() -> None:
+    """Warn before the idle limit; when the session has ended, rerun into the sign-in page."""
+    from instrument.ui.context import session_expires_in
+
+    remaining = session_expires_in()
+    if remaining is None or remaining <= dt.timedelta(0):
+        st.rerun()
+    if remaining <= IDLE_WARNING:
+        minutes = max(1, round(remaining.total_seconds() / 60))
+        st.warning(
+            f"You will be signed out in about {minutes} min without activity.",
+            icon=":material/timer:",
+        )
+        st.button("Stay signed in", key=state.STAY_SIGNED_IN, on_click=_keep_alive)
+
+
+def _keep_alive() -> None:
+    from instrument.ui.context import current_actor
+
+    current_actor()

@@ -1,0 +1,63 @@
+"""Who is using this browser session, and the service they work through.
+
+The seam every page uses:
+
+* `current_service()` is this browser session's `Service` (its own SQLite connection), made on
+  first use by `st.cache_resource(scope="session")` and closed when the session ends.
+* `current_actor()` is the signed-in user, looked up on every run from the signed session cookie
+  and the server-side sessions table; None means "show only the sign-in page".
+
+Nothing here is cached per user at module level: the only module-level names are functions.
+Tests replace `request_cookies` (pytest's monkeypatch) to stand in for a browser's cookie; the
+browser cannot reach that hook, it can only send a cookie the server signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import streamlit as st
+
+from instrument.service import Actor, Service  # type: ignore[import-not-found, unused-ignore]
+from instrument.ui.settings import web_settings
+from instrument.ui.sign_in import SESSION_COOKIE, signer_for
+
+
+def _close(service: Service) -> None:
+    service.close()
+
+
+@st.cache_resource(scope="session", on_release=_close, show_spinner=False)
+def current_service() -> Service:
+    """Return this browser session's service (one connection per session, closed on release)."""
+    settings = web_settings()
+    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+
+
+def request_cookies() -> Mapping[str, str]:
+    """Return the cookies the browser sent when this session's websocket opened."""
+    return st.context.cookies
+
+
+def current_session_id() -> str | None:
+    """Return the server-side session id carried by the signed cookie, or None."""
+    signer = signer_for(web_settings())
+    return signer.session_id(request_cookies().get(SESSION_COOKIE))
+
+
+def current_actor() -> Actor | None:
+    """Return the signed-in user, or None when signed out, expired, revoked or deactivated."""
+    session_id = current_session_id()
+    if session_id is None:
+        return None
+    return current_service().session_actor(session_id)
+
+
+def session_expires_in() -> dt.timedelta | None:
+    """Return how long this session has before idle expiry (without counting as activity)."""
+    session_id = current_session_id()
+    if session_id is None:
+        return None
+    remaining: dt.timedelta | None = current_service().session_expires_in(session_id)
+    return remaining
