@@ -285,10 +285,10 @@ def factor_name(item: Item) -> str:
 
 def item_phrase(item: Item, rating: Rating) -> str:
     """Return an item with its rating, e.g. `need for ... (ID1, yes, high relevance)`."""
-    detail = [item.id, rating.presence.value]
-    if rating.relevance is not None:
-        detail.append(f"{rating.relevance.value} relevance")
-    return f"{factor_name(item)} ({', '.join(detail)})"
+    # Formatting a StrEnum member gives its value (`yes`), without the slower `.value` lookup.
+    if rating.relevance is None:
+        return f"{factor_name(item)} ({item.id}, {rating.presence})"
+    return f"{factor_name(item)} ({item.id}, {rating.presence}, {rating.relevance} relevance)"
 
 
 def join(parts: Sequence[str]) -> str:
@@ -303,21 +303,25 @@ def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
-def priority_summary(ranked: RankedArea) -> str:
-    """Return the sentences that give an area's reasons: drivers, omissions, strengths, override."""
+def priority_summary(ranked: RankedArea, phrases: Mapping[str, str] | None = None) -> str:
+    """Return the sentences that give an area's reasons: drivers, omissions, strengths, override.
+
+    `phrases` may give each item's `item_phrase`, computed once for all areas.
+    """
     score = ranked.score
-    phrases = [item_phrase(c.item, c.rating) for c in score.contributions]
+    phrases = phrases or {}
+    listed = [phrases.get(c.item.id) or item_phrase(c.item, c.rating) for c in score.contributions]
     sentences = []
     if score.band in _OFFERED_BANDS:
-        if len(phrases) > _NAMED:
-            others = len(phrases) - _NAMED
+        if len(listed) > _NAMED:
+            others = len(listed) - _NAMED
             sentences.append(
-                f"Rated {score.band.value} mainly because of {join(phrases[:_NAMED])}; "
+                f"Rated {score.band.value} mainly because of {join(listed[:_NAMED])}; "
                 f"{plural(others, 'other rated factor')} add{'s' if others == 1 else ''} to the "
                 "score."
             )
         else:
-            sentences.append(f"Rated {score.band.value} because of {join(phrases)}.")
+            sentences.append(f"Rated {score.band.value} because of {join(listed)}.")
     elif score.band is Band.INSUFFICIENT_INFORMATION:
         missing = len(score.omitted)
         share = "all" if missing == score.item_count else f"{missing} of the"
@@ -326,11 +330,11 @@ def priority_summary(ranked: RankedArea) -> str:
             f"area are omitted or not rated ({', '.join(score.omitted)}), so its score is only "
             "a lower bound."
         )
-        if phrases:
-            sentences.append(f"Rated present so far: {join(phrases)}.")
-    elif phrases:
-        verb = "is" if len(phrases) == 1 else "are"
-        sentences.append(f"Rated low: only {join(phrases)} {verb} rated present in this area.")
+        if listed:
+            sentences.append(f"Rated present so far: {join(listed)}.")
+    elif listed:
+        verb = "is" if len(listed) == 1 else "are"
+        sentences.append(f"Rated low: only {join(listed)} {verb} rated present in this area.")
     else:
         sentences.append("Rated low: none of the factors behind this area is rated present.")
     if score.omitted and score.band is not Band.INSUFFICIENT_INFORMATION:
