@@ -6,6 +6,7 @@ problem as `JSON-path: message`, in one place (`main`); no traceback ever reache
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -13,9 +14,12 @@ from typing import Any
 
 import click
 
-from instrument.definitions import default_instrument, installed, load_definition
-from instrument.errors import InstrumentError
+from instrument.definitions import default_instrument, get_instrument, installed, load_definition
+from instrument.errors import DocumentError, InstrumentError, Problem
 from instrument.exchange.assessments import load_assessment, load_formulation
+from instrument.exchange.documents import schema_problems
+from instrument.formulation import formulate as formulate_assessment
+from instrument.formulation import formulation_json
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
 
 EXIT_INVALID = 2
@@ -70,6 +74,45 @@ def validate(kind: str, file: Path) -> None:
     else:
         load_formulation(file)
     click.echo(f"{file}: valid {kind}", err=True)
+
+
+@cli.command()
+@click.argument("assessment", type=click.Path(path_type=Path, dir_okay=True))
+@click.option(
+    "--previous",
+    type=click.Path(path_type=Path, dir_okay=True),
+    help="The previous assessment of the same case, to report change.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the formulation to this file."
+)
+def formulate(assessment: Path, previous: Path | None, output: Path | None) -> None:
+    """Formulate an assessment: ranked priorities with reasons, 5P, data quality (JSON)."""
+    current = load_assessment(assessment)
+    earlier = None
+    if previous is not None:
+        try:
+            earlier = load_assessment(previous)
+        except DocumentError as error:
+            raise DocumentError(
+                [
+                    Problem(p.where, f"previous assessment: {p.message}", p.fix)
+                    for p in error.problems()
+                ]
+            ) from None
+    instrument = get_instrument(current.instrument.id, current.instrument.version)
+    formulation = formulate_assessment(
+        instrument, current, earlier, generated_at=dt.datetime.now(dt.UTC)
+    )
+    text = formulation_json(formulation)
+    problems = schema_problems("formulation", json.loads(text))
+    if problems:
+        raise DocumentError(problems)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
 
 
 @cli.command()
