@@ -664,9 +664,12 @@ def _domain_sentence(
     noun = "strengths" if domain.kind is ItemKind.PROTECTIVE else "factors"
     if present:
         split = join([f"{counts[p]} {p}" for p in ("yes", "partial") if counts[p]])
-        sentence = f"{domain.name}: {present} of {total} {noun} rated present ({split})"
+        share = f"all {total}" if present == total else f"{present} of {total}"
+        sentence = f"{domain.name}: {share} {noun} rated present ({split})"
         if high:
             sentence += f", {high} of high relevance"
+    elif counts["omit"] + counts["unrated"] == total:
+        return f"{domain.name}: all {total} {noun} are omitted or not rated."
     else:
         sentence = f"{domain.name}: none of the {total} {noun} is rated present"
     missing = counts["omit"] + counts["unrated"]
@@ -798,17 +801,20 @@ def _risk_management(
     notes = []
     if present:
         listed = join([phrases[item.id] for item, _ in present])
+        one = len(present) == 1
+        factors, they, call = ("factor", "it", "calls") if one else ("factors", "they", "call")
         if any(rating.presence is Presence.YES for _, rating in present):
             notes.append(
-                f"Capability factors rated present: {listed}. They call for greater urgency and "
-                "intensity: consider more frequent sessions and reviews, and share relevant "
-                "information with those responsible for managing risk, following local "
-                "procedures."
+                f"Capability {factors} rated present: {listed}. {they.capitalize()} {call} for "
+                "greater urgency and intensity: consider more frequent sessions and reviews, and "
+                "share relevant information with those responsible for managing risk, following "
+                "local procedures."
             )
         else:
             notes.append(
-                f"Capability factors rated partly present: {listed}. Consider whether they call "
-                "for greater urgency or intensity, and review them at each stage of the plan."
+                f"Capability {factors} rated partly present: {listed}. Consider whether {they} "
+                f"{call} for greater urgency or intensity, and review {'it' if one else 'them'} "
+                "at each stage of the plan."
             )
     if missing:
         listed = join([f"{factor_name(item)} ({item.id})" for item in missing])
@@ -969,10 +975,9 @@ def _change(
     if info.assessed_on is not None:
         since += f" (assessed on {info.assessed_on.isoformat()})"
     moved = [
-        f"{instrument.area_by_id[c.area].name} moved from {c.band_before.value} to "
-        f"{c.band_after.value}"
-        for c in areas
-        if c.band_before is not c.band_after
+        f"{instrument.area_by_id[c.area].name} {'from' if moved_before else 'moved from'} "
+        f"{c.band_before} to {c.band_after}"
+        for moved_before, c in enumerate(a for a in areas if a.band_before is not a.band_after)
     ]
     summary = f"{since}, " + (join(moved) if moved else "no area changed band")
     if items:

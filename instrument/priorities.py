@@ -265,7 +265,10 @@ def _offer(
         reason = f"Offered because {who} {band.value}"
         return True, reason + (f"; {on_pathway} too." if always else ".")
     if always:
-        return True, f"Offered whatever its band: {on_pathway}."
+        reason = f"Offered whatever its band: {on_pathway}"
+        if band is Band.INSUFFICIENT_INFORMATION:
+            return True, f"{reason}; gather information on the omitted factors too."
+        return True, f"{reason}."
     if band is Band.INSUFFICIENT_INFORMATION:
         return (
             False,
