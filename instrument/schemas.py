@@ -86,7 +86,23 @@ def build_schema(kind: str) -> dict[str, Any]:
 
 def extra_schemas() -> dict[str, dict[str, Any]]:
     """Return schemas published by other modules (e.g. the case export), keyed by kind."""
-    return {}
+    # Imported here: the exchange modules validate with this module's validators.
+    from instrument.exchange.case import DESCRIPTION, CaseExport
+
+    return {"case": _model_schema("case", "Case export", CaseExport, DESCRIPTION)}
+
+
+def _model_schema(
+    kind: str, title: str, model: type[BaseModel], description: str
+) -> dict[str, Any]:
+    schema = model.model_json_schema(schema_generator=_PublishedSchema, mode="validation")
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"{SCHEMA_BASE}{kind}.schema.json",
+        "title": title,
+        "description": description,
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
 
 
 def all_schemas() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,115 @@
+"""Shared helpers for the store and service tests: a movable clock, a service, users, ratings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from instrument.access import SYSTEM, Actor
+from instrument.assessment import Assessor, Rating
+from instrument.definition import Instrument
+from instrument.service import Draft, Service
+
+T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+PASSWORD = "correct horse battery staple"
+# Cheap parameters keep the suite fast; one test checks the production defaults and rehashing.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: dt.datetime = T0) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def open_service(db: Path, clock: Clock | None = None) -> Service:
+    return Service.open(db, clock=clock or Clock(), hasher=FAST_HASHER)
+
+
+@dataclass
+class Team:
+    """A service with users in two teams: north (everyone) and south (one psychologist)."""
+
+    service: Service
+    clock: Clock
+    admin: Actor
+    psychologist: Actor
+    supervisor: Actor
+    viewer: Actor
+    other: Actor  # a psychologist of team south
+
+
+def sign(service: Service, username: str) -> Actor:
+    actor = service.session_actor(service.sign_in(username, PASSWORD))
+    assert actor is not None
+    return actor
+
+
+def make_team(db: Path, clock: Clock | None = None) -> Team:
+    clock = clock or Clock()
+    service = open_service(db, clock)
+    service.add_team(SYSTEM, "north")
+    service.add_team(SYSTEM, "south")
+    service.add_user(SYSTEM, "ada", "admin", PASSWORD, "north")
+    service.add_user(SYSTEM, "pat", "psychologist", PASSWORD, "north")
+    service.add_user(SYSTEM, "sam", "supervisor", PASSWORD, "north")
+    service.add_user(SYSTEM, "vic", "viewer", PASSWORD, "north")
+    service.add_user(SYSTEM, "oli", "psychologist", PASSWORD, "south")
+    return Team(
+        service,
+        clock,
+        *(sign(service, name) for name in ("ada", "pat", "sam", "vic", "oli")),
+    )
+
+
+def complete(
+    service: Service,
+    actor: Actor,
+    reference: str,
+    version: int,
+    instrument: Instrument,
+    *,
+    evidence: str = "Fictional evidence.",
+) -> Draft:
+    """Rate every item and fill the details so that the draft may be finalised."""
+    draft = service.get_assessment(actor, reference, version)
+    for index, item in enumerate(instrument.items):
+        presence = ("no", "partial", "yes", "omit")[index % 4]
+        rating = Rating(
+            presence=presence,
+            relevance="moderate" if presence in ("partial", "yes") else None,
+            evidence=evidence,
+            sources=["interview"] if presence in ("partial", "yes") else [],
+        )
+        draft = service.save_rating(
+            actor, reference, version, item.id, rating, base_revision=draft.revision
+        )
+    return service.save_details(
+        actor,
+        reference,
+        version,
+        assessed_on=dt.date(2026, 11, 1),
+        assessors=[Assessor(name="A. Assessor", role="psychologist")],
+        notes="Fictional notes.",
+        base_revision=draft.revision,
+    )
+
+
+def dump(db: Path) -> list[str]:
+    """Return the database's content as SQL text, for before/after comparisons."""
+    conn = sqlite3.connect(db)  # a raw read-only look, outside the package
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
