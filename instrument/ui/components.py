@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from instrument.access import Actor
 from instrument.definition import Instrument
 from instrument.definitions import default_instrument
 from instrument.errors import InstrumentError
 from instrument.ui import state
-
-if TYPE_CHECKING:
-    from instrument.service import Actor  # type: ignore[import-not-found, unused-ignore]
 
 
 @st.cache_resource

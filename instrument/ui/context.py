@@ -4,6 +4,8 @@ The seam every page uses:
 
 * `current_service()` is this browser session's `Service` (its own SQLite connection), made on
   first use by `st.cache_resource(scope="session")` and closed when the session ends.
+* `open_case(actor, reference)` opens a case for a page, auditing one `view` per opening (not
+  per rerun); every page showing a case's content calls it first.
 * `current_actor()` is the signed-in user, looked up on every run from the signed session cookie
   and the server-side sessions table; None means "show only the sign-in page".
 
@@ -19,7 +21,9 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from instrument.service import Actor, Service  # type: ignore[import-not-found, unused-ignore]
+from instrument.access import Actor
+from instrument.service import CaseView, Service
+from instrument.ui import state
 from instrument.ui.settings import web_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
 
@@ -28,11 +32,16 @@ def _close(service: Service) -> None:
     service.close()
 
 
+def open_service() -> Service:
+    """Open a service on the configured database (tests replace this to freeze the clock)."""
+    settings = web_settings()
+    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+
+
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
 def current_service() -> Service:
     """Return this browser session's service (one connection per session, closed on release)."""
-    settings = web_settings()
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+    return open_service()
 
 
 def request_cookies() -> Mapping[str, str]:
@@ -59,5 +68,20 @@ def session_expires_in() -> dt.timedelta | None:
     session_id = current_session_id()
     if session_id is None:
         return None
-    remaining: dt.timedelta | None = current_service().session_expires_in(session_id)
-    return remaining
+    return current_service().session_expires_in(session_id)
+
+
+def open_case(actor: Actor, reference: str) -> CaseView:
+    """Return the case, auditing one `view` per opening however many reruns follow.
+
+    The first call for a reference in this browser session calls `Service.open_case` (audited);
+    later calls (reruns, the assessment and formulation pages of the same case) reuse it. Going
+    back to the Cases page (`state.forget_opened_case`) or to another case starts a new opening.
+    """
+    view = st.session_state.get(state.OPENED_CASE_VIEW)
+    if state.case_already_opened(reference) and isinstance(view, CaseView):
+        return view
+    view = current_service().open_case(actor, reference)
+    state.mark_case_opened(reference)
+    st.session_state[state.OPENED_CASE_VIEW] = view
+    return view

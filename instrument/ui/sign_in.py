@@ -29,6 +29,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from instrument.errors import AuthenticationError, InstrumentError
+from instrument.service import Service
 from instrument.ui.settings import WebSettings, cookie_secret, web_settings
 
 SESSION_COOKIE: Final = "ifi_session"
@@ -158,18 +159,14 @@ def _redirect(to: str) -> RedirectResponse:
     return response
 
 
-def _open_service(settings: WebSettings):  # type: ignore[no-untyped-def]
-    from instrument.service import (  # type: ignore[import-not-found, unused-ignore]
-        Service,
-    )
-
+def _open_service(settings: WebSettings) -> Service:
     return Service.open(settings.db_path, key_path=settings.audit_key_path)
 
 
 def _sign_in(settings: WebSettings, username: str, password: str) -> str:
     service = _open_service(settings)
     try:
-        session_id: str = service.sign_in(username, password)
+        session_id = service.sign_in(username, password)
     finally:
         service.close()
     return session_id
@@ -318,6 +315,7 @@ def render() -> None:
     username = ""
     if notice is not None:
         kind, message, username = notice
+        message = message[:1].upper() + message[1:]
         if kind == "info":
             st.success(message, icon=":material/logout:")
         else:

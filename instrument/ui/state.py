@@ -31,6 +31,12 @@ VERSION_PARAM: Final = "v"
 OPENED_CASE: Final = "ifi.opened_case"
 """The case reference whose opening was audited (one `view` per opening, not per rerun)."""
 
+OPENED_CASE_VIEW: Final = "ifi.opened_case_view"
+"""The `CaseView` returned when that opening was audited (reference, pathway, team)."""
+
+CASE_PAGE: Final = "ifi.case"
+"""Prefix of the case page's widget keys (the version chooser)."""
+
 FLASH: Final = "ifi.flash"
 """A one-off confirmation to show at the top of the next run (e.g. "Case C-0042 created")."""
 
@@ -51,6 +57,15 @@ STAY_SIGNED_IN: Final = "ifi.stay_signed_in"
 
 PASSWORD_CONFIRMED: Final = "ifi.password_confirmed"
 """Prefix of keys used by the re-enter-password dialogs (finalise, countersign, export, role)."""
+
+ASSESSMENT_FORM: Final = "ifi.assessment"
+"""Prefix of the assessment form's widget keys and bookkeeping: the draft last read from the
+database (its revision is the base of the next autosave), the last save, a pending conflict, the
+finalise and amend dialogs."""
+
+FORMULATION_REVIEW: Final = "ifi.formulation"
+"""Prefix of the formulation page's widget keys and bookkeeping (overrides, narratives,
+countersign and export dialogs)."""
 
 
 def widget_key(prefix: str, name: str) -> str:
@@ -108,6 +123,7 @@ def mark_case_opened(reference: str) -> None:
 def forget_opened_case() -> None:
     """Forget the audited opening, so that coming back to a case audits a new `view`."""
     st.session_state.pop(OPENED_CASE, None)
+    st.session_state.pop(OPENED_CASE_VIEW, None)
 
 
 # --- one-off messages ----------------------------------------------------------------------

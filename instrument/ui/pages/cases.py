@@ -1,0 +1,204 @@
+"""The Cases page: the team's cases as a searchable, filterable table, and a new-case form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from instrument.access import Action, Actor, Resource, can
+from instrument.errors import InstrumentError
+from instrument.service import CaseRow
+from instrument.ui import navigation, state
+from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.context import current_actor, current_service
+from instrument.vocabulary import AssessmentStatus, Pathway
+
+ALL = "All"
+NOT_ASSESSED = "not assessed"
+PICK_LIMIT = 500
+"""Above this many matching cases the "Open a case" list asks for a narrower search first."""
+
+
+def _key(name: str) -> str:
+    return state.widget_key(state.CASE_FILTERS, name)
+
+
+def _form_key(name: str) -> str:
+    return state.widget_key(state.NEW_CASE_FORM, name)
+
+
+def render() -> None:
+    """Show the cases of the signed-in user's team."""
+    actor = current_actor()
+    if actor is None:  # the router shows only the sign-in page then
+        return
+    state.forget_opened_case()
+    st.title("Cases")
+    st.caption(
+        f"Cases of team {plain(actor.team or '-')}. A case is known only by its reference: "
+        "never type a name."
+    )
+    notice = state.take_flash()
+    if notice:
+        st.success(notice, icon=":material/check_circle:")
+    if can(actor, Action.CREATE_CASE, Resource(actor.team)):
+        _new_case_form(actor)
+    _case_table(actor)
+
+
+# --- the new-case form -----------------------------------------------------------------------
+
+
+def _new_case_form(actor: Actor) -> None:
+    with (
+        st.expander("New case", icon=":material/add:"),
+        st.form(state.NEW_CASE_FORM, enter_to_submit=True, border=False),
+    ):
+        reference = st.text_input(
+            "Reference",
+            key=_form_key("reference"),
+            max_chars=40,
+            placeholder="e.g. C-0042",
+            help="A pseudonymous reference from your case system: letters, digits, `.`, `_`, "
+            "`/` or `-`. Never a name.",
+        )
+        pathway = st.selectbox(
+            "Pathway",
+            [p.value for p in Pathway],
+            key=_form_key("pathway"),
+            help="Where the participant is: prevention, engaged, or convicted.",
+        )
+        team = st.selectbox(
+            "Team",
+            [actor.team or ""],
+            key=_form_key("team"),
+            help="A new case belongs to your own team.",
+        )
+        problem = st.empty()
+        if st.form_submit_button("Create case", type="primary", icon=":material/add:"):
+            _create(actor, reference, pathway, team or None, problem)
+
+
+def _create(
+    actor: Actor, reference: str, pathway: str | None, team: str | None, problem: Any
+) -> None:
+    reference = reference.strip()
+    if not reference:
+        problem.error("Enter a reference for the case, e.g. C-0042.", icon=":material/error:")
+        return
+    try:
+        current_service().create_case(actor, reference, pathway or "", team=team)
+    except InstrumentError as error:
+        with problem.container():
+            for p in error.problems():
+                where = "" if p.where in ("$", "") else f"{p.where.capitalize()}: "
+                st.error(f"{where}{p.message}" + (f" ({p.fix})" if p.fix else ""))
+        return
+    state.flash(f"Case {reference} created.")
+    navigation.go("case", case=reference)
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def _filters(actor: Actor) -> dict[str, str | None]:
+    names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
+    columns = st.columns([3, 2, 2, 2] if names else [3, 2, 2])
+    text = columns[0].text_input(
+        "Search reference", key=_key("text"), placeholder="Part of a reference", max_chars=40
+    )
+    pathway = columns[1].selectbox(
+        "Pathway", [ALL, *(p.value for p in Pathway)], key=_key("pathway")
+    )
+    status = columns[2].selectbox(
+        "Status", [ALL, *(s.value for s in AssessmentStatus)], key=_key("status")
+    )
+    assessor = ""
+    if names:
+        assessor = columns[3].text_input(
+            "Assessor", key=_key("assessor"), placeholder="Part of a name", max_chars=80
+        )
+    return {
+        "text": text.strip() or None,
+        "pathway": None if pathway == ALL else pathway,
+        "status": None if status == ALL else status,
+        "assessor": assessor.strip() or None,
+    }
+
+
+def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
+    """Return the case list as columns for the table, area ids turned into area names."""
+    areas = cached_instrument().area_by_id
+    columns: dict[str, list[Any]] = {
+        "Reference": [r.reference for r in rows],
+        "Pathway": [r.pathway.value for r in rows],
+        "Status": [
+            f"{r.status.value} (v{r.latest_version})" if r.status else NOT_ASSESSED for r in rows
+        ],
+        "Last assessed": [r.last_assessed.isoformat() if r.last_assessed else "" for r in rows],
+        "Top priority": [
+            areas[r.top_priority].name if r.top_priority in areas else (r.top_priority or "")
+            for r in rows
+        ],
+    }
+    if names:
+        columns["Assessor"] = [r.assessor or "" for r in rows]
+    return columns
+
+
+def _case_table(actor: Actor) -> None:
+    st.subheader("Team cases")
+    filters = _filters(actor)
+    try:
+        rows = current_service().list_cases(actor, **filters)
+    except InstrumentError as error:
+        show_error(error)
+        return
+    if not rows:
+        searching = any(v is not None for v in filters.values())
+        st.info(
+            "No case matches these filters." if searching else "Your team has no cases yet.",
+            icon=":material/info:",
+        )
+        return
+    names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
+    columns = table_columns(rows, names=names)
+    order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority"]
+    st.caption(
+        f"{len(rows)} case{'s' if len(rows) != 1 else ''}. Select a row to open its case, "
+        "or choose its reference below."
+    )
+    event = st.dataframe(
+        columns,
+        hide_index=True,
+        width="stretch",
+        height=min(38 + 35 * len(rows), 520),
+        on_select="rerun",
+        selection_mode="single-row",
+        key=_key("table"),
+        column_order=[c for c in order if c in columns],
+    )
+    selected = list(event.selection.rows) if event is not None else []
+    if selected and 0 <= selected[0] < len(rows):
+        st.session_state.pop(_key("table"), None)
+        navigation.go("case", case=rows[selected[0]].reference)
+    _open_picker([r.reference for r in rows])
+
+
+def _open_picker(references: list[str]) -> None:
+    """A keyboard way to open a case: choose its reference and press Open."""
+    if len(references) > PICK_LIMIT:
+        st.caption("Search to narrow the list, then choose a case to open here.")
+        return
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        reference = st.selectbox(
+            "Open a case",
+            references,
+            key=_key("pick"),
+            index=None,
+            placeholder="Choose a reference",
+            width=320,
+        )
+        if st.button("Open", key=_key("open"), icon=":material/folder_open:") and reference:
+            navigation.go("case", case=reference)
