@@ -145,6 +145,224 @@ def list_definitions() -> None:
         click.echo(f"{instrument_id} {version}")
 
 
+# --- the case store: users, import, export, cases, audit, backup ---------------------------------
+
+_DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db)."
+_AS_HELP = (
+    "Act as this local user (the password is read from standard input); "
+    "without it the command acts as the built-in `system` actor."
+)
+
+
+def _db_option(command: Any) -> Any:
+    return click.option(
+        "--db",
+        "db",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help=_DB_HELP,
+    )(command)
+
+
+def _open_service(db: Path | None) -> Any:
+    from instrument.service import Service
+    from instrument.store import default_db_path
+
+    return Service.open(db or default_db_path())
+
+
+def _acting(service: Any, username: str | None) -> Any:
+    """Return the system actor, or sign the named user in with a password from stdin."""
+    from instrument.access import SYSTEM
+
+    if username is None:
+        return SYSTEM
+    password = _read_password()
+    actor = service.session_actor(service.sign_in(username, password))
+    if actor is None:  # pragma: no cover - a session just made is valid
+        raise InstrumentError("the session could not be opened")
+    service.confirm_password(actor, password)
+    return actor
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    password = line.removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise DocumentError(
+            [Problem("password", "no password on standard input", "pipe it in: --password-stdin")]
+        )
+    return password
+
+
+@cli.group()
+def users() -> None:
+    """Manage user accounts (acting as the built-in `system` actor)."""
+
+
+@users.command(name="add")
+@_db_option
+@click.option("--username", required=True, help="The new user's name (2 to 40 of a-z 0-9 ._-).")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice(["admin", "psychologist", "supervisor", "viewer"]),
+    help="The user's role.",
+)
+@click.option("--team", default=None, help="The user's team (default: `default`).")
+@click.option(
+    "--password-stdin",
+    "password_stdin",
+    is_flag=True,
+    required=True,
+    help="Read the password from the first line of standard input (required).",
+)
+def users_add(
+    db: Path | None, username: str, role: str, team: str | None, password_stdin: bool
+) -> None:
+    """Add a user; the password (15+ characters) comes from standard input."""
+    from instrument.access import SYSTEM
+
+    if not password_stdin:
+        raise click.UsageError("give --password-stdin and pipe the password in")
+    password = _read_password()
+    with _open_service(db) as service:
+        service.add_user(SYSTEM, username, role, password, team)
+    click.echo(f"added {username} ({role})", err=True)
+
+
+@cli.command(name="import")
+@_db_option
+@click.option("--team", default=None, help="The team the cases belong to (default: `default`).")
+@click.option("--as", "as_user", default=None, help=_AS_HELP)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def import_files(
+    db: Path | None, team: str | None, as_user: str | None, files: tuple[Path]
+) -> None:
+    """Import assessment documents or case exports; each file is all or nothing.
+
+    A new reference creates the case; an assessment becomes the case's next draft version
+    (a final version is never overwritten). Exit 2 listing each refused file's problems.
+    """
+    from instrument.exchange.documents import read_bytes
+
+    problems: list[Problem] = []
+    imported = []
+    with _open_service(db) as service:
+        actor = _acting(service, as_user)
+        for path in files:
+            try:
+                result = service.import_document(actor, read_bytes(path), team)
+            except InstrumentError as error:
+                problems += [
+                    Problem(f"{path}: {p.where}", p.message, p.fix) for p in error.problems()
+                ]
+                continue
+            imported.append(
+                {
+                    "file": str(path),
+                    "reference": result.reference,
+                    "team": result.team,
+                    "versions": list(result.versions),
+                }
+            )
+            click.echo(f"{path}: imported {result.reference} {list(result.versions)}", err=True)
+    if imported:
+        _print_json(imported)
+    if problems:
+        raise DocumentError(problems)
+
+
+@cli.command()
+@_db_option
+@click.option("--case", "reference", required=True, help="The case reference.")
+@click.option("--team", default=None, help="The case's team, when the reference is in several.")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", help="Only json.")
+@click.option("--as", "as_user", default=None, help=_AS_HELP)
+def export(
+    db: Path | None, reference: str, team: str | None, fmt: str, as_user: str | None
+) -> None:
+    """Print a case with its assessments and formulations (schemas/case.schema.json)."""
+    from instrument.exchange.case import case_json
+
+    with _open_service(db) as service:
+        actor = _acting(service, as_user)
+        document = service.export_case(actor, reference, team=team)
+    click.echo(case_json(document), nl=False)
+
+
+@cli.command()
+@_db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.option("--as", "as_user", default=None, help=_AS_HELP)
+def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
+    """List the cases: reference, team, pathway, status, last assessed, top priority."""
+    with _open_service(db) as service:
+        rows = service.list_cases(_acting(service, as_user))
+    if as_json:
+        _print_json(
+            [
+                {
+                    "reference": r.reference,
+                    "team": r.team,
+                    "pathway": r.pathway.value,
+                    "status": r.status.value if r.status else None,
+                    "latest_version": r.latest_version,
+                    "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
+                    "assessor": r.assessor,
+                    "top_priority": r.top_priority,
+                }
+                for r in rows
+            ]
+        )
+        return
+    for r in rows:
+        status = f"v{r.latest_version} {r.status.value}" if r.status else "no assessment"
+        assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
+        click.echo(
+            f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
+            f"{assessed:<10} {r.top_priority or '-'}"
+        )
+
+
+@cli.group()
+def audit() -> None:
+    """Check the audit log."""
+
+
+@audit.command(name="verify")
+@_db_option
+def audit_verify(db: Path | None) -> None:
+    """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
+    from instrument.store import Store, default_db_path
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise DocumentError([Problem(str(path), "no such database", "check --db")])
+    store = Store.open(path)
+    try:
+        result = store.verify_audit()
+    finally:
+        store.close()
+    if result.ok:
+        click.echo(f"audit chain intact: {result.entries} entries", err=True)
+        return
+    click.echo(f"audit chain broken at seq {result.first_bad_seq}: {result.reason}", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@_db_option
+@click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
+def backup(db: Path | None, out: Path) -> None:
+    """Copy the database to OUT with SQLite's backup API and verify the copy."""
+    from instrument.access import SYSTEM
+
+    with _open_service(db) as service:
+        report = service.backup(SYSTEM, out)
+    _print_json({"backup": str(report.path), "rows": report.counts})
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every refusal into exit 2 with its problems on stderr."""
     try:

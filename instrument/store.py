@@ -448,7 +448,12 @@ class Store:
         with self._lock, _WRITE_LOCK:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                if self.conn.execute("SELECT 1 FROM audit_head").fetchone() is None:
+                # A head is made for an empty log only: a missing head with entries is tampering,
+                # for `verify_audit` to report, never to paper over.
+                if (
+                    self.conn.execute("SELECT 1 FROM audit_head").fetchone() is None
+                    and self.conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is None
+                ):
                     self.conn.execute(
                         "INSERT INTO audit_head (id, seq, mac, head_mac) VALUES (1, 0, ?, ?)",
                         (GENESIS, head_mac(self._key, 0, GENESIS)),
