@@ -53,15 +53,30 @@ ratings_of_item = st.one_of(
 )
 
 
-@st.composite
-def assessments(draw: st.DrawFn) -> dict[str, Rating]:
+# Every possible rating of one item (None: not rated), drawn by index: much faster to generate
+# than nested strategies, and it shrinks towards "not rated".
+CHOICES: list[Rating | None] = [
+    None,
+    Rating(presence=Presence.NO),
+    Rating(presence=Presence.OMIT),
+    *(Rating(presence=p, relevance=r) for p in PRESENT for r in Relevance),
+]
+
+
+def assessments() -> st.SearchStrategy[dict[str, Rating]]:
     """Random valid ratings: every presence value, relevance exactly when present, some unrated."""
-    ratings = {}
-    for item in INSTRUMENT.items:
-        rating = draw(st.one_of(st.none(), ratings_of_item))
-        if rating is not None:
-            ratings[item.id] = rating
-    return ratings
+    items = [item.id for item in INSTRUMENT.items]
+
+    def build(choices: list[int]) -> dict[str, Rating]:
+        ratings = {}
+        for item, choice in zip(items, choices, strict=True):
+            rating = CHOICES[choice]
+            if rating is not None:
+                ratings[item] = rating
+        return ratings
+
+    index = st.integers(0, len(CHOICES) - 1)
+    return st.lists(index, min_size=len(items), max_size=len(items)).map(build)
 
 
 rated_not_omitted = st.one_of(
