@@ -5,7 +5,8 @@ does its work in one `BEGIN IMMEDIATE` transaction together with its audit entry
 frozen objects. A refusal is audited too (in its own transaction, after the work rolled back):
 `denied` for a role that may never do it, `not-found` for a case that does not exist *or belongs
 to another team* (the two are indistinguishable, so existence is never revealed), `conflict` for
-a stale revision or a frozen version, `failed` for bad input or a wrong password.
+a stale revision or a frozen version, `failed` for a wrong password. Bad input is refused with
+every problem and writes nothing at all, not even an audit entry (SECURITY.md 18).
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -273,8 +274,8 @@ _OUTCOMES: list[tuple[type[InstrumentError], Outcome]] = [
     (NotFoundError, Outcome.NOT_FOUND),
     (ConflictError, Outcome.CONFLICT),
     (AuthenticationError, Outcome.FAILED),
-    (DocumentError, Outcome.FAILED),
 ]
+# Bad input (`DocumentError`) is not audited: a refused document writes 0 rows (SECURITY.md 18).
 
 
 def _outcome_of(error: InstrumentError) -> Outcome | None:

@@ -1,0 +1,203 @@
+"""The store: one connection factory, migrations, triggers that freeze finals, the audit key."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from instrument import store as store_module
+from instrument.access import SYSTEM
+from instrument.definition import Instrument
+from instrument.errors import StoreError
+from instrument.store import MIGRATIONS, PRAGMAS, Store, connect, read_pragmas
+from tests.store_support import PASSWORD, complete, make_team, open_service
+
+PACKAGE = Path(__file__).resolve().parent.parent / "instrument"
+EXPECTED = {
+    "journal_mode": "wal",
+    "synchronous": 2,
+    "foreign_keys": 1,
+    "busy_timeout": 5000,
+    "secure_delete": 1,
+    "trusted_schema": 0,
+}
+
+
+def test_no_stray_sqlite_connect_in_the_package() -> None:
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"sqlite3\s*\.\s*connect\s*\(", line):
+                found.append(f"{path.relative_to(PACKAGE)}:{number}")
+    assert found == [f"store.py:{_factory_line()}"]
+
+
+def _factory_line() -> int:
+    lines = (PACKAGE / "store.py").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if "sqlite3.connect(" in line)
+
+
+def test_the_factory_sets_every_pragma(tmp_path: Path) -> None:
+    assert set(PRAGMAS) == set(EXPECTED)
+    conn = connect(tmp_path / "p.db")
+    assert read_pragmas(conn) == EXPECTED
+    assert conn.isolation_level is None
+    conn.close()
+
+
+def test_every_path_opens_through_the_factory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instrument: Instrument
+) -> None:
+    seen: list[dict[str, object]] = []
+    original = store_module.connect
+
+    def recording(path: Path) -> sqlite3.Connection:
+        conn = original(path)
+        seen.append(read_pragmas(conn))
+        return conn
+
+    monkeypatch.setattr(store_module, "connect", recording)
+    db = tmp_path / "paths.db"
+    team = make_team(db)  # the app's path: Service.open, migrations
+    team.service.create_case(team.psychologist, "C-1", "engaged")
+    team.service.backup(SYSTEM, tmp_path / "copy.db")  # backup target
+    from instrument.cli import main
+
+    document = (PACKAGE.parent / "formulations" / "wc-02-grievance.assessment.json").read_bytes()
+    (tmp_path / "a.json").write_bytes(document)
+    for argv in (
+        ["import", "--db", str(db), "--team", "north", str(tmp_path / "a.json")],
+        ["export", "--db", str(db), "--case", "C-1", "--team", "north"],
+        ["cases", "--db", str(db)],
+        ["audit", "verify", "--db", str(db)],
+    ):
+        with pytest.raises(SystemExit) as done:
+            main(argv)
+        assert done.value.code == 0, argv
+    assert len(seen) >= 6
+    assert all(pragmas == EXPECTED for pragmas in seen)
+
+
+def test_migrations_are_numbered_and_recorded(tmp_path: Path) -> None:
+    numbers = [number for number, _, _ in MIGRATIONS]
+    assert numbers == list(range(1, len(numbers) + 1))
+    store = Store.open(tmp_path / "m.db")
+    rows = store.conn.execute("SELECT number FROM schema_migrations ORDER BY number").fetchall()
+    assert [r[0] for r in rows] == numbers
+    store.close()
+
+
+def test_a_database_made_by_migration_1_is_upgraded(tmp_path: Path) -> None:
+    db = tmp_path / "old.db"
+    old = Store.open(db, upto=1)
+    assert [r[0] for r in old.conn.execute("SELECT number FROM schema_migrations")] == [1]
+    tables = {r[0] for r in old.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {
+        "teams",
+        "users",
+        "sessions",
+        "cases",
+        "assessments",
+        "formulations",
+        "signatures",
+        "audit_log",
+    } <= tables
+    old.close()
+    service = open_service(db)  # made by migration 1 alone; opened by today's code
+    service.add_user(SYSTEM, "pat", "psychologist", PASSWORD)
+    actor = service.session_actor(service.sign_in("pat", PASSWORD))
+    assert actor is not None
+    service.create_case(actor, "C-1", "engaged")
+    migrations = service.store.conn.execute("SELECT number FROM schema_migrations").fetchall()
+    assert [r[0] for r in migrations] == [n for n, _, _ in MIGRATIONS]
+    indexes = {
+        r[0]
+        for r in service.store.conn.execute("SELECT name FROM sqlite_master WHERE type='index'")
+    }
+    assert "cases_by_team" in indexes
+    assert service.store.verify_audit().ok
+
+
+def test_triggers_freeze_finals_formulations_signatures_and_the_log(
+    tmp_path: Path, instrument: Instrument
+) -> None:
+    team = make_team(tmp_path / "f.db")
+    s, pat = team.service, team.psychologist
+    s.create_case(pat, "C-1", "engaged")
+    s.start_assessment(pat, "C-1")
+    complete(s, pat, "C-1", 1, instrument)
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, "C-1", 1)
+    s.amend(pat, "C-1", 1, "A reason.")
+    conn = s.store.conn
+    refused = [
+        "UPDATE assessments SET document = '{}' WHERE version = 1",
+        "UPDATE assessments SET status = 'draft' WHERE version = 1",
+        "DELETE FROM assessments WHERE version = 1",
+        "DELETE FROM assessments WHERE version = 2",
+        "UPDATE assessments SET version = 7 WHERE version = 2",
+        "UPDATE formulations SET document = '{}'",
+        "DELETE FROM formulations",
+        "UPDATE signatures SET signer = 'x'",
+        "DELETE FROM signatures",
+        "UPDATE audit_log SET outcome = 'ok'",
+        "DELETE FROM audit_log",
+    ]
+    for sql in refused:
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute(sql)
+    conn.execute("UPDATE assessments SET revision = revision WHERE version = 2")  # drafts change
+
+
+def test_the_audit_key_file_is_private_and_configurable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "k.db"
+    Store.open(db).close()
+    key = tmp_path / "k.db.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    elsewhere = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("INSTRUMENT_AUDIT_KEY", str(elsewhere))
+    Store.open(tmp_path / "other.db").close()
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
+    os.chmod(elsewhere, 0o644)
+    with pytest.raises(StoreError, match="readable by others"):
+        Store.open(tmp_path / "other.db")
+
+
+def test_a_missing_key_is_never_replaced_once_the_log_has_entries(tmp_path: Path) -> None:
+    db = tmp_path / "k.db"
+    service = open_service(db)
+    service.create_case(SYSTEM, "C-1", "engaged")
+    service.close()
+    (tmp_path / "k.db.key").unlink()
+    with pytest.raises(StoreError, match="missing"):
+        Store.open(db)
+
+
+def test_a_damaged_database_refuses_writes(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    service = open_service(db)
+    for number in range(300):
+        service.create_case(SYSTEM, f"C-{number}", "engaged")
+    service.close()
+    data = bytearray(db.read_bytes())
+    page = 4096
+    for offset in range(page * 3, min(len(data), page * 6), 7):
+        data[offset] = 0xA5
+    db.write_bytes(bytes(data))
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    try:
+        damaged = open_service(db)
+    except StoreError as error:
+        assert "database" in str(error)
+        return
+    assert damaged.unsafe
+    with pytest.raises(StoreError, match="integrity check"):
+        damaged.create_case(SYSTEM, "C-new", "engaged")
