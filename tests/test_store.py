@@ -193,11 +193,7 @@ def test_a_damaged_database_refuses_writes(tmp_path: Path) -> None:
     db.write_bytes(bytes(data))
     for suffix in ("-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
-    try:
-        damaged = open_service(db)
-    except StoreError as error:
-        assert "database" in str(error)
-        return
+    damaged = open_service(db)
     assert damaged.unsafe
     with pytest.raises(StoreError, match="integrity check"):
         damaged.create_case(SYSTEM, "C-new", "engaged")
