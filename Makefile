@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DB     ?= data/instrument.db
+DEMO_DB ?= data/demo.db
 PORT   ?= 8501
 
 # Debian packages: WeasyPrint's libraries and a font (reports), poppler (PDF checks in tests),
@@ -37,12 +38,17 @@ debs-run:
 debs-test:
 	$(call apt_install,$(TEST_DEBS))
 
+# The web app (server.py adds the sign-in routes to app.py). The first start on an empty database
+# prints the `admin` password once. `make demo` uses its own database with the worked cases.
 run: $(STAMP) debs-run
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	INSTRUMENT_DB="$${INSTRUMENT_DB:-$(DB)}" $(BIN)/streamlit run server.py --server.port $(PORT)
+
+demo: $(STAMP) debs-run
+	INSTRUMENT_DB="$(DEMO_DB)" INSTRUMENT_DEMO=1 $(BIN)/streamlit run server.py --server.port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check instrument tests benchmarks app.py
-	$(BIN)/ruff format --check instrument tests benchmarks app.py
+	$(BIN)/ruff check instrument tests benchmarks app.py server.py
+	$(BIN)/ruff format --check instrument tests benchmarks app.py server.py
 	$(BIN)/mypy
 
 unit: $(STAMP) debs-test

@@ -35,7 +35,7 @@ def _first_start() -> None:
         if accounts:
             print("\nDemo accounts (fictional data; passwords shown once, now):", flush=True)
             for username, role, password in accounts:
-                print(f"  {role:<13} {username:<14} {password}", flush=True)
+                print(f"  {role:<13} {username:<18} {password}", flush=True)
             print(flush=True)
         return
     service = Service.open(settings.db_path, key_path=settings.audit_key_path)

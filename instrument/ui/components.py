@@ -40,8 +40,13 @@ def plain(text: str) -> str:
 
 def show_error(error: InstrumentError) -> None:
     """Show an error's message (and how to fix it) without any traceback."""
-    message = error.message if not error.fix else f"{error.message} — {error.fix}"
-    st.error(message, icon=":material/error:")
+    st.error(problem_text(error.message, error.fix), icon=":material/error:")
+
+
+def problem_text(message: str, fix: str = "") -> str:
+    """Return an error message (and its fix) as literal text: it may quote what a user typed."""
+    text = message[:1].upper() + message[1:]
+    return plain(f"{text} ({fix})" if fix else text)
 
 
 def session_panel(actor: Actor) -> None:

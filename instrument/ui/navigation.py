@@ -92,16 +92,20 @@ def page(name: PageName, *, default: bool = False) -> st.Page:
     )
 
 
+def menu_names(role: str) -> dict[str, list[PageName]]:
+    """Return the names of a role's pages by menu section, the first page the default."""
+    if role == "admin":
+        return {"Administration": list(ADMIN), "Reference": ["instrument"]}
+    return {"Work": list(CLINICAL), "Reference": ["instrument"]}
+
+
 def menu(role: str) -> dict[str, list[st.Page]]:
     """Return the menu for a role: sections of pages, the first page the default."""
-    if role == "admin":
-        return {
-            "Administration": [page("users", default=True), page("teams"), page("audit")],
-            "Reference": [page("instrument")],
-        }
+    sections = menu_names(role)
+    first = next(iter(sections.values()))[0]
     return {
-        "Work": [page("cases", default=True)] + [page(n) for n in CLINICAL[1:]],
-        "Reference": [page("instrument")],
+        section: [page(name, default=name == first) for name in names]
+        for section, names in sections.items()
     }
 
 

@@ -18,7 +18,7 @@ from instrument.audit import ACTION_MEANING, AuditAction
 from instrument.errors import InstrumentError
 from instrument.service import AuditRow, UserRow
 from instrument.ui import state
-from instrument.ui.components import plain, show_error
+from instrument.ui.components import plain, problem_text, show_error
 from instrument.ui.context import current_actor, current_service
 
 ALL = "All"
@@ -54,13 +54,12 @@ def _problems(error: InstrumentError, places: dict[str, Any], fallback: Any) -> 
     targets: dict[int, Any] = {}
     for problem in error.problems():
         target = places.get(problem.where, fallback)
-        text = problem.message + (f" ({problem.fix})" if problem.fix else "")
-        shown.setdefault(id(target), []).append(text)
+        shown.setdefault(id(target), []).append(problem_text(problem.message, problem.fix))
         targets[id(target)] = target
     for ident, texts in shown.items():
         with targets[ident].container():
             for text in texts:
-                st.error(text[:1].upper() + text[1:], icon=":material/error:")
+                st.error(text, icon=":material/error:")
 
 
 def _run(action: Callable[[], object], done: str, places: dict[str, Any], fallback: Any) -> None:
@@ -99,7 +98,7 @@ def render_users() -> None:
     except InstrumentError as error:
         show_error(error)
         return
-    now = dt.datetime.now(dt.UTC)
+    now = service.clock()
     st.dataframe(
         {
             "Username": [u.username for u in users],

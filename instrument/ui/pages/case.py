@@ -29,14 +29,16 @@ def history_columns(versions: list[VersionRow], *, names: bool) -> dict[str, lis
     """Return the versions, newest first, as table columns (names only for those allowed)."""
     newest = sorted(versions, key=lambda v: v.version, reverse=True)
     columns: dict[str, list[Any]] = {
-        "Version": [v.version for v in newest],
+        "Version": [f"v{v.version}" for v in newest],
         "Status": [v.status.value for v in newest],
         "Assessed on": [v.assessed_on.isoformat() if v.assessed_on else "" for v in newest],
         "Last saved": [when(v.saved_at) for v in newest],
         "Amends": [f"v{v.replaces}" if v.replaces else "" for v in newest],
         "Signatures": [
             "; ".join(
-                f"{s.meaning}{' ' + s.by if names and s.by else ''} {when(s.at)}"
+                f"{s.meaning} {s.by}, {when(s.at)}"
+                if names and s.by
+                else f"{s.meaning.removesuffix(' by')}, {when(s.at)}"
                 for s in v.signatures
             )
             for v in newest

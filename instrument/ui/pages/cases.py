@@ -10,7 +10,7 @@ from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
 from instrument.service import CaseRow
 from instrument.ui import navigation, state
-from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.components import cached_instrument, plain, problem_text, show_error
 from instrument.ui.context import current_actor, current_service
 from instrument.vocabulary import AssessmentStatus, Pathway
 
@@ -93,7 +93,7 @@ def _create(
         with problem.container():
             for p in error.problems():
                 where = "" if p.where in ("$", "") else f"{p.where.capitalize()}: "
-                st.error(f"{where}{p.message}" + (f" ({p.fix})" if p.fix else ""))
+                st.error(where + problem_text(p.message, p.fix), icon=":material/error:")
         return
     state.flash(f"Case {reference} created.")
     navigation.go("case", case=reference)

@@ -1,0 +1,94 @@
+"""The demonstration database: the fictional worked cases and one account per role.
+
+`make demo` starts the app on its own database (`data/demo.db`, never the working one). On the
+first start `load_demo` creates the accounts with random passwords (returned once, for the
+terminal), a team `demo`, and imports every worked case from `formulations/` through the
+service, exactly as a user would: imported as drafts, reviewed where a review file exists, and
+finalised with the psychologist's password, except the case with too little information, left
+as a draft to show one. Later starts find the accounts and load nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+
+from instrument.access import Actor
+from instrument.errors import InstrumentError
+from instrument.service import Service
+
+DEMO_TEAM = "demo"
+WORKED_CASES = Path(__file__).resolve().parent.parent / "formulations"
+KEEP_AS_DRAFT = ("wc-06",)
+"""Worked cases left as drafts, so that the demo shows one."""
+
+DEMO_ACCOUNTS = (
+    ("demo.psychologist", "psychologist"),
+    ("demo.supervisor", "supervisor"),
+    ("demo.viewer", "viewer"),
+)
+
+
+def _signed_in(service: Service, username: str, password: str) -> Actor:
+    actor = service.session_actor(service.sign_in(username, password))
+    if actor is None:  # a session just made is valid; this only guards the type
+        raise InstrumentError(f"could not sign in as {username}")
+    return actor
+
+
+def load_demo(
+    db_path: Path,
+    *,
+    key_path: Path | None = None,
+    cases: Path = WORKED_CASES,
+) -> list[tuple[str, str, str]]:
+    """Fill an empty database with the demo; return (username, role, password) once.
+
+    Returns an empty list when the database already has users (the demo was loaded before).
+    """
+    with Service.open(db_path, key_path=key_path) as service:
+        admin_password = service.ensure_admin()
+        if admin_password is None:
+            return []
+        admin = _signed_in(service, "admin", admin_password)
+        service.add_team(admin, DEMO_TEAM)
+        accounts = [("admin", "admin", admin_password)]
+        for username, role in DEMO_ACCOUNTS:
+            password = secrets.token_urlsafe(15)
+            service.add_user(admin, username, role, password, team=DEMO_TEAM)
+            accounts.append((username, role, password))
+        psychologist, password = accounts[1][0], accounts[1][2]
+        actor = _signed_in(service, psychologist, password)
+        for path in sorted(cases.glob("*.assessment.json")):
+            _load_case(service, actor, password, path)
+        service.sign_out_everywhere(actor)
+        service.sign_out_everywhere(admin)
+    return accounts
+
+
+def _load_case(service: Service, actor: Actor, password: str, path: Path) -> None:
+    """Import one worked case, apply its review, and finalise it (unless kept as a draft)."""
+    draft = service.import_assessment(actor, path.read_bytes(), team=DEMO_TEAM)
+    name = path.name.removesuffix(".assessment.json")
+    review_path = path.with_name(f"{name}.review.json")
+    if review_path.exists():
+        review = json.loads(review_path.read_text(encoding="utf-8"))
+        for area, override in review.get("overrides", {}).items():
+            draft = service.set_override(
+                actor,
+                draft.reference,
+                draft.version,
+                area,
+                override["band"],
+                override["rationale"],
+                base_revision=draft.revision,
+            )
+        for heading, text in review.get("narratives", {}).items():
+            draft = service.save_narrative(
+                actor, draft.reference, draft.version, heading, text, base_revision=draft.revision
+            )
+    if name.startswith(KEEP_AS_DRAFT):
+        return
+    service.confirm_password(actor, password)
+    service.finalise(actor, draft.reference, draft.version)
