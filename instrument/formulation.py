@@ -794,7 +794,11 @@ def _risk_management(
     capability = [
         item for item in instrument.items if instrument.kind_of(item.id) is ItemKind.CAPABILITY
     ]
-    present = [(i, r) for i in capability if (r := ratings.get(i.id)) is not None and r.is_present]
+    present = [
+        (i, r)
+        for i in capability
+        if (r := ratings.get(i.id)) is not None and r.presence in _PRESENT
+    ]
     missing = [
         i for i in capability if (r := ratings.get(i.id)) is None or r.presence is Presence.OMIT
     ]
@@ -867,7 +871,7 @@ def _data_quality(
             unrated.append(item.id)
         elif rating.presence is Presence.OMIT:
             omitted.append(item.id)
-        elif rating.is_present:
+        elif rating.presence in _PRESENT:
             if not (rating.evidence or "").strip():
                 missing_evidence.append(item.id)
             if rating.timeframe is Timeframe.HISTORICAL:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -72,9 +73,16 @@ class RankedArea(NamedTuple):
     offered_reason: str
 
 
+def ratio(value: float) -> tuple[int, int]:
+    """Return a rule number as the exact decimal it was written as: 0.7 → (7, 10), not a binary."""
+    # repr gives the shortest text that reads back as the same float: the number as written.
+    numerator, denominator = Decimal(repr(value)).as_integer_ratio()
+    return numerator, denominator
+
+
 def exact(value: float) -> Fraction:
     """Return a rule number as the exact decimal it was written as (0.7 is 7/10, not a binary)."""
-    return Fraction(repr(value))
+    return Fraction(*ratio(value))
 
 
 def _scale(decimals: int) -> int:
@@ -117,8 +125,7 @@ class _Tables:
         def _ratio(value: float) -> tuple[int, int]:
             found = memo.get(value)
             if found is None:
-                fraction = exact(value)
-                found = memo[value] = (fraction.numerator, fraction.denominator)
+                found = memo[value] = ratio(value)
             return found
 
         self.scale = _scale(rule.decimals)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +18,7 @@ from instrument.priorities import (
     as_float,
     band_for,
     exact,
+    factor_name,
     priority_summary,
     rank_areas,
     score_area,
@@ -107,7 +110,7 @@ def key(score: AreaScore) -> tuple[int, int]:
 # --- worked numbers -----------------------------------------------------------------------------
 
 
-def test_the_readme_worked_example(instrument: Instrument) -> None:
+def test_a_worked_example_by_hand(instrument: Instrument) -> None:
     ratings = {
         "ID1": rate("yes", "high"),
         "ID2": rate("yes", "moderate"),
@@ -395,3 +398,55 @@ def test_overrides_rank_by_the_band_that_counts(
         assert r.overridden == (r.score.area.id in overrides)
         if r.band in (Band.HIGH, Band.MODERATE):
             assert r.offered
+
+
+# --- the README explains the rule with the real numbers -----------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def rule_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("<!-- section: rule -->")
+    return " ".join(text[start : text.index("<!-- end section: rule -->")].split())
+
+
+def test_the_readme_states_the_rules_numbers(instrument: Instrument) -> None:
+    rule = instrument.rule
+    text = rule_section()
+    for phrase in [
+        f"`partial` {rule.presence_values[Presence.PARTIAL]:g} and `yes` "
+        f"{rule.presence_values[Presence.YES]:.1f}",
+        f"relevance `low` {rule.relevance_values[Relevance.LOW]:g}, `moderate` "
+        f"{rule.relevance_values[Relevance.MODERATE]:g} and `high` "
+        f"{rule.relevance_values[Relevance.HIGH]:.1f}",
+        f"A score of {rule.high_from:g} or more is `high`; {rule.moderate_from:g} or more",
+        f"coverage below {rule.min_coverage:g}",
+        f"{['no', 'one', 'two', 'three', 'four'][rule.decimals]} decimal places",
+        "more than a quarter of all items" if rule.provisional_omitted_share == 0.25 else "?",
+    ]:
+        assert phrase in text, phrase
+
+
+def test_the_readme_worked_example_is_what_formulate_says(instrument: Instrument) -> None:
+    golden = json.loads(
+        (README.parent / "formulations" / "wc-01-transition-v1.formulation.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    identity = next(p for p in golden["priorities"] if p["area"] == "identity")
+    total = sum(weight for _, weight in instrument.area_items("identity"))
+    text = rule_section()
+    rule = instrument.rule
+    for c in identity["contributors"]:
+        item = instrument.item_by_id[c["item"]]
+        row = (
+            f"| {item.id} {factor_name(item)} | {c['presence']}, {c['relevance']} | "
+            f"{c['weight']:.1f} × {rule.presence_values[Presence(c['presence'])]:.1f} × "
+            f"{rule.relevance_values[Relevance(c['relevance'])]:.1f} ÷ {total:g} | "
+            f"{c['contribution']:.4f} |"
+        )
+        assert row in text, row
+    assert f"Score {identity['score']:g}, coverage {identity['coverage']:.1f}" in text
+    assert f"band `{identity['band']}`" in text
+    assert f'"{identity["summary"]}"' in text
