@@ -145,6 +145,87 @@ def list_definitions() -> None:
         click.echo(f"{instrument_id} {version}")
 
 
+# --- documents for people: reports and charts ----------------------------------------------------
+
+_REPORT_FORMATS = (".html", ".pdf")
+_CHART_FORMATS = (".svg", ".png")
+_CHART_KINDS = ("profile", "heatmap", "priorities", "strengths")
+
+
+def _output_format(output: Path, formats: tuple[str, ...]) -> str:
+    suffix = output.suffix.lower()
+    if suffix not in formats:
+        raise InstrumentError(
+            f"unknown output format {output.suffix or '(no suffix)'!r}",
+            where=str(output),
+            fix=f"name the output file with {' or '.join(formats)}",
+        )
+    return suffix
+
+
+def _write_output(output: Path, data: bytes) -> None:
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise InstrumentError(
+            f"cannot write the file: {error.strerror or error}",
+            where=str(output),
+            fix="choose a writable path in an existing folder",
+        ) from error
+    click.echo(f"wrote {output}", err=True)
+
+
+@cli.command(name="report")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="OUT.html (one self-contained page) or OUT.pdf (A4).",
+)
+@click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
+@click.option(
+    "--earlier",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="An earlier formulation of the same case, for the change chart (repeatable).",
+)
+def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, ...]) -> None:
+    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality."""
+    suffix = _output_format(output, _REPORT_FORMATS)
+    from instrument.report import render_html, render_pdf
+
+    formulation = load_formulation(file)
+    history = [load_formulation(path) for path in earlier]
+    if suffix == ".pdf":
+        data = render_pdf(formulation, redact=redact, history=history)
+    else:
+        data = render_html(formulation, redact=redact, history=history).encode("utf-8")
+    _write_output(output, data)
+
+
+@cli.command(name="chart")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--kind", required=True, type=click.Choice(_CHART_KINDS), help="Which chart to draw.")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="OUT.svg or OUT.png (PNG at twice the size, for slides).",
+)
+def chart_command(file: Path, kind: str, output: Path) -> None:
+    """Write one chart of a formulation as SVG or PNG (no browser needed)."""
+    suffix = _output_format(output, _CHART_FORMATS)
+    from instrument.profile import CHARTS
+    from instrument.report import chart_png, chart_svg
+
+    chart = CHARTS[kind](load_formulation(file))
+    data = chart_png(chart) if suffix == ".png" else chart_svg(chart).encode("utf-8")
+    _write_output(output, data)
+
+
 # --- the case store: users, import, export, cases, audit, backup ---------------------------------
 
 _DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db)."

@@ -1,0 +1,255 @@
+"""Documents for people: the formulation report as HTML and PDF, and single charts as SVG or PNG.
+
+One report design, two formats: the HTML comes from a Jinja2 template with autoescaping on, so
+text typed by a user (evidence, narratives, notes, names) can never become live markup; the PDF
+is that same HTML laid out by WeasyPrint, which is allowed to fetch nothing. Charts are drawn by
+`instrument.profile` and rendered by vl-convert, without a browser; each SVG is parsed and
+checked for active content before it is embedded as markup (`checked_svg`), although every text
+in it is already escaped by the renderer.
+
+A redacted report (the `--redact` option, the viewer role) is made from `redact(formulation)`,
+and the template shows no evidence text and no responsivity note whenever the formulation says
+it is redacted, so evidence cannot reach it by either path.
+
+Rendering a chart costs vl-convert about 0.7 ms per line of text it lays out, 100–200 ms for a
+whole chart, so the SVG of each chart spec is kept in a small cache (`_svg`): a PDF made after the
+HTML of the same formulation reuses its charts. The cache is keyed by the whole spec, which holds
+no evidence text.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import jinja2
+import vl_convert
+from markupsafe import Markup
+
+from instrument.errors import InstrumentError
+from instrument.formulation import Formulation, redact
+from instrument.profile import (
+    BAND_COLOURS,
+    BAND_LABELS,
+    BAND_TEXT,
+    PRESENCE_LABELS,
+    Description,
+    band_phrase,
+    change,
+    describe_change,
+    describe_heatmap,
+    describe_priorities,
+    describe_profile,
+    describe_strengths,
+    heatmap,
+    priorities,
+    profile,
+    strengths,
+)
+
+# Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
+VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
+PNG_SCALE = 2.0
+SVG_CACHE_SIZE = 64
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_FORBIDDEN_TAGS = {"script", "foreignObject", "iframe", "object", "embed", "image", "use"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Charts as pictures
+# ---------------------------------------------------------------------------------------------
+
+
+def chart_spec(chart: Any) -> dict[str, Any]:
+    """Return the Vega-Lite spec of an Altair chart, without validating it again."""
+    spec: dict[str, Any] = chart.to_dict(validate=False)
+    return spec
+
+
+@functools.lru_cache(maxsize=SVG_CACHE_SIZE)
+def _svg(spec_json: str) -> str:
+    try:
+        svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json), vl_version=VL_VERSION)
+    except ValueError as error:  # vl-convert reports a bad spec as ValueError
+        raise InstrumentError(
+            f"the chart could not be drawn: {error}",
+            where="$",
+            fix="check that the formulation is complete and valid",
+        ) from error
+    return checked_svg(svg)
+
+
+def chart_svg(chart: Any) -> str:
+    """Render an Altair chart to SVG text with vl-convert (no browser)."""
+    return _svg(json.dumps(chart_spec(chart), sort_keys=True))
+
+
+def chart_png(chart: Any, *, scale: float = PNG_SCALE) -> bytes:
+    """Render an Altair chart to PNG bytes with vl-convert; `scale` 2 suits slides and print."""
+    try:
+        png: bytes = vl_convert.vegalite_to_png(
+            chart_spec(chart), vl_version=VL_VERSION, scale=scale
+        )
+    except ValueError as error:
+        raise InstrumentError(
+            f"the chart could not be drawn: {error}",
+            where="$",
+            fix="check that the formulation is complete and valid",
+        ) from error
+    return png
+
+
+def checked_svg(svg: str) -> str:
+    """Return the SVG unchanged after checking that it holds no active content.
+
+    Parses the SVG as XML and refuses scripts, foreign objects, embedded documents, event
+    attributes (`on...`) and `javascript:` links. Text from users is escaped by the renderer, so
+    this never fails on our charts; it is the check that makes embedding the SVG as markup safe.
+
+    Raises:
+        InstrumentError: when the SVG does not parse or holds active content.
+    """
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError as error:
+        raise InstrumentError(
+            f"the chart's SVG does not parse: {error}", where="$", fix="report this as a bug"
+        ) from error
+    for element in root.iter():
+        tag = element.tag.removeprefix(_SVG_NS)
+        if tag in _FORBIDDEN_TAGS:
+            raise InstrumentError(
+                f"the chart's SVG holds a <{tag}> element", where="$", fix="report this as a bug"
+            )
+        for name, value in element.attrib.items():
+            local = name.rsplit("}", 1)[-1].lower()
+            if local.startswith("on") or (
+                name in ("href", _XLINK_HREF)
+                and value.strip().lower().startswith(("javascript:", "data:"))
+            ):
+                raise InstrumentError(
+                    f"the chart's SVG holds an active attribute {local!r}",
+                    where="$",
+                    fix="report this as a bug",
+                )
+    return svg
+
+
+_SIZE = re.compile(r'^(<svg[^>]*?) width="([0-9.]+)" height="([0-9.]+)"')
+
+
+def _responsive(svg: str) -> str:
+    """Let the SVG shrink to the page or screen width, never grow, and keep its proportions.
+
+    The fixed width and height give way to a width of 100% up to the natural width; the height
+    follows from the viewBox (WeasyPrint kept the fixed height and left blank bands otherwise).
+    """
+    return _SIZE.sub(r'\1 width="100%" style="max-width:\2px"', svg, count=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("instrument", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["pct"] = lambda value: f"{float(value):.0%}"
+    environment.filters["score"] = lambda value: f"{float(value):.2f}"
+    environment.filters["label"] = lambda value: str(value).replace("-", " ")
+    return environment
+
+
+def _figure(name: str, chart: Any, description: Description) -> dict[str, Any]:
+    return {
+        "id": name,
+        # Markup only for our own SVG, parsed and checked by `checked_svg`.
+        "svg": Markup(_responsive(chart_svg(chart))),
+        "description": description,
+    }
+
+
+def _history(formulation: Formulation, history: Sequence[Formulation] | None) -> list[Formulation]:
+    """The case's formulations to draw change from: the history and this one, one per version."""
+    version = formulation.header.assessment_version
+    earlier = [f for f in history or () if f.header.assessment_version != version]
+    return [*earlier, formulation]
+
+
+def report_context(
+    formulation: Formulation,
+    *,
+    redact_evidence: bool = False,
+    history: Sequence[Formulation] | None = None,
+) -> dict[str, Any]:
+    """Return everything the report template shows: the formulation, figures and labels."""
+    shown = redact(formulation) if redact_evidence else formulation
+    figures = [
+        _figure("profile", profile(shown), describe_profile(shown)),
+        _figure("heatmap", heatmap(shown), describe_heatmap(shown)),
+        _figure("priorities", priorities(shown), describe_priorities(shown)),
+        _figure("strengths", strengths(shown), describe_strengths(shown)),
+    ]
+    over_time = _history(shown, history)
+    if len(over_time) > 1 or shown.change is not None:
+        figures.append(_figure("change", change(over_time), describe_change(over_time)))
+    reference = shown.header.case_reference
+    return {
+        "f": shown,
+        "redacted": shown.redacted,
+        "figures": {figure["id"]: figure for figure in figures},
+        "title": f"Case formulation: {reference}",
+        "band_labels": BAND_LABELS,
+        "band_colours": BAND_COLOURS,
+        "band_text": BAND_TEXT,
+        "presence_labels": PRESENCE_LABELS,
+        "band_phrase": band_phrase,
+        "items": {i.item: i for d in shown.domains for i in d.items},
+        "area_names": {p.area: p.name for p in shown.priorities},
+    }
+
+
+def render_html(
+    formulation: Formulation,
+    *,
+    redact: bool = False,
+    history: Sequence[Formulation] | None = None,
+) -> str:
+    """Return the report of a formulation as one self-contained HTML page (charts inline as SVG).
+
+    `redact` leaves every evidence text and responsivity note out; `history` adds the case's
+    earlier formulations to the change chart.
+    """
+    context = report_context(formulation, redact_evidence=redact, history=history)
+    return _environment().get_template("report.html.j2").render(context)
+
+
+def render_pdf(
+    formulation: Formulation,
+    *,
+    redact: bool = False,
+    history: Sequence[Formulation] | None = None,
+) -> bytes:
+    """Return the report as PDF: the same HTML, laid out by WeasyPrint (A4, page numbers)."""
+    import weasyprint  # imported here: loading it and its libraries takes about half a second
+
+    html = render_html(formulation, redact=redact, history=history)
+    # No resource is ever fetched: the page is self-contained, and a reference slipped into
+    # it (were escaping ever to fail) could not reach the network or the file system.
+    fetcher = weasyprint.URLFetcher(allowed_protocols=())
+    document: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return document
