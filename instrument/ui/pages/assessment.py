@@ -1,17 +1,848 @@
-"""The assessment page (placeholder until engineer 6b's page lands; 6b owns this file)."""
+"""The assessment page: the form generated from the instrument, saved at once on every change.
+
+Nothing here is written per item: the domains, items, scales and guidance all come from the
+instrument definition. Each domain is one `@st.fragment`, so a click reruns only its domain; each
+change calls the service in an `on_change` callback with the revision it was based on, and the
+database stays the source of truth: the draft is read from it on every page load and its values
+are put back into the widgets whenever the stored revision is not the one this browser session
+last saw. A stale save is never resolved silently: the page shows both versions and asks.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
 import streamlit as st
 
-from instrument.ui import state
+from instrument.access import Action, Actor, may_ever
+from instrument.assessment import Rating, ResponsivityNote
+from instrument.definition import Instrument, Item
+from instrument.errors import ConflictError, InstrumentError
+from instrument.service import Draft, Service
+from instrument.ui import form, navigation, state
+from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.context import current_actor, current_service, open_case
+from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
+
+MAX_ASSESSOR_ROWS = 10
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def _key(*parts: object) -> str:
+    return state.widget_key(state.ASSESSMENT_FORM, ".".join(str(p) for p in parts))
+
+
+@dataclass(frozen=True)
+class Target:
+    """The draft this page edits: case reference and version."""
+
+    reference: str
+    version: int
+
+    def key(self, *parts: object) -> str:
+        """Return a session-state key scoped to this draft."""
+        return _key(self.reference, self.version, *parts)
+
+
+@dataclass(frozen=True)
+class PendingConflict:
+    """A save the database refused because someone else saved first."""
+
+    kind: str  # "rating", "responsivity" or "details"
+    subject: str  # item id, responsivity id, or "details"
+    mine: dict[str, str]
+    theirs: dict[str, str]
+    message: str
+    retry: Any  # what to save when the user keeps theirs-over: a Rating, note, or details dict
+
+
+# --- the draft in this browser session --------------------------------------------------------
+
+
+def _draft(target: Target) -> Draft:
+    value = st.session_state[target.key("draft")]
+    assert isinstance(value, Draft)
+    return value
+
+
+def _remember(target: Target, draft: Draft) -> None:
+    st.session_state[target.key("draft")] = draft
+
+
+def _conflict(target: Target) -> PendingConflict | None:
+    value = st.session_state.get(target.key("conflict"))
+    return value if isinstance(value, PendingConflict) else None
+
+
+def _fill_widgets(instrument: Instrument, target: Target, draft: Draft) -> None:
+    """Put the stored values into the widgets' state (the database is the source of truth)."""
+    assessment = draft.assessment
+    for item in instrument.items:
+        rating = assessment.ratings.get(item.id)
+        st.session_state[target.key(item.id, "presence")] = (
+            rating.presence.value if rating else None
+        )
+        st.session_state[target.key(item.id, "relevance")] = (
+            rating.relevance.value if rating and rating.relevance else None
+        )
+        st.session_state[target.key(item.id, "evidence")] = (
+            (rating.evidence or "") if rating else ""
+        )
+        st.session_state[target.key(item.id, "sources")] = (
+            [s.value for s in rating.sources] if rating else []
+        )
+        st.session_state[target.key(item.id, "timeframe")] = (
+            rating.timeframe.value if rating and rating.timeframe else None
+        )
+    for rs in instrument.responsivity:
+        note = assessment.responsivity.get(rs.id)
+        st.session_state[target.key(rs.id, "presence")] = note.presence.value if note else None
+        st.session_state[target.key(rs.id, "note")] = (note.note or "") if note else ""
+        st.session_state[target.key(rs.id, "adaptation")] = (note.adaptation or "") if note else ""
+    info = assessment.assessment
+    st.session_state[target.key("details", "date")] = info.assessed_on
+    for row in range(MAX_ASSESSOR_ROWS):
+        person = info.assessors[row] if row < len(info.assessors) else None
+        st.session_state[target.key("details", "name", row)] = person.name if person else ""
+        st.session_state[target.key("details", "role", row)] = (
+            person.role.value if person else AssessorRole.PSYCHOLOGIST.value
+        )
+    st.session_state[target.key("details", "notes")] = assessment.notes or ""
+
+
+def _sync(instrument: Instrument, target: Target, draft: Draft) -> None:
+    """Adopt the stored draft; refill the widgets when it is not the revision last seen here."""
+    known = st.session_state.get(target.key("draft"))
+    stale = not isinstance(known, Draft) or known.revision != draft.revision
+    if stale and _conflict(target) is None:
+        _fill_widgets(instrument, target, draft)
+    if _conflict(target) is None or not isinstance(known, Draft):
+        _remember(target, draft)
+
+
+# --- saving -----------------------------------------------------------------------------------
+
+
+def _rating_in_form(target: Target, item_id: str) -> Rating | None:
+    s = st.session_state
+    return form.rating_from_fields(
+        s.get(target.key(item_id, "presence")),
+        s.get(target.key(item_id, "relevance")),
+        s.get(target.key(item_id, "evidence")),
+        s.get(target.key(item_id, "sources")) or [],
+        s.get(target.key(item_id, "timeframe")),
+    )
+
+
+def _note_in_form(target: Target, rs_id: str) -> ResponsivityNote | None:
+    s = st.session_state
+    return form.note_from_fields(
+        s.get(target.key(rs_id, "presence")),
+        s.get(target.key(rs_id, "note")),
+        s.get(target.key(rs_id, "adaptation")),
+    )
+
+
+def _details_in_form(target: Target) -> dict[str, Any]:
+    s = st.session_state
+    rows = [
+        (s.get(target.key("details", "name", row)), s.get(target.key("details", "role", row)))
+        for row in range(MAX_ASSESSOR_ROWS)
+    ]
+    notes = (s.get(target.key("details", "notes")) or "").strip()
+    return {
+        "assessed_on": s.get(target.key("details", "date")),
+        "assessors": form.assessors_from_rows(rows),
+        "notes": notes or None,
+    }
+
+
+def _after_save(target: Target, draft: Draft, where: str) -> None:
+    _remember(target, draft)
+    st.session_state[target.key("saved", where)] = draft.saved_at
+    st.session_state.pop(target.key("conflict"), None)
+
+
+def _save(target: Target, kind: str, subject: str, where: str, value: Any) -> None:
+    """Save one change through the service; on a stale revision keep both versions to show."""
+    actor = current_actor()
+    if actor is None:
+        return
+    service = current_service()
+    base = _draft(target).revision
+    try:
+        draft = _write(service, actor, target, kind, subject, value, base)
+    except ConflictError as error:
+        _hold_conflict(service, actor, target, kind, subject, value, error)
+        return
+    except InstrumentError as error:
+        st.session_state[target.key("error", where)] = error
+        return
+    st.session_state.pop(target.key("error", where), None)
+    _after_save(target, draft, where)
+
+
+def _write(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    kind: str,
+    subject: str,
+    value: Any,
+    base: int,
+) -> Draft:
+    if kind == "rating":
+        return service.save_rating(
+            actor, target.reference, target.version, subject, value, base_revision=base
+        )
+    if kind == "responsivity":
+        return service.save_responsivity(
+            actor, target.reference, target.version, subject, value, base_revision=base
+        )
+    return service.save_details(
+        actor, target.reference, target.version, base_revision=base, **value
+    )
+
+
+def _shown(kind: str, subject: str, draft: Draft | None, value: Any) -> dict[str, str]:
+    if kind == "rating":
+        rating = draft.assessment.ratings.get(subject) if draft else value
+        return form.rating_fields(rating)
+    if kind == "responsivity":
+        note = draft.assessment.responsivity.get(subject) if draft else value
+        return form.note_fields(note)
+    if draft is not None:
+        info = draft.assessment.assessment
+        value = {
+            "assessed_on": info.assessed_on,
+            "assessors": info.assessors,
+            "notes": draft.assessment.notes,
+        }
+    return {
+        "Date": value["assessed_on"].isoformat() if value["assessed_on"] else "—",
+        "Assessors": "; ".join(f"{a.name} ({a.role.value})" for a in value["assessors"]) or "—",
+        "Notes": value["notes"] or form.EMPTY,
+    }
+
+
+def _hold_conflict(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    kind: str,
+    subject: str,
+    value: Any,
+    error: ConflictError,
+) -> None:
+    try:
+        stored = service.get_assessment(actor, target.reference, target.version)
+    except InstrumentError:
+        stored = None
+    st.session_state[target.key("conflict")] = PendingConflict(
+        kind=kind,
+        subject=subject,
+        mine=_shown(kind, subject, None, value),
+        theirs=_shown(kind, subject, stored, value) if stored else {},
+        message=error.message,
+        retry=value,
+    )
+    if stored is not None:
+        st.session_state[target.key("stored")] = stored
+
+
+def _on_rating(target: Target, item_id: str, domain_id: str) -> None:
+    rating = _rating_in_form(target, item_id)
+    waiting = target.key(item_id, "waiting")
+    if rating is not None and rating.is_present and rating.relevance is None:
+        # A present factor is stored with its relevance: wait for it, and say so beside it.
+        st.session_state[waiting] = True
+        return
+    st.session_state.pop(waiting, None)
+    _save(target, "rating", item_id, domain_id, rating)
+
+
+def _on_note(target: Target, rs_id: str) -> None:
+    _save(target, "responsivity", rs_id, "responsivity", _note_in_form(target, rs_id))
+
+
+def _on_details(target: Target) -> None:
+    _save(target, "details", "details", "details", _details_in_form(target))
+
+
+def _keep_theirs(target: Target) -> None:
+    stored = st.session_state.pop(target.key("stored"), None)
+    st.session_state.pop(target.key("conflict"), None)
+    if isinstance(stored, Draft):
+        _fill_widgets(cached_instrument(), target, stored)
+        _remember(target, stored)
+
+
+def _keep_mine(target: Target) -> None:
+    pending = _conflict(target)
+    stored = st.session_state.pop(target.key("stored"), None)
+    if pending is None or not isinstance(stored, Draft):
+        return
+    where = pending.subject if pending.kind == "rating" else pending.kind
+    if pending.kind == "rating":
+        where = cached_instrument().item_by_id[pending.subject].domain
+    _remember(target, stored)
+    st.session_state.pop(target.key("conflict"), None)
+    _save(target, pending.kind, pending.subject, where, pending.retry)
+    if _conflict(target) is None:
+        # Everything else now shows what is stored, with this change on top.
+        latest = _draft(target)
+        _fill_widgets(cached_instrument(), target, latest)
+
+
+# --- drawing ----------------------------------------------------------------------------------
+
+
+def _label(instrument: Instrument, scale: str, value: str) -> str:
+    for entry in getattr(instrument.scales, scale):
+        if entry.value == value:
+            return str(entry.label)
+    return value
+
+
+def _saved_marker(target: Target, where: str) -> None:
+    at = st.session_state.get(target.key("saved", where))
+    error = st.session_state.get(target.key("error", where))
+    if isinstance(error, InstrumentError):
+        show_error(error)
+    if isinstance(at, dt.datetime):
+        st.caption(f":material/cloud_done: {form.saved_label(at)}")
+
+
+def _conflict_panel(target: Target, subjects: set[str]) -> None:
+    pending = _conflict(target)
+    if pending is None or pending.subject not in subjects:
+        return
+    with st.container(border=True):
+        st.error(
+            f"Not saved: {plain(pending.message)} Your change to {pending.subject} and the stored "
+            "version are shown below. Choose which one to keep.",
+            icon=":material/sync_problem:",
+        )
+        theirs_col, mine_col = st.columns(2)
+        with theirs_col:
+            st.markdown("**Stored version (theirs)**")
+            for row in form.differences(pending.theirs, pending.mine):
+                st.text(f"{row.field}: {row.theirs}")
+        with mine_col:
+            st.markdown("**Your version (not saved)**")
+            for row in form.differences(pending.theirs, pending.mine):
+                marker = "  ← differs" if row.differs else ""
+                st.text(f"{row.field}: {row.mine}{marker}")
+        keep_theirs, keep_mine = st.columns(2)
+        keep_theirs.button(
+            "Keep the stored version",
+            key=target.key("conflict", "theirs"),
+            on_click=_keep_theirs,
+            args=(target,),
+            width="stretch",
+        )
+        keep_mine.button(
+            "Save my version over it",
+            key=target.key("conflict", "mine"),
+            on_click=_keep_mine,
+            args=(target,),
+            type="primary",
+            width="stretch",
+        )
+
+
+def _guidance(instrument: Instrument, item: Item) -> None:
+    with st.popover("Guidance", icon=":material/help:"):
+        st.markdown(
+            f"{item.description.strip()}\n\n"
+            f"**{_label(instrument, 'presence', 'no')}** — {item.guidance.no.strip()}\n\n"
+            f"**{_label(instrument, 'presence', 'partial')}** — {item.guidance.partial.strip()}\n\n"
+            f"**{_label(instrument, 'presence', 'yes')}** — {item.guidance.yes.strip()}\n\n"
+            f"*{_label(instrument, 'presence', 'omit')}* — "
+            "not enough reliable information to rate; never the same as No."
+        )
+
+
+def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
+    args = (target, item.id, item.domain)
+    with st.container(border=True):
+        head, help_col = st.columns([5, 1], vertical_alignment="center")
+        head.subheader(f"{item.id} · {item.name}", anchor=form.item_anchor(item.id))
+        with help_col:
+            _guidance(instrument, item)
+        left, right = st.columns([2, 3])
+        with left:
+            presence = st.radio(
+                "Presence",
+                [v.value for v in instrument.scales.presence],
+                format_func=lambda v: _label(instrument, "presence", v),
+                index=None,
+                horizontal=True,
+                key=target.key(item.id, "presence"),
+                on_change=_on_rating,
+                args=args,
+            )
+            if form.relevance_applies(presence):
+                relevance = st.radio(
+                    "Relevance",
+                    [v.value for v in instrument.scales.relevance],
+                    format_func=lambda v: _label(instrument, "relevance", v),
+                    index=None,
+                    horizontal=True,
+                    key=target.key(item.id, "relevance"),
+                    on_change=_on_rating,
+                    args=args,
+                )
+                if relevance is None and st.session_state.get(target.key(item.id, "waiting")):
+                    st.warning(
+                        "Not saved yet: choose the relevance to save this rating.",
+                        icon=":material/pending:",
+                    )
+            if presence is not None:
+                st.radio(
+                    "Timeframe",
+                    [v.value for v in instrument.scales.timeframe],
+                    format_func=lambda v: _label(instrument, "timeframe", v),
+                    index=None,
+                    horizontal=True,
+                    key=target.key(item.id, "timeframe"),
+                    on_change=_on_rating,
+                    args=args,
+                )
+        with right:
+            if presence is None:
+                st.caption("Rate presence first; evidence and sources are recorded with it.")
+            else:
+                st.text_area(
+                    "Evidence" if presence != "omit" else "Why it could not be rated",
+                    key=target.key(item.id, "evidence"),
+                    on_change=_on_rating,
+                    args=args,
+                    height=90,
+                    max_chars=20_000,
+                    placeholder="What the rating rests on (saved when you leave the box)",
+                )
+                st.multiselect(
+                    "Sources",
+                    [v.value for v in instrument.scales.sources],
+                    format_func=lambda v: _label(instrument, "sources", v),
+                    key=target.key(item.id, "sources"),
+                    on_change=_on_rating,
+                    args=args,
+                    placeholder="Where the evidence came from",
+                )
+
+
+def _domain_progress_line(target: Target, domain_id: str) -> str:
+    row = form.domain_progress(cached_instrument(), _draft(target).assessment, domain_id)
+    tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
+    return f"{tick} [{row.name}](#{form.domain_anchor(domain_id)}) · {row.label}"
+
+
+@st.fragment
+def _domain_section(target: Target, domain_id: str, progress_slot: Any) -> None:
+    instrument = cached_instrument()
+    domain = instrument.domain_by_id[domain_id]
+    items = instrument.items_of(domain_id)
+    row = form.domain_progress(instrument, _draft(target).assessment, domain_id)
+    st.header(domain.name, anchor=form.domain_anchor(domain_id), divider="gray")
+    top_left, top_right = st.columns([3, 1])
+    top_left.caption(f"{plain(domain.description.strip())}")
+    with top_right:
+        st.markdown(f"**{row.label}**")
+        _saved_marker(target, domain_id)
+    _conflict_panel(target, {item.id for item in items})
+    for item in items:
+        _item_editor(instrument, target, item)
+    progress_slot.markdown(_domain_progress_line(target, domain_id))
+
+
+@st.fragment
+def _details_section(target: Target) -> None:
+    st.header("Assessment details", anchor=form.DETAILS_ANCHOR, divider="gray")
+    _conflict_panel(target, {"details"})
+    date_col, saved_col = st.columns([3, 1])
+    with date_col:
+        st.date_input(
+            "Date of the assessment",
+            value=None,
+            key=target.key("details", "date"),
+            on_change=_on_details,
+            args=(target,),
+            format="YYYY-MM-DD",
+            max_value=dt.date.today() + dt.timedelta(days=1),
+            min_value=dt.date(1990, 1, 1),
+        )
+    with saved_col:
+        _saved_marker(target, "details")
+    named = sum(
+        1
+        for row in range(MAX_ASSESSOR_ROWS)
+        if (st.session_state.get(target.key("details", "name", row)) or "").strip()
+    )
+    roles = [r.value for r in AssessorRole]
+    for row in range(min(named + 1, MAX_ASSESSOR_ROWS)):
+        name_col, role_col = st.columns([3, 2])
+        name_col.text_input(
+            "Assessor" if row == 0 else f"Assessor {row + 1}",
+            key=target.key("details", "name", row),
+            on_change=_on_details,
+            args=(target,),
+            max_chars=200,
+            placeholder="Name as it should appear on reports",
+        )
+        role_col.selectbox(
+            "Role",
+            roles,
+            key=target.key("details", "role", row),
+            on_change=_on_details,
+            args=(target,),
+        )
+    st.text_area(
+        "Notes on the assessment",
+        key=target.key("details", "notes"),
+        on_change=_on_details,
+        args=(target,),
+        height=80,
+        max_chars=20_000,
+    )
+
+
+@st.fragment
+def _responsivity_section(target: Target) -> None:
+    instrument = cached_instrument()
+    st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
+    st.caption(
+        "How the intervention should be delivered; never part of a priority. Saved as you go."
+    )
+    _saved_marker(target, "responsivity")
+    _conflict_panel(target, {rs.id for rs in instrument.responsivity})
+    labels = {"yes": "Applies", "no": "Does not apply", "omit": "Not known"}
+    for rs in instrument.responsivity:
+        with st.container(border=True):
+            st.markdown(f"**{rs.id} · {rs.name}**")
+            st.caption(plain(rs.description.strip()))
+            presence = st.radio(
+                f"Does {rs.id} apply?",
+                [p.value for p in ResponsivityPresence],
+                format_func=lambda v: labels[v],
+                index=None,
+                horizontal=True,
+                key=target.key(rs.id, "presence"),
+                on_change=_on_note,
+                args=(target, rs.id),
+                label_visibility="collapsed",
+            )
+            if presence is not None:
+                note_col, adapt_col = st.columns(2)
+                note_col.text_area(
+                    "Note",
+                    key=target.key(rs.id, "note"),
+                    on_change=_on_note,
+                    args=(target, rs.id),
+                    height=70,
+                    max_chars=20_000,
+                )
+                adapt_col.text_area(
+                    "Adaptation to delivery",
+                    key=target.key(rs.id, "adaptation"),
+                    on_change=_on_note,
+                    args=(target, rs.id),
+                    height=70,
+                    max_chars=20_000,
+                    placeholder="e.g. " + rs.adaptations[0].strip(),
+                )
+
+
+# --- finalise and amend --------------------------------------------------------------------
+
+
+def _open(target: Target, what: str) -> None:
+    st.session_state[target.key("open", what)] = True
+
+
+def _close(target: Target, what: str) -> None:
+    st.session_state.pop(target.key("open", what), None)
+
+
+def _is_open(target: Target, what: str) -> bool:
+    return bool(st.session_state.get(target.key("open", what)))
+
+
+def _finalise_section(service: Service, actor: Actor, target: Target) -> None:
+    st.header("Finalise", anchor="finalise", divider="gray")
+    st.write(
+        "Finalising signs this version as yours and freezes it: it can no longer be changed. "
+        "A correction later is an amendment, a new version with a reason."
+    )
+    st.button(
+        "Check and finalise…",
+        key=target.key("finalise", "check"),
+        on_click=_open,
+        args=(target, "checks"),
+        type="primary",
+        icon=":material/task_alt:",
+    )
+    if not _is_open(target, "checks"):
+        return
+    try:
+        problems = service.finalisation_problems(actor, target.reference, target.version)
+    except InstrumentError as error:
+        show_error(error)
+        return
+    if problems:
+        st.error(
+            f"This version cannot be finalised yet: {len(problems)} "
+            f"{'problem' if len(problems) == 1 else 'problems'} to fix first.",
+            icon=":material/rule:",
+        )
+        lines = []
+        for problem in problems:
+            link = form.problem_link(problem)
+            fix = f" — {plain(link.fix)}" if link.fix else ""
+            lines.append(f"- [{plain(link.target)}](#{link.anchor}): {plain(link.message)}{fix}")
+        st.markdown("\n".join(lines))
+        return
+    _finalise_dialog(service, actor, target)
+
+
+@st.dialog("Finalise this assessment")
+def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
+    st.write(
+        f"Finalise version {target.version} of case {plain(target.reference)}? It is signed "
+        f"'finalised by {plain(actor.username)}' with today's date and can no longer be changed."
+    )
+    password = None
+    if service.needs_password(actor):
+        password = st.text_input(
+            "Password",
+            type="password",
+            key=target.key("finalise", "password"),
+            help="Your last sign-in was more than 5 minutes ago: enter your password again.",
+        )
+    confirm, cancel = st.columns(2)
+    if cancel.button("Cancel", key=target.key("finalise", "cancel"), width="stretch"):
+        _close(target, "checks")
+        st.rerun()
+    if confirm.button(
+        "Finalise", key=target.key("finalise", "confirm"), type="primary", width="stretch"
+    ):
+        try:
+            if password is not None:
+                service.confirm_password(actor, password)
+            service.finalise(actor, target.reference, target.version)
+        except InstrumentError as error:
+            show_error(error)
+            return
+        _close(target, "checks")
+        state.flash(f"Version {target.version} of {target.reference} is finalised.")
+        navigation.go("formulation", case=target.reference, version=target.version)
+
+
+def _amend_section(service: Service, actor: Actor, target: Target) -> None:
+    st.button(
+        "Amend this version…",
+        key=target.key("amend", "open"),
+        on_click=_open,
+        args=(target, "amend"),
+        icon=":material/edit_document:",
+    )
+    if _is_open(target, "amend"):
+        _amend_dialog(service, actor, target)
+
+
+@st.dialog("Amend a finalised version")
+def _amend_dialog(service: Service, actor: Actor, target: Target) -> None:
+    st.write(
+        f"Version {target.version} stays as it was signed. The amendment is a new draft version "
+        "that starts from it; say why it is needed."
+    )
+    reason = st.text_area("Reason for the amendment", key=target.key("amend", "reason"))
+    start, cancel = st.columns(2)
+    if cancel.button("Cancel", key=target.key("amend", "cancel"), width="stretch"):
+        _close(target, "amend")
+        st.rerun()
+    if start.button(
+        "Start the amendment", key=target.key("amend", "start"), type="primary", width="stretch"
+    ):
+        try:
+            draft = service.amend(actor, target.reference, target.version, reason or "")
+        except InstrumentError as error:
+            show_error(error)
+            return
+        _close(target, "amend")
+        state.flash(f"Version {draft.version} started as an amendment.")
+        navigation.go("assessment", case=target.reference, version=draft.version)
+
+
+# --- read-only view ---------------------------------------------------------------------------
+
+
+def _read_only(instrument: Instrument, draft: Draft) -> None:
+    assessment = draft.assessment
+    info = assessment.assessment
+    st.header("Assessment details", anchor=form.DETAILS_ANCHOR, divider="gray")
+    st.text(f"Date: {info.assessed_on.isoformat() if info.assessed_on else '—'}")
+    st.text(
+        "Assessors: " + ("; ".join(f"{a.name} ({a.role.value})" for a in info.assessors) or "—")
+    )
+    if assessment.notes:
+        st.text(f"Notes: {assessment.notes}")
+    for domain in instrument.domains:
+        row = form.domain_progress(instrument, assessment, domain.id)
+        st.header(domain.name, anchor=form.domain_anchor(domain.id), divider="gray")
+        st.caption(row.label)
+        for item in instrument.items_of(domain.id):
+            rating = assessment.ratings.get(item.id)
+            with st.container(border=True):
+                st.markdown(f"**{item.id} · {item.name}**")
+                for field, value in form.rating_fields(rating).items():
+                    st.text(f"{field}: {value}")
+    st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
+    for rs in instrument.responsivity:
+        note = assessment.responsivity.get(rs.id)
+        st.markdown(f"**{rs.id} · {rs.name}**")
+        for field, value in form.note_fields(note).items():
+            st.text(f"{field}: {value}")
+
+
+# --- the page ---------------------------------------------------------------------------------
+
+
+def _progress_panel(instrument: Instrument, target: Target) -> dict[str, Any]:
+    """Draw the progress list in the sidebar; return one slot per domain for its fragment."""
+    with st.sidebar:
+        st.markdown("**Progress**")
+        slots: dict[str, Any] = {}
+        for domain in instrument.domains:
+            slots[domain.id] = st.empty()
+            slots[domain.id].markdown(_domain_progress_line(target, domain.id))
+        st.markdown(
+            f"[Assessment details](#{form.DETAILS_ANCHOR}) · "
+            f"[Responsivity](#{form.RESPONSIVITY_ANCHOR}) · [Finalise](#finalise)"
+        )
+    return slots
+
+
+def _title(draft: Draft, target: Target) -> None:
+    assessment = draft.assessment
+    status = draft.status.value
+    st.title(f"Assessment · {target.reference}")
+    amended = (
+        f" · amends version {assessment.assessment.replaces}"
+        if assessment.assessment.replaces
+        else ""
+    )
+    who = f" by {draft.saved_by}" if draft.saved_by else ""
+    saved = f" · last saved {draft.saved_at.astimezone():%Y-%m-%d %H:%M:%S}{who}"
+    st.caption(
+        f"Version {target.version} · {status} · pathway {assessment.case.pathway.value}"
+        f"{amended}{saved}"
+    )
+    if assessment.assessment.amendment_reason:
+        st.text(f"Reason for the amendment: {assessment.assessment.amendment_reason}")
+
+
+def _header(draft: Draft, target: Target) -> None:
+    _title(draft, target)
+    message = state.take_flash()
+    if message:
+        st.success(message, icon=":material/check_circle:")
+    with st.container(horizontal=True):
+        navigation.link(
+            "case", "Case history", case=target.reference, icon=":material/folder_open:"
+        )
+        navigation.link(
+            "formulation",
+            "Formulation",
+            case=target.reference,
+            version=target.version,
+            icon=":material/insights:",
+        )
+
+
+def _choose_version(service: Service, actor: Actor, reference: str) -> int | None:
+    """Return the version in the URL, else the open draft, else the newest; audit the opening."""
+    open_case(actor, reference)
+    versions = service.case_history(actor, reference)
+    return form.choose_version(versions, state.selected_version())
+
+
+def _no_assessment_yet(service: Service, actor: Actor, reference: str) -> None:
+    st.title(f"Assessment · {reference}")
+    st.info("This case has no assessment yet.", icon=":material/edit_note:")
+    if may_ever(actor, Action.EDIT_DRAFT) and st.button(
+        "Start the first assessment", key=_key(reference, "start"), type="primary"
+    ):
+        try:
+            draft = service.start_assessment(actor, reference)
+        except InstrumentError as error:
+            show_error(error)
+            return
+        navigation.go("assessment", case=reference, version=draft.version)
 
 
 def render() -> None:
-    """Show the assessment of the case selected in the URL."""
-    st.title("Assessment")
+    """Show the assessment of the case and version selected in the URL."""
+    actor = current_actor()
+    if actor is None:
+        return
     reference = state.selected_case()
     if reference is None:
-        st.info("Choose a case on the Cases page first.")
+        st.title("Assessment")
+        st.info("Choose a case on the Cases page first.", icon=":material/folder_open:")
+        navigation.link("cases", "Go to the cases", icon=":material/folder_shared:")
         return
-    st.text(f"Case {reference}: this page is being built.")
+    if not may_ever(actor, Action.READ_EVIDENCE):
+        st.title(f"Assessment · {reference}")
+        st.info(
+            "Your role does not show assessment content (ratings and evidence). The formulation "
+            "page shows what your role may see.",
+            icon=":material/visibility_off:",
+        )
+        if may_ever(actor, Action.READ_FORMULATION):
+            navigation.link("formulation", "Open the formulation", case=reference)
+        return
+    service = current_service()
+    instrument = cached_instrument()
+    try:
+        version = _choose_version(service, actor, reference)
+        if version is None:
+            _no_assessment_yet(service, actor, reference)
+            return
+        draft = service.get_assessment(actor, reference, version)
+    except InstrumentError as error:
+        st.title(f"Assessment · {reference}")
+        show_error(error)
+        navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
+        return
+    target = Target(reference, draft.version)
+    if state.selected_version() != draft.version:
+        state.select_version(draft.version)
+    _header(draft, target)
+    _body(service, actor, instrument, draft, target)
+
+
+def _body(
+    service: Service, actor: Actor, instrument: Instrument, draft: Draft, target: Target
+) -> None:
+    """Draw the form for a draft the actor may edit; otherwise the read-only record."""
+    editable = draft.status is AssessmentStatus.DRAFT and may_ever(actor, Action.EDIT_DRAFT)
+    if not editable:
+        if draft.status is AssessmentStatus.FINAL:
+            st.info("This version is finalised and frozen.", icon=":material/lock:")
+            if may_ever(actor, Action.AMEND):
+                _amend_section(service, actor, target)
+        _read_only(instrument, draft)
+        return
+    _sync(instrument, target, draft)
+    slots = _progress_panel(instrument, target)
+    _details_section(target)
+    for domain in instrument.domains:
+        _domain_section(target, domain.id, slots[domain.id])
+    _responsivity_section(target)
+    if may_ever(actor, Action.FINALISE):
+        _finalise_section(service, actor, target)

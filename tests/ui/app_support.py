@@ -1,0 +1,80 @@
+"""Helpers for the assessment and formulation page tests, over the `web` fixture (conftest.py).
+
+`new_case` makes a case of team north with an empty draft v1; `fill` rates every item so that a
+draft may be finalised; `key` spells a widget key of the assessment form the way the page does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from instrument.assessment import Assessor, Rating
+from instrument.definitions import default_instrument
+from instrument.service import Draft
+from instrument.ui import state
+from instrument.vocabulary import AssessorRole, Presence, Relevance, Source, Timeframe
+from tests.ui.conftest import PASSWORD, Web
+
+CASE = "C-0001"
+
+
+def key(item: str, field: str, *, case: str = CASE, version: int = 1) -> str:
+    """Return the assessment form's widget key for one field, e.g. ID1 presence."""
+    return state.widget_key(state.ASSESSMENT_FORM, f"{case}.{version}.{item}.{field}")
+
+
+def review_key(*parts: object, case: str = CASE, version: int = 1) -> str:
+    """Return the formulation page's widget key, e.g. ("narrative", "presenting")."""
+    name = ".".join(str(p) for p in (case, version, *parts))
+    return state.widget_key(state.FORMULATION_REVIEW, name)
+
+
+def new_case(web: Web, reference: str = CASE, pathway: str = "engaged") -> Draft:
+    """Create a case of team north with an empty draft v1 (as the psychologist)."""
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        service.create_case(actor, reference, pathway)
+        return service.start_assessment(actor, reference)
+
+
+def draft(web: Web, reference: str = CASE, version: int = 1) -> Draft:
+    """Return the stored draft, read directly through the service."""
+    with web.service() as service:
+        return service.get_assessment(web.actor("psychologist"), reference, version)
+
+
+def fill(web: Web, reference: str = CASE, version: int = 1, *, evidence: str = "") -> Draft:
+    """Rate every item (every third one present) with a date and an assessor."""
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        current = service.get_assessment(actor, reference, version)
+        current = service.save_details(
+            actor,
+            reference,
+            version,
+            assessed_on=dt.date(2026, 11, 1),
+            assessors=[Assessor(name="Dr A. Assessor", role=AssessorRole.PSYCHOLOGIST)],
+            notes=None,
+            base_revision=current.revision,
+        )
+        for index, item in enumerate(default_instrument().items):
+            present = index % 3 == 0
+            rating = Rating(
+                presence=Presence.YES if present else Presence.NO,
+                relevance=Relevance.HIGH if present else None,
+                evidence=(evidence or f"Evidence for {item.id}.") if present else None,
+                sources=[Source.INTERVIEW] if present else [],
+                timeframe=Timeframe.CURRENT,
+            )
+            current = service.save_rating(
+                actor, reference, version, item.id, rating, base_revision=current.revision
+            )
+        return current
+
+
+def finalise(web: Web, reference: str = CASE, version: int = 1) -> None:
+    """Finalise a filled draft directly through the service (password entered just now)."""
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        service.confirm_password(actor, PASSWORD)
+        service.finalise(actor, reference, version)

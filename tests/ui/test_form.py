@@ -1,0 +1,123 @@
+"""The assessment form's and formulation page's rules, without a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from instrument.definition import Instrument
+from instrument.errors import Problem
+from instrument.ui import form
+from instrument.vocabulary import Presence
+from tests.conftest import make_assessment
+
+
+def test_progress_counts_every_rated_item_of_each_domain(instrument: Instrument) -> None:
+    rows = form.progress(instrument, make_assessment())
+    assert [r.domain for r in rows] == [d.id for d in instrument.domains]
+    by_domain = {r.domain: r for r in rows}
+    assert by_domain["identity"].rated == 1  # ID1
+    assert by_domain["emotion"].rated == 1  # EM5, omitted, still rated
+    assert by_domain["beliefs"].rated == 0
+    assert sum(r.total for r in rows) == len(instrument.items)
+    assert by_domain["identity"].label == f"1 / {by_domain['identity'].total} rated"
+    assert not by_domain["identity"].complete
+
+
+@pytest.mark.parametrize(
+    ("presence", "applies"),
+    [(None, False), ("no", False), ("omit", False), ("partial", True), ("yes", True)],
+)
+def test_relevance_applies_only_to_partial_and_yes(presence: str | None, applies: bool) -> None:
+    assert form.relevance_applies(presence) is applies
+
+
+def test_rating_from_fields_needs_presence() -> None:
+    assert form.rating_from_fields(None, "high", "typed", ["interview"], "current") is None
+
+
+def test_rating_from_fields_drops_relevance_that_does_not_apply_and_keeps_evidence() -> None:
+    rating = form.rating_from_fields("no", "high", "  seen in files  ", ["file-review"], None)
+    assert rating is not None
+    assert rating.presence is Presence.NO
+    assert rating.relevance is None
+    assert rating.evidence == "seen in files"
+    assert [s.value for s in rating.sources] == ["file-review"]
+
+
+def test_rating_from_fields_blank_evidence_is_absent() -> None:
+    rating = form.rating_from_fields("yes", "moderate", "   ", [], "current")
+    assert rating is not None
+    assert rating.evidence is None
+    assert rating.relevance is not None
+    assert rating.relevance.value == "moderate"
+
+
+def test_note_from_fields() -> None:
+    assert form.note_from_fields(None, "x", "y") is None
+    note = form.note_from_fields("yes", " reads slowly ", "")
+    assert note is not None
+    assert note.note == "reads slowly"
+    assert note.adaptation is None
+
+
+def test_assessors_from_rows_skips_empty_names() -> None:
+    people = form.assessors_from_rows(
+        [("A. Assessor", "psychologist"), ("  ", "other"), (None, None)]
+    )
+    assert [(p.name, p.role.value) for p in people] == [("A. Assessor", "psychologist")]
+
+
+@pytest.mark.parametrize(
+    ("where", "anchor", "target"),
+    [
+        ("$.ratings.ID1", "item-id1", "ID1"),
+        ("$.ratings.GA6.evidence", "item-ga6", "GA6 evidence"),
+        ("$.responsivity.RS2", form.RESPONSIVITY_ANCHOR, "RS2"),
+        ("$.assessment.assessed_on", form.DETAILS_ANCHOR, "Assessment assessed on"),
+        ("$.assessment.assessors", form.DETAILS_ANCHOR, "Assessment assessors"),
+    ],
+)
+def test_problem_links_point_at_the_field(where: str, anchor: str, target: str) -> None:
+    link = form.problem_link(Problem(where, "message", "fix"))
+    assert (link.anchor, link.target, link.message, link.fix) == (anchor, target, "message", "fix")
+
+
+def test_every_unrated_item_of_an_empty_assessment_links_to_its_item(
+    instrument: Instrument,
+) -> None:
+    from instrument.assessment import finalisation_problems
+
+    problems = finalisation_problems(instrument, make_assessment(ratings={}))
+    anchors = {form.problem_link(p).anchor for p in problems}
+    assert {form.item_anchor(i.id) for i in instrument.items} <= anchors
+    assert form.DETAILS_ANCHOR not in anchors  # the fixture has a date and an assessor
+
+
+def test_differences_show_both_versions_field_by_field() -> None:
+    theirs = form.rating_fields(form.rating_from_fields("yes", "high", "theirs", [], None))
+    mine = form.rating_fields(form.rating_from_fields("partial", "high", "mine", [], None))
+    rows = {d.field: d for d in form.differences(theirs, mine)}
+    assert rows["Presence"].differs
+    assert rows["Evidence"].differs
+    assert not rows["Relevance"].differs
+    assert form.rating_fields(None) == {"Presence": form.NOT_RATED}
+
+
+def test_saved_label_uses_the_given_zone() -> None:
+    at = dt.datetime(2026, 11, 23, 10, 31, 2, tzinfo=dt.UTC)
+    assert form.saved_label(at, dt.UTC) == "Saved 10:31:02"
+    assert form.clock(at.replace(tzinfo=None), dt.timezone(dt.timedelta(hours=1))) == "11:31:02"
+
+
+def test_rationale_needs_twenty_characters() -> None:
+    assert form.rationale_problem("too short") is not None
+    assert "20" in (form.rationale_problem("") or "")
+    assert form.rationale_problem("x" * 20) is None
+    assert form.rationale_problem("   " + "x" * 19 + "   ") is not None
+
+
+def test_percent() -> None:
+    assert form.percent(0.746) == "75%"
+    assert form.percent(1.0) == "100%"
