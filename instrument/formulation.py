@@ -351,6 +351,12 @@ def formulate(
     ranked = rank_areas(instrument, scores, pathway, overrides)
     # Each item's summary and phrase is built once and shared by every section that shows it.
     summaries = {item.id: _item_summary(item, ratings.get(item.id)) for item in instrument.items}
+    by_domain: dict[str, list[Item]] = {domain.id: [] for domain in instrument.domains}
+    by_spj: dict[SpjDomain, list[Item]] = {spj: [] for spj in SpjDomain}
+    for item in instrument.items:
+        by_domain[item.domain].append(item)
+        if item.informs is not None:
+            by_spj[item.informs].append(item)
     phrases = {
         item.id: item_phrase(item, rating)
         for item in instrument.items
@@ -361,12 +367,13 @@ def formulate(
         header=_header(assessment, generated_at),
         redacted=False,
         domains=[
-            _domain_summary(instrument, domain, ratings, summaries) for domain in instrument.domains
+            _domain_summary(instrument, domain, by_domain[domain.id], ratings, summaries)
+            for domain in instrument.domains
         ],
         priorities=[_priority(entry, review, decimals, phrases) for entry in ranked],
         five_p=_five_p(instrument, ratings, review, summaries, phrases),
-        spj=[_spj(instrument, spj, ratings, summaries) for spj in SpjDomain],
-        risk_management=_risk_management(instrument, ratings, phrases),
+        spj=[_spj(spj, by_spj[spj], ratings, summaries) for spj in SpjDomain],
+        risk_management=_risk_management(by_domain, instrument, ratings, phrases),
         responsivity=_responsivity(instrument, assessment),
         data_quality=_data_quality(instrument, assessment, scores),
         change=None if previous is None else _change(instrument, previous, assessment, scores),
@@ -622,10 +629,10 @@ def _item_summary(item: Item, rating: Rating | None) -> ItemSummary:
 def _domain_summary(
     instrument: Instrument,
     domain: Domain,
+    items: Sequence[Item],
     ratings: Mapping[str, Rating],
     summaries: Mapping[str, ItemSummary],
 ) -> DomainSummary:
-    items = instrument.items_of(domain.id)
     counts = {"yes": 0, "partial": 0, "no": 0, "omit": 0, "unrated": 0}
     high: list[str] = []
     moderate_yes: list[str] = []
@@ -760,12 +767,11 @@ def _five_p(
 
 
 def _spj(
-    instrument: Instrument,
     spj: SpjDomain,
+    items: Sequence[Item],
     ratings: Mapping[str, Rating],
     summaries: Mapping[str, ItemSummary],
 ) -> SpjSummary:
-    items = [item for item in instrument.items if item.informs is spj]
     present: list[ItemSummary] = []
     omitted: list[str] = []
     high: list[str] = []
@@ -789,10 +795,16 @@ def _spj(
 
 
 def _risk_management(
-    instrument: Instrument, ratings: Mapping[str, Rating], phrases: Mapping[str, str]
+    by_domain: Mapping[str, Sequence[Item]],
+    instrument: Instrument,
+    ratings: Mapping[str, Rating],
+    phrases: Mapping[str, str],
 ) -> list[str]:
     capability = [
-        item for item in instrument.items if instrument.kind_of(item.id) is ItemKind.CAPABILITY
+        item
+        for domain in instrument.domains
+        if domain.kind is ItemKind.CAPABILITY
+        for item in by_domain[domain.id]
     ]
     present = [
         (i, r)

@@ -27,9 +27,12 @@ from typing import NamedTuple
 
 from instrument.assessment import Rating
 from instrument.definition import Instrument, InterventionArea, Item, PathwayDefinition, Rule
-from instrument.vocabulary import BAND_ORDER, Band, Presence
+from instrument.vocabulary import BAND_ORDER, Band, Presence, Relevance
 
 _SCORED = (Presence.PARTIAL, Presence.YES)
+# Enum members as plain names: looked up once, not on every rating.
+_OMIT = Presence.OMIT
+_NO = Presence.NO
 _RATED = (Presence.NO, Presence.PARTIAL, Presence.YES)
 _OFFERED_BANDS = (Band.HIGH, Band.MODERATE)
 # How many contributors a summary names before saying how many others there are.
@@ -129,8 +132,13 @@ class _Tables:
             return found
 
         self.scale = _scale(rule.decimals)
-        self.presence = {k: _ratio(v) for k, v in rule.presence_values.items()}
-        self.relevance = {k: _ratio(v) for k, v in rule.relevance_values.items()}
+        # presence value × relevance value, as one exact ratio per pair.
+        self.values: dict[tuple[Presence, Relevance], tuple[int, int]] = {}
+        for presence, p_value in rule.presence_values.items():
+            p_n, p_d = _ratio(p_value)
+            for relevance, r_value in rule.relevance_values.items():
+                r_n, r_d = _ratio(r_value)
+                self.values[(presence, relevance)] = (p_n * r_n, p_d * r_d)
         self.high = _ratio(rule.high_from)
         self.moderate = _ratio(rule.moderate_from)
         self.min_coverage = _ratio(rule.min_coverage)
@@ -194,16 +202,20 @@ def _score_area(
     rated = 0
     contributions: list[tuple[int, int, Contribution]] = []
     omitted: list[str] = []
+    values = tables.values
     for index, (item, weight, whole) in enumerate(rows):
         rating = ratings.get(item.id)
-        if rating is None or rating.presence is Presence.OMIT:
+        if rating is None:
+            omitted.append(item.id)
+            continue
+        presence = rating.presence
+        if presence is _OMIT:
             omitted.append(item.id)
             continue
         rated += whole
-        if rating.presence in _SCORED and rating.relevance is not None:
-            p_n, p_d = tables.presence[rating.presence]
-            r_n, r_d = tables.relevance[rating.relevance]
-            units = _divide_to_units(whole * p_n * r_n * scale, p_d * r_d * total)
+        if presence is not _NO and rating.relevance is not None:
+            numerator, denominator = values[(presence, rating.relevance)]
+            units = _divide_to_units(whole * numerator * scale, denominator * total)
             contributions.append((-units, index, Contribution(item, rating, weight, units)))
     contributions.sort(key=lambda entry: entry[:2])
     score_units = sum(entry[2].units for entry in contributions)
