@@ -29,7 +29,7 @@ def unescape(text: str) -> str:
 def raw_markup(at: AppTest) -> list[str]:
     """Return every Markdown the run drew that holds live HTML or a link to typed text."""
     bodies = [str(m.value) for m in [*at.markdown, *at.caption]]
-    return [b for b in bodies if "<script" in b or "<img" in b or "](javascript" in b]
+    return [b for b in bodies if re.search(r"(?<!\\)<(script|img)|!\[|\]\((http|javascript)", b)]
 
 
 # --- the form ---------------------------------------------------------------------------------

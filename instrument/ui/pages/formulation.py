@@ -258,10 +258,9 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             color=BAND_COLOURS[priority.band],
             icon=":material/flag:",
         )
-        offered = "offered" if priority.offered else "not offered"
         st.caption(
             f"Score {priority.score:.2f} (not a risk score) · coverage "
-            f"{form.percent(priority.coverage)} · {offered}: {plain(priority.offered_reason)}",
+            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
             help=form.SCORE_NOTE,
         )
         if priority.override is not None:
@@ -305,6 +304,24 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             _override_editor(target, priority)
 
 
+def _overview(formulation: Formulation) -> None:
+    """Show the ranked areas at a glance; the cards below give the reasons."""
+    rows = [
+        {
+            "Rank": p.rank,
+            "Area": p.name,
+            "Band": form.BAND_LABELS[p.band],
+            "Computed band": form.BAND_LABELS[p.computed_band],
+            "Score": round(p.score, 2),
+            "Coverage": form.percent(p.coverage),
+            "Overridden": "yes" if p.override else "",
+            "Offered": "yes" if p.offered else "no",
+        }
+        for p in formulation.priorities
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
     st.header("5P formulation", anchor="five-p", divider="gray")
     if reviewing:
@@ -338,7 +355,7 @@ def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> Non
 def _summaries(formulation: Formulation) -> None:
     st.header("Engagement, intent and capability", anchor="spj", divider="gray")
     for spj in formulation.spj:
-        st.markdown(f"**{spj.domain.value.capitalize()}** — {plain(spj.summary)}")
+        st.markdown(f"- {plain(spj.summary)}")
     st.header("Risk management notes", anchor="risk-management", divider="gray")
     if formulation.risk_management:
         st.markdown("\n".join(f"- {plain(note)}" for note in formulation.risk_management))
@@ -392,14 +409,23 @@ def _summaries(formulation: Formulation) -> None:
 # --- sign-off and export -------------------------------------------------------------------------
 
 
-def _signatures(version: VersionRow | None) -> None:
+def _signatures(target: Target, version: VersionRow | None) -> None:
     st.header("Sign-off", anchor="sign-off", divider="gray")
     if version is None or version.status is AssessmentStatus.DRAFT:
         st.info(
-            "This formulation belongs to a draft: it changes as the ratings change. Finalise the "
-            "assessment to sign and freeze it.",
+            "This formulation belongs to a draft: it changes as the ratings change. Review the "
+            "bands and write the narrative here, then finalise the assessment to sign and "
+            "freeze both.",
             icon=":material/edit_note:",
         )
+        if version is not None:
+            navigation.link(
+                "assessment",
+                "Finalise on the assessment page",
+                case=target.reference,
+                version=version.version,
+                icon=":material/task_alt:",
+            )
         return
     for signature in version.signatures:
         who = plain(signature.by) if signature.by else "a team member"
@@ -598,6 +624,13 @@ def render() -> None:
     if state.selected_version() != version:
         state.select_version(version)
     target = Target(reference, version)
+    with st.sidebar:
+        st.markdown(
+            "**On this page**  \n[Priorities](#priorities) · [5P](#five-p) · "
+            "[Engagement, intent, capability](#spj) · [Responsivity](#responsivity) · "
+            "[Data quality](#data-quality) · [Change](#change) · [Sign-off](#sign-off) · "
+            "[Export](#export)"
+        )
     row = next((v for v in versions if v.version == version), None)
     _header(formulation, target)
     _body(service, actor, target, formulation, row)
@@ -620,11 +653,12 @@ def _body(
             reviewing = False
     st.header("Intervention priorities", anchor="priorities", divider="gray")
     st.caption(form.SCORE_NOTE)
+    _overview(formulation)
     for priority in formulation.priorities:
         _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
     _five_p(target, formulation, reviewing=reviewing)
     _summaries(formulation)
-    _signatures(row)
+    _signatures(target, row)
     if (
         row is not None
         and row.status is AssessmentStatus.FINAL

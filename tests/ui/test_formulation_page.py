@@ -1,0 +1,236 @@
+"""The formulation page for every role: priorities, review, countersigning and export."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from instrument.errors import AuthenticationError
+from instrument.exchange.documents import schema_problems
+from instrument.ui.pages import formulation as page
+from instrument.vocabulary import FiveP
+from tests.ui.app_support import CASE, draft, fill, finalise, new_case, review_key
+from tests.ui.conftest import PASSWORD, Web, audit_actions, texts
+
+XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> ![i](http://example.org/x.png)"
+
+
+def open_page(web: Web, who: str = "psychologist", version: int | None = 1) -> AppTest:
+    query = {"case": CASE} if version is None else {"case": CASE, "v": str(version)}
+    at = web.app(who, "formulation", **query)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def unescape(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def live_markup(at: AppTest) -> list[str]:
+    bodies = [str(m.value) for m in [*at.markdown, *at.caption, *at.error, *at.warning]]
+    return [b for b in bodies if re.search(r"(?<!\\)<(script|img)|!\[|\]\((http|javascript)", b)]
+
+
+def top_area(web: Web) -> str:
+    with web.service() as service:
+        formulation = service.formulation(web.actor("psychologist"), CASE, 1)
+    return formulation.priorities[0].area
+
+
+# --- what each role sees ------------------------------------------------------------------------
+
+
+def test_the_psychologist_sees_ranked_priorities_with_reasons_and_evidence(web: Web) -> None:
+    new_case(web)
+    fill(web, evidence=XSS)
+    at = open_page(web)
+    ranks = [s.value for s in at.subheader if re.match(r"^\d+\. ", str(s.value))]
+    assert len(ranks) == 7
+    assert ranks[0].startswith("1. ")
+    shown = unescape(texts(at))
+    assert "not a risk score" in shown
+    assert "Contributing items" in shown
+    assert "Suggested sessions" in shown
+    assert XSS in shown  # the evidence, as text
+    assert not live_markup(at)
+    assert "Dr A. Assessor" in shown
+    assert at.dataframe  # the overview table
+    assert [e.label for e in at.expander if "Override" in e.label]
+    narratives = [t.key for t in at.text_area if ".narrative." in (t.key or "")]
+    assert len(narratives) == 5
+
+
+def test_a_viewer_gets_no_evidence_no_names_and_no_editing(web: Web) -> None:
+    new_case(web)
+    fill(web, evidence="Canary evidence text")
+    at = open_page(web, "viewer")
+    shown = unescape(texts(at))
+    assert "Canary evidence text" not in shown
+    assert "Dr A. Assessor" not in shown
+    assert "Evidence is not shown for your role." in shown
+    assert not at.text_area
+    assert not [e for e in at.expander if "Override" in e.label]
+    assert "Your role does not export." in shown
+
+
+def test_an_admin_and_another_team_see_nothing_of_the_case(web: Web) -> None:
+    new_case(web)
+    fill(web, evidence="Canary evidence text")
+    for who in ("admin", "other-team"):
+        at = open_page(web, who)
+        shown = unescape(texts(at))
+        assert "Canary evidence text" not in shown
+        assert "Contributing items" not in shown
+
+
+# --- review: overrides and narratives ---------------------------------------------------------
+
+
+def test_an_override_with_a_short_rationale_is_refused_beside_the_field(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    area = top_area(web)
+    at = open_page(web)
+    at.selectbox(key=review_key("override", area, "band")).set_value("low").run()
+    at.text_area(key=review_key("override", area, "rationale")).input("too short").run()
+    at.button(key=review_key("override", area, "save")).click().run()
+    assert any("at least 20 characters" in str(e.value) for e in at.error)
+    assert not draft(web).review.overrides
+    rationale = "Recent sessions show the group's hold has weakened considerably."
+    at.text_area(key=review_key("override", area, "rationale")).input(rationale).run()
+    at.button(key=review_key("override", area, "save")).click().run()
+    override = draft(web).review.overrides[area]
+    assert (override.band.value, override.rationale) == ("low", rationale)
+    shown = unescape(texts(at))
+    assert "Band set by the assessor" in shown
+    assert rationale in shown
+    at.button(key=review_key("override", area, "clear")).click().run()
+    assert not draft(web).review.overrides
+
+
+def test_the_narrative_is_saved_when_the_box_is_left(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    at = open_page(web)
+    at.text_area(key=review_key("narrative", "presenting")).input(XSS).run()
+    assert draft(web).review.narratives[FiveP.PRESENTING] == XSS
+    assert any("Saved" in str(c.value) for c in at.caption)
+    again = open_page(web)  # a reload shows what is stored
+    assert again.text_area(key=review_key("narrative", "presenting")).value == XSS
+    assert not live_markup(again)
+
+
+def test_a_stale_narrative_is_shown_as_a_conflict(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    at = open_page(web)
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        current = service.get_assessment(actor, CASE, 1)
+        service.save_narrative(
+            actor, CASE, 1, "presenting", "Their narrative.", base_revision=current.revision
+        )
+    at.text_area(key=review_key("narrative", "presenting")).input("My narrative.").run()
+    assert draft(web).review.narratives[FiveP.PRESENTING] == "Their narrative."
+    assert any("Not saved" in str(e.value) for e in at.error)
+    shown = [str(t.value) for t in at.text]
+    assert "Their narrative." in shown
+    assert "My narrative." in shown
+    at.button(key=review_key("conflict", "mine")).click().run()
+    assert draft(web).review.narratives[FiveP.PRESENTING] == "My narrative."
+
+
+def test_a_final_formulation_is_read_only_for_the_psychologist(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    finalise(web)
+    at = open_page(web)
+    assert not at.text_area
+    shown = unescape(texts(at))
+    assert "Finalised by psy.north" in shown
+
+
+# --- countersign ----------------------------------------------------------------------------
+
+
+def countersigned(web: Web) -> list[str]:
+    with sqlite3.connect(web.db_path) as conn:
+        rows = conn.execute("SELECT signer FROM signatures WHERE meaning = 'countersigned by'")
+        return [r[0] for r in rows]
+
+
+def test_a_supervisor_countersigns_after_entering_the_password(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    finalise(web)
+    at = open_page(web, "supervisor")
+    assert "Contributing items" in texts(at)
+    assert not at.text_area  # no review for supervisors
+    assert not [b for b in at.button if b.label == "Countersign"]  # password first
+    at.text_input(key=review_key("password", "countersign")).input("wrong password").run()
+    at.button(key=review_key("confirm", "countersign")).click().run()
+    assert any("password is not right" in str(e.value) for e in at.error)
+    at.text_input(key=review_key("password", "countersign")).input(PASSWORD).run()
+    at.button(key=review_key("confirm", "countersign")).click().run()
+    at.button(key=review_key("countersign")).click().run()
+    assert countersigned(web) == ["sup.north"]
+    assert "Countersigned by sup.north" in unescape(texts(at))
+    assert any("have countersigned" in str(s.value) for s in at.success)
+
+
+def test_a_psychologist_is_not_offered_countersigning(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    finalise(web)
+    at = open_page(web)
+    assert not [b for b in at.button if b.label == "Countersign"]
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def test_export_asks_for_the_password_then_offers_both_downloads(web: Web) -> None:
+    new_case(web)
+    fill(web)
+    at = open_page(web)
+    assert not at.get("download_button")
+    at.text_input(key=review_key("password", "export")).input(PASSWORD).run()
+    at.button(key=review_key("confirm", "export")).click().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the formulation (JSON)", "Download the whole case (JSON)"]
+
+
+def test_the_formulation_download_is_valid_against_the_published_schema(web: Web) -> None:
+    new_case(web)
+    fill(web, evidence=XSS)
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        with pytest.raises(AuthenticationError):
+            page.formulation_bytes(service, actor, CASE, 1)
+        service.confirm_password(actor, PASSWORD)
+        data = page.formulation_bytes(service, actor, CASE, 1)
+    document = json.loads(data)
+    assert schema_problems("formulation", document) == []
+    assert document["header"]["case_reference"] == CASE
+
+
+def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
+    web: Web, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_case(web)
+    fill(web)
+    actor = web.actor("psychologist")
+    with web.service() as service:
+        service.confirm_password(actor, PASSWORD)
+    before = audit_actions(web, "export")
+    build = page.case_download(actor, CASE)
+    assert audit_actions(web, "export") == before  # nothing built yet
+    document = json.loads(build())
+    assert schema_problems("case", document) == []
+    assert audit_actions(web, "export") == [*before, "export"]
+    formulation = json.loads(page.formulation_download(actor, CASE, 1)())
+    assert formulation["header"]["assessment_version"] == 1
