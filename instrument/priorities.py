@@ -123,37 +123,33 @@ class _Tables:
 
     def __init__(self, instrument: Instrument, area_ids: Sequence[str]) -> None:
         rule = instrument.rule
-        memo: dict[float, tuple[int, int]] = {}
-
-        def _ratio(value: float) -> tuple[int, int]:
-            found = memo.get(value)
-            if found is None:
-                found = memo[value] = ratio(value)
-            return found
-
         self.scale = _scale(rule.decimals)
         # presence value × relevance value, as one exact ratio per pair.
+        relevance = {k: ratio(v) for k, v in rule.relevance_values.items()}
         self.values: dict[tuple[Presence, Relevance], tuple[int, int]] = {}
         for presence, p_value in rule.presence_values.items():
-            p_n, p_d = _ratio(p_value)
-            for relevance, r_value in rule.relevance_values.items():
-                r_n, r_d = _ratio(r_value)
-                self.values[(presence, relevance)] = (p_n * r_n, p_d * r_d)
-        self.high = _ratio(rule.high_from)
-        self.moderate = _ratio(rule.moderate_from)
-        self.min_coverage = _ratio(rule.min_coverage)
-        weighted: dict[str, list[tuple[Item, float]]] = {area_id: [] for area_id in area_ids}
+            p_n, p_d = ratio(p_value)
+            for key, (r_n, r_d) in relevance.items():
+                self.values[(presence, key)] = (p_n * r_n, p_d * r_d)
+        self.high = ratio(rule.high_from)
+        self.moderate = ratio(rule.moderate_from)
+        self.min_coverage = ratio(rule.min_coverage)
+        # One common denominator for every weight (a definition uses few distinct weights).
+        distinct = {w for item in instrument.items for w in item.weights.values()}
+        weights = {w: ratio(w) for w in distinct}
+        lcd = math.lcm(*(d for _, d in weights.values())) if weights else 1
+        whole = {w: n * (lcd // d) for w, (n, d) in weights.items()}
+        self.areas: dict[str, tuple[list[tuple[Item, float, int]], int]] = {
+            area_id: ([], 0) for area_id in area_ids
+        }
+        rows_of = {area_id: self.areas[area_id][0] for area_id in area_ids}
         for item in instrument.items:
             for area_id, weight in item.weights.items():
-                if area_id in weighted:
-                    weighted[area_id].append((item, weight))
-        self.areas: dict[str, tuple[list[tuple[Item, float, int]], int]] = {}
-        for area_id, pairs in weighted.items():
-            ratios = [_ratio(weight) for _, weight in pairs]
-            lcd = math.lcm(*(d for _, d in ratios)) if ratios else 1
-            whole = [n * (lcd // d) for n, d in ratios]
-            rows = [(item, weight, w) for (item, weight), w in zip(pairs, whole, strict=True)]
-            self.areas[area_id] = (rows, sum(whole))
+                rows = rows_of.get(area_id)
+                if rows is not None:
+                    rows.append((item, weight, whole[weight]))
+        for area_id, rows in rows_of.items():
+            self.areas[area_id] = (rows, sum(row[2] for row in rows))
 
     def _at_least(self, units: int, threshold: tuple[int, int]) -> bool:
         return units * threshold[1] >= threshold[0] * self.scale
