@@ -334,12 +334,14 @@ def priority_summary(ranked: RankedArea, phrases: Mapping[str, str] | None = Non
         if len(listed) > _NAMED:
             others = len(listed) - _NAMED
             sentences.append(
-                f"Rated {score.band.value} mainly because of {join(listed[:_NAMED])}; "
+                f"Rated {score.band.value} mainly because of the participant's {join(listed[:_NAMED])}; "
                 f"{plural(others, 'other rated factor')} add{'s' if others == 1 else ''} to the "
                 "score."
             )
         else:
-            sentences.append(f"Rated {score.band.value} because of {join(listed)}.")
+            sentences.append(
+                f"Rated {score.band.value} because of the participant's {join(listed)}."
+            )
     elif score.band is Band.INSUFFICIENT_INFORMATION:
         missing = len(score.omitted)
         share = "all" if missing == score.item_count else f"{missing} of the"
@@ -363,7 +365,7 @@ def priority_summary(ranked: RankedArea, phrases: Mapping[str, str] | None = Non
         )
     if score.strengths:
         strengths = [f"{factor_name(item)} ({item.id})" for item, _ in score.strengths]
-        sentences.append(f"Strengths to build on: {join(strengths)}.")
+        sentences.append(f"Strengths to build on: the participant's {join(strengths)}.")
     if ranked.overridden:
         sentences.append(
             f"The assessor set the band to {ranked.band.value} "

@@ -231,10 +231,10 @@ def test_wording_of_a_moderate_band_with_strengths() -> None:
         "PF8": rate("partial", "moderate"),
     }
     assert summary_of(ratings, "entitlement-to-harm") == (
-        "Rated moderate because of entitlement to change society through harm (BE6, yes, high "
+        "Rated moderate because of the participant's entitlement to change society through harm (BE6, yes, high "
         "relevance) and belief that harmful or illegal means are necessary (BE4, partial, "
-        "moderate relevance). Strengths to build on: legitimate, non-violent ways of pursuing "
-        "goals (PF8)."
+        "moderate relevance). Strengths to build on: the participant's legitimate, non-violent "
+        "ways of pursuing goals (PF8)."
     )
 
 
@@ -244,7 +244,8 @@ def test_wording_names_three_drivers_and_counts_the_rest() -> None:
         ratings[item] = rate("yes", "high")
     ratings["GA4"] = rate("partial", "low")
     assert summary_of(ratings, "identity").startswith(
-        "Rated high mainly because of need for identity, meaning or belonging (ID1, yes, high "
+        "Rated high mainly because of the participant's need for identity, meaning or belonging "
+        "(ID1, yes, high "
         "relevance), identity uncertainty or life transition (ID2, yes, high relevance) and need "
         "for status, significance or recognition (ID3, yes, high relevance); 2 other rated "
         "factors add to the score."
