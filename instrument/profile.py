@@ -865,7 +865,7 @@ def _supported_areas(formulation: Formulation) -> dict[str, list[Priority]]:
 
 
 def _strength_label(item: ItemSummary) -> str:
-    return f"{item.item}|" + _lines(item.name, 14)
+    return f"{item.item}|" + _lines(item.name, 12)
 
 
 def _area_label(priority: Priority) -> str:
