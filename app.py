@@ -25,10 +25,7 @@ except InstrumentError as error:
     st.stop()
 
 if actor is None:
-    st.navigation(
-        [st.Page(sign_in.render, title="Sign in", url_path="sign-in", default=True)],
-        position="hidden",
-    ).run()
+    st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
 else:
     session_panel(actor)
     st.navigation(navigation.menu(actor.role)).run()

@@ -79,7 +79,7 @@ def _renderer(name: PageName) -> Callable[[], None]:
     return render
 
 
-def page(name: PageName, *, default: bool = False) -> st.Page:
+def page(name: PageName) -> st.Page:
     """Return the `st.Page` for `name` (same url path every time, so links match)."""
     spec = PAGES[name]
     return st.Page(
@@ -87,7 +87,6 @@ def page(name: PageName, *, default: bool = False) -> st.Page:
         title=spec.title,
         icon=spec.icon,
         url_path=name,
-        default=default,
         visibility="visible" if spec.listed else "hidden",
     )
 
@@ -100,13 +99,45 @@ def menu_names(role: str) -> dict[str, list[PageName]]:
 
 
 def menu(role: str) -> dict[str, list[st.Page]]:
-    """Return the menu for a role: sections of pages, the first page the default."""
+    """Return the menu for a role: sections of pages, plus a hidden home page at `/`.
+
+    Streamlit serves its default page at `/` and not at its own path, so that `/cases` (or
+    `/users`) stays a real address, the default is a hidden home page that switches to the
+    role's first page.
+    """
     sections = menu_names(role)
     first = next(iter(sections.values()))[0]
-    return {
-        section: [page(name, default=name == first) for name in names]
-        for section, names in sections.items()
-    }
+    menu_pages = {section: [page(name) for name in names] for section, names in sections.items()}
+    menu_pages[next(iter(menu_pages))].insert(0, _home(first))
+    return menu_pages
+
+
+def _home(first: PageName) -> st.Page:
+    def render_home() -> None:
+        go(first)
+
+    return st.Page(
+        render_home,
+        title=PAGES[first].title,
+        url_path="home",
+        default=True,
+        visibility="hidden",
+    )
+
+
+def signed_out(render_sign_in: Callable[[], None]) -> list[st.Page]:
+    """Return the pages of a signed-out visitor: the sign-in page, at every app address.
+
+    Opening `/case?case=C-0042` signed out shows the sign-in form there (not "page not found"),
+    and signing in comes back to it.
+    """
+    return [
+        st.Page(render_sign_in, title="Sign in", url_path="sign-in", default=True),
+        *(
+            st.Page(render_sign_in, title="Sign in", url_path=name, visibility="hidden")
+            for name in PAGES
+        ),
+    ]
 
 
 def link(

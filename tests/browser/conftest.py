@@ -5,7 +5,8 @@
   database and port (for "restart the server and find it again").
 * `browser`: headless Debian Chromium (`/usr/bin/chromium`) through Playwright's sync API. When
   Chromium is missing the tests FAIL: `make test` installs it with apt-get.
-* `context` / `page`: a fresh browser context per test (its own cookies), closed afterwards.
+* `context` / `page`: the session's one browser context (its HTTP cache keeps page loads fast),
+  emptied of cookies and tabs before and after each test, and a new tab in it.
 * `sign_in(page, role)`, `wait_for_app(page)`, `shoot(page, name)`: the steps every test needs.
 
 Every test under tests/browser/ is marked `browser`.
@@ -203,15 +204,27 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    """Return a fresh browser context (its own cookies) for one test."""
+@pytest.fixture(scope="session")
+def shared_context(browser: Browser) -> Iterator[BrowserContext]:
+    """Return the one browser context of the session (its HTTP cache keeps page loads fast)."""
     ctx = browser.new_context(viewport={"width": 1400, "height": 900})
     ctx.set_default_timeout(20_000)
     try:
         yield ctx
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def context(shared_context: BrowserContext) -> Iterator[BrowserContext]:
+    """Return the browser context for one test: no cookies, no open tabs, afterwards too."""
+    shared_context.clear_cookies()
+    try:
+        yield shared_context
+    finally:
+        for tab in list(shared_context.pages):
+            tab.close()
+        shared_context.clear_cookies()
 
 
 @pytest.fixture
@@ -253,3 +266,16 @@ def shoot(page: Page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def seed_case(server: AppServer, who: str, reference: str, pathway: str = "engaged") -> None:
+    """Create a case with a started draft directly through the service (as `who`)."""
+    from instrument.service import Service
+
+    account = server.accounts[who]
+    with Service.open(server.db_path) as service:
+        actor = service.session_actor(service.sign_in(account.username, account.password))
+        assert actor is not None
+        service.create_case(actor, reference, pathway)
+        service.start_assessment(actor, reference)
+        service.sign_out_everywhere(actor)

@@ -157,7 +157,7 @@ def test_opening_a_case_by_its_reference(web: Web) -> None:
     seed(web)
     at = web.app("supervisor")
     at.selectbox(key=_key("pick")).select("C-0003")
-    _button(at, "Open")
+    _button(at, "Open case")
     assert [t.value for t in at.title] == ["Case C-0003"]
     assert at.query_params == {"case": "C-0003"}
 

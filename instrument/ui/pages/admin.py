@@ -255,7 +255,7 @@ def render_teams() -> None:
         return
     st.dataframe({"Team": teams}, hide_index=True, width=480)
     st.subheader("Add a team")
-    with st.form(_key("add_team"), enter_to_submit=True):
+    with st.form(_key("add_team"), enter_to_submit=True, width=480):
         name = st.text_input(
             "Team name",
             key=_key("team_name"),

@@ -53,7 +53,7 @@ def render() -> None:
 def _new_case_form(actor: Actor) -> None:
     with (
         st.expander("New case", icon=":material/add:"),
-        st.form(state.NEW_CASE_FORM, enter_to_submit=True, border=False),
+        st.form(state.NEW_CASE_FORM, enter_to_submit=True, border=False, width=560),
     ):
         reference = st.text_input(
             "Reference",
@@ -200,5 +200,5 @@ def _open_picker(references: list[str]) -> None:
             placeholder="Choose a reference",
             width=320,
         )
-        if st.button("Open", key=_key("open"), icon=":material/folder_open:") and reference:
+        if st.button("Open case", key=_key("open"), icon=":material/folder_open:") and reference:
             navigation.go("case", case=reference)
