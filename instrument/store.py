@@ -588,14 +588,14 @@ class Store:
         out.parent.mkdir(parents=True, exist_ok=True)
         target = connect(out)
         try:
-            with self._lock:
-                self.conn.backup(target)
+            with self.read():  # one snapshot: the copy and the counts it must match
                 expected = self._counts(self.conn)
+                self.conn.backup(target)
             integrity = [row[0] for row in target.execute("PRAGMA integrity_check").fetchall()]
             counts = self._counts(target)
         finally:
             target.close()
-        if integrity != ["ok"] or counts["cases"] < expected["cases"]:
+        if integrity != ["ok"] or counts != expected:
             out.unlink(missing_ok=True)
             raise StoreError(
                 f"the backup failed its check ({'; '.join(integrity[:3])})",
