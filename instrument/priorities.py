@@ -334,7 +334,8 @@ def priority_summary(ranked: RankedArea, phrases: Mapping[str, str] | None = Non
         if len(listed) > _NAMED:
             others = len(listed) - _NAMED
             sentences.append(
-                f"Rated {score.band.value} mainly because of the participant's {join(listed[:_NAMED])}; "
+                f"Rated {score.band.value} mainly because of the participant's "
+                f"{join(listed[:_NAMED])}; "
                 f"{plural(others, 'other rated factor')} add{'s' if others == 1 else ''} to the "
                 "score."
             )

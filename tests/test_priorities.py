@@ -231,10 +231,10 @@ def test_wording_of_a_moderate_band_with_strengths() -> None:
         "PF8": rate("partial", "moderate"),
     }
     assert summary_of(ratings, "entitlement-to-harm") == (
-        "Rated moderate because of the participant's entitlement to change society through harm (BE6, yes, high "
-        "relevance) and belief that harmful or illegal means are necessary (BE4, partial, "
-        "moderate relevance). Strengths to build on: the participant's legitimate, non-violent "
-        "ways of pursuing goals (PF8)."
+        "Rated moderate because of the participant's entitlement to change society through "
+        "harm (BE6, yes, high relevance) and belief that harmful or illegal means are "
+        "necessary (BE4, partial, moderate relevance). Strengths to build on: the "
+        "participant's legitimate, non-violent ways of pursuing goals (PF8)."
     )
 
 
