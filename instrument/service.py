@@ -82,7 +82,15 @@ from instrument.formulation import (
     redact,
     set_narrative,
 )
-from instrument.store import BackupReport, Store, Tx, new_session_id, session_key, utc_now
+from instrument.store import (
+    SUMMARY_REFRESH,
+    BackupReport,
+    Store,
+    Tx,
+    new_session_id,
+    session_key,
+    utc_now,
+)
 from instrument.vocabulary import (
     CASE_REFERENCE_PATTERN,
     MAX_TEXT,
@@ -532,6 +540,7 @@ class Service:
         )
         if updated.rowcount != 1:
             raise ConflictError("the draft changed meanwhile", fix="reload it and try again")
+        _refresh_summary(tx, case["id"])
         fresh = self._version(op, tx, case, row["version"])
         return self._draft(case, fresh)
 
@@ -1054,10 +1063,11 @@ class Service:
         assessor: str | None = None,
         team: str | None = None,
     ) -> list[CaseRow]:
-        """Return the cases the actor may see, newest reference last, filtered as asked.
+        """Return the cases the actor may see, in reference order, filtered as asked.
 
-        `text` matches part of the reference, `assessor` part of the first assessor's name;
-        audited as `list`, or `search` when any filter is given (the terms are not recorded).
+        `text` matches part of the reference, `assessor` part of the latest version's first
+        assessor's name. Audited as `list`, or `search` when any filter is given (the terms are
+        not recorded).
         """
         searching = any(v is not None for v in (text, pathway, status, assessor, team))
         action = AuditAction.SEARCH if searching else AuditAction.LIST
@@ -1077,28 +1087,31 @@ class Service:
                 where.append("c.pathway = ?")
                 params.append(str(pathway))
             if status is not None:
-                where.append("a.status = ?")
+                where.append("c.latest_status = ?")
                 params.append(str(status))
             hide_names = not can(op.actor, Action.READ_EVIDENCE, Resource(scope_team))
             if assessor:
                 if hide_names:
                     return []
-                where.append("a.assessor LIKE ? ESCAPE '\\'")
+                where.append("c.latest_assessor LIKE ? ESCAPE '\\'")
                 params.append("%" + _like(assessor) + "%")
+            # One team's cases come in reference order from the (team_id, reference) index.
+            order = " ORDER BY c.reference" if scope_team else " ORDER BY t.name, c.reference"
             rows = tx.all(
-                _LIST_SQL + (" WHERE " + " AND ".join(where) if where else "") + _LIST_ORDER,
+                _LIST_SQL + (" WHERE " + " AND ".join(where) if where else "") + order,
                 params,
             )
+        date = dt.date.fromisoformat
         return [
             CaseRow(
-                reference=r[0],
-                pathway=Pathway(r[1]),
-                team=r[2],
-                status=AssessmentStatus(r[3]) if r[3] else None,
-                latest_version=r[4] or None,
-                last_assessed=dt.date.fromisoformat(r[5]) if r[5] else None,
-                assessor=None if hide_names else r[6],
-                top_priority=r[7],
+                r[0],
+                _PATHWAYS[r[1]],
+                r[2],
+                _STATUSES[r[3]] if r[3] else None,
+                r[4] or None,
+                date(r[5]) if r[5] else None,
+                None if hide_names else r[6],
+                r[7],
             )
             for r in rows
         ]
@@ -1232,6 +1245,7 @@ class Service:
             " ELSE latest_final END WHERE id = ?",
             (version, final, version, case["id"]),
         )
+        _refresh_summary(tx, case["id"])
         op.version = version
         return Draft(
             reference=case["reference"],
@@ -1445,6 +1459,7 @@ class Service:
                 "UPDATE cases SET latest_final = max(coalesce(latest_final, 0), ?) WHERE id = ?",
                 (version, case["id"]),
             )
+            _refresh_summary(tx, case["id"])
             return formulation
 
     @staticmethod
@@ -1543,25 +1558,40 @@ class Service:
         Viewers get it redacted: no evidence text, no responsivity notes, no names.
         """
         with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
-            case = self._case(op, tx, reference, Action.READ_FORMULATION)
-            row = self._version(op, tx, case, version)
-            if row["status"] == AssessmentStatus.FINAL.value:
-                stored = tx.one(
-                    "SELECT document FROM formulations WHERE assessment_id = ?", (row["id"],)
-                )
-                if stored is None:
-                    raise StoreError(f"the formulation of version {version} is missing")
-                result = Formulation.model_validate_json(stored["document"])
-            else:
-                assessment = self._assessment(row)
-                result = formulate(
-                    self._instrument(assessment),
-                    assessment,
-                    self._previous_final(tx, case, version),
-                    generated_at=op.now,
-                    review=self._review(row),
-                )
-            full = can(op.actor, Action.READ_EVIDENCE, Resource(case["team"]))
+            return self._formulation(op, tx, reference, version)
+
+    def export_formulation(self, actor: Actor, reference: str, version: int) -> Formulation:
+        """Return a version's formulation to leave the system as a report or chart: audited.
+
+        The same formulation as `formulation` (redacted for viewers), recorded as one `export`
+        of the case and version (ids only); needs the password entered within 5 minutes. Call
+        it once per document made: the app's report and chart downloads do, when clicked.
+        """
+        with self._operation(actor, AuditAction.EXPORT) as (op, tx):
+            result = self._formulation(op, tx, reference, version)
+            self._require_password(tx, op)
+            return result
+
+    def _formulation(self, op: _Op, tx: Tx, reference: str, version: int) -> Formulation:
+        case = self._case(op, tx, reference, Action.READ_FORMULATION)
+        row = self._version(op, tx, case, version)
+        if row["status"] == AssessmentStatus.FINAL.value:
+            stored = tx.one(
+                "SELECT document FROM formulations WHERE assessment_id = ?", (row["id"],)
+            )
+            if stored is None:
+                raise StoreError(f"the formulation of version {version} is missing")
+            result = Formulation.model_validate_json(stored["document"])
+        else:
+            assessment = self._assessment(row)
+            result = formulate(
+                self._instrument(assessment),
+                assessment,
+                self._previous_final(tx, case, version),
+                generated_at=op.now,
+                review=self._review(row),
+            )
+        full = can(op.actor, Action.READ_EVIDENCE, Resource(case["team"]))
         return result if full else _for_viewers(result)
 
     def set_override(
@@ -1779,6 +1809,7 @@ class Service:
                                 "imported": 1,
                             },
                         )
+                    _refresh_summary(tx, case["id"])
             op.version = None
             return ImportResult(
                 export.case.reference,
@@ -1813,13 +1844,17 @@ class Service:
 # --- helpers -----------------------------------------------------------------------------------
 
 _LIST_SQL = (
-    "SELECT c.reference, c.pathway, t.name, a.status, c.latest_version, a.assessed_on,"
-    " a.assessor, f.top_priority FROM cases c JOIN teams t ON t.id = c.team_id"
-    " LEFT JOIN assessments a ON a.case_id = c.id AND a.version = c.latest_version"
-    " LEFT JOIN assessments af ON af.case_id = c.id AND af.version = c.latest_final"
-    " LEFT JOIN formulations f ON f.assessment_id = af.id"
+    "SELECT c.reference, c.pathway, t.name, c.latest_status, c.latest_version,"
+    " c.latest_assessed_on, c.latest_assessor, c.top_priority"
+    " FROM cases c JOIN teams t ON t.id = c.team_id"
 )
-_LIST_ORDER = " ORDER BY t.name, c.reference"
+_PATHWAYS = {p.value: p for p in Pathway}
+_STATUSES = {s.value: s for s in AssessmentStatus}
+
+
+def _refresh_summary(tx: Tx, case_id: int) -> None:
+    """Refresh the case row's list columns, in the transaction that changed a version."""
+    tx.execute(SUMMARY_REFRESH + " WHERE id = ?", (case_id,))
 
 
 def _like(text: str) -> str:

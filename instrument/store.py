@@ -280,6 +280,30 @@ _MIGRATION_2 = [
     "CREATE INDEX audit_by_actor ON audit_log (actor_id)",
 ]
 
+# The case list shows a few columns of each case's latest version and latest final formulation.
+# Read through joins they cost three index searches per case and a walk past each version's
+# large JSON document; kept on the case row (refreshed in the same transaction as every change
+# of a version, see `SUMMARY_REFRESH`), the list is one scan of the cases of a team.
+_MIGRATION_3 = [
+    "ALTER TABLE cases ADD COLUMN latest_status TEXT",
+    "ALTER TABLE cases ADD COLUMN latest_assessed_on TEXT",
+    "ALTER TABLE cases ADD COLUMN latest_assessor TEXT",
+    "ALTER TABLE cases ADD COLUMN top_priority TEXT",
+    "UPDATE cases SET latest_status = NULL",  # placeholder, replaced below by the refresh
+]
+
+SUMMARY_REFRESH = """UPDATE cases SET
+    latest_status = (SELECT a.status FROM assessments a
+        WHERE a.case_id = cases.id AND a.version = cases.latest_version),
+    latest_assessed_on = (SELECT a.assessed_on FROM assessments a
+        WHERE a.case_id = cases.id AND a.version = cases.latest_version),
+    latest_assessor = (SELECT a.assessor FROM assessments a
+        WHERE a.case_id = cases.id AND a.version = cases.latest_version),
+    top_priority = (SELECT f.top_priority FROM formulations f
+        JOIN assessments a ON a.id = f.assessment_id
+        WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
+_MIGRATION_3[-1] = SUMMARY_REFRESH
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -287,6 +311,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         "indexes for the case list, versions, signatures, sessions and audit queries",
         _MIGRATION_2,
     ),
+    (3, "summary columns on cases for the case list", _MIGRATION_3),
 ]
 
 
