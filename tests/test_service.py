@@ -235,3 +235,13 @@ def test_clock_must_be_aware(tmp_path: Path) -> None:
     service.clock = lambda: dt.datetime(2026, 1, 1)
     with pytest.raises(ValueError, match="aware"):
         service.create_case(SYSTEM, "C-9", "engaged")
+
+
+def test_session_ids_are_256_random_bits_and_stored_hashed(team: Team) -> None:
+    import base64
+
+    sid = team.service.sign_in("pat", PASSWORD)
+    assert len(base64.urlsafe_b64decode(sid + "=")) == 32
+    stored = [r[0] for r in team.service.store.conn.execute("SELECT id FROM sessions")]
+    assert sid not in stored
+    assert all(len(key) == 64 for key in stored)
