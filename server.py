@@ -37,6 +37,12 @@ def _first_start() -> None:
             for username, role, password in accounts:
                 print(f"  {role:<13} {username:<18} {password}", flush=True)
             print(flush=True)
+        else:
+            print(
+                f"\nThe demo database {settings.db_path} is loaded already; its passwords were "
+                f"shown on its first start. Delete it for a fresh demo with new passwords.\n",
+                flush=True,
+            )
         return
     service = Service.open(settings.db_path, key_path=settings.audit_key_path)
     try:
