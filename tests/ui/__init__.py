@@ -1,0 +1,1 @@
+"""AppTest page tests of the web app."""
