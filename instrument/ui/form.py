@@ -146,13 +146,26 @@ def assessors_from_rows(
     ]
 
 
-# --- where a problem points --------------------------------------------------------------------
+# --- sections and where a problem points ------------------------------------------------------
 
+DETAILS_SECTION = "Details"
+RESPONSIVITY_SECTION = "Responsivity"
+FINALISE_SECTION = "Finalise"
 DETAILS_ANCHOR = "assessment-details"
 RESPONSIVITY_ANCHOR = "responsivity"
 
 _RATING_PATH = re.compile(r"^\$\.ratings\.([A-Z]{2}[0-9]{1,2})(?:\.(\w+))?")
 _RESPONSIVITY_PATH = re.compile(r"^\$\.responsivity\.([A-Z]{2}[0-9]{1,2})")
+
+
+def section_labels(instrument: Instrument) -> list[str]:
+    """Return the form's tabs in order: details, one per domain, responsivity, finalise."""
+    return [
+        DETAILS_SECTION,
+        *(domain.name for domain in instrument.domains),
+        RESPONSIVITY_SECTION,
+        FINALISE_SECTION,
+    ]
 
 
 def item_anchor(item_id: str) -> str:
@@ -167,26 +180,36 @@ def domain_anchor(domain_id: str) -> str:
 
 @dataclass(frozen=True)
 class ProblemLink:
-    """A finalisation problem as the form lists it: the text and the anchor it links to."""
+    """A finalisation problem as the form lists it: the tab and anchor it leads to, and text."""
 
+    section: str
     anchor: str
     target: str
     message: str
     fix: str
 
 
-def problem_link(problem: Problem) -> ProblemLink:
-    """Return where on the page a finalisation problem can be fixed, and how to say it."""
+def problem_link(instrument: Instrument, problem: Problem) -> ProblemLink:
+    """Return where in the form a finalisation problem can be fixed, and how to say it."""
     match = _RATING_PATH.match(problem.where)
-    if match:
+    if match and match.group(1) in instrument.item_by_id:
         item_id, field = match.groups()
+        domain = instrument.domain_by_id[instrument.item_by_id[item_id].domain]
         target = f"{item_id} {field}" if field else item_id
-        return ProblemLink(item_anchor(item_id), target, problem.message, problem.fix)
+        return ProblemLink(domain.name, item_anchor(item_id), target, problem.message, problem.fix)
     match = _RESPONSIVITY_PATH.match(problem.where)
     if match:
-        return ProblemLink(RESPONSIVITY_ANCHOR, match.group(1), problem.message, problem.fix)
+        return ProblemLink(
+            RESPONSIVITY_SECTION,
+            RESPONSIVITY_ANCHOR,
+            match.group(1),
+            problem.message,
+            problem.fix,
+        )
     field = problem.where.rsplit(".", 1)[-1].replace("_", " ")
-    return ProblemLink(DETAILS_ANCHOR, f"Assessment {field}", problem.message, problem.fix)
+    return ProblemLink(
+        DETAILS_SECTION, DETAILS_ANCHOR, f"Assessment {field}", problem.message, problem.fix
+    )
 
 
 # --- conflicts ---------------------------------------------------------------------------------

@@ -67,6 +67,11 @@ FORMULATION_REVIEW: Final = "ifi.formulation"
 """Prefix of the formulation page's widget keys and bookkeeping (overrides, narratives,
 countersign and export dialogs)."""
 
+ASSESSMENT_SECTION: Final = "section"
+"""Key of the assessment form's tabs (details, one per domain, responsivity, finalise). It is
+also the URL parameter the tabs are bound to (`&section=Identity`): a reload lands on the same
+tab, and only the open tab is drawn."""
+
 
 def widget_key(prefix: str, name: str) -> str:
     """Return the key of one widget under a page's prefix, e.g. `ifi.case_filters.text`."""

@@ -7,6 +7,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from instrument.definition import Instrument
+from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, draft, fill, finalise, key, new_case
 from tests.ui.conftest import Web, texts
@@ -14,9 +15,22 @@ from tests.ui.conftest import Web, texts
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
 
 
-def open_form(web: Web, who: str = "psychologist", version: int | None = 1) -> AppTest:
+def open_form(
+    web: Web, who: str = "psychologist", version: int | None = 1, section: str | None = None
+) -> AppTest:
     query = {"case": CASE} if version is None else {"case": CASE, "v": str(version)}
+    if section is not None:
+        query["section"] = section
     at = web.app(who, "assessment", **query)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def go(at: AppTest, section: str) -> AppTest:
+    """Open another tab of the form, as a click on it does."""
+    at.session_state[state.ASSESSMENT_SECTION] = section
+    at.query_params.pop(state.ASSESSMENT_SECTION, None)  # the browser's URL follows the tab
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -38,34 +52,36 @@ def raw_markup(at: AppTest) -> list[str]:
 def test_the_form_is_generated_from_the_definition(web: Web, instrument: Instrument) -> None:
     new_case(web)
     at = open_form(web)
-    presence = [r for r in at.radio if r.label == "Presence"]
-    assert [r.key for r in presence] == [key(i.id, "presence") for i in instrument.items]
-    assert all(r.options == ["No", "Partial", "Yes", "Omit"] for r in presence)
-    assert all(r.value is None for r in presence)
-    headers = [h.value for h in at.header]
-    for domain in instrument.domains:
-        assert domain.name in headers
-    subheaders = [s.value for s in at.subheader]
-    for item in instrument.items:
-        assert f"{item.id} · {item.name}" in subheaders
+    assert at.header[0].value == "Assessment details"  # the first tab
     progress = [str(m.value) for m in at.sidebar.markdown]
     for domain in instrument.domains:
         total = len(instrument.items_of(domain.id))
         assert any(domain.name in p and f"0 / {total} rated" in p for p in progress)
+    for domain in instrument.domains:
+        go(at, domain.name)
+        assert [h.value for h in at.header] == [domain.name]  # only the open tab is drawn
+        presence = [r for r in at.segmented_control if r.label == "Presence"]
+        items = instrument.items_of(domain.id)
+        assert [r.key for r in presence] == [key(i.id, "presence") for i in items]
+        assert all(r.options == ["No", "Partial", "Yes", "Omit"] for r in presence)
+        assert all(r.value is None for r in presence)
+        subheaders = [s.value for s in at.subheader]
+        assert subheaders == [f"{i.id} · {i.name}" for i in items]
     # Evidence waits for presence; relevance for partial or yes.
-    assert key("ID1", "evidence") not in [t.key for t in at.text_area]
-    assert key("ID1", "relevance") not in [r.key for r in at.radio]
+    assert not at.text_area
+    assert not [r for r in at.segmented_control if r.label == "Relevance"]
 
 
 def test_a_rating_is_saved_at_once_and_progress_follows(web: Web) -> None:
     new_case(web)
-    at = open_form(web)
-    at.radio(key=key("ID2", "presence")).set_value("no").run()
+    at = open_form(web, section="Identity")
+    at.segmented_control(key=key("ID2", "presence")).set_value("no").run()
     stored = draft(web)
     assert stored.assessment.ratings["ID2"].presence.value == "no"
     assert stored.revision == 2
     assert any("Saved" in str(c.value) for c in at.caption)
     assert any("Identity" in str(m.value) and "1 / 5 rated" in str(m.value) for m in at.markdown)
+    assert "1 / 5 rated" in [str(m.value).strip("*") for m in at.markdown]
     at.text_area(key=key("ID2", "evidence")).input("No change of role in the period.").run()
     at.multiselect(key=key("ID2", "sources")).select("file-review").run()
     rating = draft(web).assessment.ratings["ID2"]
@@ -75,37 +91,41 @@ def test_a_rating_is_saved_at_once_and_progress_follows(web: Web) -> None:
 
 def test_relevance_appears_only_when_it_applies(web: Web) -> None:
     new_case(web)
-    at = open_form(web)
-    at.radio(key=key("ID1", "presence")).set_value("no").run()
-    assert key("ID1", "relevance") not in [r.key for r in at.radio]
-    at.radio(key=key("ID1", "presence")).set_value("partial").run()
-    assert at.radio(key=key("ID1", "relevance")).options == ["Low", "Moderate", "High"]
+    at = open_form(web, section="Identity")
+    at.segmented_control(key=key("ID1", "presence")).set_value("no").run()
+    assert key("ID1", "relevance") not in [r.key for r in at.segmented_control]
+    at.segmented_control(key=key("ID1", "presence")).set_value("partial").run()
+    assert at.segmented_control(key=key("ID1", "relevance")).options == ["Low", "Moderate", "High"]
     # A present factor waits for its relevance, and says so; the stored rating is still `no`.
     assert any("choose the relevance" in str(w.value) for w in at.warning)
     assert draft(web).assessment.ratings["ID1"].presence.value == "no"
-    at.radio(key=key("ID1", "relevance")).set_value("moderate").run()
+    at.segmented_control(key=key("ID1", "relevance")).set_value("moderate").run()
     stored = draft(web).assessment.ratings["ID1"]
     assert (stored.presence.value, stored.relevance and stored.relevance.value) == (
         "partial",
         "moderate",
     )
     assert not any("choose the relevance" in str(w.value) for w in at.warning)
-    at.radio(key=key("ID1", "presence")).set_value("omit").run()
-    assert key("ID1", "relevance") not in [r.key for r in at.radio]
+    at.segmented_control(key=key("ID1", "presence")).set_value("omit").run()
+    assert key("ID1", "relevance") not in [r.key for r in at.segmented_control]
     assert draft(web).assessment.ratings["ID1"].relevance is None
 
 
 def test_a_reload_shows_what_the_database_holds(web: Web) -> None:
     new_case(web)
     fill(web, evidence="Stored evidence text.")
-    at = open_form(web, version=None)  # no version in the URL: the open draft
+    at = open_form(web, version=None, section="Identity")  # no version: the open draft
     assert at.query_params.get("v") in ("1", ["1"])
-    assert at.radio(key=key("ID1", "presence")).value == "yes"
-    assert at.radio(key=key("ID1", "relevance")).value == "high"
-    assert at.radio(key=key("ID2", "presence")).value == "no"
+    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
+    assert at.segmented_control(key=key("ID1", "relevance")).value == "high"
+    assert at.segmented_control(key=key("ID2", "presence")).value == "no"
     assert at.text_area(key=key("ID1", "evidence")).value == "Stored evidence text."
     assert at.multiselect(key=key("ID1", "sources")).value == ["interview"]
+    go(at, "Details")
     assert at.text_input(key=key("details", "name.0")).value == "Dr A. Assessor"
+    go(at, "Identity")  # back again: the values come back from the database
+    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
+    assert at.text_area(key=key("ID1", "evidence")).value == "Stored evidence text."
 
 
 def test_details_and_responsivity_are_saved(web: Web) -> None:
@@ -115,14 +135,15 @@ def test_details_and_responsivity_are_saved(web: Web) -> None:
     at = open_form(web)
     at.date_input(key=key("details", "date")).set_value(dt.date(2026, 11, 2)).run()
     at.text_input(key=key("details", "name.0")).input("Dr B. Assessor").run()
-    at.radio(key=key("RS1", "presence")).set_value("yes").run()
+    # A second assessor row appears once the first is named.
+    assert key("details", "name.1") in [t.key for t in at.text_input]
+    go(at, "Responsivity")
+    at.segmented_control(key=key("RS1", "presence")).set_value("yes").run()
     at.text_area(key=key("RS1", "adaptation")).input("Spoken material, short sessions.").run()
     stored = draft(web).assessment
     assert stored.assessment.assessed_on == dt.date(2026, 11, 2)
     assert [a.name for a in stored.assessment.assessors] == ["Dr B. Assessor"]
     assert stored.responsivity["RS1"].adaptation == "Spoken material, short sessions."
-    # A second assessor row appears once the first is named.
-    assert key("details", "name.1") in [t.key for t in at.text_input]
 
 
 # --- conflicts ------------------------------------------------------------------------------
@@ -142,9 +163,9 @@ def _someone_else_saves(web: Web, item: str = "ID3", presence: str = "yes") -> N
 
 def test_a_stale_save_is_shown_as_a_conflict_with_both_versions(web: Web) -> None:
     new_case(web)
-    at = open_form(web)
+    at = open_form(web, section="Identity")
     _someone_else_saves(web)
-    at.radio(key=key("ID3", "presence")).set_value("no").run()
+    at.segmented_control(key=key("ID3", "presence")).set_value("no").run()
     assert draft(web).assessment.ratings["ID3"].presence.value == "yes"  # nothing overwritten
     errors = unescape(" ".join(str(e.value) for e in at.error))
     assert "Not saved" in errors
@@ -154,18 +175,18 @@ def test_a_stale_save_is_shown_as_a_conflict_with_both_versions(web: Web) -> Non
     assert "Presence: no" in shown  # yours
     assert "Evidence: Their evidence." in shown
     at.button(key="ifi.assessment.C-0001.1.conflict.theirs").click().run()
-    assert at.radio(key=key("ID3", "presence")).value == "yes"
+    assert at.segmented_control(key=key("ID3", "presence")).value == "yes"
     assert not any("Not saved" in str(e.value) for e in at.error)
     # The form is on the stored revision again: the next change saves.
-    at.radio(key=key("ID4", "presence")).set_value("no").run()
+    at.segmented_control(key=key("ID4", "presence")).set_value("no").run()
     assert draft(web).assessment.ratings["ID4"].presence.value == "no"
 
 
 def test_keeping_my_version_saves_it_over_theirs(web: Web) -> None:
     new_case(web)
-    at = open_form(web)
+    at = open_form(web, section="Identity")
     _someone_else_saves(web, "ID3")
-    at.radio(key=key("ID3", "presence")).set_value("no").run()
+    at.segmented_control(key=key("ID3", "presence")).set_value("no").run()
     at.button(key="ifi.assessment.C-0001.1.conflict.mine").click().run()
     assert draft(web).assessment.ratings["ID3"].presence.value == "no"
     assert not any("Not saved" in str(e.value) for e in at.error)
@@ -176,22 +197,29 @@ def test_keeping_my_version_saves_it_over_theirs(web: Web) -> None:
 
 def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> None:
     new_case(web)
-    at = open_form(web)
-    at.radio(key=key("ID1", "presence")).set_value("yes").run()
-    at.radio(key=key("ID1", "relevance")).set_value("high").run()
+    at = open_form(web, section="Identity")
+    at.segmented_control(key=key("ID1", "presence")).set_value("yes").run()
+    at.segmented_control(key=key("ID1", "relevance")).set_value("high").run()
+    go(at, "Finalise")
     at.button(key="ifi.assessment.C-0001.1.finalise.check").click().run()
     assert any("cannot be finalised yet" in str(e.value) for e in at.error)
-    listing = "\n".join(str(m.value) for m in at.markdown)
-    assert "(#item-id1)" in listing  # evidence missing for a present item
-    assert "(#item-pf8)" in listing  # not rated
-    assert "(#assessment-details)" in listing  # no date, no assessor
+    links = [unescape(b.label) for b in at.button if ".problem." in (b.key or "")]
+    assert any(link.startswith("Identity · ID1 evidence: evidence is required") for link in links)
+    assert any(link.startswith("Protective factors · PF8: PF8") for link in links)
+    assert any(link.startswith("Details · Assessment assessed on") for link in links)
+    assert len(links) == 1 + 34 + 2  # ID1 evidence, 34 unrated, date and assessor
+    # A problem opens the tab where it is fixed.
+    pf8 = next(b for b in at.button if unescape(b.label).startswith("Protective factors · PF8"))
+    pf8.click().run()
+    assert [h.value for h in at.header] == ["Protective factors"]
+    assert key("PF8", "presence") in [c.key for c in at.segmented_control]
     assert draft(web).status is AssessmentStatus.DRAFT
 
 
 def test_finalise_asks_for_the_password_when_it_is_older_than_five_minutes(web: Web) -> None:
     new_case(web)
     fill(web)
-    at = open_form(web)
+    at = open_form(web, section="Finalise")
     web.clock.advance(minutes=6)
     at.button(key="ifi.assessment.C-0001.1.finalise.check").click().run()
     password = at.text_input(key="ifi.assessment.C-0001.1.finalise.password")
@@ -213,7 +241,7 @@ def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -
     fill(web)
     finalise(web)
     at = open_form(web)
-    assert not [r for r in at.radio if r.label == "Presence"]
+    assert not [r for r in at.segmented_control if r.label == "Presence"]
     assert any("finalised and frozen" in str(i.value) for i in at.info)
     at.button(key="ifi.assessment.C-0001.1.amend.open").click().run()
     at.button(key="ifi.assessment.C-0001.1.amend.start").click().run()
@@ -224,7 +252,8 @@ def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -
     amended = draft(web, version=2)
     assert amended.status is AssessmentStatus.DRAFT
     assert amended.assessment.assessment.replaces == 1
-    assert at.radio(key=key("ID1", "presence", version=2)).value == "yes"
+    go(at, "Identity")
+    assert at.segmented_control(key=key("ID1", "presence", version=2)).value == "yes"
 
 
 # --- every role -----------------------------------------------------------------------------
@@ -234,7 +263,7 @@ def test_a_supervisor_reads_the_ratings_and_evidence_but_cannot_edit(web: Web) -
     new_case(web)
     fill(web, evidence=XSS)
     at = open_form(web, "supervisor")
-    assert not at.radio
+    assert not at.segmented_control
     assert not at.text_area
     shown = "\n".join(str(t.value) for t in at.text)
     assert "Presence: yes" in shown
@@ -246,7 +275,7 @@ def test_a_supervisor_reads_the_ratings_and_evidence_but_cannot_edit(web: Web) -
 def test_typed_markup_stays_text_for_the_psychologist(web: Web) -> None:
     new_case(web)
     fill(web, evidence=XSS)
-    at = open_form(web)
+    at = open_form(web, section="Identity")
     assert at.text_area(key=key("ID1", "evidence")).value == XSS
     assert not raw_markup(at)
 
@@ -257,7 +286,7 @@ def test_a_viewer_sees_no_ratings_or_evidence(web: Web) -> None:
     at = open_form(web, "viewer")
     assert "Canary evidence text" not in texts(at)
     assert "Dr A. Assessor" not in texts(at)
-    assert not at.radio
+    assert not at.segmented_control
     assert any("does not show assessment content" in str(i.value) for i in at.info)
 
 
@@ -267,7 +296,7 @@ def test_a_psychologist_of_another_team_is_told_it_was_not_found(web: Web) -> No
     at = open_form(web, "other-team")
     assert "Canary evidence text" not in texts(at)
     assert any("not found" in str(e.value) for e in at.error)
-    assert not at.radio
+    assert not at.segmented_control
 
 
 def test_an_admin_sees_no_case_content(web: Web) -> None:
@@ -276,4 +305,4 @@ def test_an_admin_sees_no_case_content(web: Web) -> None:
     at = open_form(web, "admin")
     assert "Canary evidence text" not in texts(at)
     assert "Dr A. Assessor" not in texts(at)
-    assert not at.radio
+    assert not at.segmented_control

@@ -70,18 +70,21 @@ def test_assessors_from_rows_skips_empty_names() -> None:
 
 
 @pytest.mark.parametrize(
-    ("where", "anchor", "target"),
+    ("where", "section", "anchor", "target"),
     [
-        ("$.ratings.ID1", "item-id1", "ID1"),
-        ("$.ratings.GA6.evidence", "item-ga6", "GA6 evidence"),
-        ("$.responsivity.RS2", form.RESPONSIVITY_ANCHOR, "RS2"),
-        ("$.assessment.assessed_on", form.DETAILS_ANCHOR, "Assessment assessed on"),
-        ("$.assessment.assessors", form.DETAILS_ANCHOR, "Assessment assessors"),
+        ("$.ratings.ID1", "Identity", "item-id1", "ID1"),
+        ("$.ratings.GA6.evidence", "Group affiliation", "item-ga6", "GA6 evidence"),
+        ("$.responsivity.RS2", form.RESPONSIVITY_SECTION, form.RESPONSIVITY_ANCHOR, "RS2"),
+        ("$.assessment.assessed_on", "Details", form.DETAILS_ANCHOR, "Assessment assessed on"),
+        ("$.assessment.assessors", "Details", form.DETAILS_ANCHOR, "Assessment assessors"),
     ],
 )
-def test_problem_links_point_at_the_field(where: str, anchor: str, target: str) -> None:
-    link = form.problem_link(Problem(where, "message", "fix"))
-    assert (link.anchor, link.target, link.message, link.fix) == (anchor, target, "message", "fix")
+def test_problem_links_point_at_the_tab_and_field(
+    instrument: Instrument, where: str, section: str, anchor: str, target: str
+) -> None:
+    link = form.problem_link(instrument, Problem(where, "message", "fix"))
+    assert (link.section, link.anchor, link.target) == (section, anchor, target)
+    assert (link.message, link.fix) == ("message", "fix")
 
 
 def test_every_unrated_item_of_an_empty_assessment_links_to_its_item(
@@ -90,9 +93,20 @@ def test_every_unrated_item_of_an_empty_assessment_links_to_its_item(
     from instrument.assessment import finalisation_problems
 
     problems = finalisation_problems(instrument, make_assessment(ratings={}))
-    anchors = {form.problem_link(p).anchor for p in problems}
-    assert {form.item_anchor(i.id) for i in instrument.items} <= anchors
-    assert form.DETAILS_ANCHOR not in anchors  # the fixture has a date and an assessor
+    links = [form.problem_link(instrument, p) for p in problems]
+    assert {form.item_anchor(i.id) for i in instrument.items} <= {k.anchor for k in links}
+    assert {k.section for k in links} <= set(form.section_labels(instrument))
+    assert form.DETAILS_ANCHOR not in {k.anchor for k in links}  # it has a date and an assessor
+
+
+def test_the_sections_are_details_each_domain_responsivity_and_finalise(
+    instrument: Instrument,
+) -> None:
+    labels = form.section_labels(instrument)
+    assert labels[0] == "Details"
+    assert labels[1:-2] == [d.name for d in instrument.domains]
+    assert labels[-2:] == ["Responsivity", "Finalise"]
+    assert len(set(labels)) == len(labels)
 
 
 def test_differences_show_both_versions_field_by_field() -> None:
