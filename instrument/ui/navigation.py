@@ -4,16 +4,17 @@ Pages are `render()` functions in `instrument/ui/pages/`; each is wrapped in an 
 `url_path` is fixed here, so that a page can link to another (`link`, `go`) without importing
 it, and a reload lands on the same page. Which pages appear depends on the role:
 
-| page         | url_path      | psychologist | supervisor | viewer | admin |
-|--------------|---------------|--------------|------------|--------|-------|
-| Cases        | `cases`       | yes          | yes        | yes    | no    |
-| Case         | `case`        | hidden¹      | hidden¹    | hidden¹| no    |
-| Assessment   | `assessment`  | hidden¹      | hidden¹    | hidden¹| no    |
-| Formulation  | `formulation` | hidden¹      | hidden¹    | hidden¹| no    |
-| Instrument   | `instrument`  | yes          | yes        | yes    | yes   |
-| Users        | `users`       | no           | no         | no     | yes   |
-| Teams        | `teams`       | no           | no         | no     | yes   |
-| Audit log    | `audit`       | no           | no         | no     | yes   |
+| page            | url_path      | psychologist | supervisor | viewer  | admin |
+|-----------------|---------------|--------------|------------|---------|-------|
+| Cases           | `cases`       | yes          | yes        | yes     | no    |
+| Case            | `case`        | hidden¹      | hidden¹    | hidden¹ | no    |
+| Assessment      | `assessment`  | hidden¹      | hidden¹    | hidden¹ | no    |
+| Formulation     | `formulation` | hidden¹      | hidden¹    | hidden¹ | no    |
+| Case conference | `conference`  | yes          | yes        | yes     | no    |
+| Instrument      | `instrument`  | yes          | yes        | yes     | yes   |
+| Users           | `users`       | no           | no         | no      | yes   |
+| Teams           | `teams`       | no           | no         | no      | yes   |
+| Audit log       | `audit`       | no           | no         | no      | yes   |
 
 ¹ reached from a case (the URL carries `?case=...&v=...`), not listed in the menu. What each
 role may do on a page is decided again by the service on every call.
@@ -31,7 +32,15 @@ import streamlit as st
 from instrument.ui import state
 
 PageName = Literal[
-    "cases", "case", "assessment", "formulation", "instrument", "users", "teams", "audit"
+    "cases",
+    "case",
+    "assessment",
+    "formulation",
+    "conference",
+    "instrument",
+    "users",
+    "teams",
+    "audit",
 ]
 
 
@@ -54,6 +63,9 @@ PAGES: dict[PageName, PageSpec] = {
     "formulation": PageSpec(
         "instrument.ui.pages.formulation", "Formulation", ":material/insights:", False
     ),
+    "conference": PageSpec(
+        "instrument.ui.pages.conference", "Case conference", ":material/co_present:"
+    ),
     "instrument": PageSpec(
         "instrument.ui.pages.instrument_page", "Instrument", ":material/menu_book:"
     ),
@@ -62,7 +74,7 @@ PAGES: dict[PageName, PageSpec] = {
     "audit": PageSpec("instrument.ui.pages.admin", "Audit log", ":material/policy:"),
 }
 
-CLINICAL: tuple[PageName, ...] = ("cases", "case", "assessment", "formulation")
+CLINICAL: tuple[PageName, ...] = ("cases", "case", "assessment", "formulation", "conference")
 ADMIN: tuple[PageName, ...] = ("users", "teams", "audit")
 
 

@@ -72,6 +72,11 @@ ASSESSMENT_SECTION: Final = "section"
 also the URL parameter the tabs are bound to (`&section=Identity`): a reload lands on the same
 tab, and only the open tab is drawn."""
 
+CONFERENCE: Final = "ifi.conference"
+"""Prefix of the case-conference page's keys: the conference list (case references in the
+order chosen) and its chooser, the team's cases offered for it, presenter mode, the downloads'
+password dialog."""
+
 
 def widget_key(prefix: str, name: str) -> str:
     """Return the key of one widget under a page's prefix, e.g. `ifi.case_filters.text`."""
@@ -102,6 +107,12 @@ def case_params(reference: str, version: int | None = None) -> dict[str, str]:
     if version is not None:
         params[VERSION_PARAM] = str(version)
     return params
+
+
+def select_case(reference: str, version: int | None = None) -> None:
+    """Put another case (and optionally its version) in the URL, on the same page."""
+    st.query_params[CASE_PARAM] = reference
+    select_version(version)
 
 
 def select_version(version: int | None) -> None:

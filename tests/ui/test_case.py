@@ -61,10 +61,23 @@ def test_opening_a_case_is_audited_once_however_many_reruns(finalised: Web) -> N
     [
         (
             "psychologist",
-            ["Continue draft assessment v2", "Open formulation v1", "Open assessment"],
+            [
+                "Continue draft assessment v2",
+                "Open formulation v1",
+                "Case conference view",
+                "Open assessment",
+            ],
         ),
-        ("supervisor", ["Open draft assessment v2", "Open formulation v1", "Open assessment"]),
-        ("viewer", ["Open formulation v1"]),
+        (
+            "supervisor",
+            [
+                "Open draft assessment v2",
+                "Open formulation v1",
+                "Case conference view",
+                "Open assessment",
+            ],
+        ),
+        ("viewer", ["Open formulation v1", "Case conference view"]),
     ],
 )
 def test_what_each_role_can_do_from_a_case(finalised: Web, role: str, buttons: list[str]) -> None:

@@ -39,7 +39,7 @@ def test_the_menu_of_each_role() -> None:
             for section, names in menu_names(role).items()
         }
 
-    clinical = {"Work": ["Cases"], "Reference": ["Instrument"]}
+    clinical = {"Work": ["Cases", "Case conference"], "Reference": ["Instrument"]}
     assert titles("psychologist") == clinical
     assert titles("supervisor") == clinical
     assert titles("viewer") == clinical
@@ -48,7 +48,13 @@ def test_the_menu_of_each_role() -> None:
         "Reference": ["Instrument"],
     }
     assert menu_names("admin")["Administration"][0] == "users"
-    assert menu_names("viewer")["Work"] == ["cases", "case", "assessment", "formulation"]
+    assert menu_names("viewer")["Work"] == [
+        "cases",
+        "case",
+        "assessment",
+        "formulation",
+        "conference",
+    ]
 
 
 @pytest.mark.parametrize("role", ["psychologist", "supervisor", "viewer"])

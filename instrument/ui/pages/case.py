@@ -110,6 +110,12 @@ def _actions(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
             and st.button(f"Open formulation v{finals[-1]}", icon=":material/insights:")
         ):
             navigation.go("formulation", case=view.reference, version=finals[-1])
+        if (
+            versions
+            and can(actor, Action.READ_FORMULATION, team)
+            and st.button("Case conference view", icon=":material/co_present:")
+        ):
+            navigation.go("conference", case=view.reference)
     if not versions:
         st.info("This case has no assessment yet.", icon=":material/info:")
 
