@@ -246,6 +246,22 @@ def rating_fields(rating: Rating | None) -> dict[str, str]:
     }
 
 
+def rating_summary(rating: Rating | None) -> str:
+    """Return a rating's choices on one line, e.g. `yes · high relevance · interview · current`.
+
+    Holds no typed text (the evidence is shown on its own, as text).
+    """
+    if rating is None:
+        return NOT_RATED
+    parts = [rating.presence.value]
+    if rating.relevance:
+        parts.append(f"{rating.relevance.value} relevance")
+    parts.append(", ".join(s.value for s in rating.sources) or "no source recorded")
+    if rating.timeframe:
+        parts.append(rating.timeframe.value)
+    return " · ".join(parts)
+
+
 def note_fields(note: ResponsivityNote | None) -> dict[str, str]:
     """Return a responsivity note's fields as labelled plain strings."""
     if note is None:

@@ -262,14 +262,19 @@ def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -
 def test_a_supervisor_reads_the_ratings_and_evidence_but_cannot_edit(web: Web) -> None:
     new_case(web)
     fill(web, evidence=XSS)
-    at = open_form(web, "supervisor")
+    at = open_form(web, "supervisor", section="Identity")
     assert not at.segmented_control
     assert not at.text_area
-    shown = "\n".join(str(t.value) for t in at.text)
-    assert "Presence: yes" in shown
-    assert XSS in shown  # typed text is shown as text
+    lines = [unescape(str(m.value)) for m in at.markdown]
+    assert "**ID1 · Need for identity, meaning or belonging** — yes · high relevance" in "\n".join(
+        lines
+    )
+    assert f"Evidence: {XSS}" in [str(t.value) for t in at.text]  # typed text, as text
     assert not raw_markup(at)
-    assert not [b for b in at.button if "finalise" in b.key]
+    assert not [b for b in at.button if "finalise" in (b.key or "")]
+    go(at, "Details")
+    assert "Assessors: Dr A. Assessor (psychologist)" in [str(t.value) for t in at.text]
+    assert "Finalise" not in [t.label for t in at.tabs]
 
 
 def test_typed_markup_stays_text_for_the_psychologist(web: Web) -> None:

@@ -135,3 +135,13 @@ def test_rationale_needs_twenty_characters() -> None:
 def test_percent() -> None:
     assert form.percent(0.746) == "75%"
     assert form.percent(1.0) == "100%"
+
+
+def test_rating_summary_holds_the_choices_only() -> None:
+    rating = form.rating_from_fields(
+        "yes", "high", "typed text", ["interview", "collateral"], "current"
+    )
+    assert form.rating_summary(rating) == "yes · high relevance · interview, collateral · current"
+    no = form.rating_from_fields("no", None, None, [], None)
+    assert form.rating_summary(no) == "no · no source recorded"
+    assert form.rating_summary(None) == form.NOT_RATED

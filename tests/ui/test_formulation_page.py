@@ -95,6 +95,9 @@ def test_an_override_with_a_short_rationale_is_refused_beside_the_field(web: Web
     fill(web)
     area = top_area(web)
     at = open_page(web)
+    assert review_key("override", area, "band") not in [b.key for b in at.selectbox]  # closed
+    at.session_state[review_key("override", area, "open")] = True  # the user opens it
+    at.run()
     at.selectbox(key=review_key("override", area, "band")).set_value("low").run()
     at.text_area(key=review_key("override", area, "rationale")).input("too short").run()
     at.button(key=review_key("override", area, "save")).click().run()
@@ -108,6 +111,9 @@ def test_an_override_with_a_short_rationale_is_refused_beside_the_field(web: Web
     shown = unescape(texts(at))
     assert "Band set by the assessor" in shown
     assert rationale in shown
+    assert review_key("override", area, "band") not in [b.key for b in at.selectbox]  # closed
+    at.session_state[review_key("override", area, "open")] = True
+    at.run()
     at.button(key=review_key("override", area, "clear")).click().run()
     assert not draft(web).review.overrides
 

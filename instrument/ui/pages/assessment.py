@@ -744,31 +744,43 @@ def _amend_dialog(service: Service, actor: Actor, target: Target) -> None:
 
 
 def _read_only(instrument: Instrument, draft: Draft) -> None:
+    """Show a version as a record: the same tabs as the form, typed text shown as text."""
     assessment = draft.assessment
-    info = assessment.assessment
-    st.header("Assessment details", anchor=form.DETAILS_ANCHOR, divider="gray")
-    st.text(f"Date: {info.assessed_on.isoformat() if info.assessed_on else '—'}")
-    st.text(
-        "Assessors: " + ("; ".join(f"{a.name} ({a.role.value})" for a in info.assessors) or "—")
-    )
-    if assessment.notes:
-        st.text(f"Notes: {assessment.notes}")
-    for domain in instrument.domains:
-        row = form.domain_progress(instrument, assessment, domain.id)
-        st.header(domain.name, anchor=form.domain_anchor(domain.id), divider="gray")
-        st.caption(row.label)
-        for item in instrument.items_of(domain.id):
-            rating = assessment.ratings.get(item.id)
-            with st.container(border=True):
-                st.markdown(f"**{item.id} · {item.name}**")
-                for field, value in form.rating_fields(rating).items():
-                    st.text(f"{field}: {value}")
-    st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
-    for rs in instrument.responsivity:
-        note = assessment.responsivity.get(rs.id)
-        st.markdown(f"**{rs.id} · {rs.name}**")
-        for field, value in form.note_fields(note).items():
-            st.text(f"{field}: {value}")
+    labels = form.section_labels(instrument)[:-1]
+    domains = {domain.name: domain.id for domain in instrument.domains}
+    tabs = st.tabs(labels, key=state.ASSESSMENT_SECTION, bind="query-params", default=labels[0])
+    for label, tab in zip(labels, tabs, strict=True):
+        if tab.open is False:
+            continue
+        with tab:
+            if label == form.DETAILS_SECTION:
+                info = assessment.assessment
+                st.header("Assessment details", anchor=form.DETAILS_ANCHOR, divider="gray")
+                st.text(f"Date: {info.assessed_on.isoformat() if info.assessed_on else '—'}")
+                people = "; ".join(f"{a.name} ({a.role.value})" for a in info.assessors)
+                st.text(f"Assessors: {people or '—'}")
+                st.text(f"Notes: {assessment.notes or '—'}")
+            elif label in domains:
+                _read_only_domain(instrument, draft, domains[label])
+            else:
+                st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
+                for rs in instrument.responsivity:
+                    note = assessment.responsivity.get(rs.id)
+                    st.markdown(f"**{rs.id} · {rs.name}**")
+                    st.text("\n".join(f"{k}: {v}" for k, v in form.note_fields(note).items()))
+
+
+def _read_only_domain(instrument: Instrument, draft: Draft, domain_id: str) -> None:
+    domain = instrument.domain_by_id[domain_id]
+    row = form.domain_progress(instrument, draft.assessment, domain_id)
+    st.header(domain.name, anchor=form.domain_anchor(domain_id), divider="gray")
+    st.caption(row.label)
+    for item in instrument.items_of(domain_id):
+        rating = draft.assessment.ratings.get(item.id)
+        with st.container(border=True):
+            st.markdown(f"**{item.id} · {item.name}** — {form.rating_summary(rating)}")
+            if rating is not None:
+                st.text(f"Evidence: {rating.evidence or form.EMPTY}")
 
 
 # --- the page ---------------------------------------------------------------------------------
@@ -921,3 +933,18 @@ def _body(
                 _finalise_section(service, actor, instrument, target)
             else:
                 st.caption("Your role does not finalise assessments.")
+            _next_button(target, labels, label)
+
+
+def _next_button(target: Target, labels: list[str], label: str) -> None:
+    """Offer the next tab at the end of this one, so the form reads top to bottom."""
+    index = labels.index(label)
+    if index + 1 < len(labels):
+        following = labels[index + 1]
+        st.button(
+            f"Next: {following}",
+            key=target.key("next", index),
+            on_click=_go_to,
+            args=(following,),
+            icon=":material/arrow_forward:",
+        )

@@ -209,7 +209,17 @@ def _clear_override(target: Target, area: str) -> None:
 def _override_editor(target: Target, priority: Priority) -> None:
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
-    with st.expander(label, icon=":material/edit:"):
+    # Keyed per area (the cards move when an override changes the ranking) and drawn only when
+    # open; saving closes it.
+    editor = st.expander(
+        label,
+        icon=":material/edit:",
+        key=target.key("override", area, "open"),
+        on_change="rerun",
+    )
+    if not editor.open:
+        return
+    with editor:
         bands = [b.value for b in Band]
         band_key = target.key("override", area, "band")
         if band_key not in st.session_state:
@@ -312,7 +322,7 @@ def _overview(formulation: Formulation) -> None:
             "Area": p.name,
             "Band": form.BAND_LABELS[p.band],
             "Computed band": form.BAND_LABELS[p.computed_band],
-            "Score": round(p.score, 2),
+            "Score": f"{p.score:.2f}",
             "Coverage": form.percent(p.coverage),
             "Overridden": "yes" if p.override else "",
             "Offered": "yes" if p.offered else "no",
@@ -322,7 +332,9 @@ def _overview(formulation: Formulation) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+@st.fragment
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
+    # A fragment: leaving a narrative box saves it and reruns only this section.
     st.header("5P formulation", anchor="five-p", divider="gray")
     if reviewing:
         st.caption(
@@ -390,7 +402,7 @@ def _summaries(formulation: Formulation) -> None:
     st.header("Change since the previous assessment", anchor="change", divider="gray")
     change = formulation.change
     if change is None:
-        st.caption("This is the first finalised assessment of the case: nothing to compare.")
+        st.caption("There is no earlier finalised assessment of this case to compare with.")
         return
     st.write(plain(change.summary))
     rows = [
@@ -419,12 +431,14 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
             icon=":material/edit_note:",
         )
         if version is not None:
-            navigation.link(
-                "assessment",
-                "Finalise on the assessment page",
-                case=target.reference,
-                version=version.version,
+            st.page_link(
+                navigation.page("assessment"),
+                label="Finalise on the assessment page",
                 icon=":material/task_alt:",
+                query_params={
+                    **state.case_params(target.reference, version.version),
+                    state.ASSESSMENT_SECTION: form.FINALISE_SECTION,
+                },
             )
         return
     for signature in version.signatures:
@@ -563,7 +577,7 @@ def _choose(service: Service, actor: Actor, reference: str) -> tuple[int | None,
     return form.choose_version(versions, state.selected_version()), versions
 
 
-def _header(formulation: Formulation, target: Target) -> None:
+def _header(formulation: Formulation, target: Target, actor: Actor) -> None:
     header = formulation.header
     st.title(f"Formulation · {target.reference}")
     status = "final" if header.status is AssessmentStatus.FINAL else "draft (changes as you rate)"
@@ -588,13 +602,14 @@ def _header(formulation: Formulation, target: Target) -> None:
         navigation.link(
             "case", "Case history", case=target.reference, icon=":material/folder_open:"
         )
-        navigation.link(
-            "assessment",
-            "Assessment",
-            case=target.reference,
-            version=target.version,
-            icon=":material/edit_note:",
-        )
+        if may_ever(actor, Action.READ_EVIDENCE):
+            navigation.link(
+                "assessment",
+                "Assessment",
+                case=target.reference,
+                version=target.version,
+                icon=":material/edit_note:",
+            )
 
 
 def render() -> None:
@@ -632,7 +647,7 @@ def render() -> None:
             "[Export](#export)"
         )
     row = next((v for v in versions if v.version == version), None)
-    _header(formulation, target)
+    _header(formulation, target, actor)
     _body(service, actor, target, formulation, row)
 
 

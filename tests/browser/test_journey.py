@@ -1,0 +1,321 @@
+"""The psychologist's journey in real Chromium: assess, reload, restart, review, finalise, export.
+
+One lean test walks the whole path a new user takes (it is the issue's end-to-end list, step by
+step); a second checks that a viewer never sees evidence text. Typed `<script>` and `<img
+onerror>` payloads go into evidence and narrative; any JavaScript dialog fails the test.
+Screenshots of every page land in test-artifacts/journey-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
+
+from instrument.assessment import Rating
+from instrument.definitions import default_instrument
+from instrument.exchange.documents import schema_problems
+from instrument.service import Service
+from tests.browser.conftest import ARTIFACTS, PASSWORD, AppServer, sign_in, wait_for_app
+
+CASE = "J-0001"
+SCRIPT = "<script>alert('evidence')</script>"
+IMAGE = "<img src=x onerror=alert('narrative')>"
+# Two items of every domain are rated through the form (12 in all); the first of each domain is
+# rated `yes` with evidence, the second `no`.
+INSTRUMENT = default_instrument()
+THROUGH_THE_FORM = [
+    item.id for domain in INSTRUMENT.domains for item in INSTRUMENT.items_of(domain.id)[:2]
+]
+PRESENT = {items[0].id for d in INSTRUMENT.domains if (items := INSTRUMENT.items_of(d.id))}
+
+
+# --- steps -------------------------------------------------------------------------------------
+
+
+def settle(page: Page) -> None:
+    """Wait until the run a click started has finished (fragment runs included)."""
+    page.wait_for_timeout(120)
+    wait_for_app(page)
+
+
+def snap(page: Page, name: str) -> Path:
+    """Save a screenshot of the whole page (the app scrolls inside its own main area)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"journey-{name}.png"
+    settle(page)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
+    height = page.evaluate(
+        "Math.max(...Array.from(document.querySelectorAll("
+        "'[data-testid=stMain], [data-testid=stAppScrollToBottomContainer]'))"
+        ".map(e => e.scrollHeight), 900)"
+    )
+    viewport = page.viewport_size or {"width": 1400, "height": 900}
+    page.set_viewport_size({"width": viewport["width"], "height": min(int(height), 14_000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(viewport)
+    return path
+
+
+def field(page: Page, *parts: object, prefix: str = "ifi-assessment") -> Locator:
+    """Return a widget of the form by its key, e.g. ("ID1", "presence")."""
+    key = "-".join(str(p) for p in (prefix, CASE, 1, *parts))
+    return page.locator(f".st-key-{key}")
+
+
+def choose(page: Page, item: str, name: str, label: str) -> None:
+    widget = field(page, item, name)
+    widget.get_by_text(label, exact=True).click()
+    expect(widget.get_by_role("radio", name=label, exact=True)).to_be_checked()
+    settle(page)
+
+
+def type_text(page: Page, locator: Locator, text: str) -> None:
+    box = locator.locator("textarea, input").first
+    box.fill(text)
+    box.press("Tab")  # a text box commits when it loses focus
+    settle(page)
+
+
+def pick_source(page: Page, item: str, label: str) -> None:
+    field(page, item, "sources").click()
+    page.get_by_role("option", name=label, exact=True).click()
+    page.keyboard.press("Escape")
+    settle(page)
+
+
+def open_tab(page: Page, label: str) -> None:
+    page.get_by_role("tab", name=label, exact=True).click()
+    settle(page)
+    expect(page.get_by_role("tab", name=label, exact=True)).to_have_attribute(
+        "aria-selected", "true"
+    )
+
+
+def rate_through_the_form(page: Page) -> None:
+    for item in THROUGH_THE_FORM:
+        domain = INSTRUMENT.domain_by_id[INSTRUMENT.item_by_id[item].domain].name
+        if (
+            page.get_by_role("tab", name=domain, exact=True).get_attribute("aria-selected")
+            != "true"
+        ):
+            open_tab(page, domain)
+        if item in PRESENT:
+            choose(page, item, "presence", "Yes")
+            choose(page, item, "relevance", "High")
+            type_text(page, field(page, item, "evidence"), f"{SCRIPT} seen in {item}")
+            pick_source(page, item, "Interview")
+        else:
+            choose(page, item, "presence", "No")
+        expect(page.get_by_text("Saved ", exact=False).first).to_be_visible()
+
+
+def expect_the_ratings(page: Page) -> None:
+    """Check every rating made through the form, as the page shows it after a fresh load."""
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
+    for item in THROUGH_THE_FORM:
+        domain = INSTRUMENT.domain_by_id[INSTRUMENT.item_by_id[item].domain].name
+        if (
+            page.get_by_role("tab", name=domain, exact=True).get_attribute("aria-selected")
+            != "true"
+        ):
+            open_tab(page, domain)
+        label = "Yes" if item in PRESENT else "No"
+        radio = field(page, item, "presence").get_by_role("radio", name=label, exact=True)
+        expect(radio).to_be_checked()
+        if item in PRESENT:
+            expect(
+                field(page, item, "relevance").get_by_role("radio", name="High", exact=True)
+            ).to_be_checked()
+            expect(field(page, item, "evidence").locator("textarea")).to_have_value(
+                f"{SCRIPT} seen in {item}"
+            )
+
+
+def open_path(page: Page, server: AppServer, path: str) -> None:
+    page.goto(server.url + path)
+    wait_for_app(page)
+
+
+def rate_the_rest(server: AppServer) -> None:
+    """Rate the items not rated through the form as `no`, as another session of the team."""
+    with Service.open(server.db_path) as service:
+        actor = service.session_actor(service.sign_in("psy.north", PASSWORD))
+        assert actor is not None
+        draft = service.get_assessment(actor, CASE, 1)
+        for item in INSTRUMENT.items:
+            if item.id in draft.assessment.ratings:
+                continue
+            draft = service.save_rating(
+                actor,
+                CASE,
+                1,
+                item.id,
+                Rating.model_validate({"presence": "no"}),
+                base_revision=draft.revision,
+            )
+
+
+@pytest.fixture
+def no_dialogs(page: Page) -> Iterator[list[str]]:
+    """Collect any JavaScript dialog (alert, confirm) the page opens; none may open."""
+    opened: list[str] = []
+
+    def seen(dialog: Dialog) -> None:
+        opened.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", seen)
+    yield opened
+    assert opened == [], f"a typed payload ran: {opened}"
+
+
+# --- the journey -------------------------------------------------------------------------------
+
+
+def test_a_psychologist_assesses_finalises_and_exports(
+    page: Page, context: BrowserContext, app_server: AppServer, no_dialogs: list[str]
+) -> None:
+    started = time.monotonic()
+    sign_in(page, app_server, "psychologist")
+    snap(page, "01-cases")
+
+    # Create a case, start its assessment.
+    page.get_by_text("New case", exact=True).click()
+    page.get_by_role("textbox", name="Reference", exact=True).fill(CASE)
+    page.get_by_role("button", name="Create case").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=f"Case {CASE}")).to_be_visible()
+    snap(page, "02-case")
+    page.get_by_role("button", name="Start assessment").click()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=f"Assessment · {CASE}")).to_be_visible()
+    snap(page, "03-assessment-empty")
+
+    # Details, then two items of every domain, through the form.
+    date = field(page, "details", "date").locator("input")
+    date.fill("2026-11-01")
+    date.press("Enter")
+    settle(page)
+    type_text(page, field(page, "details", "name", 0), "Dr J. Fictional")
+    snap(page, "04-assessment-details")
+    rate_through_the_form(page)
+    sidebar = page.get_by_test_id("stSidebar")
+    for domain in INSTRUMENT.domains:
+        total = len(INSTRUMENT.items_of(domain.id))
+        expect(sidebar.get_by_text(f"{domain.name} · 2 / {total} rated")).to_be_visible()
+    snap(page, "05-assessment-rated")
+
+    # Reload; a second tab; sign out and in; a restarted server: every rating is still there.
+    page.reload()
+    wait_for_app(page)
+    expect_the_ratings(page)
+    second = context.new_page()
+    open_path(second, app_server, f"/assessment?case={CASE}&v=1")
+    expect_the_ratings(second)
+    second.close()
+    page.get_by_role("button", name="Sign out").click()
+    wait_for_app(page)
+    expect(page.get_by_role("textbox", name="Password")).to_be_visible()
+    sign_in(page, app_server, "psychologist")
+    open_path(page, app_server, f"/assessment?case={CASE}&v=1")
+    expect_the_ratings(page)
+    app_server.restart()
+    page.reload()
+    wait_for_app(page)
+    expect_the_ratings(page)
+
+    # The rest of the items as `no` (a second session), then review the draft's formulation.
+    rate_the_rest(app_server)
+    open_path(page, app_server, f"/formulation?case={CASE}&v=1")
+    expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
+    first = page.locator("h3", has_text="1. ").first
+    expect(first).to_be_visible()
+    area_heading = first.get_attribute("id") or ""
+    area = area_heading.removeprefix("area-")
+    expect(page.get_by_text(f"{SCRIPT} seen in", exact=False).first).to_be_visible()
+
+    page.get_by_text("Override the band", exact=True).first.click()
+    settle(page)
+    band = field(page, "override", area, "band", prefix="ifi-formulation")
+    band.get_by_role("combobox").click()
+    page.get_by_role("option", name="Low", exact=True).click()
+    settle(page)
+    rationale = field(page, "override", area, "rationale", prefix="ifi-formulation")
+    type_text(page, rationale, "too short")
+    field(page, "override", area, "save", prefix="ifi-formulation").click()
+    settle(page)
+    expect(page.get_by_text("Write at least 20 characters", exact=False)).to_be_visible()
+    type_text(page, rationale, "Recent sessions show this has eased; the team agrees.")
+    field(page, "override", area, "save", prefix="ifi-formulation").click()
+    settle(page)
+    expect(page.get_by_text("Band set by the assessor", exact=False)).to_be_visible()
+    narrative = field(page, "narrative", "presenting", prefix="ifi-formulation")
+    type_text(page, narrative, f"{IMAGE} The participant's account, in their words.")
+    expect(page.get_by_text("Saved ", exact=False).first).to_be_visible()
+    snap(page, "06-formulation-draft")
+
+    # Finalise with the password entered again.
+    open_path(page, app_server, f"/assessment?case={CASE}&v=1")
+    open_tab(page, "Finalise")
+    page.get_by_role("button", name="Check and finalise…").click()
+    wait_for_app(page)
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("textbox", name="Password").fill(PASSWORD)
+    snap(page, "07-finalise-dialog")
+    dialog.get_by_role("button", name="Finalise", exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_text(f"Version 1 of {CASE} is finalised.")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
+    expect(page.get_by_text("Band set by the assessor", exact=False)).to_be_visible()
+    expect(page.get_by_text(IMAGE, exact=False)).to_be_visible()  # the narrative, as text
+    expect(page.get_by_text("Finalised by psy.north", exact=False)).to_be_visible()
+
+    # Export the formulation JSON and check it against the published schema.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the formulation (JSON)").click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert schema_problems("formulation", document) == []
+    assert document["header"]["case_reference"] == CASE
+    assert document["header"]["status"] == "final"
+    overridden = [p for p in document["priorities"] if p.get("override")]
+    assert [p["area"] for p in overridden] == [area]
+    snap(page, "08-formulation-final")
+
+    # The finalised assessment reads as a record.
+    open_path(page, app_server, f"/assessment?case={CASE}&v=1")
+    expect(page.get_by_text("This version is finalised and frozen.")).to_be_visible()
+    open_tab(page, "Identity")
+    expect(page.get_by_text(f"Evidence: {SCRIPT} seen in", exact=False).first).to_be_visible()
+    snap(page, "09-assessment-final")
+    assert time.monotonic() - started < 240
+
+
+def test_a_viewer_never_sees_evidence_text(
+    page: Page, app_server: AppServer, no_dialogs: list[str]
+) -> None:
+    if not _case_exists(app_server):
+        pytest.skip("runs after the journey, on its case")
+    sign_in(page, app_server, "viewer")
+    open_path(page, app_server, f"/formulation?case={CASE}&v=1")
+    expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
+    expect(page.get_by_text("Evidence is not shown for your role.").first).to_be_visible()
+    expect(page.get_by_text("seen in", exact=False)).to_have_count(0)
+    expect(page.get_by_text("Dr J. Fictional", exact=False)).to_have_count(0)
+    snap(page, "10-formulation-viewer")
+    open_path(page, app_server, f"/assessment?case={CASE}&v=1")
+    expect(page.get_by_text("does not show assessment content", exact=False)).to_be_visible()
+    expect(page.get_by_text("seen in", exact=False)).to_have_count(0)
+
+
+def _case_exists(server: AppServer) -> bool:
+    with Service.open(server.db_path) as service:
+        actor = service.session_actor(service.sign_in("psy.north", PASSWORD))
+        assert actor is not None
+        return any(row.reference == CASE for row in service.list_cases(actor))
