@@ -345,12 +345,17 @@ def _part(spec: Spec) -> Any:
     return _unit(spec)
 
 
+def _complete(spec: Spec) -> Spec:
+    """Return a chart's spec as a whole Vega-Lite document: schema, chart, the one theme."""
+    return {"$schema": alt.SCHEMA_URL, **spec, "config": dict(THEME)}
+
+
 def _altair(spec: Spec) -> Any:
-    """Wrap a Vega-Lite spec (plain data) in Altair's chart classes, with the one theme.
+    """Wrap a whole Vega-Lite spec (plain data) in Altair's chart classes.
 
     Nothing is copied or validated here; `chart.to_dict()` validates the whole spec.
     """
-    return _part({**spec, "config": dict(THEME)})
+    return _part({key: value for key, value in spec.items() if key != "$schema"})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -514,7 +519,12 @@ def profile(formulation: Formulation) -> Any:
     Each domain is one bar whose segments are the counts, each written in its segment; the number
     of high-relevance items is written at the end of the bar.
     """
-    return _altair(_profile_spec(formulation))
+    return _altair(profile_spec(formulation))
+
+
+def profile_spec(formulation: Formulation) -> Spec:
+    """Return the `profile` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_profile_spec(formulation))
 
 
 def describe_profile(formulation: Formulation) -> Description:
@@ -636,7 +646,12 @@ def heatmap(formulation: Formulation) -> Any:
     Each cell names the item and, below, its relevance (`omit` and `not rated` in words), so the
     chart reads without colour.
     """
-    return _altair(_heatmap_spec(formulation))
+    return _altair(heatmap_spec(formulation))
+
+
+def heatmap_spec(formulation: Formulation) -> Spec:
+    """Return the `heatmap` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_heatmap_spec(formulation))
 
 
 def describe_heatmap(formulation: Formulation) -> Description:
@@ -792,7 +807,12 @@ def priorities(formulation: Formulation) -> Any:
     An override is marked with ✎ and a heavy outline and names the band the rule computed; the
     contributing items are in the tooltip. The score is the area's, never a score for a person.
     """
-    return _altair(_priorities_spec(formulation))
+    return _altair(priorities_spec(formulation))
+
+
+def priorities_spec(formulation: Formulation) -> Spec:
+    """Return the `priorities` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_priorities_spec(formulation))
 
 
 def describe_priorities(formulation: Formulation) -> Description:
@@ -981,7 +1001,12 @@ def strengths(formulation: Formulation) -> Any:
     to build on in that area (fill by presence, a thick ring for high relevance). A strength that
     supports no listed area has a hollow ring in a last row.
     """
-    return _altair(_strengths_spec(formulation))
+    return _altair(strengths_spec(formulation))
+
+
+def strengths_spec(formulation: Formulation) -> Spec:
+    """Return the `strengths` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_strengths_spec(formulation))
 
 
 def describe_strengths(formulation: Formulation) -> Description:
@@ -1254,7 +1279,12 @@ def change(formulations: Sequence[Formulation]) -> Any:
         InstrumentError: when there is no formulation, they belong to different cases, or two
             share a version.
     """
-    return _altair(_change_spec(formulations))
+    return _altair(change_spec(formulations))
+
+
+def change_spec(formulations: Sequence[Formulation]) -> Spec:
+    """Return the `change` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_change_spec(formulations))
 
 
 def describe_change(formulations: Sequence[Formulation]) -> Description:
@@ -1446,7 +1476,12 @@ def agreement(first: Formulation, second: Formulation) -> Any:
     Raises:
         InstrumentError: when the two formulations use different instrument definitions.
     """
-    return _altair(_agreement_spec(first, second))
+    return _altair(agreement_spec(first, second))
+
+
+def agreement_spec(first: Formulation, second: Formulation) -> Spec:
+    """Return the `agreement` chart as a whole Vega-Lite spec in plain data (what it draws)."""
+    return _complete(_agreement_spec(first, second))
 
 
 def describe_agreement(first: Formulation, second: Formulation) -> Description:
@@ -1478,6 +1513,14 @@ def describe_agreement(first: Formulation, second: Formulation) -> Description:
 
 CHARTS: Mapping[str, Callable[[Formulation], Any]] = MappingProxyType(
     {"profile": profile, "heatmap": heatmap, "priorities": priorities, "strengths": strengths}
+)
+SPECS: Mapping[str, Callable[[Formulation], Spec]] = MappingProxyType(
+    {
+        "profile": profile_spec,
+        "heatmap": heatmap_spec,
+        "priorities": priorities_spec,
+        "strengths": strengths_spec,
+    }
 )
 DESCRIPTIONS: Mapping[str, Callable[[Formulation], Description]] = MappingProxyType(
     {

@@ -38,19 +38,13 @@ from instrument.profile import (
     BAND_COLOURS,
     BAND_LABELS,
     BAND_TEXT,
+    DESCRIPTIONS,
     PRESENCE_LABELS,
+    SPECS,
     Description,
     band_phrase,
-    change,
+    change_spec,
     describe_change,
-    describe_heatmap,
-    describe_priorities,
-    describe_profile,
-    describe_strengths,
-    heatmap,
-    priorities,
-    profile,
-    strengths,
 )
 
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
@@ -70,7 +64,13 @@ _FORBIDDEN_TAGS = {"script", "foreignObject", "iframe", "object", "embed", "imag
 
 
 def chart_spec(chart: Any) -> dict[str, Any]:
-    """Return the Vega-Lite spec of an Altair chart, without validating it again."""
+    """Return the Vega-Lite spec of a chart (an Altair chart, or a spec in plain data).
+
+    An Altair chart's is not validated again; a spec in plain data (`instrument.profile.SPECS`)
+    is returned as it is.
+    """
+    if isinstance(chart, dict):
+        return chart
     spec: dict[str, Any] = chart.to_dict(validate=False)
     return spec
 
@@ -89,7 +89,7 @@ def _svg(spec_json: str) -> str:
 
 
 def chart_svg(chart: Any, *, aria: bool = True, titled: bool = True) -> str:
-    """Render an Altair chart to SVG text with vl-convert (no browser).
+    """Render a chart (Altair, or a Vega-Lite spec in plain data) to SVG with vl-convert.
 
     The report passes `aria=False`, which leaves out Vega's ARIA label of every mark (each chart
     sits in an element with its own label and text description, which makes them redundant, and
@@ -101,7 +101,7 @@ def chart_svg(chart: Any, *, aria: bool = True, titled: bool = True) -> str:
 
 
 def _report_spec(chart: Any, *, aria: bool, titled: bool) -> dict[str, Any]:
-    spec = chart_spec(chart)
+    spec = dict(chart_spec(chart))
     if not aria:
         spec["config"] = {**spec.get("config", {}), "aria": False}
     if not titled:
@@ -110,7 +110,7 @@ def _report_spec(chart: Any, *, aria: bool, titled: bool) -> dict[str, Any]:
 
 
 def chart_png(chart: Any, *, scale: float = PNG_SCALE) -> bytes:
-    """Render an Altair chart to PNG bytes with vl-convert; `scale` 2 suits slides and print."""
+    """Render a chart to PNG bytes with vl-convert; `scale` 2 suits slides and print."""
     try:
         png: bytes = vl_convert.vegalite_to_png(
             chart_spec(chart), vl_version=VL_VERSION, scale=scale
@@ -192,9 +192,11 @@ def _environment() -> jinja2.Environment:
     return environment
 
 
-def _figure(name: str, chart: Any, description: Description, *, inline: bool) -> dict[str, Any]:
-    title = chart_spec(chart).get("title", {})
-    svg = chart_svg(chart, aria=False, titled=False)
+def _figure(
+    name: str, spec: dict[str, Any], description: Description, *, inline: bool
+) -> dict[str, Any]:
+    title = spec.get("title", {})
+    svg = chart_svg(spec, aria=False, titled=False)
     size = _SIZE.match(svg)
     width = float(size.group(2)) if size else 0.0
     # A chart much wider than the A4 portrait text (about 680 px) would shrink below 7 pt
@@ -238,15 +240,13 @@ def report_context(
     shown = redact(formulation) if redact_evidence else formulation
     inline = inline_svg
     figures = [
-        _figure("profile", profile(shown), describe_profile(shown), inline=inline),
-        _figure("heatmap", heatmap(shown), describe_heatmap(shown), inline=inline),
-        _figure("priorities", priorities(shown), describe_priorities(shown), inline=inline),
-        _figure("strengths", strengths(shown), describe_strengths(shown), inline=inline),
+        _figure(kind, SPECS[kind](shown), DESCRIPTIONS[kind](shown), inline=inline)
+        for kind in SPECS
     ]
     over_time = _history(shown, history)
     if len(over_time) > 1 or shown.change is not None:
         figures.append(
-            _figure("change", change(over_time), describe_change(over_time), inline=inline)
+            _figure("change", change_spec(over_time), describe_change(over_time), inline=inline)
         )
     reference = shown.header.case_reference
     return {

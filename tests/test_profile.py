@@ -201,6 +201,29 @@ def test_charts_carry_no_evidence_text(kind: str) -> None:
     assert "EVIDENCE-CANARY" not in spec
 
 
+def inline_data(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec with Altair's named data sets put back inline, and without config."""
+    named = spec.get("datasets", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"name"} and node["name"] in named:
+                return {"values": named[node["name"]]}
+            return {k: walk(v) for k, v in node.items() if k not in ("datasets", "config")}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(spec)
+
+
+@pytest.mark.parametrize("kind", list(P.SPECS))
+def test_the_plain_spec_is_the_charts_spec(formulation: Formulation, kind: str) -> None:
+    plain = P.SPECS[kind](formulation)
+    assert plain["config"] == dict(P.THEME)
+    assert inline_data(plain) == inline_data(P.CHARTS[kind](formulation).to_dict())
+
+
 def test_charts_are_pure_functions_of_the_formulation(formulation: Formulation) -> None:
     for draw in P.CHARTS.values():
         assert draw(formulation).to_dict() == draw(formulation).to_dict()
