@@ -300,22 +300,52 @@ def test_a_psychologist_assesses_finalises_and_exports(
 def test_a_viewer_never_sees_evidence_text(
     page: Page, app_server: AppServer, no_dialogs: list[str]
 ) -> None:
-    if not _case_exists(app_server):
-        pytest.skip("runs after the journey, on its case")
+    reference = "V-0001"
+    _finalised_case(app_server, reference, evidence=f"{SCRIPT} viewer canary")
     sign_in(page, app_server, "viewer")
-    open_path(page, app_server, f"/formulation?case={CASE}&v=1")
-    expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
+    open_path(page, app_server, f"/formulation?case={reference}&v=1")
+    expect(page.get_by_role("heading", name=f"Formulation · {reference}")).to_be_visible()
     expect(page.get_by_text("Evidence is not shown for your role.").first).to_be_visible()
-    expect(page.get_by_text("seen in", exact=False)).to_have_count(0)
-    expect(page.get_by_text("Dr J. Fictional", exact=False)).to_have_count(0)
+    expect(page.get_by_text("viewer canary", exact=False)).to_have_count(0)
+    expect(page.get_by_text("Dr V. Fictional", exact=False)).to_have_count(0)
     snap(page, "10-formulation-viewer")
-    open_path(page, app_server, f"/assessment?case={CASE}&v=1")
+    open_path(page, app_server, f"/assessment?case={reference}&v=1")
     expect(page.get_by_text("does not show assessment content", exact=False)).to_be_visible()
-    expect(page.get_by_text("seen in", exact=False)).to_have_count(0)
+    expect(page.get_by_text("viewer canary", exact=False)).to_have_count(0)
 
 
-def _case_exists(server: AppServer) -> bool:
+def _finalised_case(server: AppServer, reference: str, *, evidence: str) -> None:
+    """Create, fill and finalise a case of team north through the service (not the browser)."""
+    import datetime as dt
+
+    from instrument.assessment import Assessor
+
     with Service.open(server.db_path) as service:
         actor = service.session_actor(service.sign_in("psy.north", PASSWORD))
         assert actor is not None
-        return any(row.reference == CASE for row in service.list_cases(actor))
+        service.create_case(actor, reference, "engaged")
+        draft = service.start_assessment(actor, reference)
+        draft = service.save_details(
+            actor,
+            reference,
+            1,
+            assessed_on=dt.date(2026, 11, 1),
+            assessors=[Assessor.model_validate({"name": "Dr V. Fictional", "role": "other"})],
+            notes=None,
+            base_revision=draft.revision,
+        )
+        for item in INSTRUMENT.items:
+            present = item.id in PRESENT
+            rating = Rating.model_validate(
+                {
+                    "presence": "yes" if present else "no",
+                    "relevance": "high" if present else None,
+                    "evidence": evidence if present else None,
+                    "sources": ["interview"] if present else [],
+                }
+            )
+            draft = service.save_rating(
+                actor, reference, 1, item.id, rating, base_revision=draft.revision
+            )
+        service.confirm_password(actor, PASSWORD)
+        service.finalise(actor, reference, 1)

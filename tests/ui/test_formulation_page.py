@@ -74,7 +74,7 @@ def test_a_viewer_gets_no_evidence_no_names_and_no_editing(web: Web) -> None:
     assert "Evidence is not shown for your role." in shown
     assert not at.text_area
     assert not [e for e in at.expander if "Override" in e.label]
-    assert "Your role does not export." in shown
+    assert "leaves the evidence and names out" in shown
 
 
 def test_an_admin_and_another_team_see_nothing_of_the_case(web: Web) -> None:
@@ -222,6 +222,25 @@ def test_the_formulation_download_is_valid_against_the_published_schema(web: Web
     document = json.loads(data)
     assert schema_problems("formulation", document) == []
     assert document["header"]["case_reference"] == CASE
+    assert XSS in data.decode("utf-8")  # the evidence travels with the formulation, as data
+
+
+def test_a_viewer_downloads_only_the_redacted_formulation(web: Web) -> None:
+    new_case(web)
+    fill(web, evidence="Canary evidence text")
+    finalise(web)
+    at = open_page(web, "viewer")
+    at.text_input(key=review_key("password", "export")).input(PASSWORD).run()
+    at.button(key=review_key("confirm", "export")).click().run()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the formulation (JSON)"]
+    viewer = web.actor("viewer")
+    with web.service() as service:
+        service.confirm_password(viewer, PASSWORD)
+        data = page.formulation_bytes(service, viewer, CASE, 1).decode("utf-8")
+    assert "Canary evidence text" not in data
+    assert "Dr A. Assessor" not in data
+    assert json.loads(data)["redacted"] is True
 
 
 def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
@@ -240,3 +259,4 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
     assert audit_actions(web, "export") == [*before, "export"]
     formulation = json.loads(page.formulation_download(actor, CASE, 1)())
     assert formulation["header"]["assessment_version"] == 1
+    assert audit_actions(web, "export") == [*before, "export", "export"]

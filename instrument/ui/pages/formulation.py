@@ -507,17 +507,13 @@ def formulation_download(actor: Actor, reference: str, version: int) -> Callable
 
 
 def formulation_bytes(service: Service, actor: Actor, reference: str, version: int) -> bytes:
-    """Return the formulation JSON of a version, checked against the published schema.
+    """Return the formulation JSON of a version (audited as an export), checked against the schema.
 
     Raises:
         AuthenticationError: when the password must be entered again.
         DocumentError: when the document does not match the published schema (a bug).
     """
-    if service.needs_password(actor):
-        from instrument.errors import AuthenticationError
-
-        raise AuthenticationError("enter your password again to export", where="password")
-    text = formulation_json(service.formulation(actor, reference, version))
+    text = formulation_json(service.export_formulation(actor, reference, version))
     problems = schema_problems("formulation", json.loads(text))
     if problems:
         raise DocumentError(problems, source="formulation export")
@@ -537,13 +533,15 @@ def case_download(actor: Actor, reference: str) -> Callable[[], bytes]:
 
 def _export(service: Service, actor: Actor, target: Target) -> None:
     st.header("Export", anchor="export", divider="gray")
-    if not may_ever(actor, Action.EXPORT_CASE):
-        st.caption("Your role does not export.")
-        return
+    whole_case = may_ever(actor, Action.EXPORT_CASE)
     st.caption(
-        "The formulation JSON follows the published schema (schemas/formulation.schema.json); "
-        "the case JSON holds every version with its review, formulation and signatures. Both "
-        "are built when you click, and the export is recorded in the audit log."
+        "The formulation JSON follows the published schema (schemas/formulation.schema.json)"
+        + (
+            "; the case JSON holds every version with its review, formulation and signatures"
+            if whole_case
+            else "; for your role it leaves the evidence and names out"
+        )
+        + ". Files are built when you click, and each export is recorded in the audit log."
     )
     if not _password_gate(service, actor, target, "export"):
         return
@@ -557,15 +555,16 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
             icon=":material/download:",
             on_click="ignore",
         )
-        st.download_button(
-            "Download the whole case (JSON)",
-            data=case_download(actor, target.reference),
-            file_name=f"{target.reference}.case.json",
-            mime="application/json",
-            key=target.key("download", "case"),
-            icon=":material/download:",
-            on_click="ignore",
-        )
+        if whole_case:
+            st.download_button(
+                "Download the whole case (JSON)",
+                data=case_download(actor, target.reference),
+                file_name=f"{target.reference}.case.json",
+                mime="application/json",
+                key=target.key("download", "case"),
+                icon=":material/download:",
+                on_click="ignore",
+            )
 
 
 # --- the page ------------------------------------------------------------------------------------
