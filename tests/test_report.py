@@ -154,6 +154,60 @@ def test_no_user_text_becomes_live_markup_in_the_html_or_its_charts(hostile_html
     assert live_markup(hostile_html) == []
 
 
+TEXT_FIELDS = {
+    "notice",
+    "name",
+    "summary",
+    "evidence",
+    "narrative",
+    "rationale",
+    "by",
+    "note",
+    "adaptation",
+    "suggested",
+    "sessions",
+    "offered_reason",
+    "warnings",
+    "risk_management",
+}
+
+
+def with_payload_in_every_text(formulation: Formulation, payload: str) -> Formulation:
+    """The formulation with `payload` appended to every free text, as another system may send."""
+
+    def walk(node: Any, key: str = "") -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, k) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v, key) for v in node]
+        if isinstance(node, str) and key in TEXT_FIELDS:
+            return node + " " + payload
+        return node
+
+    document = walk(formulation.model_dump(mode="json", exclude_none=True))
+    document["review"]["narratives"] = {
+        heading: text + " " + payload for heading, text in document["review"]["narratives"].items()
+    }
+    return Formulation.model_validate(document)
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_markup_in_every_text_field_stays_text(payload: str) -> None:
+    base = make_formulation(
+        overrides={"emotion-management": "high"},
+        previous=RATINGS,
+        version=2,
+        responsivity={"RS1": {"presence": "yes", "note": "n", "adaptation": "a"}},
+    )
+    hostile = with_payload_in_every_text(base, payload)
+    for redacted in (False, True):
+        html = R.render_html(hostile, redact=redacted)
+        assert live_markup(html) == []
+        if "<" in payload:
+            assert payload not in html
+        assert html.count(str(escape(payload))) > 10
+
+
 def test_javascript_links_stay_text(hostile_html: str) -> None:
     assert "javascript:alert(1)" in hostile_html  # shown as typed, never as a link
     assert "href" not in hostile_html.replace("xlink:href", "")
