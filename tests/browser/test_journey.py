@@ -9,7 +9,6 @@ Screenshots of every page land in test-artifacts/journey-*.png.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,7 +180,6 @@ def no_dialogs(page: Page) -> Iterator[list[str]]:
 def test_a_psychologist_assesses_finalises_and_exports(
     page: Page, context: BrowserContext, app_server: AppServer, no_dialogs: list[str]
 ) -> None:
-    started = time.monotonic()
     sign_in(page, app_server, "psychologist")
     snap(page, "01-cases")
 
@@ -294,7 +292,6 @@ def test_a_psychologist_assesses_finalises_and_exports(
     open_tab(page, "Identity")
     expect(page.get_by_text(f"Evidence: {SCRIPT} seen in", exact=False).first).to_be_visible()
     snap(page, "09-assessment-final")
-    assert time.monotonic() - started < 240
 
 
 def test_a_viewer_never_sees_evidence_text(

@@ -233,7 +233,7 @@ def test_finalise_asks_for_the_password_when_it_is_older_than_five_minutes(web: 
     at.button(key="ifi.assessment.C-0001.1.finalise.confirm").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert draft(web).status is AssessmentStatus.FINAL
-    assert "Formulation · C-0001" in [t.value for t in at.title]  # went to the formulation
+    assert "Formulation · C-0001" in [unescape(t.value) for t in at.title]  # to the formulation
 
 
 def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -> None:
@@ -311,3 +311,13 @@ def test_an_admin_sees_no_case_content(web: Web) -> None:
     assert "Canary evidence text" not in texts(at)
     assert "Dr A. Assessor" not in texts(at)
     assert not at.segmented_control
+
+
+def test_a_crafted_reference_in_the_address_stays_text(web: Web) -> None:
+    crafted = "[x](javascript:alert(1))![i](http://example.org/i.png)"
+    at = web.app("psychologist", "assessment", case=crafted, v="1")
+    assert not at.exception
+    titles = [str(t.value) for t in at.title]
+    assert [unescape(t) for t in titles] == [f"Assessment · {crafted}"]
+    assert not [t for t in titles if "](javascript" in t or "![" in t]
+    assert any("not found" in str(e.value) for e in at.error)

@@ -804,7 +804,7 @@ def _go_to(label: str) -> None:
 def _title(draft: Draft, target: Target) -> None:
     assessment = draft.assessment
     status = draft.status.value
-    st.title(f"Assessment · {target.reference}")
+    st.title(f"Assessment · {plain(target.reference)}")
     amended = (
         f" · amends version {assessment.assessment.replaces}"
         if assessment.assessment.replaces
@@ -824,7 +824,7 @@ def _header(draft: Draft, target: Target) -> None:
     _title(draft, target)
     message = state.take_flash()
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(plain(message), icon=":material/check_circle:")
     with st.container(horizontal=True):
         navigation.link(
             "case", "Case history", case=target.reference, icon=":material/folder_open:"
@@ -846,7 +846,7 @@ def _choose_version(service: Service, actor: Actor, reference: str) -> int | Non
 
 
 def _no_assessment_yet(service: Service, actor: Actor, reference: str) -> None:
-    st.title(f"Assessment · {reference}")
+    st.title(f"Assessment · {plain(reference)}")
     st.info("This case has no assessment yet.", icon=":material/edit_note:")
     if may_ever(actor, Action.EDIT_DRAFT) and st.button(
         "Start the first assessment", key=_key(reference, "start"), type="primary"
@@ -871,7 +871,7 @@ def render() -> None:
         navigation.link("cases", "Go to the cases", icon=":material/folder_shared:")
         return
     if not may_ever(actor, Action.READ_EVIDENCE):
-        st.title(f"Assessment · {reference}")
+        st.title(f"Assessment · {plain(reference)}")
         st.info(
             "Your role does not show assessment content (ratings and evidence). The formulation "
             "page shows what your role may see.",
@@ -889,7 +889,7 @@ def render() -> None:
             return
         draft = service.get_assessment(actor, reference, version)
     except InstrumentError as error:
-        st.title(f"Assessment · {reference}")
+        st.title(f"Assessment · {plain(reference)}")
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
         return

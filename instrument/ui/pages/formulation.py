@@ -531,6 +531,11 @@ def case_download(actor: Actor, reference: str) -> Callable[[], bytes]:
     return build
 
 
+def _file_stem(reference: str) -> str:
+    """Return a case reference fit for a file name (`/` is allowed in references)."""
+    return reference.replace("/", "-")
+
+
 def _export(service: Service, actor: Actor, target: Target) -> None:
     st.header("Export", anchor="export", divider="gray")
     whole_case = may_ever(actor, Action.EXPORT_CASE)
@@ -549,7 +554,7 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
         st.download_button(
             "Download the formulation (JSON)",
             data=formulation_download(actor, target.reference, target.version),
-            file_name=f"{target.reference}-v{target.version}.formulation.json",
+            file_name=f"{_file_stem(target.reference)}-v{target.version}.formulation.json",
             mime="application/json",
             key=target.key("download", "formulation"),
             icon=":material/download:",
@@ -559,7 +564,7 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
             st.download_button(
                 "Download the whole case (JSON)",
                 data=case_download(actor, target.reference),
-                file_name=f"{target.reference}.case.json",
+                file_name=f"{_file_stem(target.reference)}.case.json",
                 mime="application/json",
                 key=target.key("download", "case"),
                 icon=":material/download:",
@@ -578,7 +583,7 @@ def _choose(service: Service, actor: Actor, reference: str) -> tuple[int | None,
 
 def _header(formulation: Formulation, target: Target, actor: Actor) -> None:
     header = formulation.header
-    st.title(f"Formulation · {target.reference}")
+    st.title(f"Formulation · {plain(target.reference)}")
     status = "final" if header.status is AssessmentStatus.FINAL else "draft (changes as you rate)"
     bits = [
         f"Version {target.version}",
@@ -596,7 +601,7 @@ def _header(formulation: Formulation, target: Target, actor: Actor) -> None:
         )
     message = state.take_flash()
     if message:
-        st.success(message, icon=":material/check_circle:")
+        st.success(plain(message), icon=":material/check_circle:")
     with st.container(horizontal=True):
         navigation.link(
             "case", "Case history", case=target.reference, icon=":material/folder_open:"
@@ -626,12 +631,12 @@ def render() -> None:
     try:
         version, versions = _choose(service, actor, reference)
         if version is None:
-            st.title(f"Formulation · {reference}")
+            st.title(f"Formulation · {plain(reference)}")
             st.info("This case has no assessment yet.", icon=":material/edit_note:")
             return
         formulation = service.formulation(actor, reference, version)
     except InstrumentError as error:
-        st.title(f"Formulation · {reference}")
+        st.title(f"Formulation · {plain(reference)}")
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
         return
