@@ -1,8 +1,7 @@
 """Profile and reports: all charts of a case (50 ms), the HTML report (300 ms), the PDF (3 s).
 
-Each report is measured twice: with every chart drawn afresh by vl-convert (a case's first
-report), and with the charts' SVG from the report module's cache (the same case again, e.g. the
-PDF after the HTML). On a shared machine wall time swings with the load, so the CPU time of this
+Every report draws its charts with vl-convert (nothing about a case is cached between
+requests). On a shared machine wall time swings with the load, so the CPU time of this
 process (vl-convert's threads included) is given beside it.
 """
 
@@ -61,17 +60,9 @@ def run() -> list[Row]:
         return [spec(formulation) for spec in P.SPECS.values()] + [P.change_spec(everything)]
 
     def cold_html() -> str:
-        R._svg.cache_clear()  # every chart drawn again by vl-convert, as for a new case
-        return R.render_html(formulation, history=history)
-
-    def warm_html() -> str:
         return R.render_html(formulation, history=history)
 
     def cold_pdf() -> bytes:
-        R._svg.cache_clear()
-        return R.render_pdf(formulation, history=history)
-
-    def warm_pdf() -> bytes:
         return R.render_pdf(formulation, history=history)
 
     pages = _pages(formulation, history)
@@ -84,14 +75,10 @@ def run() -> list[Row]:
         ),
         Row(
             "one chart to SVG (profile, vl-convert)",
-            median_ms(
-                lambda: (R._svg.cache_clear(), R.chart_svg(P.profile_spec(formulation))), repeat=5
-            ),
+            median_ms(lambda: R.chart_svg(P.profile_spec(formulation)), repeat=5),
         ),
-        *_both("HTML report, charts drawn afresh (vl-convert)", cold_html, 300.0, 5),
-        *_both("HTML report, charts from the SVG cache", warm_html, 300.0, 20),
-        *_both(f"PDF report, charts drawn afresh ({pages} A4 pages)", cold_pdf, 3000.0, 3),
-        *_both(f"PDF report, charts from the SVG cache ({pages} pages)", warm_pdf, 3000.0, 3),
+        *_both("HTML report, charts drawn by vl-convert", cold_html, 300.0, 5),
+        *_both(f"PDF report, ({pages} A4 pages)", cold_pdf, 3000.0, 3),
         *_every_case(),
     ]
 
@@ -104,13 +91,12 @@ def _pages(formulation: Formulation, history: list[Formulation]) -> int:
 
 
 def _every_case() -> list[Row]:
-    """The PDF of each worked case once, charts drawn afresh: the spread of report sizes."""
+    """The PDF of each worked case once, charts drawn by vl-convert: the spread of report sizes."""
     rows = []
     for path in sorted(FORMULATIONS.glob("*.formulation.json")):
         formulation = load_formulation(path)
 
         def cold(f: Formulation = formulation) -> bytes:
-            R._svg.cache_clear()
             return R.render_pdf(f)
 
         name = path.name.removesuffix(".formulation.json")

@@ -12,9 +12,9 @@ and the template shows no evidence text and no responsivity note whenever the fo
 it is redacted, so evidence cannot reach it by either path.
 
 Rendering a chart costs vl-convert about 0.7 ms per line of text it lays out, 100–200 ms for a
-whole chart, so the SVG of each chart spec is kept in a small cache (`_svg`): a PDF made after the
-HTML of the same formulation reuses its charts. The cache is keyed by the whole spec, which holds
-no evidence text.
+whole chart. The SVGs are deliberately not cached between calls: a chart spec holds a case's
+ratings, and nothing about a case may outlive the request in a process shared by every user
+(SECURITY.md 13).
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ from instrument.profile import (
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 PNG_SCALE = 2.0
 WIDE = 1150  # px: charts wider than this get a landscape page in the PDF
-SVG_CACHE_SIZE = 64
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -75,7 +74,6 @@ def chart_spec(chart: Any) -> dict[str, Any]:
     return spec
 
 
-@functools.lru_cache(maxsize=SVG_CACHE_SIZE)
 def _svg(spec_json: str) -> str:
     try:
         svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json), vl_version=VL_VERSION)
