@@ -17,6 +17,7 @@ from instrument.errors import (
     Problem,
     StoreError,
 )
+from instrument.formulation import Formulation, Review, formulate, formulation_json, redact
 
 __version__ = "0.1.0"
 
@@ -26,15 +27,20 @@ __all__ = [
     "ConflictError",
     "DefinitionError",
     "DocumentError",
+    "Formulation",
     "Instrument",
     "InstrumentError",
     "NotFoundError",
     "PermissionDeniedError",
     "Problem",
     "Rating",
+    "Review",
     "StoreError",
     "__version__",
     "check_assessment",
     "check_definition",
     "finalisation_problems",
+    "formulate",
+    "formulation_json",
+    "redact",
 ]
