@@ -111,6 +111,20 @@ def test_relevance_appears_only_when_it_applies(web: Web) -> None:
     assert draft(web).assessment.ratings["ID1"].relevance is None
 
 
+def test_text_typed_while_relevance_is_missing_survives_another_tab(web: Web) -> None:
+    new_case(web)
+    at = open_form(web, section="Identity")
+    at.segmented_control(key=key("ID1", "presence")).set_value("yes").run()
+    at.text_area(key=key("ID1", "evidence")).input("Typed before relevance.").run()
+    go(at, "Emotion")
+    go(at, "Identity")
+    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
+    assert at.text_area(key=key("ID1", "evidence")).value == "Typed before relevance."
+    assert any("choose the relevance" in str(w.value) for w in at.warning)
+    at.segmented_control(key=key("ID1", "relevance")).set_value("high").run()
+    assert draft(web).assessment.ratings["ID1"].evidence == "Typed before relevance."
+
+
 def test_a_reload_shows_what_the_database_holds(web: Web) -> None:
     new_case(web)
     fill(web, evidence="Stored evidence text.")

@@ -97,13 +97,18 @@ NOTE_FIELDS = ("presence", "note", "adaptation")
 
 def _fill_item(target: Target, item_id: str, *, only_missing: bool = True) -> None:
     rating = _draft(target).assessment.ratings.get(item_id)
-    values = {
+    values: dict[str, Any] = {
         "presence": rating.presence.value if rating else None,
         "relevance": rating.relevance.value if rating and rating.relevance else None,
         "evidence": rating.evidence if rating else None,
         "sources": [s.value for s in rating.sources] if rating else [],
         "timeframe": rating.timeframe.value if rating and rating.timeframe else None,
     }
+    unsaved = st.session_state.get(target.key(item_id, "unsaved"))
+    if isinstance(unsaved, dict):
+        # A present rating still waiting for its relevance: what was typed comes back with it.
+        values |= unsaved
+        st.session_state[target.key(item_id, "waiting")] = True
     for field, value in values.items():
         _put(target.key(item_id, field), value, only_missing=only_missing)
 
@@ -127,9 +132,13 @@ def _fill_details(target: Target) -> None:
     _put(target.key("details", "notes"), assessment.notes, only_missing=True)
 
 
-def _clear_widgets(instrument: Instrument, target: Target) -> None:
-    """Forget every value of the form, so that each section refills from the stored draft."""
-    keys = [target.key(item.id, field) for item in instrument.items for field in ITEM_FIELDS]
+def _clear_widgets(instrument: Instrument, target: Target, *, unsaved: bool = False) -> None:
+    """Forget every value of the form, so that each section refills from the stored draft.
+
+    Ratings still waiting for their relevance are kept unless `unsaved` says to drop them too.
+    """
+    fields = (*ITEM_FIELDS, "unsaved") if unsaved else ITEM_FIELDS
+    keys = [target.key(item.id, field) for item in instrument.items for field in fields]
     keys += [target.key(rs.id, field) for rs in instrument.responsivity for field in NOTE_FIELDS]
     keys += [target.key("details", field) for field in ("date", "notes")]
     keys += [
@@ -288,11 +297,18 @@ def _hold_conflict(
 def _on_rating(target: Target, item_id: str, domain_id: str) -> None:
     rating = _rating_in_form(target, item_id)
     waiting = target.key(item_id, "waiting")
+    unsaved = target.key(item_id, "unsaved")
     if rating is not None and rating.is_present and rating.relevance is None:
         # A present factor is stored with its relevance: wait for it, and say so beside it.
+        # Keep what was typed meanwhile, so that another tab and back does not lose it.
         st.session_state[waiting] = True
+        st.session_state[unsaved] = {
+            field: st.session_state.get(target.key(item_id, field))
+            for field in ("presence", "evidence", "sources", "timeframe")
+        }
         return
     st.session_state.pop(waiting, None)
+    st.session_state.pop(unsaved, None)
     _save(target, "rating", item_id, item_id, rating)
 
 
@@ -308,7 +324,7 @@ def _keep_theirs(target: Target) -> None:
     stored = st.session_state.pop(target.key("stored"), None)
     st.session_state.pop(target.key("conflict"), None)
     if isinstance(stored, Draft):
-        _clear_widgets(cached_instrument(), target)
+        _clear_widgets(cached_instrument(), target, unsaved=True)
         _remember(target, stored)
 
 
