@@ -19,9 +19,19 @@ from instrument.assessment import Rating
 from instrument.definitions import default_instrument
 from instrument.exchange.documents import schema_problems
 from instrument.service import Service
-from tests.browser.conftest import ARTIFACTS, PASSWORD, AppServer, sign_in, wait_for_app
+from tests.browser.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    Account,
+    AppServer,
+    sign_in,
+    wait_for_app,
+)
 
 CASE = "J-0001"
+JOURNEY = "journey"
+"""The journey's own psychologist of team north: new, so finalising must ask for the password
+whatever the other browser tests did with the fixture accounts."""
 SCRIPT = "<script>alert('evidence')</script>"
 IMAGE = "<img src=x onerror=alert('narrative')>"
 # Two items of every domain are rated through the form (12 in all); the first of each domain is
@@ -58,6 +68,8 @@ def snap(page: Page, name: str) -> Path:
     page.wait_for_timeout(300)
     page.screenshot(path=str(path))
     page.set_viewport_size(viewport)
+    page.wait_for_timeout(300)  # let the page lay itself out again before the next click
+    wait_for_app(page)
     return path
 
 
@@ -144,7 +156,7 @@ def open_path(page: Page, server: AppServer, path: str) -> None:
 def rate_the_rest(server: AppServer) -> None:
     """Rate the items not rated through the form as `no`, as another session of the team."""
     with Service.open(server.db_path) as service:
-        actor = service.session_actor(service.sign_in("psy.north", PASSWORD))
+        actor = service.session_actor(service.sign_in("psy.journey", PASSWORD))
         assert actor is not None
         draft = service.get_assessment(actor, CASE, 1)
         for item in INSTRUMENT.items:
@@ -158,6 +170,19 @@ def rate_the_rest(server: AppServer) -> None:
                 Rating.model_validate({"presence": "no"}),
                 base_revision=draft.revision,
             )
+
+
+@pytest.fixture
+def journey_account(app_server: AppServer) -> str:
+    """Add the journey's psychologist to the running app (once per server)."""
+    if JOURNEY not in app_server.accounts:
+        admin_account = app_server.accounts["admin"]
+        with Service.open(app_server.db_path) as service:
+            admin = service.session_actor(service.sign_in("admin", admin_account.password))
+            assert admin is not None
+            service.add_user(admin, "psy.journey", "psychologist", PASSWORD, team="north")
+        app_server.accounts[JOURNEY] = Account("psy.journey", "psychologist", "north")
+    return JOURNEY
 
 
 @pytest.fixture(autouse=True)
@@ -186,17 +211,30 @@ def no_dialogs(page: Page) -> Iterator[list[str]]:
 
 
 def test_a_psychologist_assesses_finalises_and_exports(
-    page: Page, context: BrowserContext, app_server: AppServer, no_dialogs: list[str]
+    page: Page,
+    context: BrowserContext,
+    app_server: AppServer,
+    journey_account: str,
+    no_dialogs: list[str],
 ) -> None:
-    sign_in(page, app_server, "psychologist")
+    sign_in(page, app_server, journey_account)
     snap(page, "01-cases")
 
     # Create a case, start its assessment.
     page.get_by_text("New case", exact=True).click()
-    page.get_by_role("textbox", name="Reference", exact=True).fill(CASE)
+    reference = page.get_by_role("textbox", name="Reference", exact=True)
+    reference.fill(CASE)
+    wait_for_app(page)
     page.get_by_role("button", name="Create case").click()
     wait_for_app(page)
-    expect(page.get_by_role("heading", name=f"Case {CASE}")).to_be_visible()
+    heading = page.get_by_role("heading", name=f"Case {CASE}")
+    try:
+        expect(heading).to_be_visible(timeout=8_000)
+    except AssertionError:
+        # Seen once under load: the click landed while the form was still being laid out and
+        # nothing was submitted. A person would press Enter; so does the test.
+        reference.press("Enter")
+        expect(heading).to_be_visible()
     snap(page, "02-case")
     page.get_by_role("button", name="Start assessment").click()
     wait_for_app(page)
@@ -228,7 +266,7 @@ def test_a_psychologist_assesses_finalises_and_exports(
     page.get_by_role("button", name="Sign out").click()
     wait_for_app(page)
     expect(page.get_by_role("textbox", name="Password")).to_be_visible()
-    sign_in(page, app_server, "psychologist")
+    sign_in(page, app_server, journey_account)
     open_path(page, app_server, f"/assessment?case={CASE}&v=1")
     expect_the_ratings(page)
     app_server.restart()
@@ -281,7 +319,7 @@ def test_a_psychologist_assesses_finalises_and_exports(
     expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
     expect(page.get_by_text("Band set by the assessor", exact=False)).to_be_visible()
     expect(page.get_by_text(IMAGE, exact=False)).to_be_visible()  # the narrative, as text
-    expect(page.get_by_text("Finalised by psy.north", exact=False)).to_be_visible()
+    expect(page.get_by_text("Finalised by psy.journey", exact=False)).to_be_visible()
 
     # Export the formulation JSON and check it against the published schema.
     with page.expect_download() as download:
