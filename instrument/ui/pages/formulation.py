@@ -447,6 +447,8 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
             f":material/verified: {signature.meaning.capitalize()} {who} · "
             f"{signature.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
         )
+    if not any(s.meaning == "countersigned by" for s in version.signatures):
+        st.caption("Not countersigned yet: a supervisor of the team countersigns on this page.")
 
 
 def _password_gate(service: Service, actor: Actor, target: Target, purpose: str) -> bool:
