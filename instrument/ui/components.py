@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Literal
 
 import streamlit as st
 
@@ -12,6 +13,7 @@ from instrument.definition import Instrument
 from instrument.definitions import default_instrument
 from instrument.errors import InstrumentError
 from instrument.ui import state
+from instrument.vocabulary import Band, FiveP
 
 
 @st.cache_resource
@@ -23,6 +25,25 @@ def cached_instrument() -> Instrument:
 def banner(instrument: Instrument) -> None:
     """Show the judgement caution that stands on every screen."""
     st.info(instrument.notice.strip(), icon=":material/balance:")
+
+
+# --- labels shared by the formulation and case-conference pages ----------------------------
+
+FIVE_P_TITLES: dict[FiveP, str] = {
+    FiveP.PRESENTING: "Presenting",
+    FiveP.PREDISPOSING: "Predisposing",
+    FiveP.PRECIPITATING: "Precipitating",
+    FiveP.PERPETUATING: "Perpetuating",
+    FiveP.PROTECTIVE: "Protective",
+}
+BadgeColour = Literal["red", "orange", "green", "gray"]
+BAND_BADGES: dict[Band, BadgeColour] = {
+    Band.HIGH: "red",
+    Band.MODERATE: "orange",
+    Band.LOW: "green",
+    Band.INSUFFICIENT_INFORMATION: "gray",
+}
+"""Streamlit badge colour of each priority band."""
 
 
 # --- sign-in state, errors, plain text (added with the sign-in and cases pages) ---------------

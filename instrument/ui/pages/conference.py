@@ -46,10 +46,16 @@ from instrument.profile import (
 )
 from instrument.report import VL_VERSION, chart_png, chart_spec, chart_svg, render_html, render_pdf
 from instrument.service import CaseRow, Service, VersionRow
-from instrument.ui import context, navigation, state
-from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui import context, form, navigation, state
+from instrument.ui.components import (
+    BAND_BADGES,
+    FIVE_P_TITLES,
+    cached_instrument,
+    plain,
+    show_error,
+)
 from instrument.ui.context import current_actor, current_service, open_case
-from instrument.vocabulary import AssessmentStatus, Band, FiveP
+from instrument.vocabulary import AssessmentStatus
 
 Kind = Literal["html", "pdf", "png", "svg"]
 
@@ -61,26 +67,6 @@ DOCUMENTS: dict[Kind, tuple[str, str, str]] = {
 }
 """What the page offers to download: label, file name ending and media type."""
 
-BAND_NAMES: dict[Band, str] = {
-    Band.HIGH: "High",
-    Band.MODERATE: "Moderate",
-    Band.LOW: "Low",
-    Band.INSUFFICIENT_INFORMATION: "Insufficient information",
-}
-BadgeColour = Literal["red", "orange", "green", "gray"]
-BAND_BADGES: dict[Band, BadgeColour] = {
-    Band.HIGH: "red",
-    Band.MODERATE: "orange",
-    Band.LOW: "green",
-    Band.INSUFFICIENT_INFORMATION: "gray",
-}
-FIVE_P_TITLES: dict[FiveP, str] = {
-    FiveP.PRESENTING: "Presenting",
-    FiveP.PREDISPOSING: "Predisposing",
-    FiveP.PRECIPITATING: "Precipitating",
-    FiveP.PERPETUATING: "Perpetuating",
-    FiveP.PROTECTIVE: "Protective",
-}
 
 # Constant style sheets (no user text ever goes in them). Projector: larger type everywhere on
 # this page. Presenter mode: no sidebar, no toolbar, less margin.
@@ -380,7 +366,7 @@ def header_line(formulation: Formulation, version: int) -> str:
 
 def _priority(priority: Priority, *, redacted: bool) -> None:
     with st.container(border=True):
-        band = BAND_NAMES[priority.band]
+        band = form.BAND_LABELS[priority.band]
         st.subheader(
             f"{priority.rank}. {plain(priority.name)} "
             f":{BAND_BADGES[priority.band]}-background[:material/flag: {band}]",
@@ -389,7 +375,7 @@ def _priority(priority: Priority, *, redacted: bool) -> None:
         if priority.override is not None:
             st.markdown(
                 ":violet-badge[:material/edit: Band set by the assessor] the rule gave "
-                f"{BAND_NAMES[priority.computed_band].lower()}.  \n"
+                f"{form.BAND_LABELS[priority.computed_band].lower()}.  \n"
                 f"**Rationale:** {_one_line(priority.override.rationale)}"
             )
         if not priority.offered:

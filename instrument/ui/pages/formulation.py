@@ -16,7 +16,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 import streamlit as st
 
@@ -26,24 +25,9 @@ from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Priority, formulation_json
 from instrument.service import Draft, Service, VersionRow
 from instrument.ui import context, form, navigation, state
-from instrument.ui.components import plain, show_error
+from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
-
-FIVE_P_TITLES: dict[FiveP, str] = {
-    FiveP.PRESENTING: "Presenting",
-    FiveP.PREDISPOSING: "Predisposing",
-    FiveP.PRECIPITATING: "Precipitating",
-    FiveP.PERPETUATING: "Perpetuating",
-    FiveP.PROTECTIVE: "Protective",
-}
-BadgeColour = Literal["red", "orange", "green", "gray"]
-BAND_COLOURS: dict[Band, BadgeColour] = {
-    Band.HIGH: "red",
-    Band.MODERATE: "orange",
-    Band.LOW: "green",
-    Band.INSUFFICIENT_INFORMATION: "gray",
-}
 
 
 @dataclass(frozen=True)
@@ -265,7 +249,7 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
         st.subheader(f"{priority.rank}. {priority.name}", anchor=f"area-{priority.area}")
         st.badge(
             form.BAND_LABELS[priority.band],
-            color=BAND_COLOURS[priority.band],
+            color=BAND_BADGES[priority.band],
             icon=":material/flag:",
         )
         st.caption(
