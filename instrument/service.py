@@ -687,20 +687,7 @@ class Service:
             elif now > self._expiry(row):
                 reason = "timeout"
             if reason is not None:
-                tx.execute(
-                    "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
-                    (_time(now), reason, row["id"]),
-                )
-                tx.audit(
-                    AuditEvent(
-                        at=now,
-                        action=AuditAction.TIMEOUT,
-                        actor_id=row["user_id"],
-                        role=row["role"],
-                        entity=Entity.USER,
-                        entity_id=row["user_id"],
-                    )
-                )
+                self._end_session(tx, row, now, reason, AuditAction.TIMEOUT)
                 return None
             tx.execute("UPDATE sessions SET last_seen_at = ? WHERE id = ?", (_time(now), row["id"]))
             return Actor(row["user_id"], row["username"], Role(row["role"]), row["team"])
@@ -722,20 +709,25 @@ class Service:
             row = self._session(tx, session_id)
             if row is None:
                 return
-            tx.execute(
-                "UPDATE sessions SET ended_at = ?, end_reason = 'sign-out' WHERE id = ?",
-                (_time(now), row["id"]),
+            self._end_session(tx, row, now, "sign-out", AuditAction.SIGN_OUT)
+
+    @staticmethod
+    def _end_session(tx: Tx, row: Any, now: dt.datetime, reason: str, action: AuditAction) -> None:
+        """End one session row and audit it as `action` by the session's own user."""
+        tx.execute(
+            "UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?",
+            (_time(now), reason, row["id"]),
+        )
+        tx.audit(
+            AuditEvent(
+                at=now,
+                action=action,
+                actor_id=row["user_id"],
+                role=row["role"],
+                entity=Entity.USER,
+                entity_id=row["user_id"],
             )
-            tx.audit(
-                AuditEvent(
-                    at=now,
-                    action=AuditAction.SIGN_OUT,
-                    actor_id=row["user_id"],
-                    role=row["role"],
-                    entity=Entity.USER,
-                    entity_id=row["user_id"],
-                )
-            )
+        )
 
     def sign_out_everywhere(self, actor: Actor) -> None:
         """End every session of the actor."""
