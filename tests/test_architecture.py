@@ -47,15 +47,21 @@ def _imported_roots(tree: ast.Module) -> set[str]:
 
 
 def _existing_core() -> list[Path]:
-    return [PACKAGE / f"{name}.py" for name in CORE if (PACKAGE / f"{name}.py").exists()]
+    paths: list[Path] = []
+    for name in CORE:
+        if (PACKAGE / f"{name}.py").exists():
+            paths.append(PACKAGE / f"{name}.py")
+        elif (PACKAGE / name).is_dir():
+            paths.extend(sorted((PACKAGE / name).rglob("*.py")))
+    return paths
 
 
-@pytest.mark.parametrize("path", _existing_core(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _existing_core(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_imports_no_framework(path: Path) -> None:
     assert not (_imported_roots(_tree(path)) & FORBIDDEN_IMPORTS)
 
 
-@pytest.mark.parametrize("path", _existing_core(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", _existing_core(), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_core_reads_no_clock_and_no_randomness(path: Path) -> None:
     tree = _tree(path)
     assert not (_imported_roots(tree) & FORBIDDEN_MODULES_CALLED)
@@ -71,8 +77,10 @@ def test_core_reads_no_clock_and_no_randomness(path: Path) -> None:
 
 
 def test_the_core_modules_exist() -> None:
-    for name in ("vocabulary", "errors", "definition", "assessment", "formulation"):
+    for name in ("vocabulary", "errors", "definition", "assessment"):
         assert (PACKAGE / f"{name}.py").exists()
+    for name in ("formulation", "profile"):
+        assert (PACKAGE / name / "__init__.py").exists()
 
 
 def test_only_the_ui_imports_streamlit() -> None:
