@@ -15,6 +15,7 @@ CORE = [
     "assessment",
     "priorities",
     "formulation",
+    "plan",
     "profile",
     "access",
     "audit",
