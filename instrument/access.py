@@ -28,11 +28,18 @@ class Role(StrEnum):
     ADMIN = "admin"
     PSYCHOLOGIST = "psychologist"
     SUPERVISOR = "supervisor"
+    FACILITATOR = "facilitator"
     VIEWER = "viewer"
     SYSTEM = "system"
 
 
-USER_ROLES: tuple[Role, ...] = (Role.ADMIN, Role.PSYCHOLOGIST, Role.SUPERVISOR, Role.VIEWER)
+USER_ROLES: tuple[Role, ...] = (
+    Role.ADMIN,
+    Role.PSYCHOLOGIST,
+    Role.SUPERVISOR,
+    Role.FACILITATOR,
+    Role.VIEWER,
+)
 """The roles a user account may have (everything but `system`)."""
 
 
@@ -55,6 +62,12 @@ class Action(StrEnum):
     COUNTERSIGN = "countersign"
     EXPORT_CASE = "export-case"
     IMPORT = "import"
+    READ_PLAN = "read-plan"
+    READ_PLAN_NOTES = "read-plan-notes"
+    EDIT_PLAN = "edit-plan"
+    AGREE_PLAN = "agree-plan"
+    LOG_SESSION = "log-session"
+    REVIEW_PROGRESS = "review-progress"
 
 
 class Scope(StrEnum):
@@ -81,12 +94,30 @@ ACTION_MEANING: dict[Action, str] = {
     Action.COUNTERSIGN: "countersign a finalised version",
     Action.EXPORT_CASE: "export a case as JSON",
     Action.IMPORT: "import assessment and case documents",
+    Action.READ_PLAN: "read intervention plans, delivery logs and reviews (redacted without "
+    "read-plan-notes)",
+    Action.READ_PLAN_NOTES: "read the plan's free text: reasons, goals, adaptations, session "
+    "notes, review evidence",
+    Action.EDIT_PLAN: "start, edit and amend intervention plans",
+    Action.AGREE_PLAN: "agree (sign) a plan, as one of its facilitators",
+    Action.LOG_SESSION: "log delivered sessions in the delivery log",
+    Action.REVIEW_PROGRESS: "record progress reviews of a plan",
 }
 
 _CASE_READ = {
     Action.LIST_CASES: Scope.OWN_TEAM,
     Action.VIEW_CASE: Scope.OWN_TEAM,
     Action.READ_FORMULATION: Scope.OWN_TEAM,
+    Action.READ_PLAN: Scope.OWN_TEAM,
+}
+
+# Those who deliver and review the intervention: psychologists and facilitators.
+_PLAN_WORK = {
+    Action.READ_PLAN_NOTES: Scope.OWN_TEAM,
+    Action.EDIT_PLAN: Scope.OWN_TEAM,
+    Action.AGREE_PLAN: Scope.OWN_TEAM,
+    Action.LOG_SESSION: Scope.OWN_TEAM,
+    Action.REVIEW_PROGRESS: Scope.OWN_TEAM,
 }
 
 MATRIX: dict[Role, dict[Action, Scope]] = {
@@ -106,13 +137,18 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.AMEND: Scope.OWN_TEAM,
         Action.EXPORT_CASE: Scope.OWN_TEAM,
         Action.IMPORT: Scope.OWN_TEAM,
+        **_PLAN_WORK,
     },
     Role.SUPERVISOR: {
         **_CASE_READ,
         Action.READ_EVIDENCE: Scope.OWN_TEAM,
         Action.COUNTERSIGN: Scope.OWN_TEAM,
         Action.EXPORT_CASE: Scope.OWN_TEAM,
+        Action.READ_PLAN_NOTES: Scope.OWN_TEAM,
     },
+    # Probation staff who deliver sessions: the formulation (without evidence) and the plan of
+    # their team's cases; they plan, log and review, and never edit or sign an assessment.
+    Role.FACILITATOR: {**_CASE_READ, **_PLAN_WORK},
     Role.VIEWER: dict(_CASE_READ),
     # The command line's built-in actor: operator tasks on any team, never a signature.
     Role.SYSTEM: {
@@ -128,6 +164,8 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
         Action.EDIT_DRAFT: Scope.ANY,
         Action.EXPORT_CASE: Scope.ANY,
         Action.IMPORT: Scope.ANY,
+        Action.READ_PLAN: Scope.ANY,
+        Action.READ_PLAN_NOTES: Scope.ANY,
     },
 }
 

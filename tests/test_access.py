@@ -52,7 +52,51 @@ def test_admin_has_no_case_content() -> None:
 def test_viewers_never_write_and_never_read_evidence() -> None:
     viewer = actor(Role.VIEWER)
     allowed = {a for a in Action if can(viewer, a, OWN)}
-    assert allowed == {Action.LIST_CASES, Action.VIEW_CASE, Action.READ_FORMULATION}
+    assert allowed == {
+        Action.LIST_CASES,
+        Action.VIEW_CASE,
+        Action.READ_FORMULATION,
+        Action.READ_PLAN,
+    }
+
+
+def test_facilitators_see_and_work_the_plan_but_never_touch_an_assessment() -> None:
+    facilitator = actor(Role.FACILITATOR)
+    allowed = {a for a in Action if can(facilitator, a, OWN)}
+    assert allowed == {
+        Action.LIST_CASES,
+        Action.VIEW_CASE,
+        Action.READ_FORMULATION,
+        Action.READ_PLAN,
+        Action.READ_PLAN_NOTES,
+        Action.EDIT_PLAN,
+        Action.AGREE_PLAN,
+        Action.LOG_SESSION,
+        Action.REVIEW_PROGRESS,
+    }
+    for action in (
+        Action.EDIT_DRAFT,
+        Action.REVIEW,
+        Action.FINALISE,
+        Action.AMEND,
+        Action.COUNTERSIGN,
+        Action.READ_EVIDENCE,
+        Action.EXPORT_CASE,
+        Action.IMPORT,
+        Action.CREATE_CASE,
+    ):
+        assert not can(facilitator, action, OWN), action
+    assert not any(can(facilitator, a, OTHER) for a in Action)
+
+
+def test_only_those_who_deliver_plan_log_and_review_and_the_system_never_signs() -> None:
+    work = (Action.EDIT_PLAN, Action.AGREE_PLAN, Action.LOG_SESSION, Action.REVIEW_PROGRESS)
+    for role in USER_ROLES:
+        for action in work:
+            expected = role in (Role.PSYCHOLOGIST, Role.FACILITATOR)
+            assert can(actor(role), action, OWN) == expected, (role, action)
+    assert not any(can(SYSTEM, action, OWN) for action in work)
+    assert can(SYSTEM, Action.READ_PLAN_NOTES, OTHER)
 
 
 def test_only_supervisors_countersign_and_only_psychologists_finalise() -> None:
