@@ -60,6 +60,13 @@ class AuditAction(StrEnum):
     TEAMS_LIST = "teams-list"
     AUDIT_READ = "audit-read"
     BACKUP = "backup"
+    PLAN_START = "plan-start"
+    PLAN_SAVE = "plan-save"
+    PLAN_AGREE = "plan-agree"
+    PLAN_AMEND = "plan-amend"
+    SESSION_LOG = "session-log"
+    SESSION_SAVE = "session-save"
+    PROGRESS_REVIEW = "progress-review"
 
 
 class Outcome(StrEnum):
@@ -81,6 +88,9 @@ class Entity(StrEnum):
     TEAM = "team"
     SESSION = "session"
     DATABASE = "database"
+    PLAN = "plan"
+    DELIVERY = "delivery"
+    PROGRESS = "progress"
 
 
 ACTION_MEANING: dict[AuditAction, str] = {
@@ -114,6 +124,13 @@ ACTION_MEANING: dict[AuditAction, str] = {
     AuditAction.TEAMS_LIST: "the team list was read",
     AuditAction.AUDIT_READ: "the audit log was read",
     AuditAction.BACKUP: "a backup was written",
+    AuditAction.PLAN_START: "an intervention plan's first draft was started",
+    AuditAction.PLAN_SAVE: "a draft plan was saved (one field)",
+    AuditAction.PLAN_AGREE: "a plan was agreed and signed by a facilitator",
+    AuditAction.PLAN_AMEND: "an agreed plan was amended into a new draft version",
+    AuditAction.SESSION_LOG: "a session was logged in the delivery log",
+    AuditAction.SESSION_SAVE: "a delivery log entry was saved (one field)",
+    AuditAction.PROGRESS_REVIEW: "a progress review of the plan was recorded",
 }
 
 
