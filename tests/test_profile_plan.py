@@ -15,9 +15,9 @@ from instrument.profile.plan import (
     describe_timeline,
     progress,
     progress_spec,
+    timeline_spec,
 )
 from instrument.profile.plan import timeline as timeline_chart
-from instrument.profile.plan import timeline_spec
 
 CANARY = "CANARY-<img src=x onerror=alert(1)>"
 V11 = get_instrument("ifi", "1.1.0")
