@@ -21,6 +21,7 @@ from instrument.errors import DocumentError, Problem
 from instrument.exchange.assessments import assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
 from instrument.formulation import Formulation, Review
+from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview
 from instrument.vocabulary import AssessmentStatus, ShortText
 
 FORMAT = "instrument-case"
@@ -63,18 +64,102 @@ class CaseExport(_Frozen):
     versions: list[VersionRecord] = Field(
         max_length=1000, description="Every version, oldest first, numbered from 1."
     )
+    plans: list[Plan] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Every intervention plan version, oldest first, with its signatures.",
+    )
+    delivery: list[DeliveredSession] = Field(
+        default_factory=list, max_length=10000, description="The delivery log, oldest first."
+    )
+    reviews: list[ProgressReview] = Field(
+        default_factory=list, max_length=1000, description="The progress reviews, oldest first."
+    )
 
 
 DESCRIPTION = (
     "A case as `instrument export` writes it: the case reference and pathway, and every "
     "assessment version (drafts and finals, oldest first) with the assessor's review; each "
-    "final version carries the formulation stored when it was signed and its signatures. "
+    "final version carries the formulation stored when it was signed and its signatures; then "
+    "the intervention plan's versions, its delivery log and progress reviews (left out when "
+    "there are none). "
     "`instrument import` reads it back into a team where the reference is new."
 )
 
 
 def case_problems(export: CaseExport) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
+    return _version_problems(export) + plan_record_problems(export)
+
+
+def _numbered(records: Sequence[int], where: str, field: str) -> list[Problem]:
+    return [
+        Problem(
+            f"{where}[{index}].{field}",
+            f"{number} found where {index + 1} belongs",
+            "number them 1, 2, 3, ... oldest first",
+        )
+        for index, number in enumerate(records)
+        if number != index + 1
+    ]
+
+
+def plan_record_problems(export: CaseExport) -> list[Problem]:
+    """Return what is wrong with the plan records: numbering, the case, versions they name."""
+    problems = _numbered([p.plan.version for p in export.plans], "$.plans", "plan.version")
+    problems += _numbered([d.number for d in export.delivery], "$.delivery", "number")
+    problems += _numbered([r.number for r in export.reviews], "$.reviews", "number")
+    finals = {
+        v.assessment.assessment.version
+        for v in export.versions
+        if v.assessment.assessment.status is AssessmentStatus.FINAL
+    }
+    agreed = {p.plan.version for p in export.plans if p.plan.status is PlanStatus.AGREED}
+    for index, plan in enumerate(export.plans):
+        where = f"$.plans[{index}]"
+        if plan.case != export.case:
+            problems.append(Problem(f"{where}.case", "does not match $.case", "make them equal"))
+        if plan.plan.assessment_version not in finals:
+            problems.append(
+                Problem(
+                    f"{where}.plan.assessment_version",
+                    "does not name a final assessment version of this case",
+                    "correct it",
+                )
+            )
+        is_agreed = plan.plan.status is PlanStatus.AGREED
+        if is_agreed != bool(plan.signatures):
+            problems.append(
+                Problem(
+                    f"{where}.signatures",
+                    "an agreed plan has its signatures and a draft has none",
+                    "export the case again; the document was changed",
+                )
+            )
+        replaces = plan.plan.replaces
+        if replaces is not None and (replaces >= plan.plan.version or replaces not in agreed):
+            problems.append(
+                Problem(
+                    f"{where}.plan.replaces",
+                    "does not name an earlier agreed plan version",
+                    "correct it",
+                )
+            )
+    named = [("delivery", i, d.plan_version) for i, d in enumerate(export.delivery)]
+    named += [("reviews", i, r.plan_version) for i, r in enumerate(export.reviews)]
+    for kind, index, plan_version in named:
+        if plan_version not in agreed:
+            problems.append(
+                Problem(
+                    f"$.{kind}[{index}].plan_version",
+                    "does not name an agreed plan version of this case",
+                    "correct it",
+                )
+            )
+    return problems
+
+
+def _version_problems(export: CaseExport) -> list[Problem]:
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
         where = f"$.versions[{index}]"
@@ -160,8 +245,15 @@ def case_document(
     case: sqlite3.Row | dict[str, Any],
     rows: Sequence[sqlite3.Row | dict[str, Any]],
     signatures: Sequence[sqlite3.Row | dict[str, Any]],
+    *,
+    plans: Sequence[Plan] = (),
+    delivery: Sequence[DeliveredSession] = (),
+    reviews: Sequence[ProgressReview] = (),
 ) -> dict[str, Any]:
     """Return the export of a case from its stored rows, checked against the published schema.
+
+    The plan records are left out when there are none, so that a case without a plan exports
+    exactly as it did before plans existed.
 
     Raises:
         DocumentError: when the result does not validate (a bug, never user input).
@@ -188,8 +280,14 @@ def case_document(
         format=FORMAT,
         case=CaseInfo(reference=case["reference"], pathway=case["pathway"]),
         versions=versions,
+        plans=list(plans),
+        delivery=list(delivery),
+        reviews=list(reviews),
     )
     document = export.model_dump(mode="json", exclude_none=True)
+    for key in ("plans", "delivery", "reviews"):
+        if not document[key]:
+            del document[key]
     problems = schema_problems("case", document)
     if problems:
         raise DocumentError(problems)
