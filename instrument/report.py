@@ -32,8 +32,10 @@ import jinja2
 import vl_convert
 from markupsafe import Markup
 
+from instrument.definition import Instrument
 from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, redact
+from instrument.plan import CasePlan, area_of, progress_rows, side_by_side, timeline
 from instrument.profile import (
     BAND_COLOURS,
     BAND_LABELS,
@@ -45,6 +47,12 @@ from instrument.profile import (
     band_phrase,
     change_spec,
     describe_change,
+)
+from instrument.profile.plan import (
+    describe_progress,
+    describe_timeline,
+    progress_spec,
+    timeline_spec,
 )
 
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
@@ -222,12 +230,112 @@ def _history(formulation: Formulation, history: Sequence[Formulation] | None) ->
     return [*earlier, formulation]
 
 
+def plan_context(
+    instrument: Instrument,
+    case_plan: CasePlan,
+    *,
+    reassessment: Formulation | None = None,
+    inline_svg: bool = True,
+) -> dict[str, Any]:
+    """Return what the plan section shows: the latest plan, its sessions, delivery and reviews.
+
+    `case_plan` is shown as given: pass it redacted (`redact_case_plan`, `plan_only`) when free
+    text must not appear; `reassessment` adds the formulation's change beside the progress.
+    """
+    plan = case_plan.latest
+    names = {area.id: area.name for area in instrument.areas} | {"foundation": "Foundation"}
+    catalogue = instrument.session_by_id
+    delivered: dict[str, list[str]] = {}
+    for entry in case_plan.delivery:
+        for session in entry.sessions:
+            delivered.setdefault(session, []).append(entry.attendance.value.replace("-", " "))
+    sessions = [
+        {
+            "id": s.session,
+            "title": catalogue[s.session].title if s.session in catalogue else "",
+            "area": names.get(area_of(s.session), area_of(s.session)),
+            "reason": s.reason,
+            "delivered": ", ".join(delivered.get(s.session, [])) or "not yet",
+        }
+        for s in (plan.sessions if plan else [])
+    ]
+    dropped = [
+        {
+            "id": d.session,
+            "title": catalogue[d.session].title if d.session in catalogue else "",
+            "reason": d.reason,
+        }
+        for d in (plan.dropped if plan else [])
+    ]
+    rows = timeline(instrument, case_plan.delivery)
+    progress = progress_rows(instrument, case_plan.reviews)
+    reference = plan.case.reference if plan else ""
+    figures = [
+        _figure(
+            "timeline",
+            timeline_spec(rows, reference),
+            describe_timeline(rows),
+            inline=inline_svg,
+        ),
+        _figure(
+            "progress",
+            progress_spec(progress, reference),
+            describe_progress(progress),
+            inline=inline_svg,
+        ),
+    ]
+    beside = (
+        side_by_side(instrument, plan, case_plan.reviews, reassessment)
+        if plan is not None and reassessment is not None
+        else []
+    )
+    return {
+        "plan": plan,
+        "state": case_plan.state,
+        "sessions": sessions,
+        "dropped": dropped,
+        "delivery": case_plan.delivery,
+        "reviews": case_plan.reviews,
+        "figures": {figure["id"]: figure for figure in figures},
+        "area_names": names,
+        "side_by_side": [row for row in beside if row.band_before or row.progress],
+    }
+
+
+def render_plan_html(
+    instrument: Instrument, case_plan: CasePlan, *, inline_svg: bool = True
+) -> str:
+    """Return the "plan only" report: pass `plan_only(case_plan)`; it carries no evidence."""
+    plan = case_plan.latest
+    context = {
+        "pl": plan_context(instrument, case_plan, inline_svg=inline_svg),
+        "title": f"Intervention plan: {plan.case.reference if plan else ''}",
+        "reference": plan.case.reference if plan else "",
+        "instrument_id": instrument.id,
+        "instrument_version": instrument.version,
+        "notice": instrument.notice.strip(),
+        "band_labels": BAND_LABELS,
+    }
+    return _environment().get_template("plan-report.html.j2").render(context)
+
+
+def render_plan_pdf(instrument: Instrument, case_plan: CasePlan) -> bytes:
+    """Return the "plan only" report as PDF (WeasyPrint, fetching nothing but data URLs)."""
+    import weasyprint
+
+    html = render_plan_html(instrument, case_plan, inline_svg=False)
+    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
+    document: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
+    return document
+
+
 def report_context(
     formulation: Formulation,
     *,
     redact_evidence: bool = False,
     history: Sequence[Formulation] | None = None,
     inline_svg: bool = True,
+    plan: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return everything the report template shows: the formulation, figures and labels.
 
@@ -259,6 +367,7 @@ def report_context(
         "band_phrase": band_phrase,
         "items": {i.item: i for d in shown.domains for i in d.items},
         "area_names": {p.area: p.name for p in shown.priorities},
+        "pl": plan,
     }
 
 
@@ -267,13 +376,15 @@ def render_html(
     *,
     redact: bool = False,
     history: Sequence[Formulation] | None = None,
+    plan: tuple[Instrument, CasePlan] | None = None,
 ) -> str:
     """Return the report of a formulation as one self-contained HTML page (charts inline as SVG).
 
     `redact` leaves every evidence text and responsivity note out; `history` adds the case's
-    earlier formulations to the change chart.
+    earlier formulations to the change chart; `plan` (the definition and the case's plan
+    records, redacted by the caller when they must be) adds the plan, its delivery and reviews.
     """
-    return _render(formulation, redact_evidence=redact, history=history, inline_svg=True)
+    return _render(formulation, redact_evidence=redact, history=history, inline_svg=True, plan=plan)
 
 
 def _render(
@@ -282,9 +393,17 @@ def _render(
     redact_evidence: bool,
     history: Sequence[Formulation] | None,
     inline_svg: bool,
+    plan: tuple[Instrument, CasePlan] | None = None,
 ) -> str:
+    section = None
+    if plan is not None:
+        section = plan_context(plan[0], plan[1], reassessment=formulation, inline_svg=inline_svg)
     context = report_context(
-        formulation, redact_evidence=redact_evidence, history=history, inline_svg=inline_svg
+        formulation,
+        redact_evidence=redact_evidence,
+        history=history,
+        inline_svg=inline_svg,
+        plan=section,
     )
     return _environment().get_template("report.html.j2").render(context)
 
@@ -294,6 +413,7 @@ def render_pdf(
     *,
     redact: bool = False,
     history: Sequence[Formulation] | None = None,
+    plan: tuple[Instrument, CasePlan] | None = None,
 ) -> bytes:
     """Return the report as PDF: the same page, laid out by WeasyPrint (A4, page numbers).
 
@@ -302,7 +422,9 @@ def render_pdf(
     """
     import weasyprint  # imported here: loading it and its libraries takes about half a second
 
-    html = _render(formulation, redact_evidence=redact, history=history, inline_svg=False)
+    html = _render(
+        formulation, redact_evidence=redact, history=history, inline_svg=False, plan=plan
+    )
     # Only the charts' data URLs are read: the page is self-contained, and a reference slipped
     # into it (were escaping ever to fail) could not reach the network or the file system.
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})

@@ -479,8 +479,13 @@ def test_redaction_removes_every_free_text(v11: Instrument) -> None:
         approach_goals=[ApproachGoal(good="work", goal=canary)],
     )
     assert canary not in redact_plan(plan).model_dump_json()
+    signed = redact_plan(agreed(v11)).model_dump_json()
+    assert "fac-a" not in signed
+    assert "fac-b" not in signed
+    assert redact_plan(plan).facilitators == ["facilitator 1", "facilitator 2"]
     logged = entry(notes=canary)
     assert canary not in redact_delivery(logged).model_dump_json()
+    assert redact_delivery(logged, ["fac-b", "fac-a"]).facilitators == ["facilitator 2"]
     checked = review(
         make_plan(v11),
         progress=[{"area": a, "change": "some", "evidence": canary} for a in make_plan(v11).focus],

@@ -728,31 +728,49 @@ def progress_template(plan: Plan) -> list[AreaProgress]:
 # --- redaction ----------------------------------------------------------------------------------
 
 
+def _alias(names: Sequence[str], known: Sequence[str]) -> list[str]:
+    """Return `facilitator 1`, `facilitator 2`... for usernames: viewers see no names."""
+    order = list(dict.fromkeys([*known, *names]))
+    return [f"facilitator {order.index(name) + 1}" for name in names]
+
+
 def redact_plan(plan: Plan) -> Plan:
-    """Return the plan without its free text (reasons, goals, adaptations), for viewers."""
+    """Return the plan without free text (reasons, goals, adaptations) or names, for viewers."""
     info = plan.plan.model_copy(update={"amendment_reason": None})
+    known = plan.facilitators
     return plan.model_copy(
         update={
             "plan": info,
+            "facilitators": _alias(plan.facilitators, known),
             "sessions": [s.model_copy(update={"reason": None}) for s in plan.sessions],
             "dropped": [d.model_copy(update={"reason": None}) for d in plan.dropped],
             "order_reason": None,
             "approach_goals": [g.model_copy(update={"goal": None}) for g in plan.approach_goals],
             "adaptations": [a.model_copy(update={"adaptation": None}) for a in plan.adaptations],
+            "signatures": [
+                s.model_copy(update={"by": _alias([s.by], known)[0]}) for s in plan.signatures
+            ],
         }
     )
 
 
-def redact_delivery(entry: DeliveredSession) -> DeliveredSession:
-    """Return the log entry without notes and reason (evidence-level text), for viewers."""
-    return entry.model_copy(update={"notes": None, "reason": None})
+def redact_delivery(entry: DeliveredSession, known: Sequence[str] = ()) -> DeliveredSession:
+    """Return the log entry without notes, reason or names (evidence-level), for viewers."""
+    return entry.model_copy(
+        update={
+            "notes": None,
+            "reason": None,
+            "facilitators": _alias(entry.facilitators, known),
+        }
+    )
 
 
-def redact_review(review: ProgressReview) -> ProgressReview:
-    """Return the review without its evidence and ending text, for viewers."""
+def redact_review(review: ProgressReview, known: Sequence[str] = ()) -> ProgressReview:
+    """Return the review without its evidence, ending text or names, for viewers."""
     return review.model_copy(
         update={
             "progress": [p.model_copy(update={"evidence": None}) for p in review.progress],
             "ending_reason": None,
+            "by": _alias(review.by, known),
         }
     )

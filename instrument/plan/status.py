@@ -23,7 +23,14 @@ from instrument.plan.document import (
     ProgressChange,
     ProgressReview,
 )
-from instrument.plan.rules import FOUNDATION, area_of, ended_by
+from instrument.plan.rules import (
+    FOUNDATION,
+    area_of,
+    ended_by,
+    redact_delivery,
+    redact_plan,
+    redact_review,
+)
 from instrument.vocabulary import Band
 
 
@@ -223,3 +230,76 @@ def side_by_side(
             )
         )
     return rows
+
+
+class CasePlan(_Frozen):
+    """Everything of a case's intervention: plan versions, the delivery log, reviews, state."""
+
+    plans: list[Plan] = Field(description="Every plan version, oldest first.")
+    delivery: list[DeliveredSession] = Field(description="The delivery log, oldest first.")
+    reviews: list[ProgressReview] = Field(description="The progress reviews, oldest first.")
+    state: PlanState = Field(description="Where the intervention stands.")
+    redacted: bool = Field(default=False, description="True when free text and names are out.")
+
+    @property
+    def latest(self) -> Plan | None:
+        """Return the latest plan version (a draft amendment, or the agreed plan)."""
+        return self.plans[-1] if self.plans else None
+
+    @property
+    def agreed(self) -> Plan | None:
+        """Return the current agreed plan version."""
+        return current_agreed(self.plans)
+
+
+def redact_case_plan(case_plan: CasePlan) -> CasePlan:
+    """Return the case's plan records without free text or names, for viewers (SECURITY.md 29)."""
+    known: list[str] = []
+    for plan in case_plan.plans:
+        known += [name for name in plan.facilitators if name not in known]
+    return case_plan.model_copy(
+        update={
+            "plans": [redact_plan(p) for p in case_plan.plans],
+            "delivery": [redact_delivery(d, known) for d in case_plan.delivery],
+            "reviews": [redact_review(r, known) for r in case_plan.reviews],
+            "redacted": True,
+        }
+    )
+
+
+def plan_only(case_plan: CasePlan) -> CasePlan:
+    """Return the records for the participant's file: the plan, attendance and change, no evidence.
+
+    Session notes, the reasons a session did not take place, review evidence and every reason
+    written about departing from the suggestion are left out; the facilitators, the sessions,
+    the approach goals and the adaptations to delivery stay.
+    """
+    plans = [
+        p.model_copy(
+            update={
+                "plan": p.plan.model_copy(update={"amendment_reason": None}),
+                "sessions": [s.model_copy(update={"reason": None}) for s in p.sessions],
+                "dropped": [d.model_copy(update={"reason": None}) for d in p.dropped],
+                "order_reason": None,
+            }
+        )
+        for p in case_plan.plans
+    ]
+    return case_plan.model_copy(
+        update={
+            "plans": plans,
+            "delivery": [
+                d.model_copy(update={"notes": None, "reason": None}) for d in case_plan.delivery
+            ],
+            "reviews": [
+                r.model_copy(
+                    update={
+                        "progress": [p.model_copy(update={"evidence": None}) for p in r.progress],
+                        "ending_reason": None,
+                    }
+                )
+                for r in case_plan.reviews
+            ],
+            "redacted": True,
+        }
+    )
