@@ -18,7 +18,15 @@ from instrument.errors import (
     PermissionDeniedError,
 )
 from instrument.vocabulary import AssessmentStatus
-from tests.store_support import PASSWORD, Clock, Team, complete, make_team, open_service
+from tests.store_support import (
+    PASSWORD,
+    Clock,
+    Team,
+    complete,
+    install_versions,
+    make_team,
+    open_service,
+)
 
 
 @pytest.fixture
@@ -245,3 +253,46 @@ def test_session_ids_are_256_random_bits_and_stored_hashed(team: Team) -> None:
     stored = [r[0] for r in team.service.store.conn.execute("SELECT id FROM sessions")]
     assert sid not in stored
     assert all(len(key) == 64 for key in stored)
+
+
+# --- instrument versions ----------------------------------------------------------------------
+
+
+def test_new_drafts_use_the_newest_installed_version_and_keep_it(
+    team: Team, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pat = team.service, team.psychologist
+    s.create_case(pat, "C-OLD", "engaged")
+    old = s.start_assessment(pat, "C-OLD")
+    assert (old.assessment.instrument.id, old.assessment.instrument.version) == instrument.key
+    install_versions(monkeypatch, instrument, "1.9.0", "1.10.0")  # 1.10 is newer than 1.9
+    s.create_case(pat, "C-NEW", "engaged")
+    new = s.start_assessment(pat, "C-NEW")
+    assert new.assessment.instrument.version == "1.10.0"
+    assert s.instrument_of(new).items[0].name == "Renamed in 1.10.0"
+    # The draft made before keeps its own version: the form, autosave and formulation use it.
+    assert s.instrument_of(s.get_assessment(pat, "C-OLD", 1)).version == instrument.version
+    assert s.instrument_of(old).items[0].name == instrument.items[0].name
+    for reference in ("C-OLD", "C-NEW"):
+        complete(s, pat, reference, 1, instrument)
+        version = s.get_assessment(pat, reference, 1).assessment.instrument.version
+        assert s.formulation(pat, reference, 1).header.instrument.version == version
+    s.confirm_password(pat, PASSWORD)
+    assert s.finalise(pat, "C-OLD", 1).header.instrument.version == instrument.version
+    assert s.finalise(pat, "C-NEW", 1).header.instrument.version == "1.10.0"
+
+
+def test_a_draft_of_an_instrument_version_no_longer_installed_says_so(
+    team: Team, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pat = team.service, team.psychologist
+    install_versions(monkeypatch, instrument, "2.0.0")
+    s.create_case(pat, "C-1", "engaged")
+    draft = s.start_assessment(pat, "C-1")
+    assert draft.assessment.instrument.version == "2.0.0"
+    monkeypatch.undo()  # 2.0.0 is gone: only the shipped version is installed
+    with pytest.raises(NotFoundError, match=r"2\.0\.0 is not installed \(installed: ifi 1\.0\.0\)"):
+        s.instrument_of(draft)
+    with pytest.raises(NotFoundError, match="not installed"):
+        s.save_rating(pat, "C-1", 1, "ID1", Rating(presence="no"), base_revision=1)
+    assert s.get_assessment(pat, "C-1", 1).revision == 1  # nothing was saved

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -242,15 +241,14 @@ def is_case_document(data: bytes) -> bool:
 
 
 def case_document(
-    case: sqlite3.Row | dict[str, Any],
-    rows: Sequence[sqlite3.Row | dict[str, Any]],
-    signatures: Sequence[sqlite3.Row | dict[str, Any]],
+    case: CaseInfo,
+    versions: Sequence[VersionRecord],
     *,
     plans: Sequence[Plan] = (),
     delivery: Sequence[DeliveredSession] = (),
     reviews: Sequence[ProgressReview] = (),
 ) -> dict[str, Any]:
-    """Return the export of a case from its stored rows, checked against the published schema.
+    """Return the export of a case from its versions, checked against the published schema.
 
     The plan records are left out when there are none, so that a case without a plan exports
     exactly as it did before plans existed.
@@ -258,28 +256,10 @@ def case_document(
     Raises:
         DocumentError: when the result does not validate (a bug, never user input).
     """
-    by_assessment: dict[int, list[SignatureRecord]] = {}
-    for s in signatures:
-        by_assessment.setdefault(s["assessment_id"], []).append(
-            SignatureRecord(
-                meaning=s["meaning"], by=s["signer"], at=dt.datetime.fromisoformat(s["signed_at"])
-            )
-        )
-    versions = [
-        VersionRecord(
-            assessment=Assessment.model_validate_json(row["document"]),
-            review=Review.model_validate_json(row["review"]),
-            formulation=(
-                Formulation.model_validate_json(row["formulation"]) if row["formulation"] else None
-            ),
-            signatures=by_assessment.get(row["id"], []),
-        )
-        for row in rows
-    ]
     export = CaseExport(
         format=FORMAT,
-        case=CaseInfo(reference=case["reference"], pathway=case["pathway"]),
-        versions=versions,
+        case=case,
+        versions=list(versions),
         plans=list(plans),
         delivery=list(delivery),
         reviews=list(reviews),
