@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from instrument.access import Action, Actor, Resource, Role, can
 from instrument.audit import AuditAction, Entity
 from instrument.service.base import Op, ServiceBase
@@ -13,7 +15,8 @@ PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 
 
-def _row(summary: CaseSummary, *, hide_names: bool) -> CaseRow:
+def _row(summary: CaseSummary, *, hide_names: bool, today: dt.date) -> CaseRow:
+    due = summary.next_review_on
     return CaseRow(
         reference=summary.reference,
         pathway=summary.pathway,
@@ -23,6 +26,9 @@ def _row(summary: CaseSummary, *, hide_names: bool) -> CaseRow:
         last_assessed=summary.last_assessed,
         assessor=None if hide_names else summary.assessor,
         top_priority=summary.top_priority,
+        plan_status=summary.plan_status,
+        next_review_on=due,
+        review_due=summary.plan_status == "agreed" and due is not None and today > due,
     )
 
 
@@ -32,6 +38,7 @@ def _query(
     pathway: Pathway | str | None,
     status: AssessmentStatus | str | None,
     assessor: str | None,
+    review_due_before: dt.date | None = None,
 ) -> CaseQuery:
     """Return the store query; raise ValueError for an unknown pathway or status."""
     return CaseQuery(
@@ -40,6 +47,7 @@ def _query(
         pathway=None if pathway is None else Pathway(pathway),
         status=None if status is None else AssessmentStatus(status),
         assessor=assessor or None,
+        review_due_before=review_due_before,
     )
 
 
@@ -66,14 +74,25 @@ class CaseService(ServiceBase):
         status: AssessmentStatus | str | None = None,
         assessor: str | None = None,
         team: str | None = None,
+        review_due: bool = False,
     ) -> list[CaseRow]:
         """Return the cases the actor may see, in reference order, filtered as asked.
 
         `text` matches part of the reference, `assessor` part of the latest version's first
-        assessor's name. Audited as `list`, or `search` when any filter is given (the terms are
-        not recorded).
+        assessor's name; `review_due` keeps the cases whose plan's review date has passed.
+        Audited as `list`, or `search` when any filter is given (the terms are not recorded).
         """
-        page = self._list(actor, text, pathway, status, assessor, team, limit=None, offset=0)
+        page = self._list(
+            actor,
+            text,
+            pathway,
+            status,
+            assessor,
+            team,
+            limit=None,
+            offset=0,
+            review_due=review_due,
+        )
         return list(page.rows)
 
     def list_cases_page(
@@ -87,6 +106,7 @@ class CaseService(ServiceBase):
         team: str | None = None,
         offset: int = 0,
         limit: int = PAGE_SIZE,
+        review_due: bool = False,
     ) -> CasePageView:
         """Return one page of `list_cases` (same filters, order and audit) and the total.
 
@@ -94,7 +114,15 @@ class CaseService(ServiceBase):
         """
         limit = max(1, min(int(limit), MAX_PAGE_SIZE))
         return self._list(
-            actor, text, pathway, status, assessor, team, limit=limit, offset=max(0, int(offset))
+            actor,
+            text,
+            pathway,
+            status,
+            assessor,
+            team,
+            limit=limit,
+            offset=max(0, int(offset)),
+            review_due=review_due,
         )
 
     def _list(
@@ -108,8 +136,11 @@ class CaseService(ServiceBase):
         *,
         limit: int | None,
         offset: int,
+        review_due: bool = False,
     ) -> CasePageView:
-        searching = any(v is not None for v in (text, pathway, status, assessor, team))
+        searching = review_due or any(
+            v is not None for v in (text, pathway, status, assessor, team)
+        )
         action = AuditAction.SEARCH if searching else AuditAction.LIST
         empty = CasePageView((), 0, offset, limit or 0)
         with self._operation(actor, action) as (op, tx):
@@ -121,11 +152,19 @@ class CaseService(ServiceBase):
             if assessor and hide_names:
                 return empty
             try:
-                query = _query(scope_team, text, pathway, status, assessor)
+                query = _query(
+                    scope_team,
+                    text,
+                    pathway,
+                    status,
+                    assessor,
+                    op.now.date() if review_due else None,
+                )
             except ValueError:
                 return empty  # an unknown pathway or status matches no case
             page = tx.cases.search(query, limit=limit, offset=offset)
-        rows = tuple(_row(summary, hide_names=hide_names) for summary in page.rows)
+        today = op.now.date()
+        rows = tuple(_row(summary, hide_names=hide_names, today=today) for summary in page.rows)
         return CasePageView(rows, page.total, offset, limit if limit is not None else page.total)
 
     @staticmethod

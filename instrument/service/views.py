@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from instrument.access import Role
 from instrument.assessment import Assessment
 from instrument.formulation import Review
+from instrument.plan import DeliveredSession, Plan
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 
@@ -73,6 +74,9 @@ class CaseRow:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    plan_status: str | None = None
+    next_review_on: dt.date | None = None
+    review_due: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,26 @@ class ImportResult:
     team: str
     versions: tuple[int, ...]
     created_case: bool
+
+
+@dataclass(frozen=True)
+class PlanDraft:
+    """A plan version as stored: the document, its revision and who saved it last (and when)."""
+
+    reference: str
+    version: int
+    plan: Plan
+    revision: int
+    saved_by: str | None
+    saved_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """A delivery log entry as stored: the entry, its revision and who saved it last (and when)."""
+
+    reference: str
+    entry: DeliveredSession
+    revision: int
+    saved_by: str | None
+    saved_at: dt.datetime

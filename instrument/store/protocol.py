@@ -18,12 +18,15 @@ from instrument.access import Role
 from instrument.assessment import Assessment
 from instrument.audit import AuditEntry, AuditEvent, Verification
 from instrument.formulation import Formulation, Review
+from instrument.plan import DeliveredSession, Plan, PlanState, ProgressReview
 from instrument.store.records import (
     AssessmentRecord,
     BackupReport,
     CasePage,
     CaseQuery,
     CaseRecord,
+    DeliveryRecord,
+    PlanRecord,
     SessionRecord,
     StoredSignature,
     UserRecord,
@@ -221,6 +224,63 @@ class Formulations(Protocol):
         """Store the formulation of a final version."""
 
 
+class Plans(Protocol):
+    """The intervention plan: versions, the delivery log, reviews, and the case's summary row."""
+
+    def versions(self, case_id: int) -> list[PlanRecord]:
+        """Return every plan version of a case, oldest first."""
+
+    def get(self, case_id: int, version: int) -> PlanRecord | None:
+        """Return one plan version of a case, or None."""
+
+    def add(self, case_id: int, plan: Plan, *, by: int | None, now: dt.datetime) -> int:
+        """Add a plan version (the number the document gives) and return its id."""
+
+    def save(self, record: PlanRecord, plan: Plan, *, by: int | None, now: dt.datetime) -> bool:
+        """Store a changed draft as the next revision; False when it changed meanwhile."""
+
+    def sign(
+        self,
+        record_id: int,
+        *,
+        user_id: int | None,
+        signer: str,
+        at: dt.datetime,
+        imported: bool = False,
+    ) -> None:
+        """Add an "agreed by" signature to a plan version."""
+
+    def entries(self, case_id: int) -> list[DeliveryRecord]:
+        """Return the case's delivery log, oldest first."""
+
+    def entry(self, case_id: int, number: int) -> DeliveryRecord | None:
+        """Return one log entry, or None."""
+
+    def next_number(self, case_id: int, table: str) -> int:
+        """Return the next number of a log entry (`delivered_sessions`) or a review."""
+
+    def log(
+        self, case_id: int, entry: DeliveredSession, *, by: int | None, now: dt.datetime
+    ) -> int:
+        """Add a log entry and return its id."""
+
+    def save_entry(
+        self, record: DeliveryRecord, entry: DeliveredSession, *, by: int | None, now: dt.datetime
+    ) -> bool:
+        """Store a changed log entry as the next revision; False when it changed meanwhile."""
+
+    def reviews(self, case_id: int) -> list[ProgressReview]:
+        """Return the case's progress reviews, oldest first."""
+
+    def review(
+        self, case_id: int, review: ProgressReview, *, by: int | None, now: dt.datetime
+    ) -> int:
+        """Record a review and return its id."""
+
+    def note_state(self, case_id: int, state: PlanState, now: dt.datetime) -> None:
+        """Keep the case's summary row (status, versions, next review) equal to `state`."""
+
+
 class Signatures(Protocol):
     """The signatures on final versions."""
 
@@ -274,6 +334,10 @@ class Transaction(Protocol):
     @property
     def signatures(self) -> Signatures:
         """The signatures."""
+
+    @property
+    def plans(self) -> Plans:
+        """The intervention plan's tables."""
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append an event to the audit chain, in this transaction."""

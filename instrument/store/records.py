@@ -15,6 +15,7 @@ from pathlib import Path
 from instrument.access import Role
 from instrument.assessment import Assessment
 from instrument.formulation import Review
+from instrument.plan import DeliveredSession, Plan, PlanSignature, PlanStatus
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 
@@ -74,6 +75,8 @@ class CaseSummary:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    plan_status: str | None = None
+    next_review_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class CaseQuery:
     pathway: Pathway | None = None
     status: AssessmentStatus | None = None
     assessor: str | None = None
+    review_due_before: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -162,3 +166,47 @@ class BackupReport:
 
     path: Path
     counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class PlanRecord:
+    """A stored plan version: its status, revision, who saved it last, and its document."""
+
+    id: int
+    case_id: int
+    version: int
+    status: PlanStatus
+    revision: int
+    saved_by: str | None
+    saved_at: dt.datetime
+    document_json: str = field(repr=False)
+    signatures: tuple[PlanSignature, ...] = ()
+
+    @cached_property
+    def plan(self) -> Plan:
+        """Return the plan document with its signatures (parsed once)."""
+        plan = Plan.model_validate_json(self.document_json)
+        return plan.model_copy(update={"signatures": list(self.signatures)})
+
+    @property
+    def agreed(self) -> bool:
+        """Return whether this version is agreed (and so frozen)."""
+        return self.status is PlanStatus.AGREED
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """A stored delivery log entry: its number, revision, who saved it last, and its document."""
+
+    id: int
+    case_id: int
+    number: int
+    revision: int
+    saved_by: str | None
+    saved_at: dt.datetime
+    document_json: str = field(repr=False)
+
+    @cached_property
+    def entry(self) -> DeliveredSession:
+        """Return the log entry (parsed once)."""
+        return DeliveredSession.model_validate_json(self.document_json)

@@ -19,10 +19,13 @@ from instrument.vocabulary import AssessmentStatus, Pathway
 _CASE = "SELECT c.*, t.name AS team FROM cases c JOIN teams t ON t.id = c.team_id"
 LIST_SQL = (
     "SELECT c.reference, c.pathway, t.name, c.latest_status, c.latest_version,"
-    " c.latest_assessed_on, c.latest_assessor, c.top_priority"
-    " FROM cases c JOIN teams t ON t.id = c.team_id"
+    " c.latest_assessed_on, c.latest_assessor, c.top_priority, p.status, p.next_review_on"
+    " FROM cases c JOIN teams t ON t.id = c.team_id LEFT JOIN plans p ON p.case_id = c.id"
 )
-_COUNT_SQL = "SELECT count(*) FROM cases c JOIN teams t ON t.id = c.team_id"
+_COUNT_SQL = (
+    "SELECT count(*) FROM cases c JOIN teams t ON t.id = c.team_id"
+    " LEFT JOIN plans p ON p.case_id = c.id"
+)
 _PATHWAYS = {p.value: p for p in Pathway}
 _STATUSES = {s.value: s for s in AssessmentStatus}
 
@@ -63,6 +66,10 @@ def _where(query: CaseQuery) -> tuple[str, list[Any]]:
     if query.assessor:
         where.append("c.latest_assessor LIKE ? ESCAPE '\\'")
         params.append(_like(query.assessor))
+    if query.review_due_before is not None:
+        # An agreed plan whose next review date has passed: "review due".
+        where.append("p.status = 'agreed' AND p.next_review_on < ?")
+        params.append(query.review_due_before.isoformat())
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -161,4 +168,6 @@ def _summary(r: Any) -> CaseSummary:
         last_assessed=parse_date(r[5]),
         assessor=r[6],
         top_priority=r[7],
+        plan_status=r[8],
+        next_review_on=parse_date(r[9]),
     )

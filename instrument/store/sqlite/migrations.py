@@ -8,10 +8,16 @@ log (SECURITY.md 6 and 15), whoever connects.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
+from collections.abc import Callable
 
 from instrument.audit import timestamp
 from instrument.store.sqlite.connection import WRITE_LOCK
+
+# A migration step: a statement (`:now` is bound to the migration's time), or a function that
+# does what a statement cannot say.
+Step = str | Callable[[sqlite3.Connection], None]
 
 _FROZEN_TRIGGERS = [
     """CREATE TRIGGER assessments_final_no_update BEFORE UPDATE ON assessments
@@ -36,7 +42,7 @@ _FROZEN_TRIGGERS = [
        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
 ]
 
-_MIGRATION_1 = [
+_MIGRATION_1: list[Step] = [
     """CREATE TABLE teams (
         id INTEGER PRIMARY KEY,
         name TEXT NOT NULL UNIQUE COLLATE NOCASE,
@@ -127,7 +133,7 @@ _MIGRATION_1 = [
     *_FROZEN_TRIGGERS,
 ]
 
-_MIGRATION_2 = [
+_MIGRATION_2: list[Step] = [
     "CREATE INDEX cases_by_team ON cases (team_id, reference)",
     "CREATE INDEX assessments_by_case ON assessments (case_id, version)",
     "CREATE INDEX signatures_by_assessment ON signatures (assessment_id)",
@@ -140,7 +146,7 @@ _MIGRATION_2 = [
 # Read through joins they cost three index searches per case and a walk past each version's
 # large JSON document; kept on the case row (refreshed in the same transaction as every change
 # of a version, see `SUMMARY_REFRESH`), the list is one scan of the cases of a team.
-_MIGRATION_3 = [
+_MIGRATION_3: list[Step] = [
     "ALTER TABLE cases ADD COLUMN latest_status TEXT",
     "ALTER TABLE cases ADD COLUMN latest_assessed_on TEXT",
     "ALTER TABLE cases ADD COLUMN latest_assessor TEXT",
@@ -160,7 +166,129 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
+# The intervention plan (issue 14): one summary row per case (`plans`, read by the case list and
+# its "review due" filter), the plan's versions (documents; an agreed version is frozen like a
+# final assessment: its signatures are in it), the delivery log (entries edited per field with a
+# revision, never deleted) and the progress reviews (frozen once recorded).
+_MIGRATION_4: list[Step] = [
+    """CREATE TABLE plans (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'agreed', 'ended')),
+        latest_version INTEGER NOT NULL CHECK (latest_version >= 1),
+        agreed_version INTEGER,
+        next_review_on TEXT,
+        ending TEXT,
+        updated_at TEXT NOT NULL)""",
+    """CREATE TABLE plan_versions (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        status TEXT NOT NULL CHECK (status IN ('draft', 'agreed')),
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        document TEXT NOT NULL,
+        replaces INTEGER,
+        saved_by INTEGER REFERENCES users(id),
+        saved_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        agreed_at TEXT,
+        UNIQUE (case_id, version))""",
+    """CREATE TABLE delivered_sessions (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        number INTEGER NOT NULL CHECK (number >= 1),
+        plan_version INTEGER NOT NULL,
+        date TEXT NOT NULL,
+        attendance TEXT NOT NULL
+            CHECK (attendance IN ('attended', 'declined', 'cancelled', 'did-not-attend')),
+        revision INTEGER NOT NULL CHECK (revision >= 1),
+        document TEXT NOT NULL,
+        saved_by INTEGER REFERENCES users(id),
+        saved_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (case_id, number))""",
+    """CREATE TABLE progress_reviews (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        number INTEGER NOT NULL CHECK (number >= 1),
+        plan_version INTEGER NOT NULL,
+        reviewed_on TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('continues', 'changes', 'ends')),
+        document TEXT NOT NULL,
+        recorded_by INTEGER REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        UNIQUE (case_id, number))""",
+    """CREATE TABLE plan_signatures (
+        id INTEGER PRIMARY KEY,
+        plan_version_id INTEGER NOT NULL REFERENCES plan_versions(id),
+        user_id INTEGER REFERENCES users(id),
+        signer TEXT NOT NULL,
+        meaning TEXT NOT NULL CHECK (meaning = 'agreed by'),
+        signed_at TEXT NOT NULL,
+        imported INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (plan_version_id, signer))""",
+    "CREATE INDEX plans_by_review ON plans (status, next_review_on)",
+    """CREATE TRIGGER plan_signatures_no_update BEFORE UPDATE ON plan_signatures
+       BEGIN SELECT RAISE(ABORT, 'a signature is frozen'); END""",
+    """CREATE TRIGGER plan_signatures_no_delete BEFORE DELETE ON plan_signatures
+       BEGIN SELECT RAISE(ABORT, 'a signature is frozen'); END""",
+    """CREATE TRIGGER plan_versions_agreed_no_update BEFORE UPDATE ON plan_versions
+       WHEN OLD.status = 'agreed'
+       BEGIN SELECT RAISE(ABORT, 'an agreed plan version is frozen'); END""",
+    """CREATE TRIGGER plan_versions_no_delete BEFORE DELETE ON plan_versions
+       BEGIN SELECT RAISE(ABORT, 'plan versions are never deleted'); END""",
+    """CREATE TRIGGER delivered_sessions_no_delete BEFORE DELETE ON delivered_sessions
+       BEGIN SELECT RAISE(ABORT, 'delivery log entries are never deleted'); END""",
+    """CREATE TRIGGER progress_reviews_no_update BEFORE UPDATE ON progress_reviews
+       BEGIN SELECT RAISE(ABORT, 'a recorded review is frozen'); END""",
+    """CREATE TRIGGER progress_reviews_no_delete BEFORE DELETE ON progress_reviews
+       BEGIN SELECT RAISE(ABORT, 'a recorded review is frozen'); END""",
+]
+
+
+def _allow_facilitators(conn: sqlite3.Connection) -> None:
+    """Rebuild `users` so that its role check admits `facilitator` (SQLite cannot alter a CHECK).
+
+    The table's own stored definition is rewritten (so columns added by other migrations stay),
+    rows are copied with their ids, and the new table takes the old name: the references of
+    sessions, cases and assessments still name `users`. Runs with foreign keys off (the migration
+    is marked as a rebuild), checked with `foreign_key_check` before it commits.
+    """
+    row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'")
+    create = str(row.fetchone()[0])
+    if "'facilitator'" in create:
+        return
+    check = re.compile(r"CHECK \(role IN \(([^)]*)\)\)")
+    found = check.search(create)
+    if found is None:
+        raise sqlite3.DatabaseError("the users table has no role check to widen")
+    widened = check.sub(f"CHECK (role IN ({found.group(1)}, 'facilitator'))", create, count=1)
+    rebuilt = widened.replace("CREATE TABLE users", "CREATE TABLE users_rebuilt", 1)
+    columns = ", ".join(
+        f'"{info[1]}"' for info in conn.execute("PRAGMA table_info(users)").fetchall()
+    )
+    indexes = [
+        str(sql)
+        for (sql,) in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'users'"
+            " AND sql IS NOT NULL"
+        ).fetchall()
+    ]
+    conn.execute(rebuilt)
+    conn.execute(f"INSERT INTO users_rebuilt ({columns}) SELECT {columns} FROM users")
+    conn.execute("DROP TABLE users")
+    conn.execute("ALTER TABLE users_rebuilt RENAME TO users")
+    for sql in indexes:
+        conn.execute(sql)
+
+
+_MIGRATION_4.append(_allow_facilitators)
+
+# Migrations that rebuild a table others refer to run with foreign keys off (they cannot be
+# switched inside a transaction), as SQLite's "making other kinds of table schema changes" says.
+_REBUILDS = {4}
+
+MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
         2,
@@ -168,6 +296,11 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
+    (
+        4,
+        "intervention plans, plan versions, delivered sessions, progress reviews; facilitators",
+        _MIGRATION_4,
+    ),
 ]
 
 
@@ -182,6 +315,9 @@ def migrate(conn: sqlite3.Connection, now: dt.datetime, *, upto: int | None = No
         for number, name, statements in MIGRATIONS:
             if upto is not None and number > upto:
                 break
+            rebuild = number in _REBUILDS
+            if rebuild:
+                conn.execute("PRAGMA foreign_keys = OFF")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 done = conn.execute(
@@ -189,8 +325,13 @@ def migrate(conn: sqlite3.Connection, now: dt.datetime, *, upto: int | None = No
                 ).fetchone()
                 if done is None:
                     for statement in statements:
+                        if callable(statement):
+                            statement(conn)
+                            continue
                         params = {"now": timestamp(now)} if ":now" in statement else ()
                         conn.execute(statement, params)
+                    if rebuild and conn.execute("PRAGMA foreign_key_check").fetchone():
+                        raise sqlite3.IntegrityError("a rebuilt table broke a foreign key")
                     conn.execute(
                         "INSERT INTO schema_migrations (number, name, applied_at) VALUES (?, ?, ?)",
                         (number, name, timestamp(now)),
@@ -200,4 +341,7 @@ def migrate(conn: sqlite3.Connection, now: dt.datetime, *, upto: int | None = No
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+            finally:
+                if rebuild:
+                    conn.execute("PRAGMA foreign_keys = ON")
     return applied

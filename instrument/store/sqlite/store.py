@@ -33,6 +33,7 @@ from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
 from instrument.store.sqlite.migrations import migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
+from instrument.store.sqlite.plans import SqlitePlans
 from instrument.store.sqlite.sql import Params, Sql
 
 COUNTED_TABLES = (
@@ -42,6 +43,10 @@ COUNTED_TABLES = (
     "assessments",
     "formulations",
     "signatures",
+    "plan_versions",
+    "plan_signatures",
+    "delivered_sessions",
+    "progress_reviews",
     "audit_log",
 )
 
@@ -60,6 +65,7 @@ class SqliteTransaction:
         self.assessments = SqliteAssessments(self.sql, self.cases)
         self.formulations = SqliteFormulations(self.sql, self.cases)
         self.signatures = SqliteSignatures(self.sql)
+        self.plans = SqlitePlans(self.sql)
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append the event to the chain, in this transaction."""

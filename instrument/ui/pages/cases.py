@@ -102,9 +102,9 @@ def _create(
 # --- the table -------------------------------------------------------------------------------
 
 
-def _filters(actor: Actor) -> dict[str, str | None]:
+def _filters(actor: Actor) -> dict[str, Any]:
     names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
-    columns = st.columns([3, 2, 2, 2] if names else [3, 2, 2])
+    columns = st.columns([3, 2, 2, 2, 2] if names else [3, 2, 2, 2])
     text = columns[0].text_input(
         "Search reference", key=_key("text"), placeholder="Part of a reference", max_chars=40
     )
@@ -119,12 +119,29 @@ def _filters(actor: Actor) -> dict[str, str | None]:
         assessor = columns[3].text_input(
             "Assessor", key=_key("assessor"), placeholder="Part of a name", max_chars=80
         )
+    due = columns[-1].toggle(
+        "Review due",
+        key=_key("review_due"),
+        help="Only cases whose intervention plan is past its review date.",
+    )
     return {
         "text": text.strip() or None,
         "pathway": None if pathway == ALL else pathway,
         "status": None if status == ALL else status,
         "assessor": assessor.strip() or None,
+        "review_due": bool(due),
     }
+
+
+def plan_label(row: CaseRow) -> str:
+    """Return the case list's plan cell: status, next review, and "review due" when past it."""
+    if row.plan_status is None:
+        return ""
+    if row.review_due and row.next_review_on is not None:
+        return f"review due (since {row.next_review_on.isoformat()})"
+    if row.plan_status == "agreed" and row.next_review_on is not None:
+        return f"agreed, review {row.next_review_on.isoformat()}"
+    return row.plan_status
 
 
 def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
@@ -141,6 +158,7 @@ def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
             areas[r.top_priority].name if r.top_priority in areas else (r.top_priority or "")
             for r in rows
         ],
+        "Plan": [plan_label(r) for r in rows],
     }
     if names:
         columns["Assessor"] = [r.assessor or "" for r in rows]
@@ -156,7 +174,7 @@ def _case_table(actor: Actor) -> None:
         show_error(error)
         return
     if not rows:
-        searching = any(v is not None for v in filters.values())
+        searching = any(v not in (None, False) for v in filters.values())
         st.info(
             "No case matches these filters." if searching else "Your team has no cases yet.",
             icon=":material/info:",
@@ -164,7 +182,7 @@ def _case_table(actor: Actor) -> None:
         return
     names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
     columns = table_columns(rows, names=names)
-    order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority"]
+    order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority", "Plan"]
     st.caption(
         f"{len(rows)} case{'s' if len(rows) != 1 else ''}. Select a row to open its case, "
         "or choose its reference below."
