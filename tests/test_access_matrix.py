@@ -8,6 +8,7 @@ it) or `NotFoundError` (another team's case: its existence is not revealed).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Callable
@@ -18,19 +19,20 @@ import pytest
 
 from instrument.access import MATRIX, SYSTEM, Action, Actor, Resource, Role, can, may_ever
 from instrument.assessment import Assessor, Rating, ResponsivityNote
-from instrument.definitions import default_instrument
+from instrument.definitions import newest_instrument
 from instrument.errors import NotFoundError, PermissionDeniedError
 from instrument.service import Service
 from tests.store_support import PASSWORD, T0, Clock, complete, dump, open_service
 
 TEAMS = ("north", "south")
-ROLES = ("admin", "psychologist", "supervisor", "viewer")
+ROLES = ("admin", "psychologist", "supervisor", "facilitator", "viewer")
+TODAY = T0.date()
 
 
 def _prepare(folder: Path) -> Path:
     db = folder / "template.db"
     service = open_service(db)
-    instrument = default_instrument()
+    instrument = newest_instrument()
     for team in TEAMS:
         service.add_team(SYSTEM, team)
         for role in ROLES:
@@ -44,6 +46,21 @@ def _prepare(folder: Path) -> Path:
             complete(service, author, f"{team}-{case}", 1, instrument)
         service.confirm_password(author, PASSWORD)
         service.finalise(author, f"{team}-F", 1)
+        # P: a draft plan; A: an agreed plan with one logged session.
+        for case in ("P", "A"):
+            service.create_case(SYSTEM, f"{team}-{case}", "engaged", team)
+            service.start_assessment(author, f"{team}-{case}")
+            complete(service, author, f"{team}-{case}", 1, instrument)
+            service.finalise(author, f"{team}-{case}", 1)
+            service.start_plan(
+                author,
+                f"{team}-{case}",
+                facilitators=[f"psychologist-{team}", f"facilitator-{team}"],
+                frequency={"sessions": 1, "per": "week"},
+                review_on=TODAY + dt.timedelta(days=30),
+            )
+        service.agree_plan(author, f"{team}-A", 1)
+        service.log_session(author, f"{team}-A", _session(team))
         for role in ROLES:
             actor = service.session_actor(service.sign_in(f"{role}-{team}", PASSWORD))
             assert actor is not None
@@ -85,8 +102,53 @@ def _revision(service: Service, reference: str) -> int:
     return int(row[0])
 
 
+def _session(team: str, **changes: Any) -> dict[str, Any]:
+    return {
+        "date": TODAY.isoformat(),
+        "facilitators": [f"psychologist-{team}"],
+        "sessions": ["foundation.1"],
+        "attendance": "attended",
+        "duration_minutes": 60,
+        "engagement": "good",
+    } | changes
+
+
+def _plan_revision(service: Service, reference: str) -> int:
+    row = service.store.conn.execute(  # type: ignore[attr-defined]
+        "SELECT p.revision FROM plan_versions p JOIN cases c ON c.id = p.case_id"
+        " WHERE c.reference = ? AND p.version = 1",
+        (reference,),
+    ).fetchone()
+    return int(row[0])
+
+
+def _entry_revision(service: Service, reference: str) -> int:
+    row = service.store.conn.execute(  # type: ignore[attr-defined]
+        "SELECT d.revision FROM delivered_sessions d JOIN cases c ON c.id = d.case_id"
+        " WHERE c.reference = ? AND d.number = 1",
+        (reference,),
+    ).fetchone()
+    return int(row[0])
+
+
+def _review(service: Service, team: str) -> dict[str, Any]:
+    row = service.store.conn.execute(  # type: ignore[attr-defined]
+        "SELECT p.document FROM plan_versions p JOIN cases c ON c.id = p.case_id"
+        " WHERE c.reference = ?",
+        (f"{team}-A",),
+    ).fetchone()
+    focus = json.loads(row[0])["focus"]
+    return {
+        "reviewed_on": TODAY.isoformat(),
+        "by": [f"psychologist-{team}"],
+        "progress": [{"area": a, "change": "some", "evidence": "E."} for a in focus],
+        "decision": "continues",
+        "next_review_on": (TODAY + dt.timedelta(days=30)).isoformat(),
+    }
+
+
 def _import_bytes(reference: str) -> bytes:
-    instrument = default_instrument()
+    instrument = newest_instrument()
     return json.dumps(
         {
             "instrument": {"id": instrument.id, "version": instrument.version},
@@ -163,6 +225,37 @@ CASE_OPERATIONS: dict[str, tuple[Action, Operation]] = {
     "import_assessment": (
         Action.IMPORT,
         lambda s, a, t: s.import_assessment(a, _import_bytes(f"{t}-imp"), t),
+    ),
+    "case_plan": (Action.READ_PLAN, lambda s, a, t: s.case_plan(a, f"{t}-A")),
+    "delivery_log": (Action.READ_PLAN_NOTES, lambda s, a, t: s.delivery_log(a, f"{t}-A")),
+    "start_plan": (
+        Action.EDIT_PLAN,
+        lambda s, a, t: s.start_plan(
+            a,
+            f"{t}-F",
+            facilitators=[f"psychologist-{t}"],
+            frequency={"sessions": 1, "per": "week"},
+            review_on=TODAY + dt.timedelta(days=30),
+        ),
+    ),
+    "save_plan": (
+        Action.EDIT_PLAN,
+        lambda s, a, t: s.save_plan(
+            a, f"{t}-P", 1, "order_reason", "R.", base_revision=_plan_revision(s, f"{t}-P")
+        ),
+    ),
+    "amend_plan": (Action.EDIT_PLAN, lambda s, a, t: s.amend_plan(a, f"{t}-A", 1, "R.")),
+    "agree_plan": (Action.AGREE_PLAN, lambda s, a, t: s.agree_plan(a, f"{t}-P", 1)),
+    "log_session": (Action.LOG_SESSION, lambda s, a, t: s.log_session(a, f"{t}-A", _session(t))),
+    "save_session": (
+        Action.LOG_SESSION,
+        lambda s, a, t: s.save_session(
+            a, f"{t}-A", 1, {"notes": "N."}, base_revision=_entry_revision(s, f"{t}-A")
+        ),
+    ),
+    "record_review": (
+        Action.REVIEW_PROGRESS,
+        lambda s, a, t: s.record_review(a, f"{t}-A", _review(s, t)),
     ),
 }
 
@@ -262,6 +355,6 @@ def test_viewers_write_nothing(template: Path, tmp_path: Path) -> None:
             run(service, viewer, "north")
         except (PermissionDeniedError, NotFoundError):
             continue
-        assert name in {"list_cases", "open_case", "case_history", "formulation"}
+        assert name in {"list_cases", "open_case", "case_history", "formulation", "case_plan"}
     after = [line for line in dump(service.store.path) if "audit_" not in line]
     assert after == before

@@ -174,6 +174,15 @@ class PlanService(ServiceBase):
         records = CasePlan(plans=plans, delivery=entries, reviews=reviews, state=state)
         return records if notes else redact_case_plan(records)
 
+    def delivery_log(self, actor: Actor, reference: str) -> list[DeliveryView]:
+        """Return the delivery log with its notes and revisions, for the log editor.
+
+        Needs `read-plan-notes`: viewers read the log through `case_plan`, without its text.
+        """
+        with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
+            case = self._case(op, tx, reference, Action.READ_PLAN_NOTES)
+            return [self._entry_view(case, record) for record in tx.plans.entries(case.id)]
+
     def suggested_sessions(
         self, actor: Actor, reference: str, approach_goals: Sequence[ApproachGoal] = ()
     ) -> Suggestion:
