@@ -375,11 +375,12 @@ def export(
 @cli.command()
 @_db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@click.option("--review-due", is_flag=True, help="Only cases whose plan is past its review date.")
 @click.option("--as", "as_user", default=None, help=_AS_HELP)
-def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
-    """List the cases: reference, team, pathway, status, last assessed, top priority."""
+def cases(db: Path | None, as_json: bool, review_due: bool, as_user: str | None) -> None:
+    """List the cases: reference, team, pathway, status, last assessed, top priority, plan."""
     with _open_service(db) as service:
-        rows = service.list_cases(_acting(service, as_user))
+        rows = service.list_cases(_acting(service, as_user), review_due=review_due)
     if as_json:
         _print_json(
             [
@@ -392,6 +393,9 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
                     "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
                     "assessor": r.assessor,
                     "top_priority": r.top_priority,
+                    "plan_status": r.plan_status,
+                    "next_review_on": r.next_review_on.isoformat() if r.next_review_on else None,
+                    "review_due": r.review_due,
                 }
                 for r in rows
             ]
@@ -400,9 +404,12 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
     for r in rows:
         status = f"v{r.latest_version} {r.status.value}" if r.status else "no assessment"
         assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
+        plan = r.plan_status or "no plan"
+        if r.next_review_on is not None and r.plan_status == "agreed":
+            plan += f", review {r.next_review_on.isoformat()}" + (" (due)" if r.review_due else "")
         click.echo(
             f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
-            f"{assessed:<10} {r.top_priority or '-'}"
+            f"{assessed:<10} {r.top_priority or '-':<28} {plan}"
         )
 
 

@@ -12,8 +12,9 @@ from instrument.access import Action, Actor, Role
 from instrument.assessment import CaseInfo, assessment_hash
 from instrument.audit import AuditAction, AuditEvent, Entity
 from instrument.errors import ConflictError
-from instrument.exchange.case import SignatureRecord, VersionRecord
+from instrument.exchange.case import CaseExport, SignatureRecord, VersionRecord
 from instrument.formulation import Review
+from instrument.plan import plan_state
 from instrument.service.base import DEFAULT_TEAM, Op, ServiceBase
 from instrument.service.views import Draft, ImportResult
 from instrument.store import CaseRecord, Transaction
@@ -50,7 +51,13 @@ class ExchangeService(ServiceBase):
                 )
                 for record in tx.assessments.all(case.id)
             ]
-            return case_document(CaseInfo(reference=case.reference, pathway=case.pathway), versions)
+            return case_document(
+                CaseInfo(reference=case.reference, pathway=case.pathway),
+                versions,
+                plans=[record.plan for record in tx.plans.versions(case.id)],
+                delivery=[record.entry for record in tx.plans.entries(case.id)],
+                reviews=tx.plans.reviews(case.id),
+            )
 
     def import_assessment(self, actor: Actor, data: bytes, team: str | None = None) -> Draft:
         """Import an assessment document as a new draft of its case (created when new).
@@ -158,6 +165,7 @@ class ExchangeService(ServiceBase):
                             sha256=sha,
                             imported=True,
                         )
+            self._import_plan(op, tx, case, export)
             op.version = None
             return ImportResult(
                 export.case.reference,
@@ -165,6 +173,24 @@ class ExchangeService(ServiceBase):
                 tuple(r.assessment.assessment.version for r in export.versions),
                 True,
             )
+
+    @staticmethod
+    def _import_plan(op: Op, tx: Transaction, case: CaseRecord, export: CaseExport) -> None:
+        """Store the export's plan versions (signatures kept as imported), log and reviews."""
+        by = op.actor.user_id
+        for plan in export.plans:
+            plan_id = tx.plans.add(case.id, plan, by=by, now=op.now)
+            for signature in plan.signatures:
+                tx.plans.sign(
+                    plan_id, user_id=None, signer=signature.by, at=signature.at, imported=True
+                )
+        for entry in export.delivery:
+            tx.plans.log(case.id, entry, by=by, now=op.now)
+        for review in export.reviews:
+            tx.plans.review(case.id, review, by=by, now=op.now)
+        if export.plans:
+            state = plan_state(export.plans, export.delivery, export.reviews, today=op.now.date())
+            tx.plans.note_state(case.id, state, op.now)
 
     def import_document(self, actor: Actor, data: bytes, team: str | None = None) -> ImportResult:
         """Import an assessment document or a case export, whichever `data` is."""
