@@ -34,6 +34,7 @@ def finalised_case(
     evidence: str = "Fictional evidence.",
     create: bool = True,
     assessed_on: dt.date = dt.date(2026, 11, 1),
+    password: str = PASSWORD,
 ) -> int:
     """Create (or continue) a case and finalise its next version with `yes` items high."""
     if create:
@@ -68,7 +69,7 @@ def finalised_case(
         notes=None,
         base_revision=draft.revision,
     )
-    s.confirm_password(pat, PASSWORD)
+    s.confirm_password(pat, password)
     s.finalise(pat, reference, draft.version)
     return draft.version
 

@@ -51,6 +51,9 @@ from instrument.plan import (
     set_attendance,
     suggest,
 )
+from instrument.plan import (
+    plan_only as only_the_plan,
+)
 from instrument.service.base import Op, ServiceBase, document_error
 from instrument.service.views import DeliveryView, PlanDraft
 from instrument.store import CaseRecord, DeliveryRecord, PlanRecord, Transaction
@@ -173,6 +176,30 @@ class PlanService(ServiceBase):
         state = plan_state(plans, entries, reviews, today=op.now.date())
         records = CasePlan(plans=plans, delivery=entries, reviews=reviews, state=state)
         return records if notes else redact_case_plan(records)
+
+    def export_plan(self, actor: Actor, reference: str, *, plan_only: bool = False) -> CasePlan:
+        """Return the case's plan records to leave the system as a report: audited `export`.
+
+        Needs the password entered within 5 minutes. `plan_only` gives the records for the
+        participant's file (no session notes, no review evidence, no reasons); viewers get
+        them without free text or names, as `case_plan` gives them.
+        """
+        with self._operation(actor, AuditAction.EXPORT) as (op, tx):
+            case = self._case(op, tx, reference, Action.READ_PLAN)
+            self._require_password(tx, op)
+            plans, entries, reviews = self._records(tx, case)
+            notes = can(op.actor, Action.READ_PLAN_NOTES, Resource(case.team))
+        state = plan_state(plans, entries, reviews, today=op.now.date())
+        records = CasePlan(plans=plans, delivery=entries, reviews=reviews, state=state)
+        if not notes:
+            return redact_case_plan(records)
+        return only_the_plan(records) if plan_only else records
+
+    def plan_versions(self, actor: Actor, reference: str) -> list[PlanDraft]:
+        """Return every plan version with its revision, for the plan editor (`edit-plan`)."""
+        with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
+            case = self._case(op, tx, reference, Action.EDIT_PLAN)
+            return [self._view(case, record) for record in tx.plans.versions(case.id)]
 
     def delivery_log(self, actor: Actor, reference: str) -> list[DeliveryView]:
         """Return the delivery log with its notes and revisions, for the log editor.

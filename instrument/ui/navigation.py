@@ -4,17 +4,18 @@ Pages are `render()` functions in `instrument/ui/pages/`; each is wrapped in an 
 `url_path` is fixed here, so that a page can link to another (`link`, `go`) without importing
 it, and a reload lands on the same page. Which pages appear depends on the role:
 
-| page            | url_path      | psychologist | supervisor | viewer  | admin |
-|-----------------|---------------|--------------|------------|---------|-------|
-| Cases           | `cases`       | yes          | yes        | yes     | no    |
-| Case            | `case`        | hidden¹      | hidden¹    | hidden¹ | no    |
-| Assessment      | `assessment`  | hidden¹      | hidden¹    | hidden¹ | no    |
-| Formulation     | `formulation` | hidden¹      | hidden¹    | hidden¹ | no    |
-| Case conference | `conference`  | yes          | yes        | yes     | no    |
-| Instrument      | `instrument`  | yes          | yes        | yes     | yes   |
-| Users           | `users`       | no           | no         | no      | yes   |
-| Teams           | `teams`       | no           | no         | no      | yes   |
-| Audit log       | `audit`       | no           | no         | no      | yes   |
+| page            | url_path      | psychologist | supervisor | facilitator | viewer  | admin |
+|-----------------|---------------|--------------|------------|-------------|---------|-------|
+| Cases           | `cases`       | yes          | yes        | yes         | yes     | no    |
+| Case            | `case`        | hidden¹      | hidden¹    | hidden¹     | hidden¹ | no    |
+| Assessment      | `assessment`  | hidden¹      | hidden¹    | hidden¹     | hidden¹ | no    |
+| Formulation     | `formulation` | hidden¹      | hidden¹    | hidden¹     | hidden¹ | no    |
+| Plan            | `plan`        | hidden¹      | hidden¹    | hidden¹     | hidden¹ | no    |
+| Case conference | `conference`  | yes          | yes        | yes         | yes     | no    |
+| Instrument      | `instrument`  | yes          | yes        | yes         | yes     | yes   |
+| Users           | `users`       | no           | no         | no          | no      | yes   |
+| Teams           | `teams`       | no           | no         | no          | no      | yes   |
+| Audit log       | `audit`       | no           | no         | no          | no      | yes   |
 
 ¹ reached from a case (the URL carries `?case=...&v=...`), not listed in the menu. What each
 role may do on a page is decided again by the service on every call.
@@ -36,6 +37,7 @@ PageName = Literal[
     "case",
     "assessment",
     "formulation",
+    "plan",
     "conference",
     "instrument",
     "users",
@@ -63,6 +65,7 @@ PAGES: dict[PageName, PageSpec] = {
     "formulation": PageSpec(
         "instrument.ui.pages.formulation", "Formulation", ":material/insights:", False
     ),
+    "plan": PageSpec("instrument.ui.pages.plan", "Plan", ":material/event_note:", False),
     "conference": PageSpec(
         "instrument.ui.pages.conference", "Case conference", ":material/co_present:"
     ),
@@ -74,7 +77,14 @@ PAGES: dict[PageName, PageSpec] = {
     "audit": PageSpec("instrument.ui.pages.admin", "Audit log", ":material/policy:"),
 }
 
-CLINICAL: tuple[PageName, ...] = ("cases", "case", "assessment", "formulation", "conference")
+CLINICAL: tuple[PageName, ...] = (
+    "cases",
+    "case",
+    "assessment",
+    "formulation",
+    "plan",
+    "conference",
+)
 ADMIN: tuple[PageName, ...] = ("users", "teams", "audit")
 
 

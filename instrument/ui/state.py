@@ -72,6 +72,11 @@ ASSESSMENT_SECTION: Final = "section"
 also the URL parameter the tabs are bound to (`&section=Identity`): a reload lands on the same
 tab, and only the open tab is drawn."""
 
+PLAN_PAGE: Final = "ifi.plan"
+"""Prefix of the plan page's widget keys and bookkeeping: the plan version and log entries last
+read from the database (their revisions are the base of the next autosave), a pending conflict,
+the agree, amend and download dialogs."""
+
 CONFERENCE: Final = "ifi.conference"
 """Prefix of the case-conference page's keys: the conference list (case references in the
 order chosen) and its chooser, the team's cases offered for it, presenter mode, the downloads'

@@ -40,6 +40,8 @@ ACCOUNTS = {
     "psychologist": ("psy.north", "psychologist", "north"),
     "supervisor": ("sup.north", "supervisor", "north"),
     "viewer": ("view.north", "viewer", "north"),
+    "facilitator": ("fac.north", "facilitator", "north"),
+    "facilitator-two": ("fac2.north", "facilitator", "north"),
     "other-team": ("psy.south", "psychologist", "south"),
     "admin": ("admin.two", "admin", None),
 }

@@ -64,6 +64,7 @@ def test_opening_a_case_is_audited_once_however_many_reruns(finalised: Web) -> N
             [
                 "Continue draft assessment v2",
                 "Open formulation v1",
+                "Intervention plan",
                 "Case conference view",
                 "Open assessment",
             ],
@@ -73,11 +74,13 @@ def test_opening_a_case_is_audited_once_however_many_reruns(finalised: Web) -> N
             [
                 "Open draft assessment v2",
                 "Open formulation v1",
+                "Intervention plan",
                 "Case conference view",
                 "Open assessment",
             ],
         ),
-        ("viewer", ["Open formulation v1", "Case conference view"]),
+        ("viewer", ["Open formulation v1", "Intervention plan", "Case conference view"]),
+        ("facilitator", ["Open formulation v1", "Intervention plan", "Case conference view"]),
     ],
 )
 def test_what_each_role_can_do_from_a_case(finalised: Web, role: str, buttons: list[str]) -> None:
@@ -85,8 +88,9 @@ def test_what_each_role_can_do_from_a_case(finalised: Web, role: str, buttons: l
     assert not at.exception
     assert [label for label in _labels(at) if label != "Open formulation"] == buttons
     frame = table(at)
-    assert ("Saved by" in frame.columns) is (role != "viewer")
-    if role == "viewer":
+    names = role not in ("viewer", "facilitator")  # neither reads evidence nor assessors' names
+    assert ("Saved by" in frame.columns) is names
+    if not names:
         assert "psy.north" not in texts(at)
         assert frame["Signatures"][1].startswith("finalised, 2026-")
 

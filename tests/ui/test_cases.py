@@ -43,6 +43,7 @@ def test_the_menu_of_each_role() -> None:
     assert titles("psychologist") == clinical
     assert titles("supervisor") == clinical
     assert titles("viewer") == clinical
+    assert titles("facilitator") == clinical
     assert titles("admin") == {
         "Administration": ["Users", "Teams", "Audit log"],
         "Reference": ["Instrument"],
@@ -53,6 +54,7 @@ def test_the_menu_of_each_role() -> None:
         "case",
         "assessment",
         "formulation",
+        "plan",
         "conference",
     ]
 

@@ -111,6 +111,12 @@ def _actions(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
         ):
             navigation.go("formulation", case=view.reference, version=finals[-1])
         if (
+            finals
+            and can(actor, Action.READ_PLAN, team)
+            and st.button("Intervention plan", icon=":material/event_note:")
+        ):
+            navigation.go("plan", case=view.reference)
+        if (
             versions
             and can(actor, Action.READ_FORMULATION, team)
             and st.button("Case conference view", icon=":material/co_present:")

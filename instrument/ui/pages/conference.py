@@ -31,9 +31,13 @@ import altair as alt
 import streamlit as st
 import vl_convert
 
-from instrument.access import Actor
+from instrument.access import Action, Actor, may_ever
+from instrument.definition import Instrument
+from instrument.definitions import get_instrument
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.formulation import Formulation, Priority
+from instrument.plan import CasePlan, progress_rows
+from instrument.plan import timeline as plan_timeline
 from instrument.profile import (
     FONT,
     Description,
@@ -44,6 +48,9 @@ from instrument.profile import (
     profile,
     strengths,
 )
+from instrument.profile.plan import describe_progress, describe_timeline
+from instrument.profile.plan import progress as progress_chart
+from instrument.profile.plan import timeline as timeline_chart
 from instrument.report import VL_VERSION, chart_png, chart_spec, chart_svg, render_html, render_pdf
 from instrument.service import CaseRow, Service, VersionRow
 from instrument.ui import context, form, navigation, state
@@ -171,14 +178,28 @@ def document_bytes(
         NotFoundError: when the actor may not read the case's formulation.
     """
     formulation = service.export_formulation(actor, reference, version)
+    plan = _plan_for_report(service, actor, reference)
     if kind == "html":
-        return render_html(formulation, redact=formulation.redacted).encode("utf-8")
+        return render_html(formulation, redact=formulation.redacted, plan=plan).encode("utf-8")
     if kind == "pdf":
-        return render_pdf(formulation, redact=formulation.redacted)
+        return render_pdf(formulation, redact=formulation.redacted, plan=plan)
     chart = profile(formulation)
     if kind == "png":
         return chart_png(chart)
     return chart_svg(chart).encode("utf-8")
+
+
+def _plan_for_report(
+    service: Service, actor: Actor, reference: str
+) -> tuple[Instrument, CasePlan] | None:
+    """Return the case's plan records for the report (redacted for viewers), or None."""
+    if not may_ever(actor, Action.READ_PLAN):
+        return None
+    records = service.case_plan(actor, reference)
+    plan = records.latest
+    if plan is None:
+        return None
+    return get_instrument(plan.instrument.id, plan.instrument.version), records
 
 
 def document_download(
@@ -451,8 +472,40 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
         _table(counted)
     _priorities(formulation)
     _strengths_and_five_p(formulation)
+    _plan_section(service, actor, reference)
     if not presenter:
         _downloads(service, actor, reference, version, formulation.redacted)
+
+
+def _plan_section(service: Service, actor: Actor, reference: str) -> None:
+    """Show the intervention plan: status, sessions by attendance, the two plan pictures."""
+    found = _plan_for_report(service, actor, reference)
+    if found is None:
+        return
+    instrument, records = found
+    plan = records.latest
+    assert plan is not None
+    st.subheader("Intervention plan")
+    state_ = records.state
+    counts = ", ".join(
+        f"{n} {a.value.replace('-', ' ')}" for a, n in state_.attendance.items() if n
+    )
+    due = " · **review due**" if state_.review_due else ""
+    st.markdown(
+        f"Version {plan.plan.version}, {state_.status.value}"
+        + (f" ({state_.ending.value})" if state_.ending else "")
+        + f" · {len(plan.sessions)} sessions planned · logged: {counts or 'none'}"
+        + (f" · next review {state_.next_review_on.isoformat()}" if state_.next_review_on else "")
+        + due
+    )
+    rows = plan_timeline(instrument, records.delivery)
+    progress_ = progress_rows(instrument, records.reviews)
+    with st.container(horizontal=True, wrap=True, gap="medium"):
+        _chart(for_screen(timeline_chart(rows, reference), width=520), describe_timeline(rows))
+        _chart(
+            for_screen(progress_chart(progress_, reference), width=420),
+            describe_progress(progress_),
+        )
 
 
 def _top(

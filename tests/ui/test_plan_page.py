@@ -1,0 +1,97 @@
+"""The Plan page (AppTest): the editor saves per field, conflicts explained, viewers redacted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from streamlit.testing.v1 import AppTest
+
+from instrument.ui import state
+from tests.plan_support import finalised_case
+from tests.ui.conftest import PASSWORD, Web, audit_actions, texts
+
+
+def _key(*parts: str) -> str:
+    return state.widget_key(state.PLAN_PAGE, ".".join(parts))
+
+
+def seed(web: Web, *, agree: bool = False) -> None:
+    pat, fay = web.actor("psychologist"), web.actor("facilitator")
+    with web.service() as s:
+        finalised_case(
+            s,
+            pat,
+            "C-0100",
+            evidence="Fictional <img src=x onerror=alert(1)>.",
+            password=PASSWORD,
+        )
+        s.start_plan(
+            fay,
+            "C-0100",
+            facilitators=["fac.north", "fac2.north"],
+            frequency={"sessions": 1, "per": "week"},
+            review_on=dt.date(2026, 12, 20),
+            approach_goals=[{"good": "relatedness", "goal": "CANARY goal"}],
+        )
+        if agree:
+            s.confirm_password(fay, PASSWORD)
+            s.agree_plan(fay, "C-0100", 1)
+
+
+def _open(web: Web, who: str) -> AppTest:
+    at = web.app(who, "plan", case="C-0100")
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_facilitator_edits_the_draft_per_field(web: Web) -> None:
+    seed(web)
+    at = _open(web, "facilitator")
+    assert "Intervention plan: case C-0100" in texts(at)
+    assert "Draft plan, version 1" in texts(at)
+    box = next(t for t in at.text_area if t.key == _key("edit", "order_reason"))
+    box.set_value("Started with the participant's own priority.").run()
+    assert not at.exception
+    assert "plan-save" in audit_actions(web)
+    with web.service() as s:
+        plan = s.case_plan(web.actor("facilitator"), "C-0100").latest
+    assert plan is not None
+    assert plan.order_reason == "Started with the participant's own priority."
+
+
+def test_a_stale_save_is_explained_and_nothing_is_overwritten(web: Web) -> None:
+    seed(web)
+    at = _open(web, "facilitator")
+    with web.service() as s:  # another tab saves first
+        s.save_plan(
+            web.actor("facilitator-two"), "C-0100", 1, "order_reason", "Theirs.", base_revision=1
+        )
+    box = next(t for t in at.text_area if t.key == _key("edit", "order_reason"))
+    box.set_value("Mine.").run()
+    assert not at.exception
+    assert "was changed by fac2" in texts(at)
+    assert any(b.label == "Load their version" for b in at.button)
+    with web.service() as s:
+        plan = s.case_plan(web.actor("facilitator"), "C-0100").latest
+    assert plan is not None
+    assert plan.order_reason == "Theirs."
+
+
+def test_a_viewer_sees_the_plan_without_free_text_or_names(web: Web) -> None:
+    seed(web, agree=True)
+    at = _open(web, "viewer")
+    shown = texts(at)
+    assert "Plan version 1 (agreed)" in shown
+    assert "CANARY" not in shown
+    assert "fac.north" not in shown
+    assert not [t for t in at.text_area if "edit" in str(t.key)]
+
+
+def test_review_due_is_said_on_the_page_and_in_the_case_list(web: Web) -> None:
+    seed(web, agree=True)
+    web.clock.advance(days=40)
+    at = _open(web, "facilitator")
+    assert "The review date has passed" in texts(at)
+    cases = web.app("facilitator", "cases")
+    frame = cases.dataframe[0].value
+    assert list(frame["Plan"]) == ["review due (since 2026-12-20)"]
