@@ -79,8 +79,9 @@ def test_the_timeline_draws_every_session_and_tells_attendance_by_shape() -> Non
     values = spec["data"]["values"]
     assert len(values) == 5
     assert [v["attendance"] for v in values].count("declined") == 1
-    assert spec["encoding"]["shape"]["scale"]["range"][:2] == ["circle", "triangle-up"]
-    assert spec["encoding"]["y"]["sort"][0] == "Foundation"
+    encoding = spec["layer"][0]["encoding"]
+    assert encoding["shape"]["scale"]["range"][:2] == ["circle", "triangle-up"]
+    assert encoding["y"]["sort"][0] == "Foundation"
     text = describe_timeline(rows)
     assert text.sentences == ("5 sessions logged: 4 attended, 1 declined.",)
     assert len(text.rows) == 5

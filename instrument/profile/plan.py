@@ -101,9 +101,7 @@ def timeline_spec(rows: Sequence[TimelineRow], reference: str = "") -> Spec:
     labels = " : ".join(
         f"datum.label == '{value}' ? '{ATTENDANCE_LABELS[value]}'" for value in ATTENDANCE_ORDER
     )
-    spec: Spec = {
-        "title": title,
-        "data": {"values": values},
+    points: Spec = {
         "mark": {"type": "point", "filled": True, "size": 420, "stroke": INK, "strokeWidth": 1},
         "encoding": {
             "x": {
@@ -138,8 +136,13 @@ def timeline_spec(rows: Sequence[TimelineRow], reference: str = "") -> Spec:
                 _nominal("attendance", title="Attendance"),
             ],
         },
+    }
+    spec: Spec = {
+        "title": title,
+        "data": {"values": values},
+        "layer": [points],  # one layer: drawn alike by the report and the pages
         "width": 760,
-        "height": max(120, 56 * len(areas)),
+        "height": {"step": 56},  # a row an area, whatever the container's size
     }
     return _complete(spec)
 
@@ -240,8 +243,8 @@ def progress_spec(rows: Sequence[ProgressRow], reference: str = "") -> Spec:
                 },
             },
         ],
-        "width": max(320, 240 * len(reviews)),
-        "height": 64 * len(areas),
+        "width": {"step": 240},  # a column a review
+        "height": {"step": 64},  # a row an area
     }
     return _complete(spec)
 

@@ -38,12 +38,9 @@ from instrument.plan import (
     progress_rows,
     timeline,
 )
-from instrument.profile.plan import (
-    describe_progress,
-    describe_timeline,
-    progress_spec,
-    timeline_spec,
-)
+from instrument.profile.plan import describe_progress, describe_timeline
+from instrument.profile.plan import progress as progress_chart
+from instrument.profile.plan import timeline as timeline_chart
 from instrument.service import DeliveryView, PlanDraft, Service
 from instrument.ui import navigation, state
 from instrument.ui.components import plain, problem_text, show_error
@@ -411,13 +408,17 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     options = list(instrument.session_by_id)
     sessions_key = _key("edit", "sessions")
     st.data_editor(
-        {
-            "session": [s.session for s in plan.sessions],
-            "reason": [s.reason or "" for s in plan.sessions],
-        },
+        _text_frame(
+            session=[s.session for s in plan.sessions],
+            reason=[s.reason or "" for s in plan.sessions],
+        ),
         column_config={
             "session": st.column_config.SelectboxColumn(
-                "Session", options=options, required=True, width="large"
+                "Session",
+                options=options,
+                required=True,
+                width="large",
+                format_func=lambda session: session_title(instrument, str(session)),
             ),
             "reason": st.column_config.TextColumn(
                 "Why added (when not suggested)", max_chars=2000, width="large"
@@ -451,6 +452,15 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
         st.markdown("**Before the plan can be agreed:**")
         for p in problems:
             st.error(f"{p.where}: " + problem_text(p.message, p.fix), icon=":material/error:")
+
+
+def _text_frame(**columns: list[str]) -> Any:
+    """Return a table of text columns for a data editor (typed even when it has no row)."""
+    import pandas as pd  # type: ignore[import-untyped]  # a Streamlit dependency, no stubs
+
+    return pd.DataFrame(
+        {name: pd.Series(values, dtype="string") for name, values in columns.items()}
+    )
 
 
 def _field_error(field: str) -> None:
@@ -509,10 +519,10 @@ def _goals_editor(target: Target, plan: Plan) -> None:
     key = _key("edit", "goals")
     goods = [g.value for g in instrument_goods()]
     st.data_editor(
-        {
-            "good": [g.good.value for g in plan.approach_goals],
-            "goal": [g.goal or "" for g in plan.approach_goals],
-        },
+        _text_frame(
+            good=[g.good.value for g in plan.approach_goals],
+            goal=[g.goal or "" for g in plan.approach_goals],
+        ),
         column_config={
             "good": st.column_config.SelectboxColumn("Good", options=goods, required=True),
             "goal": st.column_config.TextColumn("Goal", max_chars=2000, width="large"),
@@ -887,23 +897,22 @@ def _reviews(
 
 
 def _pictures(instrument: Instrument, records: CasePlan) -> None:
+    from instrument.ui.pages.conference import for_screen, natural_width
+
     plan = records.latest
     reference = plan.case.reference if plan else ""
     rows = timeline(instrument, records.delivery)
-    st.vega_lite_chart(timeline_spec(rows, reference), width="stretch")
-    with st.expander("The timeline as a table"):
-        text = describe_timeline(rows)
-        st.write(" ".join(text.sentences))
-        st.dataframe(
-            dict(zip(text.columns, zip(*text.rows, strict=False), strict=False))
-            if text.rows
-            else {}
-        )
     progress = progress_rows(instrument, records.reviews)
-    st.vega_lite_chart(progress_spec(progress, reference), width="stretch")
-    with st.expander("Progress as a table"):
-        text = describe_progress(progress)
-        st.write(" ".join(text.sentences))
+    for chart, text in (
+        (for_screen(timeline_chart(rows, reference)), describe_timeline(rows)),
+        (for_screen(progress_chart(progress, reference)), describe_progress(progress)),
+    ):
+        st.altair_chart(chart, theme=None, width=natural_width(chart), alt=" ".join(text.sentences))
+        with st.expander(f"{text.title}: as a table"):
+            st.dataframe(
+                {column: [row[i] for row in text.rows] for i, column in enumerate(text.columns)},
+                hide_index=True,
+            )
 
 
 def _downloads(
