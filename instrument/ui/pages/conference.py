@@ -305,7 +305,8 @@ def for_screen(
     for part in ("axis", "legend"):
         config[part] = {**config.get(part, {}), "labelFont": FONT, "titleFont": FONT}
     shown.config = config
-    for layer in shown.layer if isinstance(shown.layer, list) else ():
+    layers = getattr(shown, "layer", None)  # a chart of one mark (a message) has no layers
+    for layer in layers if isinstance(layers, list) else ():
         _ink_as_fill(layer)
     return shown
 
