@@ -153,14 +153,17 @@ def assess(
     ratings: dict[str, tuple[str, str | None, str | None, list[str]]],
     assessed_on: dt.date,
     password: str,
+    *,
+    reference: str = REFERENCE,
+    finalise: bool = True,
 ) -> int:
-    """Rate every item of the newest definition (unlisted ones `no`) and finalise the draft."""
-    draft = s.start_assessment(psychologist, REFERENCE)
+    """Rate every item of the newest definition (unlisted ones `no`); finalise the draft."""
+    draft = s.start_assessment(psychologist, reference)
     for item in newest_instrument().items:
         spec = ratings.get(item.id, ("no", None, None, []))
         draft = s.save_rating(
             psychologist,
-            REFERENCE,
+            reference,
             draft.version,
             item.id,
             rating(spec),
@@ -168,7 +171,7 @@ def assess(
         )
     draft = s.save_responsivity(
         psychologist,
-        REFERENCE,
+        reference,
         draft.version,
         "RS5",
         ResponsivityNote(
@@ -180,19 +183,22 @@ def assess(
     )
     draft = s.save_details(
         psychologist,
-        REFERENCE,
+        reference,
         draft.version,
         assessed_on=assessed_on,
         assessors=[Assessor(name="A. Assessor", role="psychologist")],
         notes=None,
         base_revision=draft.revision,
     )
-    s.confirm_password(psychologist, password)
-    s.finalise(psychologist, REFERENCE, draft.version)
+    if finalise:
+        s.confirm_password(psychologist, password)
+        s.finalise(psychologist, reference, draft.version)
     return draft.version
 
 
-def session_entry(day: dt.date, session: str, *, declined: bool = False) -> dict[str, Any]:
+def session_entry(
+    day: dt.date, session: str, *, declined: bool = False, notes: str | None = None
+) -> dict[str, Any]:
     """Return a log entry of the case: both facilitators, an hour, or declined with a reason."""
     if declined:
         return {
@@ -209,7 +215,7 @@ def session_entry(day: dt.date, session: str, *, declined: bool = False) -> dict
         "attendance": "attended",
         "duration_minutes": 60,
         "engagement": "good" if session.startswith("foundation") else "some",
-        "notes": "The participant took part and agreed the next steps.",
+        "notes": notes or "The participant took part and agreed the next steps.",
     }
 
 

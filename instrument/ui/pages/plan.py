@@ -614,7 +614,7 @@ def _plan_actions(service: Service, actor: Actor, target: Target, records: CaseP
                     key=_key("agree", "password"),
                     help="Your last sign-in was more than 5 minutes ago: enter it again.",
                 )
-            if st.button(label, key=_key("agree", "confirm"), type="primary"):
+            if st.button("Sign", key=_key("agree", "confirm"), type="primary"):
                 try:
                     if password is not None:
                         service.confirm_password(actor, password)
