@@ -296,3 +296,42 @@ def test_a_draft_of_an_instrument_version_no_longer_installed_says_so(
     with pytest.raises(NotFoundError, match="not installed"):
         s.save_rating(pat, "C-1", 1, "ID1", Rating(presence="no"), base_revision=1)
     assert s.get_assessment(pat, "C-1", 1).revision == 1  # nothing was saved
+
+
+# --- the paged case list ----------------------------------------------------------------------
+
+
+def test_the_case_list_comes_one_page_at_a_time_with_the_total(team: Team) -> None:
+    s, pat, oli, vic = team.service, team.psychologist, team.other, team.viewer
+    for number in range(23):
+        s.create_case(pat, f"C-{number:03d}", "convicted" if number % 3 == 0 else "engaged")
+    s.create_case(oli, "C-500", "engaged")  # team south
+    everything = [r.reference for r in s.list_cases(pat)]
+    assert everything == [f"C-{n:03d}" for n in range(23)]
+    pages = [s.list_cases_page(pat, offset=offset, limit=10) for offset in (0, 10, 20)]
+    assert [p.total for p in pages] == [23, 23, 23]
+    assert [r.reference for p in pages for r in p.rows] == everything
+    assert [(p.first, p.last, p.has_previous, p.has_next) for p in pages] == [
+        (1, 10, False, True),
+        (11, 20, True, True),
+        (21, 23, True, False),
+    ]
+    beyond = s.list_cases_page(pat, offset=40, limit=10)
+    assert (beyond.rows, beyond.total) == ((), 23)
+    # Filters apply before paging: the total counts the matches, pages walk through them.
+    convicted = [f"C-{n:03d}" for n in range(0, 23, 3)]
+    first = s.list_cases_page(pat, pathway="convicted", limit=5)
+    second = s.list_cases_page(pat, pathway="convicted", offset=5, limit=5)
+    assert (first.total, second.total) == (8, 8)
+    assert [r.reference for r in (*first.rows, *second.rows)] == convicted
+    assert s.list_cases_page(pat, text="C-01", limit=3).total == 10
+    # A page never holds another team's case, whatever the offset or team asked for.
+    assert s.list_cases_page(oli, limit=100).total == 1
+    assert s.list_cases_page(pat, team="south").total == 0
+    assert s.list_cases_page(vic, assessor="a").rows == ()  # viewers search no names
+    # A page size is kept between 1 and 500; a bad pathway or status matches nothing.
+    assert len(s.list_cases_page(pat, limit=0).rows) == 1
+    assert s.list_cases_page(pat, limit=10_000).limit == 500
+    assert s.list_cases_page(pat, status="bogus").total == 0
+    actions = [e.action for e in s.store.audit_entries() if e.action in ("list", "search")]
+    assert (actions.count("list"), actions.count("search")) == (8, 6)  # one per call

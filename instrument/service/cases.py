@@ -8,28 +8,11 @@ from instrument.access import Action, Actor, Resource, Role, can
 from instrument.audit import AuditAction, Entity
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import CasePageView, CaseRow, CaseView, SignatureRow, VersionRow
-from instrument.store import CaseQuery, CaseRecord, CaseSummary, Transaction
+from instrument.store import CaseQuery, CaseRecord, Transaction
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-
-
-def _row(summary: CaseSummary, *, hide_names: bool, today: dt.date) -> CaseRow:
-    due = summary.next_review_on
-    return CaseRow(
-        reference=summary.reference,
-        pathway=summary.pathway,
-        team=summary.team,
-        status=summary.status,
-        latest_version=summary.latest_version,
-        last_assessed=summary.last_assessed,
-        assessor=None if hide_names else summary.assessor,
-        top_priority=summary.top_priority,
-        plan_status=summary.plan_status,
-        next_review_on=due,
-        review_due=summary.plan_status == "agreed" and due is not None and today > due,
-    )
 
 
 def _query(
@@ -38,7 +21,10 @@ def _query(
     pathway: Pathway | str | None,
     status: AssessmentStatus | str | None,
     assessor: str | None,
-    review_due_before: dt.date | None = None,
+    *,
+    names: bool,
+    today: dt.date,
+    review_due: bool = False,
 ) -> CaseQuery:
     """Return the store query; raise ValueError for an unknown pathway or status."""
     return CaseQuery(
@@ -47,7 +33,9 @@ def _query(
         pathway=None if pathway is None else Pathway(pathway),
         status=None if status is None else AssessmentStatus(status),
         assessor=assessor or None,
-        review_due_before=review_due_before,
+        names=names,
+        today=today,
+        review_due=review_due,
     )
 
 
@@ -79,7 +67,7 @@ class CaseService(ServiceBase):
         """Return the cases the actor may see, in reference order, filtered as asked.
 
         `text` matches part of the reference, `assessor` part of the latest version's first
-        assessor's name; `review_due` keeps the cases whose plan's review date has passed.
+        assessor's name; `review_due` keeps the cases whose plan is past its review date.
         Audited as `list`, or `search` when any filter is given (the terms are not recorded).
         """
         page = self._list(
@@ -158,14 +146,16 @@ class CaseService(ServiceBase):
                     pathway,
                     status,
                     assessor,
-                    op.now.date() if review_due else None,
+                    names=not hide_names,
+                    today=op.now.date(),
+                    review_due=review_due,
                 )
             except ValueError:
                 return empty  # an unknown pathway or status matches no case
             page = tx.cases.search(query, limit=limit, offset=offset)
-        today = op.now.date()
-        rows = tuple(_row(summary, hide_names=hide_names, today=today) for summary in page.rows)
-        return CasePageView(rows, page.total, offset, limit if limit is not None else page.total)
+        return CasePageView(
+            page.rows, page.total, offset, limit if limit is not None else page.total
+        )
 
     @staticmethod
     def _versions(tx: Transaction, case: CaseRecord, *, names: bool) -> tuple[VersionRow, ...]:

@@ -65,7 +65,10 @@ class CaseRecord:
 
 @dataclass(frozen=True)
 class CaseSummary:
-    """One line of the case list: the case with its latest version's summary columns."""
+    """One line of the case list: the case with its latest version's summary columns.
+
+    `assessor` is the latest version's first assessor, None when the list hides names.
+    """
 
     reference: str
     pathway: Pathway
@@ -77,18 +80,25 @@ class CaseSummary:
     top_priority: str | None
     plan_status: str | None = None
     next_review_on: dt.date | None = None
+    review_due: bool = False
 
 
 @dataclass(frozen=True)
 class CaseQuery:
-    """Which cases a list asks for: one team or all, and the filters (None: any)."""
+    """Which cases a list asks for: one team or all, and the filters (None: any).
+
+    `names=False` leaves the assessor's name out of every row (viewers). `today` says which
+    plans are past their review date (`review_due` on each row); `review_due=True` keeps only those.
+    """
 
     team: str | None = None
     text: str | None = None
     pathway: Pathway | None = None
     status: AssessmentStatus | None = None
     assessor: str | None = None
-    review_due_before: dt.date | None = None
+    names: bool = True
+    today: dt.date | None = None
+    review_due: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 
 from instrument.store.records import CasePage, CaseQuery, CaseRecord, CaseSummary
 from instrument.store.sqlite.migrations import SUMMARY_REFRESH
-from instrument.store.sqlite.sql import Sql, iso, parse_date
+from instrument.store.sqlite.sql import Sql, iso
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 _CASE = "SELECT c.*, t.name AS team FROM cases c JOIN teams t ON t.id = c.team_id"
@@ -26,6 +26,7 @@ _COUNT_SQL = (
     "SELECT count(*) FROM cases c JOIN teams t ON t.id = c.team_id"
     " LEFT JOIN plans p ON p.case_id = c.id"
 )
+_date = dt.date.fromisoformat
 _PATHWAYS = {p.value: p for p in Pathway}
 _STATUSES = {s.value: s for s in AssessmentStatus}
 
@@ -66,10 +67,10 @@ def _where(query: CaseQuery) -> tuple[str, list[Any]]:
     if query.assessor:
         where.append("c.latest_assessor LIKE ? ESCAPE '\\'")
         params.append(_like(query.assessor))
-    if query.review_due_before is not None:
+    if query.review_due and query.today is not None:
         # An agreed plan whose next review date has passed: "review due".
         where.append("p.status = 'agreed' AND p.next_review_on < ?")
-        params.append(query.review_due_before.isoformat())
+        params.append(query.today.isoformat())
     return (" WHERE " + " AND ".join(where) if where else ""), params
 
 
@@ -155,19 +156,23 @@ class SqliteCases:
         else:
             counted = self._sql.one(_COUNT_SQL + where, params)
             total = int(counted[0]) if counted is not None else 0
-        return CasePage(tuple(_summary(r) for r in rows), total)
+        today = query.today.isoformat() if query.today is not None else None
+        return CasePage(tuple(_summary(r, query.names, today) for r in rows), total)
 
 
-def _summary(r: Any) -> CaseSummary:
+def _summary(r: Any, names: bool, today: str | None) -> CaseSummary:
+    # Positional: the whole list of a large team builds one of these per case. Review due: an
+    # agreed plan whose next review date (ISO text, so it compares as a date) has passed.
     return CaseSummary(
-        reference=r[0],
-        pathway=_PATHWAYS[r[1]],
-        team=r[2],
-        status=_STATUSES[r[3]] if r[3] else None,
-        latest_version=r[4] or None,
-        last_assessed=parse_date(r[5]),
-        assessor=r[6],
-        top_priority=r[7],
-        plan_status=r[8],
-        next_review_on=parse_date(r[9]),
+        r[0],
+        _PATHWAYS[r[1]],
+        r[2],
+        _STATUSES[r[3]] if r[3] else None,
+        r[4] or None,
+        _date(r[5]) if r[5] else None,
+        r[6] if names else None,
+        r[7],
+        r[8],
+        _date(r[9]) if r[9] else None,
+        r[8] == "agreed" and today is not None and r[9] is not None and r[9] < today,
     )
