@@ -160,6 +160,23 @@ def test_a_formulation_without_offered_areas_suggests_foundation_sessions_only(
     assert all(s.area is None for s in suggestion.sessions)
 
 
+def test_the_formulations_own_focus_is_used_when_it_has_one(v11: Instrument) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from instrument.plan import focus_of
+
+    formulation = make_formulation(v11)
+    chosen = SimpleNamespace(
+        focus=SimpleNamespace(areas=["emotion-management"]), priorities=formulation.priorities
+    )
+    assert focus_of(cast(Formulation, chosen)) == ["emotion-management"]
+    listed = SimpleNamespace(focus=["identity"], priorities=formulation.priorities)
+    assert focus_of(cast(Formulation, listed)) == ["identity"]
+    offered = [p.area for p in sorted(formulation.priorities, key=lambda p: p.rank) if p.offered]
+    assert focus_of(formulation) == offered[:3]
+
+
 def test_a_1_0_formulation_cannot_be_planned() -> None:
     instrument = default_instrument()
     with pytest.raises(DocumentError, match="no session catalogue"):

@@ -57,12 +57,14 @@ def area_of(session_id: str) -> str:
 def focus_of(formulation: Formulation, size: int = DEFAULT_FOCUS) -> list[str]:
     """Return the formulation's focus areas: its `focus` when it has one, else the top offered.
 
-    Instrument 1.1 formulations name a `focus` (at most three offered areas, adjustable by the
-    assessor); an older formulation has none, and its first `size` offered areas by rank stand in.
+    Instrument 1.1 formulations name a `focus` (`focus.areas`: at most three offered areas,
+    adjustable by the assessor); an older formulation has none, and its first `size` offered
+    areas by rank stand in.
     """
     focus: Any = getattr(formulation, "focus", None)
-    if focus is not None:
-        return [str(area) for area in focus]
+    areas: Any = getattr(focus, "areas", focus)
+    if areas is not None:
+        return [str(area) for area in areas]
     offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
     return [priority.area for priority in offered[:size]]
 
