@@ -177,6 +177,30 @@ def test_the_formulations_own_focus_is_used_when_it_has_one(v11: Instrument) -> 
     assert focus_of(formulation) == offered[:3]
 
 
+def test_goals_and_no_intervention_come_from_the_assessors_judgement(v11: Instrument) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    from instrument.plan import approach_goals_of, no_intervention_indicated
+
+    formulation = make_formulation(v11)
+    assert approach_goals_of(formulation) == []
+    assert no_intervention_indicated(formulation) is False
+    judged = SimpleNamespace(
+        judgement=SimpleNamespace(
+            good_lives=SimpleNamespace(approach_goals=["Find work they value.", "  "]),
+            summary_judgements=SimpleNamespace(no_intervention=True),
+        )
+    )
+    goals = approach_goals_of(cast(Formulation, judged))
+    assert [(g.good, g.goal) for g in goals] == [(None, "Find work they value.")]
+    assert no_intervention_indicated(cast(Formulation, judged)) is True
+    # A goal without a good is a valid part of a plan.
+    plan = make_plan(v11, approach_goals=[g.model_dump() for g in goals])
+    suggestion = suggest(v11, make_formulation(v11))
+    assert plan_problems(v11, plan, suggestion, roster=ROSTER, today=TODAY) == []
+
+
 def test_a_1_0_formulation_cannot_be_planned() -> None:
     instrument = default_instrument()
     with pytest.raises(DocumentError, match="no session catalogue"):

@@ -115,7 +115,11 @@ class DroppedSession(_Frozen):
 class ApproachGoal(_Frozen):
     """A Good Lives approach goal: a good the participant seeks and a lawful way to meet it."""
 
-    good: Good = Field(description="The good, e.g. `relatedness`.")
+    good: Good | None = Field(
+        default=None,
+        description="The good it serves, e.g. `relatedness`; absent for a goal carried from the "
+        "judgement's Good Lives panel, which names none.",
+    )
     goal: Text | None = Field(
         default=None, description="The goal, in the participant's terms (hidden from viewers)."
     )

@@ -69,6 +69,25 @@ def focus_of(formulation: Formulation, size: int = DEFAULT_FOCUS) -> list[str]:
     return [priority.area for priority in offered[:size]]
 
 
+def approach_goals_of(formulation: Formulation) -> list[ApproachGoal]:
+    """Return the approach goals the assessor wrote in the Good Lives panel (none before it).
+
+    Read from `judgement.good_lives.approach_goals` when the formulation carries the assessor's
+    judgement (the judgement issue); they name no good, the facilitators may add one.
+    """
+    judgement: Any = getattr(formulation, "judgement", None)
+    panel: Any = getattr(judgement, "good_lives", None)
+    texts: Any = getattr(panel, "approach_goals", None) or []
+    return [ApproachGoal(goal=str(text)) for text in texts if str(text).strip()]
+
+
+def no_intervention_indicated(formulation: Formulation) -> bool:
+    """Return whether the assessor's summary judgement is "no intervention indicated"."""
+    judgement: Any = getattr(formulation, "judgement", None)
+    summary: Any = getattr(judgement, "summary_judgements", None)
+    return bool(getattr(summary, "no_intervention", False))
+
+
 def _drivers(priority: Priority | None) -> list[str]:
     if priority is None:
         return []
@@ -349,7 +368,7 @@ def _carried_problems(instrument: Instrument, plan: Plan) -> list[Problem]:
             )
     goods = {good.id for good in instrument.goods}
     for index, goal in enumerate(plan.approach_goals):
-        if goal.good not in goods:
+        if goal.good is not None and goal.good not in goods:
             problems.append(
                 Problem(f"$.approach_goals[{index}].good", "is not a good of the definition", "")
             )

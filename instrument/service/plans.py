@@ -35,6 +35,7 @@ from instrument.plan import (
     Suggestion,
     agree,
     amend,
+    approach_goals_of,
     check_delivery,
     check_review,
     cosign,
@@ -43,6 +44,7 @@ from instrument.plan import (
     draft_plan,
     ended_by,
     facilitator_problems,
+    no_intervention_indicated,
     plan_problems,
     plan_state,
     redact_case_plan,
@@ -173,9 +175,17 @@ class PlanService(ServiceBase):
             case = self._case(op, tx, reference, Action.READ_PLAN)
             plans, entries, reviews = self._records(tx, case)
             notes = can(op.actor, Action.READ_PLAN_NOTES, Resource(case.team))
-        state = plan_state(plans, entries, reviews, today=op.now.date())
+            closed = self._no_intervention(tx, case)
+        state = plan_state(plans, entries, reviews, today=op.now.date(), no_intervention=closed)
         records = CasePlan(plans=plans, delivery=entries, reviews=reviews, state=state)
         return records if notes else redact_case_plan(records)
+
+    def _no_intervention(self, tx: Transaction, case: CaseRecord) -> bool:
+        """Return whether the latest final formulation says no intervention is indicated."""
+        try:
+            return no_intervention_indicated(self._basis(tx, case)[1])
+        except ConflictError:
+            return False
 
     def export_plan(self, actor: Actor, reference: str, *, plan_only: bool = False) -> CasePlan:
         """Return the case's plan records to leave the system as a report: audited `export`.
@@ -266,9 +276,16 @@ class PlanService(ServiceBase):
                     fix="edit its draft, or amend the agreed plan",
                 )
             instrument, formulation = self._basis(tx, case)
+            if no_intervention_indicated(formulation):
+                raise ConflictError(
+                    f"the formulation of case {reference} says no intervention is indicated",
+                    where="version",
+                    fix="the case closes without a plan; amend the assessment to change that",
+                )
             self._check_names(facilitators, self._roster(tx, case), "$.facilitators")
             try:
                 goals = [ApproachGoal.model_validate(g) for g in approach_goals]
+                goals = goals or approach_goals_of(formulation)
                 plan = draft_plan(
                     instrument,
                     formulation,

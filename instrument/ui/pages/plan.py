@@ -520,11 +520,11 @@ def _goals_editor(target: Target, plan: Plan) -> None:
     goods = [g.value for g in instrument_goods()]
     st.data_editor(
         _text_frame(
-            good=[g.good.value for g in plan.approach_goals],
+            good=[g.good.value if g.good else "" for g in plan.approach_goals],
             goal=[g.goal or "" for g in plan.approach_goals],
         ),
         column_config={
-            "good": st.column_config.SelectboxColumn("Good", options=goods, required=True),
+            "good": st.column_config.SelectboxColumn("Good", options=goods),
             "goal": st.column_config.TextColumn("Goal", max_chars=2000, width="large"),
         },
         num_rows="dynamic",
@@ -542,14 +542,16 @@ def instrument_goods() -> list[Any]:
 
 
 def _edited_goals(plan: Plan, key: str) -> list[dict[str, Any]]:
-    rows = [{"good": g.good.value, "goal": g.goal or ""} for g in plan.approach_goals]
+    rows = [
+        {"good": g.good.value if g.good else "", "goal": g.goal or ""} for g in plan.approach_goals
+    ]
     changes = st.session_state.get(key) or {}
     for index, change in (changes.get("edited_rows") or {}).items():
         rows[int(index)] |= change
     for index in sorted(changes.get("deleted_rows") or [], reverse=True):
         rows.pop(int(index))
-    rows += [row for row in changes.get("added_rows") or [] if row.get("good")]
-    return rows
+    rows += [row for row in changes.get("added_rows") or [] if row.get("good") or row.get("goal")]
+    return [{"good": row.get("good") or None, "goal": row.get("goal") or None} for row in rows]
 
 
 # --- the agreed plan ------------------------------------------------------------------------
@@ -578,7 +580,8 @@ def _plan_view(instrument: Instrument, plan: Plan) -> None:
     if plan.approach_goals:
         st.markdown("**Good Lives approach goals**")
         for g in plan.approach_goals:
-            st.markdown(f"- **{g.good.value}**" + (f": {plain(g.goal)}" if g.goal else ""))
+            good = f"**{g.good.value}**" if g.good else "**goal**"
+            st.markdown(f"- {good}" + (f": {plain(g.goal)}" if g.goal else ""))
     if plan.adaptations:
         st.markdown("**Adaptations to delivery**")
         for a in plan.adaptations:
