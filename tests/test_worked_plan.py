@@ -16,6 +16,7 @@ import pytest
 
 from instrument.access import SYSTEM
 from instrument.definitions import newest_instrument
+from instrument.errors import NotFoundError
 from instrument.exchange.case import case_json
 from instrument.plan import InterventionStatus, side_by_side
 from tests.plan_support import plan_team
@@ -95,3 +96,15 @@ def test_the_worked_case_keeps_to_general_fictional_text(text: str) -> None:
     assert text in golden
     for word in ("weapon", "explosive", "target", "attack"):
         assert word not in golden.lower()
+
+
+def test_the_plan_page_reads_the_reassessment_beside_the_progress(tmp_path: Path) -> None:
+    clock = Clock(dt.datetime.combine(SCENE.first_assessed, dt.time(9, 0), tzinfo=dt.UTC))
+    team, fay, fred, sid = plan_team(tmp_path / "wc07.db", clock)
+    build(team.service, team.psychologist, fay, fred, clock, PASSWORD)
+    for who in (fay, team.viewer):
+        rows = team.service.change_beside_progress(who, REFERENCE)
+        assert [(r.band_before, r.band_after) for r in rows] == [("moderate", "low")] * 3
+        assert [r.progress for r in rows] == ["marked", "some", "some"]
+    with pytest.raises(NotFoundError):
+        team.service.change_beside_progress(sid, REFERENCE)

@@ -27,6 +27,7 @@ from instrument.errors import ConflictError, DocumentError, Problem
 from instrument.formulation import Formulation
 from instrument.plan import (
     ApproachGoal,
+    AreaSideBySide,
     CasePlan,
     DeliveredSession,
     Frequency,
@@ -51,6 +52,7 @@ from instrument.plan import (
     require_draft,
     revise,
     set_attendance,
+    side_by_side,
     suggest,
 )
 from instrument.plan import (
@@ -219,6 +221,19 @@ class PlanService(ServiceBase):
         with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
             case = self._case(op, tx, reference, Action.READ_PLAN_NOTES)
             return [self._entry_view(case, record) for record in tx.plans.entries(case.id)]
+
+    def change_beside_progress(self, actor: Actor, reference: str) -> list[AreaSideBySide]:
+        """Return, per focus area, the band change at the reassessment beside the progress seen.
+
+        Empty until a final assessment after the one the plan builds on exists (`read-plan`).
+        """
+        with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
+            case = self._case(op, tx, reference, Action.READ_PLAN)
+            plans, _, reviews = self._records(tx, case)
+            if not plans:
+                return []
+            instrument, formulation = self._basis(tx, case)
+        return side_by_side(instrument, plans[-1], reviews, formulation)
 
     def suggested_sessions(
         self, actor: Actor, reference: str, approach_goals: Sequence[ApproachGoal] = ()

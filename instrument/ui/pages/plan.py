@@ -819,6 +819,7 @@ def _reviews(
                 st.markdown(text + (f". {plain(p.evidence)}" if p.evidence else ""))
     if not records.reviews:
         st.info("No review has been recorded yet.", icon=":material/info:")
+    _beside(service, actor, target)
     agreed = records.agreed
     team = Resource(target.team)
     if agreed is None or records.state.status.value == "ended":
@@ -894,6 +895,28 @@ def _reviews(
                 return
             state.flash(f"Review {recorded.number} is recorded.")
             st.rerun()
+
+
+def _beside(service: Service, actor: Actor, target: Target) -> None:
+    """Show the reassessment's band changes beside the progress the facilitators saw."""
+    try:
+        rows = service.change_beside_progress(actor, target.reference)
+    except InstrumentError:
+        return
+    rows = [row for row in rows if row.band_before is not None]
+    if not rows:
+        return
+    st.markdown("**Change in the formulation beside progress in the sessions**")
+    st.dataframe(
+        {
+            "Focus area": [r.area_name for r in rows],
+            "Band at the plan": [r.band_before.value if r.band_before else "" for r in rows],
+            "Band at reassessment": [r.band_after.value if r.band_after else "" for r in rows],
+            "Latest review": [CHANGE_LABELS[r.progress] if r.progress else "" for r in rows],
+        },
+        hide_index=True,
+        width="stretch",
+    )
 
 
 # --- pictures and downloads -----------------------------------------------------------------
