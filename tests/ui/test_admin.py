@@ -34,6 +34,8 @@ def test_the_users_page_lists_every_account(web: Web) -> None:
     assert list(frame["Username"]) == [
         "admin",
         "admin.two",
+        "fac.north",
+        "fac2.north",
         "psy.north",
         "psy.south",
         "sup.north",
