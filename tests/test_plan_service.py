@@ -325,3 +325,38 @@ def test_a_migration_3_database_gains_the_plan_tables_and_facilitators(tmp_path:
             " VALUES ('x', 'wizard', 1, 'h', 'now')"
         )
     assert service.store.verify_audit().ok
+
+
+def test_a_fault_at_every_step_of_a_plan_operation_leaves_before_or_after(ready) -> None:  # type: ignore[no-untyped-def]
+    """SECURITY.md 5 for the plan: start, save, agree, log, save a session, review, amend."""
+    from tests.test_reliability import _faults
+
+    team, fay, fred, _ = ready
+    s = team.service
+    steps = {"start": _faults(s, lambda: _start(s, fay))}
+    steps["save"] = _faults(
+        s, lambda: s.save_plan(fay, "C-1", 1, "order_reason", "R.", base_revision=1)
+    )
+    s.confirm_password(fay, PASSWORD)
+    steps["agree"] = _faults(s, lambda: s.agree_plan(fay, "C-1", 1))
+    steps["log"] = _faults(s, lambda: s.log_session(fay, "C-1", entry(TODAY, "foundation.1")))
+    steps["save-session"] = _faults(
+        s, lambda: s.save_session(fay, "C-1", 1, {"notes": "N."}, base_revision=1)
+    )
+    focus = s.case_plan(fay, "C-1").plans[0].focus
+    steps["review"] = _faults(
+        s,
+        lambda: s.record_review(
+            fred,
+            "C-1",
+            {
+                "reviewed_on": TODAY.isoformat(),
+                "by": ["fred"],
+                "progress": [{"area": a, "change": "some", "evidence": "E."} for a in focus],
+                "decision": "continues",
+                "next_review_on": "2027-02-01",
+            },
+        ),
+    )
+    steps["amend"] = _faults(s, lambda: s.amend_plan(fay, "C-1", 1, "A reason."))
+    assert min(steps.values()) >= 3, steps
