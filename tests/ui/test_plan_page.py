@@ -95,3 +95,34 @@ def test_review_due_is_said_on_the_page_and_in_the_case_list(web: Web) -> None:
     cases = web.app("facilitator", "cases")
     frame = cases.dataframe[0].value
     assert list(frame["Plan"]) == ["review due (since 2026-12-20)"]
+
+
+def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
+    seed(web, agree=True)
+    with web.service() as s:
+        s.log_session(
+            web.actor("facilitator"),
+            "C-0100",
+            {
+                "date": "2026-11-23",
+                "facilitators": ["fac.north"],
+                "sessions": ["foundation.1"],
+                "attendance": "attended",
+                "duration_minutes": 60,
+                "engagement": "good",
+            },
+        )
+    at = _open(web, "facilitator")
+    attendance = next(b for b in at.selectbox if b.key == _key("entry", "field", "1", "attendance"))
+    attendance.set_value("declined").run()  # no reason yet: refused, nothing saved
+    assert not at.exception
+    assert "needs a reason" in texts(at)
+    reason = next(t for t in at.text_input if t.key == _key("entry", "field", "1", "reason"))
+    reason.set_value("The participant was unwell.").run()
+    assert not at.exception
+    with web.service() as s:
+        (entry,) = s.case_plan(web.actor("facilitator"), "C-0100").delivery
+    assert entry.attendance.value == "declined"
+    assert entry.reason == "The participant was unwell."
+    assert entry.engagement is None
+    assert "session-save" in audit_actions(web)

@@ -751,6 +751,7 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
                     if str(key).startswith(_key("entry", "field")):
                         del st.session_state[key]
                 st.rerun()
+        _entry_fields(target, number, found)
         notes_key = _key("entry", "field", number, "notes")
         st.text_area(
             "Notes",
@@ -778,6 +779,56 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
         error = st.session_state.get(_key("entry", "error"))
         if isinstance(error, InstrumentError):
             _problems(error)
+
+
+def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
+    """The entry's date, attendance (with its reason) and engagement, each saved on change."""
+    entry = found.entry
+    cols = st.columns(3)
+    date_key = _key("entry", "field", number, "date")
+    cols[0].date_input(
+        "Date",
+        value=entry.date,
+        key=date_key,
+        on_change=_save_entry,
+        args=(target, number, lambda: {"date": st.session_state[date_key].isoformat()}),
+    )
+    attendance_key = _key("entry", "field", number, "attendance")
+    reason_key = _key("entry", "field", number, "reason")
+
+    def attendance() -> dict[str, Any]:
+        reason = str(st.session_state.get(reason_key) or "").strip() or None
+        return {"attendance": st.session_state[attendance_key], "reason": reason}
+
+    options = [a.value for a in Attendance]
+    cols[1].selectbox(
+        "Attendance",
+        options,
+        index=options.index(entry.attendance.value),
+        format_func=lambda a: ATTENDANCE_LABELS[Attendance(a)],
+        key=attendance_key,
+        on_change=_save_entry,
+        args=(target, number, attendance),
+    )
+    if entry.attendance is Attendance.ATTENDED:
+        engagement_key = _key("entry", "field", number, "engagement")
+        levels = [e.value for e in Engagement]
+        cols[2].selectbox(
+            "Engagement",
+            levels,
+            index=levels.index(entry.engagement.value) if entry.engagement else None,
+            key=engagement_key,
+            on_change=_save_entry,
+            args=(target, number, lambda: {"engagement": st.session_state[engagement_key]}),
+        )
+    st.text_input(
+        "Reason (when the session did not take place)",
+        value=entry.reason or "",
+        key=reason_key,
+        max_chars=2000,
+        on_change=_save_entry,
+        args=(target, number, attendance),
+    )
 
 
 def _save_entry(target: Target, number: int, reader: Any) -> None:
@@ -944,7 +995,7 @@ def _pictures(instrument: Instrument, records: CasePlan) -> None:
 def _downloads(
     service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
 ) -> None:
-    from instrument.report import render_plan_html
+    from instrument.report import render_plan_html, render_plan_pdf
 
     with st.expander("Download the plan", icon=":material/download:"):
         st.write(
@@ -970,6 +1021,9 @@ def _downloads(
             st.session_state[_key("download", "html")] = render_plan_html(
                 instrument, plan_only(exported)
             )
+            st.session_state[_key("download", "pdf")] = render_plan_pdf(
+                instrument, plan_only(exported)
+            )
         html = st.session_state.get(_key("download", "html"))
         if isinstance(html, str):
             st.download_button(
@@ -978,5 +1032,15 @@ def _downloads(
                 file_name=f"{target.reference.replace('/', '-')}-plan.html",
                 mime="text/html",
                 key=_key("download", "html", "button"),
+                on_click="ignore",
+            )
+        pdf = st.session_state.get(_key("download", "pdf"))
+        if isinstance(pdf, bytes):
+            st.download_button(
+                "Plan only (PDF)",
+                pdf,
+                file_name=f"{target.reference.replace('/', '-')}-plan.pdf",
+                mime="application/pdf",
+                key=_key("download", "pdf", "button"),
                 on_click="ignore",
             )
