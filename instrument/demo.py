@@ -5,7 +5,8 @@ first start `load_demo` creates the accounts with random passwords (returned onc
 terminal), a team `demo`, and imports every worked case from `formulations/` through the
 service, exactly as a user would: imported as drafts, reviewed where a review file exists, and
 finalised with the psychologist's password, except the case with too little information, left
-as a draft to show one. Later starts find the accounts and load nothing.
+as a draft to show one; then the whole cases of `formulations/plans/` (case exports with their
+intervention plan, delivery and reviews). Later starts find the accounts and load nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ DEMO_ACCOUNTS = (
     ("demo.psychologist", "psychologist"),
     ("demo.supervisor", "supervisor"),
     ("demo.viewer", "viewer"),
+    ("demo.facilitator", "facilitator"),
 )
 
 
@@ -62,6 +64,9 @@ def load_demo(
         actor = _signed_in(service, psychologist, password)
         for path in sorted(cases.glob("*.assessment.json")):
             _load_case(service, actor, password, path)
+        # Whole cases with their intervention plan (case exports), e.g. WC-07.
+        for path in sorted((cases / "plans").glob("*.case.json")):
+            service.import_case(actor, path.read_bytes(), team=DEMO_TEAM)
         service.sign_out_everywhere(actor)
         service.sign_out_everywhere(admin)
     return accounts

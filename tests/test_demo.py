@@ -11,9 +11,15 @@ from instrument.service import Service
 def test_the_demo_loads_once_with_every_role_and_the_worked_cases(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     accounts = load_demo(db)
-    assert [role for _, role, _ in accounts] == ["admin", "psychologist", "supervisor", "viewer"]
+    assert [role for _, role, _ in accounts] == [
+        "admin",
+        "psychologist",
+        "supervisor",
+        "viewer",
+        "facilitator",
+    ]
     passwords = [password for _, _, password in accounts]
-    assert len(set(passwords)) == 4
+    assert len(set(passwords)) == 5
     assert all(len(p) >= 15 for p in passwords)
     assert load_demo(db) == []  # a second start loads nothing and shows no password
     with Service.open(db) as service:
@@ -21,7 +27,11 @@ def test_the_demo_loads_once_with_every_role_and_the_worked_cases(tmp_path: Path
         viewer = service.session_actor(service.sign_in(username, password))
         assert viewer is not None
         rows = service.list_cases(viewer)
-    assert [r.reference for r in rows] == [f"WC-0{n}" for n in range(1, 7)]
-    assert [r.status.value if r.status else None for r in rows] == ["final"] * 5 + ["draft"]
+    assert [r.reference for r in rows] == [f"WC-0{n}" for n in range(1, 8)]
+    assert [r.status.value if r.status else None for r in rows] == ["final"] * 5 + [
+        "draft",
+        "final",
+    ]
+    assert rows[-1].plan_status == "ended"
     assert rows[0].latest_version == 2
     assert all(r.team == "demo" for r in rows)
