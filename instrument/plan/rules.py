@@ -370,7 +370,11 @@ def _carried_problems(instrument: Instrument, plan: Plan) -> list[Problem]:
     for index, goal in enumerate(plan.approach_goals):
         if goal.good is not None and goal.good not in goods:
             problems.append(
-                Problem(f"$.approach_goals[{index}].good", "is not a good of the definition", "")
+                Problem(
+                    f"$.approach_goals[{index}].good",
+                    "is not a good of the definition",
+                    "choose one of its Good Lives goods, or leave the good out",
+                )
             )
         if _blank(goal.goal):
             problems.append(
@@ -466,7 +470,13 @@ def cosign(plan: Plan, *, signer: str, at: dt.datetime) -> Plan:
         raise ConflictError("only an agreed plan is signed by a second facilitator", fix="agree it")
     if signer not in plan.facilitators:
         raise DocumentError(
-            [Problem("$.signatures", "only a facilitator of the plan may sign it", "")]
+            [
+                Problem(
+                    "$.signatures",
+                    "only a facilitator of the plan may sign it",
+                    "ask one of the plan's facilitators to sign",
+                )
+            ]
         )
     if any(s.by == signer for s in plan.signatures):
         raise ConflictError(f"{signer} has signed this plan already", where="$.signatures")
