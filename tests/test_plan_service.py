@@ -360,3 +360,34 @@ def test_a_fault_at_every_step_of_a_plan_operation_leaves_before_or_after(ready)
     )
     steps["amend"] = _faults(s, lambda: s.amend_plan(fay, "C-1", 1, "A reason."))
     assert min(steps.values()) >= 3, steps
+
+
+def test_an_ended_plan_is_amended_and_runs_again(ready) -> None:  # type: ignore[no-untyped-def]
+    team, fay, fred, _ = ready
+    s = team.service
+    _start(s, fay)
+    s.confirm_password(fay, PASSWORD)
+    s.agree_plan(fay, "C-1", 1)
+    focus = s.case_plan(fay, "C-1").plans[0].focus
+    ends = {
+        "reviewed_on": TODAY.isoformat(),
+        "by": ["fay"],
+        "progress": [{"area": a, "change": "none", "evidence": "E."} for a in focus],
+        "decision": "ends",
+        "ending": "disengaged",
+    }
+    s.record_review(fred, "C-1", ends)
+    with pytest.raises(ConflictError, match="ended"):
+        s.log_session(fay, "C-1", entry(TODAY, "foundation.1"))
+    s.amend_plan(fay, "C-1", 1, "The participant asked to start again.")
+    assert s.case_plan(fay, "C-1").state.status is InterventionStatus.DRAFT
+    s.agree_plan(fay, "C-1", 2)
+    state = s.case_plan(fay, "C-1").state
+    assert (state.status, state.agreed_version, state.ending) == (
+        InterventionStatus.AGREED,
+        2,
+        None,
+    )
+    assert s.log_session(fay, "C-1", entry(TODAY, "foundation.1")).entry.plan_version == 2
+    assert s.record_review(fred, "C-1", ends).plan_version == 2
+    assert s.case_plan(fay, "C-1").state.status is InterventionStatus.ENDED

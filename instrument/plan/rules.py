@@ -661,7 +661,7 @@ def check_review(
     """
     _require_agreed(plan, "record a review")
     assert plan is not None
-    if ended_by(previous) is not None:
+    if ended_by(previous, plan.plan.version) is not None:
         raise ConflictError(
             "the plan has ended; no further review is recorded",
             fix="amend the plan to start working again",
@@ -746,9 +746,23 @@ def _decision_problems(review: ProgressReview) -> list[Problem]:
     return problems
 
 
-def ended_by(reviews: Iterable[ProgressReview]) -> ProgressReview | None:
-    """Return the review that ended the plan, or None while it runs."""
-    return next((r for r in reviews if r.decision is Decision.ENDS), None)
+def ended_by(
+    reviews: Iterable[ProgressReview], plan_version: int | None = None
+) -> ProgressReview | None:
+    """Return the review that ended the plan (of `plan_version` when given), or None.
+
+    A plan amended after it ended is agreed again as a new version, and runs until a review of
+    that version ends it.
+    """
+    return next(
+        (
+            r
+            for r in reviews
+            if r.decision is Decision.ENDS
+            and (plan_version is None or r.plan_version == plan_version)
+        ),
+        None,
+    )
 
 
 def progress_template(plan: Plan) -> list[AreaProgress]:

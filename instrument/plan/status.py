@@ -69,7 +69,7 @@ def current_agreed(plans: Sequence[Plan]) -> Plan | None:
 def next_review(plans: Sequence[Plan], reviews: Sequence[ProgressReview]) -> dt.date | None:
     """Return the next review date: the latest review's, unless a later plan version set one."""
     plan = current_agreed(plans)
-    if plan is None or ended_by(reviews) is not None:
+    if plan is None or ended_by(reviews, plan.plan.version) is not None:
         return None
     under = [r for r in reviews if r.plan_version == plan.plan.version]
     if under:
@@ -93,16 +93,16 @@ def plan_state(
     counts = {a: sum(1 for d in delivered if d.attendance is a) for a in Attendance}
     latest = max(plans, key=lambda p: p.plan.version) if plans else None
     agreed = current_agreed(plans)
-    ending = ended_by(reviews)
+    ending = ended_by(reviews, agreed.plan.version) if agreed is not None else None
     due_on = next_review(plans, reviews)
     if latest is None:
         status = InterventionStatus.NO_INTERVENTION if no_intervention else InterventionStatus.NONE
+    elif latest.plan.status is PlanStatus.DRAFT and (agreed is None or ending is not None):
+        status = InterventionStatus.DRAFT  # a first draft, or an amendment after the plan ended
     elif ending is not None:
         status = InterventionStatus.ENDED
-    elif agreed is not None:
-        status = InterventionStatus.AGREED
     else:
-        status = InterventionStatus.DRAFT
+        status = InterventionStatus.AGREED
     return PlanState(
         status=status,
         version=latest.plan.version if latest else None,

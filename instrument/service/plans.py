@@ -457,7 +457,7 @@ class PlanService(ServiceBase):
                 instrument,
                 agreed,
                 item,
-                ended=ended_by(reviews) is not None,
+                ended=agreed is not None and ended_by(reviews, agreed.plan.version) is not None,
                 roster=self._roster(tx, case),
                 today=op.now.date(),
             )
