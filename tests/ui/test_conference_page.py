@@ -12,9 +12,9 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from instrument.formulation import Formulation
-from instrument.profile import priorities, profile
+from instrument.profile import FONT, priorities, profile, strengths
 from instrument.service import VersionRow
-from instrument.ui import state
+from instrument.ui import charts as screen, state
 from instrument.ui.pages import conference as page
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, fill, finalise, new_case
@@ -79,19 +79,29 @@ def test_each_role_sees_the_case_at_a_glance(final_case: Web, role: str) -> None
     assert [unescape(t.value) for t in at.title] == [f"Case {CASE}"]
     assert "Pathway** engaged" in shown
     assert "Version** 1 (final)" in shown
-    specs = charts(at)
-    assert [str(s["title"]["text"][0]).split(":")[0] for s in specs] == [  # type: ignore[index]
+    assert len(charts(at)) == 4
+    titles = [str(m.value).strip("*").split(":")[0] for m in at.markdown]
+    for title in (
         "Intervention areas ranked by priority",
         "How many factors are present in each domain",
         "Strengths to build on, by area",
-    ]
+        "Every rated item by domain",
+    ):
+        assert title in titles
     assert all(c.proto.theme == "" for c in at.get("vega_lite_chart"))  # the chart's own theme
     assert all(c.proto.alt for c in at.get("vega_lite_chart"))  # described in words too
-    assert len([e for e in at.expander if e.label.endswith(": as a table")]) == 3
-    assert len(at.table) == 3
+    assert len([e for e in at.expander if e.label.endswith(": as a table")]) == 4
+    assert len(at.table) == 4
+    assert "first assessment: there is nothing to compare with" in shown
     ranked = [s.value for s in at.subheader if re.match(r"^\d+\\?\. ", str(s.value))]
     assert len(ranked) == 7
-    assert [h.value for h in at.header][-4:-2] == ["Strengths to build on", "5P summary"]
+    headers = [h.value for h in at.header]
+    assert headers[headers.index("Strengths to build on") :][:4] == [
+        "Strengths to build on",
+        "5P summary",
+        "Every item",
+        "Change across assessments",
+    ]
     assert "Presenting." in shown
     assert not live_markup(at)
     if role == "viewer":
@@ -170,7 +180,7 @@ def test_presenter_mode_hides_everything_not_needed(final_case: Web) -> None:
     assert not at.multiselect
     assert not at.get("download_button")
     assert "Take the case away" not in texts(at)
-    assert len(at.get("vega_lite_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 4
     assert {b.label for b in at.button} == {"Previous case", "Next case"}
     at.toggle(key=key("presenter")).set_value(False).run()
     assert at.get("download_button")
@@ -252,23 +262,36 @@ def test_neighbours_and_the_version_presented() -> None:
     assert page.conference_version([], None) is None
 
 
-def test_charts_on_screen_keep_their_type_and_wrap_their_titles() -> None:
+def test_charts_on_screen_keep_their_type_and_leave_the_title_to_the_page() -> None:
     formulation = Formulation.model_validate_json(
         (WORKED / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
     )
     for chart in (priorities(formulation), profile(formulation)):
-        spec = page.for_screen(chart, width=340).to_dict()
-        assert spec["width"] == 340
-        assert spec["title"]["limit"] == 0
-        assert all(len(line) <= 80 for line in spec["title"]["subtitle"])
+        spec = screen.for_screen(chart).to_dict()
+        assert "title" not in spec
+        assert screen.title_of(chart, "").startswith(chart.to_dict()["title"]["text"][:20])
+        assert screen.subtitle_of(chart) == chart.to_dict()["title"]["subtitle"]
         assert (
             spec["config"]["axis"]["labelFontSize"]
             == chart.to_dict()["config"]["axis"]["labelFontSize"]
         )
-        assert spec["config"]["legend"]["labelFont"] == page.FONT
+        assert spec["config"]["legend"]["labelFont"] == FONT
+        assert spec["config"]["legend"]["columns"] == 2
         texts_coloured = [
             layer["encoding"].get("color", {}).get("field")
             for layer in spec["layer"]
             if layer["mark"]["type"] == "text"
         ]
         assert "ink" not in texts_coloured
+        closer = screen.for_screen(chart, height_scale=0.5).to_dict()
+        assert closer["height"]["step"] == round(spec["height"]["step"] * 0.5)
+
+
+def test_strength_labels_are_turned_so_that_they_never_overlap() -> None:
+    formulation = Formulation.model_validate_json(
+        (WORKED / "wc-01-transition-v2.formulation.json").read_text(encoding="utf-8")
+    )
+    spec = screen.turned_column_labels(strengths(formulation)).to_dict()
+    axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
+    assert axes
+    assert all(a["labelAngle"] == -40 and "join" in a["labelExpr"] for a in axes)
