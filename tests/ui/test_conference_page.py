@@ -14,7 +14,8 @@ from instrument.errors import AuthenticationError, NotFoundError, PermissionDeni
 from instrument.formulation import Formulation
 from instrument.profile import FONT, priorities, profile, strengths
 from instrument.service import VersionRow
-from instrument.ui import charts as screen, state
+from instrument.ui import charts as screen
+from instrument.ui import state
 from instrument.ui.pages import conference as page
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, fill, finalise, new_case
