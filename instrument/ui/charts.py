@@ -48,7 +48,67 @@ def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
     shown.config = config
     for layer in _layers(shown):
         _ink_as_fill(layer)
+    reach = reach_of_notes(chart)
+    if reach is not None:
+        for layer in _layers(shown):
+            mark = layer.mark if isinstance(layer.mark, dict) else {}
+            if mark.get("type") == "text" and mark.get("align") == "left":
+                # Inside the plot now: clipped to it, the notes no longer count in the chart's
+                # bounds, which made the fitted plot narrower than its notes.
+                layer.mark = {**mark, "clip": True}
+            x: Any = getattr(getattr(layer, "encoding", None), "x", None)
+            if isinstance(x, dict) and isinstance(x.get("scale"), dict) and "domain" in x["scale"]:
+                low, top = x["scale"]["domain"]
+                x["scale"] = {**x["scale"], "domain": [low, reach]}
+                axis = x.get("axis")
+                if isinstance(axis, dict) and "values" not in axis and float(top).is_integer():
+                    # The axis still counts only what the data can reach.
+                    x["axis"] = {**axis, "values": list(range(int(low), int(top) + 1))}
     return shown
+
+
+CHAR_WIDTH = 0.72
+"""Width of a character of chart text, in ems (DejaVu Sans bold, with a margin)."""
+NARROWEST_PLOT = 260
+"""The plot width (px) the notes' room is reckoned for (a chart in half a 1366 screen)."""
+
+
+def reach_of_notes(chart: Any) -> float | None:
+    """Return how far the x scale must reach for the notes written after the bars, or None.
+
+    A note set after a bar (a left-aligned text mark at the bar's end) runs past the plot when
+    the bar is long, and a chart fitted to a column cuts it off. On screen the x scale reaches
+    further instead (the axis still shows 0 to 1), so that every note lies inside the plot of
+    a chart at least `NARROWEST_PLOT` wide.
+    """
+    spec = chart.to_dict(validate=False)
+    datasets = spec.get("datasets", {})
+
+    def values(data: Any) -> Any:
+        if not isinstance(data, dict):
+            return None
+        return data["values"] if "values" in data else datasets.get(data.get("name"))
+
+    rows = values(spec.get("data"))
+    size = float(spec.get("config", {}).get("text", {}).get("fontSize", 18) or 18)
+    reach: float | None = None
+    for layer in spec.get("layer", []):
+        mark = layer.get("mark", {})
+        encoding = layer.get("encoding", {})
+        if not isinstance(mark, dict) or mark.get("type") != "text" or mark.get("align") != "left":
+            continue
+        layer_rows = values(layer["data"]) if "data" in layer else rows
+        x, text = encoding.get("x", {}), encoding.get("text", {})
+        domain = x.get("scale", {}).get("domain")
+        if not layer_rows or not isinstance(domain, list) or len(domain) != 2 or not domain[1]:
+            continue
+        top = float(domain[1])
+        for row in layer_rows:
+            note = str(row.get(text.get("field"), "") or "")
+            width = len(note) * size * CHAR_WIDTH + float(mark.get("dx", 0))
+            end = float(row.get(x.get("field"), 0) or 0) + width / NARROWEST_PLOT * top
+            reach = max(reach or top, end)
+    return reach
 
 
 def _layers(chart: Any) -> list[Any]:
