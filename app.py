@@ -29,5 +29,7 @@ except InstrumentError as error:
 if actor is None:
     st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
 else:
+    page = st.navigation(navigation.menu(actor.role), position="hidden")
+    navigation.sidebar_menu(actor.role)
     session_panel(actor)
-    st.navigation(navigation.menu(actor.role)).run()
+    page.run()

@@ -45,6 +45,10 @@ def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
     # Two legend entries a row, each at most 240 px: a legend starts where the plot starts and
     # would otherwise be cut off where a narrow column ends.
     config["legend"] = {**config["legend"], "columns": 2, "labelLimit": 240}
+    # No ARIA roles on the marks: the chart's facts reach screen readers once, as its `alt`
+    # sentences and its table; Vega's per-mark roles lack labels (axe: `svg-img-alt`).
+    config["aria"] = False
+    config["mark"] = {**config.get("mark", {}), "aria": False}
     shown.config = config
     for layer in _layers(shown):
         _ink_as_fill(layer)

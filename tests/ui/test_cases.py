@@ -140,7 +140,7 @@ def test_search_and_filters_narrow_the_table(web: Web) -> None:
     at.selectbox(key=_key("status")).select("draft").run()
     assert list(table(at)["Reference"]) == ["C-0001"]
     at.text_input(key=_key("assessor")).input("nobody at all").run()
-    assert not at.dataframe
+    assert not at.table
     assert infos(at) == ["No case matches these filters."]
     assert "search" in audit_actions(web)
 
@@ -159,13 +159,41 @@ def test_an_empty_team_is_told_so(web: Web) -> None:
     assert infos(at) == ["Your team has no cases yet."]
 
 
-def test_opening_a_case_by_its_reference(web: Web) -> None:
+def test_each_case_of_the_page_has_a_link_in_the_same_tab(web: Web) -> None:
     seed(web)
     at = web.app("supervisor")
-    at.selectbox(key=_key("pick")).select("C-0003")
-    _button(at, "Open case")
-    assert [t.value for t in at.title] == ["Case C-0003"]
-    assert at.query_params == {"case": "C-0003"}
+    links = [
+        (
+            link.proto.label,
+            dict(
+                link.proto.query_string
+                and [pair.split("=") for pair in link.proto.query_string.split("&")]
+                or []
+            ),
+        )
+        for link in at.get("page_link")
+    ]
+    assert [label for label, _ in links if label.startswith("C")] == [
+        "C\\-0001",
+        "C\\-0002",
+        "C\\-0003",
+    ]
+    assert {"case": "C-0003"} in [query for _, query in links]
+    assert not at.dataframe  # no canvas grid
+
+
+def test_a_long_list_is_paged(web: Web) -> None:
+    north = web.actor("psychologist")
+    with web.service() as service:
+        for n in range(1, 31):
+            service.create_case(north, f"P-{n:04d}", "engaged")
+    at = web.app("psychologist")
+    assert len(table(at)) == 25
+    assert "cases 1–25 on page 1 of 2" in texts(at)
+    _button(at, "Next page")
+    assert list(table(at)["Reference"]) == [f"P-{n:04d}" for n in range(26, 31)]
+    at.text_input(key=_key("text")).input("P-000").run()  # a new search starts on page 1
+    assert list(table(at)["Reference"]) == [f"P-{n:04d}" for n in range(1, 10)]
 
 
 def test_an_administrator_never_reaches_the_case_list(web: Web) -> None:

@@ -14,7 +14,7 @@ import streamlit as st
 from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
 from instrument.service import CaseView, VersionRow
-from instrument.ui import navigation, state
+from instrument.ui import charts, navigation, state
 from instrument.ui.components import plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus
@@ -84,6 +84,7 @@ def render() -> None:
         st.success(notice, icon=":material/check_circle:")
     _actions(actor, view, versions)
     _history(actor, view, versions)
+    _change(actor, view, versions)
     navigation.link("cases", "Back to Cases", icon=":material/arrow_back:")
 
 
@@ -129,6 +130,28 @@ def _start(actor: Actor, reference: str) -> None:
     navigation.go("assessment", case=reference, version=draft.version)
 
 
+def _change(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
+    """Draw how the priorities and domains changed across the case's finalised assessments."""
+    finals = [v.version for v in versions if v.status is AssessmentStatus.FINAL]
+    if not finals or not can(actor, Action.READ_FORMULATION, Resource(view.team)):
+        return
+    st.subheader("Change across assessments")
+    service = current_service()
+    try:
+        newest = service.formulation(actor, view.reference, finals[-1])
+        earlier = charts.finals_before(service, actor, view.reference, versions, finals[-1])
+        shown = charts.show_change(
+            charts.over_time(newest, earlier), key=state.widget_key(state.CASE_PAGE, "change")
+        )
+    except InstrumentError as error:
+        show_error(error)
+        return
+    if not shown:
+        st.caption(
+            "One finalised assessment so far: the chart appears when a second one is finalised."
+        )
+
+
 def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
     if not versions:
         return
@@ -145,11 +168,10 @@ def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
         "Amends",
         "Signatures",
     ]
-    st.dataframe(
-        columns,
+    # A real table that screen readers can read; its cells are Markdown, so text is escaped.
+    st.table(
+        {name: [plain(str(v)) for v in columns[name]] for name in order if name in columns},
         hide_index=True,
-        width="stretch",
-        column_order=[c for c in order if c in columns],
     )
     numbers = sorted((v.version for v in versions), reverse=True)
     with st.container(horizontal=True, vertical_alignment="bottom"):

@@ -16,8 +16,6 @@ from instrument.vocabulary import AssessmentStatus, Pathway
 
 ALL = "All"
 NOT_ASSESSED = "not assessed"
-PICK_LIMIT = 500
-"""Above this many matching cases the "Open a case" list asks for a narrower search first."""
 
 
 def _key(name: str) -> str:
@@ -147,6 +145,30 @@ def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
     return columns
 
 
+PAGE_SIZE = 25
+"""Cases per page of the table."""
+
+
+def page_of(count: int, wanted: int, size: int = PAGE_SIZE) -> tuple[int, int, int]:
+    """Return (page, first, last): the page shown (1-based, kept in range) and its rows' slice."""
+    pages = max(1, -(-count // size))
+    page = min(max(1, wanted), pages)
+    first = (page - 1) * size
+    return page, first, min(first + size, count)
+
+
+def markdown_columns(columns: dict[str, list[Any]]) -> dict[str, list[str]]:
+    """Return the columns as escaped Markdown: a table cell renders Markdown, typed text is text."""
+    return {
+        name: [plain(str(v)) if v != "" else "" for v in values] for name, values in columns.items()
+    }
+
+
+def _turn_page(step: int) -> None:
+    current = st.session_state.get(_key("page"), 1)
+    st.session_state[_key("page")] = (current if isinstance(current, int) else 1) + step
+
+
 def _case_table(actor: Actor) -> None:
     st.subheader("Team cases")
     filters = _filters(actor)
@@ -162,43 +184,53 @@ def _case_table(actor: Actor) -> None:
             icon=":material/info:",
         )
         return
+    # A new search starts on the first page.
+    if st.session_state.get(_key("page_filters")) != filters:
+        st.session_state[_key("page_filters")] = filters
+        st.session_state[_key("page")] = 1
+    wanted = st.session_state.get(_key("page"), 1)
+    page, first, last = page_of(len(rows), wanted if isinstance(wanted, int) else 1)
+    st.session_state[_key("page")] = page
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    shown = rows[first:last]
     names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
-    columns = table_columns(rows, names=names)
+    columns = table_columns(shown, names=names)
     order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority"]
     st.caption(
-        f"{len(rows)} case{'s' if len(rows) != 1 else ''}. Select a row to open its case, "
-        "or choose its reference below."
+        f"{len(rows)} case{'s' if len(rows) != 1 else ''}"
+        + (f" · cases {first + 1}–{last} on page {page} of {pages}" if pages > 1 else "")
+        + ". Open a case with its link below the table."
     )
-    event = st.dataframe(
-        columns,
+    # A real table (headers, rows, cells) that screen readers can read, unlike a canvas grid.
+    st.table(
+        markdown_columns({name: columns[name] for name in order if name in columns}),
         hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 520),
-        on_select="rerun",
-        selection_mode="single-row",
-        key=_key("table"),
-        column_order=[c for c in order if c in columns],
     )
-    selected = list(event.selection.rows) if event is not None else []
-    if selected and 0 <= selected[0] < len(rows):
-        st.session_state.pop(_key("table"), None)
-        navigation.go("case", case=rows[selected[0]].reference)
-    _open_picker([r.reference for r in rows])
+    if pages > 1:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.button(
+                "Previous page",
+                key=_key("previous"),
+                icon=":material/arrow_back:",
+                disabled=page <= 1,
+                on_click=_turn_page,
+                args=(-1,),
+            )
+            st.markdown(f"Page {page} of {pages}")
+            st.button(
+                "Next page",
+                key=_key("next"),
+                icon=":material/arrow_forward:",
+                disabled=page >= pages,
+                on_click=_turn_page,
+                args=(1,),
+            )
+    _open_links([r.reference for r in shown])
 
 
-def _open_picker(references: list[str]) -> None:
-    """A keyboard way to open a case: choose its reference and press Open."""
-    if len(references) > PICK_LIMIT:
-        st.caption("Search to narrow the list, then choose a case to open here.")
-        return
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        reference = st.selectbox(
-            "Open a case",
-            references,
-            key=_key("pick"),
-            index=None,
-            placeholder="Choose a reference",
-            width=320,
-        )
-        if st.button("Open case", key=_key("open"), icon=":material/folder_open:") and reference:
-            navigation.go("case", case=reference)
+def _open_links(references: list[str]) -> None:
+    """Links to the cases of this page of the table, in the same tab (keyboard and mouse)."""
+    with st.container(horizontal=True, gap="small", key="ifi-case-links"):
+        st.markdown("**Open a case:**")
+        for reference in references:
+            navigation.link("case", plain(reference), case=reference)
