@@ -7,13 +7,14 @@ reruns that follow read the history without auditing (`Service.case_history`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import streamlit as st
 
 from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
-from instrument.service import CaseView, VersionRow
+from instrument.service import CaseView, FieldChangeRow, VersionRow
 from instrument.ui import charts, navigation, state
 from instrument.ui.components import plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
@@ -190,3 +191,53 @@ def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
             "Open formulation", icon=":material/insights:"
         ):
             navigation.go("formulation", case=view.reference, version=chosen)
+    if can(actor, Action.READ_EVIDENCE, team) and chosen is not None:
+        _field_history(actor, view.reference, chosen)
+
+
+def change_rows(changes: list[FieldChangeRow]) -> dict[str, list[str]]:
+    """Return the field changes, newest first, as table columns of escaped Markdown."""
+    newest = list(reversed(changes))
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "(empty)"
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return plain(text)
+
+    return {
+        "When": [when(c.at) for c in newest],
+        "Who": [plain(c.by) for c in newest],
+        "Field": [plain(c.field.removeprefix("$.")) for c in newest],
+        "Before": [shown(c.before) for c in newest],
+        "After": [shown(c.after) for c in newest],
+    }
+
+
+def _field_history(actor: Actor, reference: str, version: int) -> None:
+    """Who changed which field of the chosen version, when, from what to what (on demand)."""
+    box = st.expander(
+        f"Field history of v{version}: who changed what, when",
+        icon=":material/history:",
+        key=state.widget_key(state.CASE_PAGE, f"history.{version}"),
+        on_change="rerun",
+    )
+    # Read once per opening of the box (one audited view), not on every rerun while it is open.
+    kept = state.widget_key(state.CASE_PAGE, f"history.{reference}.{version}.rows")
+    if not box.open:
+        st.session_state.pop(kept, None)
+        return
+    with box:
+        changes = st.session_state.get(kept)
+        if not isinstance(changes, list):
+            try:
+                changes = current_service().field_history(actor, reference, version)
+            except InstrumentError as error:
+                show_error(error)
+                return
+            st.session_state[kept] = changes
+        if not changes:
+            st.caption("No field of this version was changed in the application.")
+            return
+        st.caption(f"{len(changes)} field change{'s' if len(changes) != 1 else ''}, newest first.")
+        st.table(change_rows(changes), hide_index=True)
