@@ -45,6 +45,18 @@ def live_markup(at: AppTest) -> list[str]:
     ]
 
 
+def docx_text(data: bytes) -> str:
+    """Return every paragraph and table cell of a DOCX, one per line."""
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in document.paragraphs]
+    lines += [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join(lines)
+
+
 def charts(at: AppTest) -> list[dict[str, object]]:
     return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
 
@@ -217,6 +229,8 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
         svg = page.document_bytes(service, viewer, CASE, 1, "svg")
         png = page.document_bytes(service, viewer, CASE, 1, "png")
         pdf = page.document_bytes(service, viewer, CASE, 1, "pdf")
+        docx_full = page.document_bytes(service, psychologist, CASE, 1, "docx")
+        docx_redacted = page.document_bytes(service, viewer, CASE, 1, "docx")
     assert "&lt;img src=x onerror=alert(1)&gt;" in full
     assert "<img src=x" not in full
     assert "<script>alert" not in full
@@ -228,7 +242,18 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
     assert CASE.encode() in svg
     assert png.startswith(b"\x89PNG")
     assert pdf.startswith(b"%PDF")
-    assert audit_actions(final_case, "export") == ["export"] * 6  # one refused, five made
+    # The sign-off block: the finaliser with role and UTC time; no name for the viewer.
+    assert "Finalised by</th><td>psy.north</td><td>psychologist</td>" in full
+    assert "Finalised by</th><td>(not shown for your role)" in redacted
+    assert 'class="unsigned"><th scope="row">Countersigned by' in full
+    words = docx_text(docx_full)
+    assert "<img src=x onerror=alert(1)>" in words  # typed text as text in Word
+    assert ASSESSOR in words
+    assert "psy.north" in words
+    redacted_words = docx_text(docx_redacted)
+    assert "onerror" not in redacted_words
+    assert ASSESSOR not in redacted_words
+    assert audit_actions(final_case, "export") == ["export"] * 8  # one refused, seven made
     assert page.file_name("NW/2026-7", 3, "pdf") == "NW-2026-7-v3-report.pdf"
 
 

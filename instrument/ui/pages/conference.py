@@ -11,10 +11,10 @@ What a role sees is what the service returns: viewers get the redacted formulati
 text, no names). Every text a person typed (evidence, rationale, narrative) is shown as escaped
 Markdown (`plain`); the only markup this page writes is its own constant style sheet.
 
-The downloads (the report as HTML and PDF, the profile chart as PNG and SVG) are built only when
-clicked, on the server's download thread with a service of their own; each one is recorded as an
-`export` by `Service.export_formulation`, which also asks for the password entered within the
-last 5 minutes.
+The downloads (the report as HTML, PDF and Word, the profile chart as PNG and SVG) are built
+only when clicked, on the server's download thread with a service of their own; each one is
+recorded as an `export` by `Service.export_formulation`, which also asks for the password
+entered within the last 5 minutes. The report's sign-off block carries the version's signatures.
 """
 
 from __future__ import annotations
@@ -38,7 +38,14 @@ from instrument.profile import (
     profile,
     strengths,
 )
-from instrument.report import chart_png, chart_svg, render_html, render_pdf
+from instrument.report import (
+    SignOff,
+    chart_png,
+    chart_svg,
+    render_docx,
+    render_html,
+    render_pdf,
+)
 from instrument.service import CaseRow, Service, VersionRow
 from instrument.ui import charts, context, form, navigation, state
 from instrument.ui.components import (
@@ -51,11 +58,16 @@ from instrument.ui.components import (
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus
 
-Kind = Literal["html", "pdf", "png", "svg"]
+Kind = Literal["html", "pdf", "docx", "png", "svg"]
 
 DOCUMENTS: dict[Kind, tuple[str, str, str]] = {
     "html": ("Report (HTML)", "report.html", "text/html"),
     "pdf": ("Report (PDF)", "report.pdf", "application/pdf"),
+    "docx": (
+        "Report (Word)",
+        "report.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
     "png": ("Profile chart (PNG)", "profile.png", "image/png"),
     "svg": ("Profile chart (SVG)", "profile.svg", "image/svg+xml"),
 }
@@ -172,14 +184,30 @@ def document_bytes(
         NotFoundError: when the actor may not read the case's formulation.
     """
     formulation = service.export_formulation(actor, reference, version)
+    signed = sign_offs(service, actor, reference, version)
     if kind == "html":
-        return render_html(formulation, redact=formulation.redacted).encode("utf-8")
+        return render_html(formulation, redact=formulation.redacted, signatures=signed).encode()
     if kind == "pdf":
-        return render_pdf(formulation, redact=formulation.redacted)
+        return render_pdf(formulation, redact=formulation.redacted, signatures=signed)
+    if kind == "docx":
+        return render_docx(formulation, redact=formulation.redacted, signatures=signed)
     chart = profile(formulation)
     if kind == "png":
         return chart_png(chart)
     return chart_svg(chart).encode("utf-8")
+
+
+def sign_offs(service: Service, actor: Actor, reference: str, version: int) -> list[SignOff]:
+    """Return a version's signatures for the report's sign-off block (no names for viewers)."""
+    rows = service.case_history(actor, reference)
+    row = next((r for r in rows if r.version == version), None)
+    found = []
+    for s in row.signatures if row is not None else ():
+        if s.meaning == "finalised by":
+            found.append(SignOff("finalised by", s.by, s.role, s.at))
+        elif s.meaning == "countersigned by":
+            found.append(SignOff("countersigned by", s.by, s.role, s.at))
+    return found
 
 
 def document_download(
@@ -221,7 +249,7 @@ def _downloads(
 ) -> None:
     st.header("Take the case away", anchor="downloads", divider="gray")
     st.markdown(
-        "The report (HTML or PDF) holds every chart, the priorities with their reasons, the "
+        "The report (HTML, PDF or Word) holds every chart, the priorities with their reasons, the "
         "strengths, the 5P narrative and the data quality"
         + (", without evidence text (your role)" if redacted else "")
         + ". Each document is made when you click and recorded in the audit log as an export."
