@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from instrument.assessment import Rating
-from instrument.errors import NotFoundError, PermissionDeniedError
+from instrument.errors import ConflictError, NotFoundError, PermissionDeniedError
 from instrument.service.history import changed_fields
 from instrument.store.records import FieldChange
 from tests.store_support import Team, make_team
@@ -105,7 +105,7 @@ def test_a_refused_save_records_no_history(edited: Team) -> None:
     service, actor = edited.service, edited.psychologist
     before = len(service.field_history(actor, "C-0001", 1))
     stale = service.get_assessment(actor, "C-0001", 1).revision - 1
-    with pytest.raises(Exception, match="revision|changed"):
+    with pytest.raises(ConflictError):
         service.save_rating(actor, "C-0001", 1, "ID4", Rating(presence="no"), base_revision=stale)
     assert len(service.field_history(actor, "C-0001", 1)) == before
 
