@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
+from instrument.ui import state
 from instrument.ui.components import cached_instrument
 
 
@@ -19,7 +23,9 @@ def render() -> None:
         st.subheader(domain.name)
         st.write(domain.description.strip())
         for item in instrument.items_of(domain.id):
-            with st.expander(f"{item.id} · {item.name}"):
+            with _lazy(f"{item.id} · {item.name}", item.id) as shown:
+                if not shown:
+                    continue
                 st.write(item.description.strip())
                 st.markdown(f"**No** — {item.guidance.no.strip()}")
                 st.markdown(f"**Partial** — {item.guidance.partial.strip()}")
@@ -35,7 +41,9 @@ def render() -> None:
 
     st.header("Intervention areas")
     for area in instrument.areas:
-        with st.expander(area.name, expanded=False):
+        with _lazy(area.name, f"area.{area.id}") as shown:
+            if not shown:
+                continue
             st.write(area.description.strip())
             mainly = [i.id for i, w in instrument.area_items(area.id) if w >= 1]
             supported = [i.id for i, w in instrument.area_items(area.id) if w < 1]
@@ -48,7 +56,24 @@ def render() -> None:
 
     st.header("Responsivity")
     for rs in instrument.responsivity:
-        with st.expander(f"{rs.id} · {rs.name}"):
+        with _lazy(f"{rs.id} · {rs.name}", rs.id) as shown:
+            if not shown:
+                continue
             st.write(rs.description.strip())
             for adaptation in rs.adaptations:
                 st.markdown(f"- {adaptation.strip()}")
+
+
+@contextmanager
+def _lazy(label: str, name: str) -> Iterator[bool]:
+    """An expander whose content runs and is drawn only while it is open (yields whether open).
+
+    The page lists every item, area and consideration of the definition: drawn closed, the page
+    sends about 60 elements instead of about 300, which keeps moving to it quick.
+    """
+    box = st.expander(label, key=state.widget_key(state.INSTRUMENT_PAGE, name), on_change="rerun")
+    if not box.open:
+        yield False
+        return
+    with box:
+        yield True
