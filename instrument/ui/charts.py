@@ -58,8 +58,10 @@ def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
             mark = layer.mark if isinstance(layer.mark, dict) else {}
             if mark.get("type") == "text" and mark.get("align") == "left":
                 # Inside the plot now: clipped to it, the notes no longer count in the chart's
-                # bounds, which made the fitted plot narrower than its notes.
-                layer.mark = {**mark, "clip": True}
+                # bounds, which made the fitted plot narrower than its notes. A note with the
+                # rule's band in brackets takes two lines, the brackets on the second.
+                layer.mark = {**mark, "clip": True, "lineBreak": "\n"}
+                _break_before_brackets(layer)
             x: Any = getattr(getattr(layer, "encoding", None), "x", None)
             if isinstance(x, dict) and isinstance(x.get("scale"), dict) and "domain" in x["scale"]:
                 low, top = x["scale"]["domain"]
@@ -71,10 +73,27 @@ def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
     return shown
 
 
+def _break_before_brackets(layer: Any) -> None:
+    """Show a text layer's field with a line break before its first ` (`, as `lineBreak` reads."""
+    encoding: Any = getattr(layer, "encoding", None)
+    text: Any = getattr(encoding, "text", None)
+    if not isinstance(text, dict) or not isinstance(text.get("field"), str):
+        return
+    field = text["field"]
+    calculate = {
+        "calculate": f"replace(datum[{field!r}], ' (', '\\n(')",
+        "as": f"{field}_lines",
+    }
+    transforms = layer.transform if isinstance(layer.transform, list) else []
+    layer.transform = [*transforms, calculate]
+    encoding.text = {**text, "field": f"{field}_lines"}
+
+
 CHAR_WIDTH = 0.72
 """Width of a character of chart text, in ems (DejaVu Sans bold, with a margin)."""
-NARROWEST_PLOT = 260
-"""The plot width (px) the notes' room is reckoned for (a chart in half a 1366 screen)."""
+TYPICAL_PLOT = 420
+"""The plot width (px) the notes' room is reckoned for (a chart in half a 1920 screen beside the
+sidebar, or in presenter mode on a 1366 screen)."""
 
 
 def reach_of_notes(chart: Any) -> float | None:
@@ -82,8 +101,8 @@ def reach_of_notes(chart: Any) -> float | None:
 
     A note set after a bar (a left-aligned text mark at the bar's end) runs past the plot when
     the bar is long, and a chart fitted to a column cuts it off. On screen the x scale reaches
-    further instead (the axis still shows 0 to 1), so that every note lies inside the plot of
-    a chart at least `NARROWEST_PLOT` wide.
+    further instead (the axis still shows 0 to 1), so that every note (its longest line) lies
+    inside a plot `TYPICAL_PLOT` wide.
     """
     spec = chart.to_dict(validate=False)
     datasets = spec.get("datasets", {})
@@ -109,8 +128,11 @@ def reach_of_notes(chart: Any) -> float | None:
         top = float(domain[1])
         for row in layer_rows:
             note = str(row.get(text.get("field"), "") or "")
-            width = len(note) * size * CHAR_WIDTH + float(mark.get("dx", 0))
-            end = float(row.get(x.get("field"), 0) or 0) + width / NARROWEST_PLOT * top
+            longest = max(len(line) for line in note.replace(" (", "\n(").split("\n"))
+            share = (longest * size * CHAR_WIDTH + float(mark.get("dx", 0))) / TYPICAL_PLOT
+            at = float(row.get(x.get("field"), 0) or 0)
+            # The note ends inside the plot when at + share * reach <= reach.
+            end = at / (1 - min(share, 0.75))
             reach = max(reach or top, end)
     return reach
 

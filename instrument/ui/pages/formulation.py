@@ -381,7 +381,7 @@ def _focus(formulation: Formulation) -> None:
 
 
 def _at_a_glance(formulation: Formulation) -> None:
-    chart_column, focus_column = st.columns([3, 2], gap="large")
+    chart_column, focus_column = st.columns([2, 1], gap="medium")
     with chart_column:
         described = describe_priorities(formulation)
         charts.show_chart(priorities(formulation), described, key="ifi-formulation-priorities")
