@@ -321,3 +321,22 @@ def test_strength_labels_are_turned_so_that_they_never_overlap() -> None:
     axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
     assert axes
     assert all(a["labelAngle"] == -40 and "join" in a["labelExpr"] for a in axes)
+
+
+def test_a_second_version_brings_the_change_chart_and_one_sentence(final_case: Web) -> None:
+    from tests.ui.app_support import fill as fill_version
+
+    actor = final_case.actor("psychologist")
+    with final_case.service() as service:
+        service.start_assessment(actor, CASE)
+    fill_version(final_case, CASE, 2)
+    with final_case.service() as service:
+        service.confirm_password(actor, PASSWORD)
+        service.finalise(actor, CASE, 2)
+    at = open_page(final_case, "psychologist", case=CASE)
+    shown = unescape(texts(at))
+    assert "Since version 1" in shown
+    assert "Since version 1: Since version 1" not in shown
+    assert "Since version 1:** Since" not in shown
+    assert len(charts(at)) == 5  # priorities, profile, strengths, heatmap and change
+    assert any("Change across assessments: case" in str(m.value) for m in at.markdown)

@@ -291,3 +291,26 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
     formulation = json.loads(page.formulation_download(actor, CASE, 1)())
     assert formulation["header"]["assessment_version"] == 1
     assert audit_actions(web, "export") == [*before, "export", "export"]
+
+
+def test_where_to_start_is_the_focus_or_the_first_offered_areas() -> None:
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from instrument.formulation import Formulation
+
+    worked = Path(__file__).resolve().parents[2] / "formulations"
+    formulation = Formulation.model_validate_json(
+        (worked / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
+    )
+    offered = [p for p in formulation.priorities if p.offered]
+    assert [p.area for p in page.focus_areas(formulation)] == [p.area for p in offered[:3]]
+    # Instrument 1.1's `focus` (area ids, or entries with an `area`) takes precedence.
+    last = formulation.priorities[-1]
+    named = SimpleNamespace(priorities=formulation.priorities, focus=[last.area, "no-such-area"])
+    assert page.focus_areas(named) == [last]  # type: ignore[arg-type]
+    entries = SimpleNamespace(
+        priorities=formulation.priorities, focus=[SimpleNamespace(area=last.area)]
+    )
+    assert page.focus_areas(entries) == [last]  # type: ignore[arg-type]
+    assert page.focus_areas(SimpleNamespace(priorities=[], focus=[])) == []  # type: ignore[arg-type]
