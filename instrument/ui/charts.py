@@ -1,45 +1,49 @@
 """The charts of `instrument.profile` as the pages show them: fitted to their space, with tables.
 
-The same specs as the report, changed only in what a screen needs: the chart's own fonts named
-again (Streamlit puts its own on axis and legend labels otherwise), the title drawn by the page as
-text (so that a chart's height is its data, and a row of charts lines up), and, for the strengths
-chart, column labels turned so that they never run into each other however narrow the column.
-Charts whose width is a fixed number of pixels stretch to their column; charts whose width is a
-step per column (heatmap, strengths, change) keep their step and scroll inside their column when
-the screen is too narrow. No chart is rendered on the server: the browser draws them.
+The same Vega-Lite specs as the report (plain data, from the `*_spec` functions), changed only in
+what a screen needs: the chart's own fonts named again (Streamlit puts its own on axis and legend
+labels otherwise), the title drawn by the page as text (so that a chart's height is its data, and
+a row of charts lines up), legends in two columns, marks out of the ARIA tree (the chart's facts
+reach screen readers as its `alt` sentences and its table), the notes after the bars kept inside
+the plot, and, for the strengths chart, column labels turned so that they never run into each
+other however narrow the column. Charts whose width is a fixed number of pixels stretch to their
+column; charts whose width is a step per column (heatmap, strengths, change) keep their step.
+
+The specs go to `st.vega_lite_chart` as data: no Altair object is built or validated against the
+Vega-Lite schema on a page (that cost 50–300 ms per chart on every rerun). No chart is rendered
+on the server: the browser draws them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterator, Sequence
 from typing import Any, Literal
 
-import altair as alt
 import streamlit as st
 
 from instrument.access import Actor
 from instrument.formulation import Formulation
-from instrument.profile import FONT, Description, change, describe_change
+from instrument.profile import FONT, Description, change_spec, describe_change
 from instrument.service import Service, VersionRow
 from instrument.vocabulary import AssessmentStatus
 
+Spec = dict[str, Any]
 
-def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
-    """Return a copy of `chart` for the page: its fonts named, no title, text coloured by fill.
+
+def for_screen(spec: Spec, *, height_scale: float = 1.0, turned: bool = False) -> Spec:
+    """Return a copy of a chart's spec for the page (the spec given is left as it is).
 
     The title and subtitle are the page's to draw (`title_of`, `subtitle_of`); the type keeps
-    its size. `height_scale` below 1 draws the rows closer (presenter mode on a low screen).
+    its size. `height_scale` below 1 draws the rows closer (presenter mode on a low screen);
+    `turned` turns a top axis's labels (`turned_column_labels`).
     """
-    shown = chart.copy(deep=True)
-    shown.title = alt.Undefined
-    height = getattr(shown, "height", None) if isinstance(shown, alt.LayerChart) else None
-    if (
-        height_scale != 1.0
-        and isinstance(height, dict)
-        and isinstance(height.get("step"), int | float)
-    ):
-        shown.height = {"step": round(height["step"] * height_scale)}
-    config = dict(chart.config) if isinstance(chart.config, dict) else {}
+    shown: Spec = copy.deepcopy(spec)
+    shown.pop("title", None)
+    height = shown.get("height")
+    if height_scale != 1.0 and isinstance(height, dict) and "step" in height:
+        shown["height"] = {"step": round(float(height["step"]) * height_scale)}
+    config: Spec = shown.setdefault("config", {})
     for part in ("axis", "legend"):
         config[part] = {**config.get(part, {}), "labelFont": FONT, "titleFont": FONT}
     # Two legend entries a row, each at most 240 px: a legend starts where the plot starts and
@@ -49,44 +53,55 @@ def for_screen(chart: Any, *, height_scale: float = 1.0) -> Any:
     # sentences and its table; Vega's per-mark roles lack labels (axe: `svg-img-alt`).
     config["aria"] = False
     config["mark"] = {**config.get("mark", {}), "aria": False}
-    shown.config = config
-    for layer in _layers(shown):
+    for layer in _units(shown):
         _ink_as_fill(layer)
-    reach = reach_of_notes(chart)
+    reach = reach_of_notes(shown)
     if reach is not None:
-        for layer in _layers(shown):
-            mark = layer.mark if isinstance(layer.mark, dict) else {}
-            if mark.get("type") == "text" and mark.get("align") == "left":
-                # Inside the plot now: clipped to it, the notes no longer count in the chart's
-                # bounds, which made the fitted plot narrower than its notes. A note with the
-                # rule's band in brackets takes two lines, the brackets on the second.
-                layer.mark = {**mark, "clip": True, "lineBreak": "\n"}
-                _break_before_brackets(layer)
-            x: Any = getattr(getattr(layer, "encoding", None), "x", None)
-            if isinstance(x, dict) and isinstance(x.get("scale"), dict) and "domain" in x["scale"]:
-                low, top = x["scale"]["domain"]
-                x["scale"] = {**x["scale"], "domain": [low, reach]}
-                axis = x.get("axis")
-                if isinstance(axis, dict) and "values" not in axis and float(top).is_integer():
-                    # The axis still counts only what the data can reach.
-                    x["axis"] = {**axis, "values": list(range(int(low), int(top) + 1))}
+        for layer in _units(shown):
+            _reach(layer, reach)
+    if turned:
+        turned_column_labels(shown)
     return shown
 
 
-def _break_before_brackets(layer: Any) -> None:
+def _units(spec: Spec) -> Iterator[Spec]:
+    """Yield every unit view of a spec (inside layers and vertical or horizontal concats)."""
+    parts = [p for kind in ("layer", "vconcat", "hconcat") for p in spec.get(kind, [])]
+    if not parts and "mark" in spec:
+        yield spec
+    for part in parts:
+        yield from _units(part)
+
+
+def _reach(layer: Spec, reach: float) -> None:
+    """Let a layer's x scale reach `reach`, its notes clipped to the plot and broken in two."""
+    mark = layer.get("mark")
+    if isinstance(mark, dict) and mark.get("type") == "text" and mark.get("align") == "left":
+        # Inside the plot now: clipped to it, the notes no longer count in the chart's bounds,
+        # which made the fitted plot narrower than its notes. A note with the rule's band in
+        # brackets takes two lines, the brackets on the second.
+        layer["mark"] = {**mark, "clip": True, "lineBreak": "\n"}
+        _break_before_brackets(layer)
+    x = layer.get("encoding", {}).get("x")
+    if isinstance(x, dict) and isinstance(x.get("scale"), dict) and "domain" in x["scale"]:
+        low, top = x["scale"]["domain"]
+        x["scale"] = {**x["scale"], "domain": [low, reach]}
+        axis = x.get("axis")
+        if isinstance(axis, dict) and "values" not in axis and float(top).is_integer():
+            # The axis still counts only what the data can reach.
+            x["axis"] = {**axis, "values": list(range(int(low), int(top) + 1))}
+
+
+def _break_before_brackets(layer: Spec) -> None:
     """Show a text layer's field with a line break before its first ` (`, as `lineBreak` reads."""
-    encoding: Any = getattr(layer, "encoding", None)
-    text: Any = getattr(encoding, "text", None)
+    encoding = layer.get("encoding", {})
+    text = encoding.get("text")
     if not isinstance(text, dict) or not isinstance(text.get("field"), str):
         return
     field = text["field"]
-    calculate = {
-        "calculate": f"replace(datum[{field!r}], ' (', '\\n(')",
-        "as": f"{field}_lines",
-    }
-    transforms = layer.transform if isinstance(layer.transform, list) else []
-    layer.transform = [*transforms, calculate]
-    encoding.text = {**text, "field": f"{field}_lines"}
+    calculate = {"calculate": f"replace(datum[{field!r}], ' (', '\\n(')", "as": f"{field}_lines"}
+    layer["transform"] = [*layer.get("transform", []), calculate]
+    encoding["text"] = {**text, "field": f"{field}_lines"}
 
 
 CHAR_WIDTH = 0.72
@@ -96,7 +111,7 @@ TYPICAL_PLOT = 420
 sidebar, or in presenter mode on a 1366 screen)."""
 
 
-def reach_of_notes(chart: Any) -> float | None:
+def reach_of_notes(spec: Spec) -> float | None:
     """Return how far the x scale must reach for the notes written after the bars, or None.
 
     A note set after a bar (a left-aligned text mark at the bar's end) runs past the plot when
@@ -104,15 +119,7 @@ def reach_of_notes(chart: Any) -> float | None:
     further instead (the axis still shows 0 to 1), so that every note (its longest line) lies
     inside a plot `TYPICAL_PLOT` wide.
     """
-    spec = chart.to_dict(validate=False)
-    datasets = spec.get("datasets", {})
-
-    def values(data: Any) -> Any:
-        if not isinstance(data, dict):
-            return None
-        return data["values"] if "values" in data else datasets.get(data.get("name"))
-
-    rows = values(spec.get("data"))
+    rows = spec.get("data", {}).get("values")
     size = float(spec.get("config", {}).get("text", {}).get("fontSize", 18) or 18)
     reach: float | None = None
     for layer in spec.get("layer", []):
@@ -120,7 +127,7 @@ def reach_of_notes(chart: Any) -> float | None:
         encoding = layer.get("encoding", {})
         if not isinstance(mark, dict) or mark.get("type") != "text" or mark.get("align") != "left":
             continue
-        layer_rows = values(layer["data"]) if "data" in layer else rows
+        layer_rows = layer["data"].get("values") if "data" in layer else rows
         x, text = encoding.get("x", {}), encoding.get("text", {})
         domain = x.get("scale", {}).get("domain")
         if not layer_rows or not isinstance(domain, list) or len(domain) != 2 or not domain[1]:
@@ -137,45 +144,35 @@ def reach_of_notes(chart: Any) -> float | None:
     return reach
 
 
-def _layers(chart: Any) -> list[Any]:
-    """Return every unit layer of a chart (inside layers and vertical concatenations)."""
-    found: list[Any] = []
-    for kind in ("layer", "vconcat", "hconcat"):
-        parts = getattr(chart, kind, alt.Undefined)
-        if isinstance(parts, list):
-            for part in parts:
-                found.extend(_layers(part) or [part])
-    return found
-
-
-def _ink_as_fill(layer: Any) -> None:
+def _ink_as_fill(layer: Spec) -> None:
     """Colour a text layer's letters through `fill` when the colour is given as is (no scale).
 
     Streamlit's Vega-Lite (6.5) then keeps one legend per chart; with the colour channel it
     draws a second, unmerged copy of the legend beside the first.
     """
-    mark = layer.mark if isinstance(layer.mark, dict) else {}
-    encoding: Any = getattr(layer, "encoding", None)
-    if encoding is None or encoding is alt.Undefined:
-        return
-    colour = getattr(encoding, "color", alt.Undefined)
-    if mark.get("type") == "text" and isinstance(colour, dict) and colour.get("scale", 0) is None:
-        encoding.fill = colour
-        encoding.color = alt.Undefined
+    mark = layer.get("mark")
+    encoding = layer.get("encoding", {})
+    colour = encoding.get("color")
+    if (
+        isinstance(mark, dict)
+        and mark.get("type") == "text"
+        and isinstance(colour, dict)
+        and colour.get("scale", 0) is None
+    ):
+        encoding["fill"] = encoding.pop("color")
 
 
-def turned_column_labels(chart: Any) -> Any:
-    """Return the strengths chart with its column labels on one turned line each.
+def turned_column_labels(spec: Spec) -> Spec:
+    """Turn the strengths chart's column labels onto one line each, at 40 degrees (in place).
 
     The report sets each column's label in lines under a column of 140 px; a page column can be
     much narrower, where those lines would run into the next label. Turned by 40 degrees, two
     labels stay a column's width apart whatever that width is.
     """
-    shown = chart.copy(deep=True)
-    for layer in _layers(shown):
-        x: Any = getattr(getattr(layer, "encoding", None), "x", None)
+    for layer in _units(spec):
+        x = layer.get("encoding", {}).get("x")
         axis = x.get("axis") if isinstance(x, dict) else None
-        if isinstance(axis, dict) and axis.get("orient") == "top":
+        if isinstance(x, dict) and isinstance(axis, dict) and axis.get("orient") == "top":
             x["axis"] = {
                 **axis,
                 "labelExpr": "join(split(datum.label, '|'), ' ')",
@@ -185,12 +182,12 @@ def turned_column_labels(chart: Any) -> Any:
                 "labelPadding": 6,
                 "labelLimit": 240,
             }
-    return shown
+    return spec
 
 
-def title_of(chart: Any, fallback: str) -> str:
-    """Return the chart's title text (its first line), or `fallback`."""
-    title = chart.title
+def title_of(spec: Spec, fallback: str) -> str:
+    """Return the chart's title text (its lines joined), or `fallback`."""
+    title = spec.get("title")
     if isinstance(title, dict):
         text = title.get("text")
         if isinstance(text, list):
@@ -200,15 +197,15 @@ def title_of(chart: Any, fallback: str) -> str:
     return fallback
 
 
-def subtitle_of(chart: Any) -> list[str]:
+def subtitle_of(spec: Spec) -> list[str]:
     """Return the chart's subtitle lines (how to read it)."""
-    title = chart.title
+    title = spec.get("title")
     subtitle = title.get("subtitle", []) if isinstance(title, dict) else []
     return [subtitle] if isinstance(subtitle, str) else [str(s) for s in subtitle]
 
 
 def show_chart(
-    chart: Any,
+    spec: Spec,
     description: Description,
     *,
     heading: str | None = None,
@@ -216,23 +213,24 @@ def show_chart(
     legend_note: bool = True,
     width: Literal["stretch", "content"] = "stretch",
     height_scale: float = 1.0,
+    turned: bool = False,
 ) -> None:
-    """Draw a chart, its title above it and how to read it below.
+    """Draw a chart (its Vega-Lite spec), its title above it and how to read it below.
 
     `width="stretch"` fits a chart of fixed width to its column; `"content"` keeps a chart drawn
     a step per column at its own size. `alt` gives the chart's facts as sentences to screen
     readers; `facts_table` gives them as a table.
     """
-    st.markdown(f"**{heading or title_of(chart, description.title)}**")
-    st.altair_chart(
-        for_screen(chart, height_scale=height_scale),
+    st.markdown(f"**{heading or title_of(spec, description.title)}**")
+    st.vega_lite_chart(
+        for_screen(spec, height_scale=height_scale, turned=turned),
         theme=None,
         width=width,
         alt=" ".join(description.sentences),
         key=key,
     )
     if legend_note:
-        notes = subtitle_of(chart)
+        notes = subtitle_of(spec)
         if notes:
             st.caption(" ".join(notes))
 
@@ -278,8 +276,7 @@ def show_change(formulations: Sequence[Formulation], *, key: str | None = None) 
     """
     if not formulations or (len(formulations) < 2 and formulations[-1].change is None):
         return False
-    chart = change(formulations)
     description = describe_change(formulations)
-    show_chart(chart, description, key=key, width="content")
+    show_chart(change_spec(formulations), description, key=key, width="content")
     facts_table(description)
     return True

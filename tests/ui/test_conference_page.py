@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from instrument.formulation import Formulation
-from instrument.profile import FONT, priorities, profile, strengths
+from instrument.profile import FONT, priorities_spec, profile_spec, strengths_spec
 from instrument.service import VersionRow
 from instrument.ui import charts as screen
 from instrument.ui import state
@@ -292,15 +292,13 @@ def test_charts_on_screen_keep_their_type_and_leave_the_title_to_the_page() -> N
     formulation = Formulation.model_validate_json(
         (WORKED / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
     )
-    for chart in (priorities(formulation), profile(formulation)):
-        spec = screen.for_screen(chart).to_dict()
+    for chart in (priorities_spec(formulation), profile_spec(formulation)):
+        spec = screen.for_screen(chart)
         assert "title" not in spec
-        assert screen.title_of(chart, "").startswith(chart.to_dict()["title"]["text"][:20])
-        assert screen.subtitle_of(chart) == chart.to_dict()["title"]["subtitle"]
-        assert (
-            spec["config"]["axis"]["labelFontSize"]
-            == chart.to_dict()["config"]["axis"]["labelFontSize"]
-        )
+        assert "title" in chart  # the spec given is left as it is
+        assert screen.title_of(chart, "") == chart["title"]["text"]
+        assert screen.subtitle_of(chart) == chart["title"]["subtitle"]
+        assert spec["config"]["axis"]["labelFontSize"] == chart["config"]["axis"]["labelFontSize"]
         assert spec["config"]["legend"]["labelFont"] == FONT
         assert spec["config"]["legend"]["columns"] == 2
         texts_coloured = [
@@ -309,15 +307,36 @@ def test_charts_on_screen_keep_their_type_and_leave_the_title_to_the_page() -> N
             if layer["mark"]["type"] == "text"
         ]
         assert "ink" not in texts_coloured
-        closer = screen.for_screen(chart, height_scale=0.5).to_dict()
+        closer = screen.for_screen(chart, height_scale=0.5)
         assert closer["height"]["step"] == round(spec["height"]["step"] * 0.5)
+
+
+def test_notes_after_the_bars_fit_inside_the_plot_on_screen() -> None:
+    formulation = Formulation.model_validate_json(
+        (WORKED / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
+    )
+    chart = priorities_spec(formulation)
+    spec = screen.for_screen(chart)
+    reach = screen.reach_of_notes(chart)
+    assert reach is not None
+    assert reach > 1
+    domains = [
+        layer["encoding"]["x"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer["encoding"].get("x", {})
+    ]
+    assert domains
+    assert all(d == [0, reach] for d in domains)
+    notes = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert all(n["mark"]["clip"] and n["mark"]["lineBreak"] == "\n" for n in notes)
+    assert spec["config"]["aria"] is False
 
 
 def test_strength_labels_are_turned_so_that_they_never_overlap() -> None:
     formulation = Formulation.model_validate_json(
         (WORKED / "wc-01-transition-v2.formulation.json").read_text(encoding="utf-8")
     )
-    spec = screen.turned_column_labels(strengths(formulation)).to_dict()
+    spec = screen.for_screen(strengths_spec(formulation), turned=True)
     axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
     assert axes
     assert all(a["labelAngle"] == -40 and "join" in a["labelExpr"] for a in axes)

@@ -33,10 +33,11 @@ from instrument.profile import (
     describe_priorities,
     describe_profile,
     describe_strengths,
-    heatmap,
-    priorities,
+    heatmap_spec,
+    priorities_spec,
     profile,
-    strengths,
+    profile_spec,
+    strengths_spec,
 )
 from instrument.report import (
     SignOff,
@@ -351,7 +352,7 @@ def _strengths_and_five_p(formulation: Formulation) -> None:
         st.header("Strengths to build on", anchor="strengths", divider="gray")
         described = describe_strengths(formulation)
         charts.show_chart(
-            charts.turned_column_labels(strengths(formulation)), described, key=_key("strengths")
+            strengths_spec(formulation), described, key=_key("strengths"), turned=True
         )
         charts.facts_table(described)
     with right:
@@ -365,7 +366,7 @@ def _strengths_and_five_p(formulation: Formulation) -> None:
 def _every_item(formulation: Formulation) -> None:
     st.header("Every item", anchor="items", divider="gray")
     described = describe_heatmap(formulation)
-    charts.show_chart(heatmap(formulation), described, key=_key("heatmap"), width="content")
+    charts.show_chart(heatmap_spec(formulation), described, key=_key("heatmap"), width="content")
     charts.facts_table(described)
 
 
@@ -412,12 +413,12 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     with st.container(horizontal=True, wrap=True, gap="medium"):
         with st.container(key="ifi-conference-chart-priorities"):
             charts.show_chart(
-                priorities(formulation), ranked, key=_key("priorities"), height_scale=scale
+                priorities_spec(formulation), ranked, key=_key("priorities"), height_scale=scale
             )
             charts.facts_table(ranked)
         with st.container(key="ifi-conference-chart-profile"):
             charts.show_chart(
-                profile(formulation), counted, key=_key("profile"), height_scale=scale
+                profile_spec(formulation), counted, key=_key("profile"), height_scale=scale
             )
             charts.facts_table(counted)
     _priorities(formulation)

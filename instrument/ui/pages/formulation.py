@@ -23,7 +23,7 @@ from instrument.access import Action, Actor, may_ever
 from instrument.errors import ConflictError, DocumentError, InstrumentError
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Priority, formulation_json
-from instrument.profile import describe_priorities, priorities
+from instrument.profile import describe_priorities, priorities_spec
 from instrument.service import Draft, Service, VersionRow
 from instrument.ui import charts, context, form, navigation, state
 from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
@@ -384,7 +384,7 @@ def _at_a_glance(formulation: Formulation) -> None:
     chart_column, focus_column = st.columns([2, 1], gap="medium")
     with chart_column:
         described = describe_priorities(formulation)
-        charts.show_chart(priorities(formulation), described, key="ifi-formulation-priorities")
+        charts.show_chart(priorities_spec(formulation), described, key="ifi-formulation-priorities")
         charts.facts_table(described)
     with focus_column:
         _focus(formulation)
