@@ -188,7 +188,7 @@ def test_a_final_formulation_is_read_only_for_the_psychologist(web: Web) -> None
     at = open_page(web, part=SIGN_OFF)
     assert not at.text_area
     shown = unescape(texts(at))
-    assert "Finalised by psy.north" in shown
+    assert "Finalised by psy.north (psychologist)" in shown
 
 
 # --- countersign ----------------------------------------------------------------------------

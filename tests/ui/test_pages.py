@@ -54,3 +54,14 @@ def test_the_instrument_page_draws_an_items_guidance_when_it_is_opened(web: Web)
     at.run()
     shown = "\n".join(str(m.value) for m in at.markdown)
     assert item.guidance.partial.strip() in shown
+
+
+def test_the_instrument_page_offers_the_blank_form_built_on_click(web: Web) -> None:
+    from instrument.definitions import default_instrument
+    from instrument.ui.pages import instrument_page
+
+    at = web.app("viewer", "instrument")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Blank form to print (PDF)"]
+    pdf = instrument_page._blank_form(default_instrument())()
+    assert pdf.startswith(b"%PDF")

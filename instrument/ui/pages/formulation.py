@@ -501,8 +501,9 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
         return
     for signature in version.signatures:
         who = plain(signature.by) if signature.by else "a team member"
+        role = f" ({signature.role})" if signature.role and signature.by else ""
         st.markdown(
-            f":material/verified: {signature.meaning.capitalize()} {who} · "
+            f":material/verified: {signature.meaning.capitalize()} {who}{role} · "
             f"{signature.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
         )
     if not any(s.meaning == "countersigned by" for s in version.signatures):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
+from instrument.definition import Instrument
 from instrument.ui import state
 from instrument.ui.components import cached_instrument
 
@@ -17,6 +18,17 @@ def render() -> None:
     st.title(instrument.title)
     st.caption(f"Definition {instrument.id} {instrument.version}")
     st.write(instrument.description.strip())
+    st.download_button(
+        "Blank form to print (PDF)",
+        data=_blank_form(instrument),
+        file_name=f"{instrument.id}-{instrument.version}-blank-form.pdf",
+        mime="application/pdf",
+        icon=":material/print:",
+        key=state.widget_key(state.INSTRUMENT_PAGE, "blank-form"),
+        on_click="ignore",
+        help="Every item with its guidance, boxes to tick and lines for the evidence, for "
+        "rating by hand in an interview (the same as `instrument blank-form`).",
+    )
 
     st.header("Domains and items")
     for domain in instrument.domains:
@@ -77,3 +89,18 @@ def _lazy(label: str, name: str) -> Iterator[bool]:
         return
     with box:
         yield True
+
+
+def _blank_form(instrument: Instrument) -> Callable[[], bytes]:
+    """Return the callable that lays out the blank form when its download is clicked.
+
+    The form holds the definition only (no case data), so it needs no password and is not an
+    export of anything recorded.
+    """
+
+    def build() -> bytes:
+        from instrument.report import render_blank_form_pdf
+
+        return render_blank_form_pdf(instrument)
+
+    return build
