@@ -2,10 +2,13 @@
 
 A team chooses the cases of a conference once (the conference list, kept in this browser session
 in the order chosen) and moves through them with one click on "Next case". Each case shows its
-header, the ranked priorities and the profile side by side, then every priority with its reasons,
-the strengths and the 5P summary; each chart carries the same facts as a table beside it, for
-people who cannot see it. Presenter mode hides the sidebar, the app's toolbar and every control
-that is not needed to present; the judgement caution stays on screen.
+header, the ranked priorities and the profile side by side (wherever each has 600 px, stacked on
+a narrower screen; each chart fits its box), then every priority with its reasons, the strengths
+and the 5P summary, every item (the heatmap) and the change across the case's assessments; each
+chart carries the same facts as a table beside it, for people who cannot see it. Presenter mode
+hides the sidebar, the app's toolbar and every control that is not needed to present, sets the
+judgement caution as one slim line (it stays on screen) and draws the chart rows closer, so that
+both charts fit above the fold of a 1366 × 768 screen.
 
 What a role sees is what the service returns: viewers get the redacted formulation (no evidence
 text, no names). Every text a person typed (evidence, rationale, narrative) is shown as escaped

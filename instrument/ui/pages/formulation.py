@@ -1,5 +1,11 @@
 """The formulation page: ranked priorities with their reasons, the review, sign-off and export.
 
+One screen at the top: the escalation prompt first when the formulation raises it, then the
+priorities chart beside "Where to start" (the formulation's focus). Below, each area is a card
+that opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the
+URL (`&part=...`): 5P, engagement and responsivity, data quality, change (its chart), sign-off
+and export; only the open tab runs.
+
 What a role sees is what the service returns: viewers get a redacted formulation (no evidence, no
 names). Psychologists review a draft's formulation here: override a band with a written
 rationale, and write the 5P narrative, each heading saved when the box is left, with the same
