@@ -5,8 +5,9 @@ first (deny by default), does its work in one store transaction together with it
 (`base.py`, written once), and returns frozen views (`views.py`). The use cases live in one
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
 viewer), `cases`, `assessments` (drafts and autosave), `review` (finalise, countersign, amend,
-overrides, narratives, formulations), `exchange` (import and export), `plans` (the intervention
-plan, its delivery log and progress reviews) and `backup`.
+overrides, narratives, formulations), `exchange` (import and export), `history` (the field
+history of drafts), `plans` (the intervention plan, its delivery log and progress reviews) and
+`backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -22,6 +23,7 @@ from instrument.service.auth import AuthService
 from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
+from instrument.service.history import HistoryService
 from instrument.service.plans import PlanService
 from instrument.service.review import ReviewService
 from instrument.service.views import (
@@ -31,6 +33,7 @@ from instrument.service.views import (
     CaseView,
     DeliveryView,
     Draft,
+    FieldChangeRow,
     ImportResult,
     PlanDraft,
     SignatureRow,
@@ -47,6 +50,7 @@ __all__ = [
     "CaseView",
     "DeliveryView",
     "Draft",
+    "FieldChangeRow",
     "ImportResult",
     "PlanDraft",
     "Role",
@@ -65,6 +69,7 @@ class Service(
     ReviewService,
     ExchangeService,
     PlanService,
+    HistoryService,
     BackupService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.

@@ -76,6 +76,13 @@ PLAN_PAGE: Final = "ifi.plan"
 """Prefix of the plan page's widget keys and bookkeeping: the plan version and log entries last
 read from the database (their revisions are the base of the next autosave), a pending conflict,
 the agree, amend and download dialogs."""
+INSTRUMENT_PAGE: Final = "ifi.instrument"
+"""Prefix of the Instrument page's keys (one per item, area and consideration it lists)."""
+
+FORMULATION_PART: Final = "part"
+"""Key of the formulation page's tabs (areas, 5P, engagement and responsivity, data quality,
+change, sign-off and export), bound to the URL parameter of the same name (`&part=5P`): a reload
+lands on the same tab, and only the open tab is drawn."""
 
 CONFERENCE: Final = "ifi.conference"
 """Prefix of the case-conference page's keys: the conference list (case references in the

@@ -166,11 +166,31 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
+# Field history of drafts: who changed which field, when, from what to what (the content stays
+# here, beside the draft; the audit log keeps ids and action codes only). Rows are only added.
+_MIGRATION_4: list[Step] = [
+    """CREATE TABLE field_history (
+        id INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+        revision INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        changed_by INTEGER REFERENCES users(id),
+        changed_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX field_history_by_assessment ON field_history (assessment_id, id)",
+    """CREATE TRIGGER field_history_no_update BEFORE UPDATE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+    """CREATE TRIGGER field_history_no_delete BEFORE DELETE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+]
+
 # The intervention plan (issue 14): one summary row per case (`plans`, read by the case list and
 # its "review due" filter), the plan's versions (documents; an agreed version is frozen like a
 # final assessment: its signatures are in it), the delivery log (entries edited per field with a
 # revision, never deleted) and the progress reviews (frozen once recorded).
-_MIGRATION_4: list[Step] = [
+_MIGRATION_5: list[Step] = [
     """CREATE TABLE plans (
         id INTEGER PRIMARY KEY,
         case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
@@ -282,11 +302,11 @@ def _allow_facilitators(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-_MIGRATION_4.append(_allow_facilitators)
+_MIGRATION_5.append(_allow_facilitators)
 
 # Migrations that rebuild a table others refer to run with foreign keys off (they cannot be
 # switched inside a transaction), as SQLite's "making other kinds of table schema changes" says.
-_REBUILDS = {4}
+_REBUILDS = {5}
 
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
@@ -296,10 +316,11 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
+    (4, "field history of drafts (append-only)", _MIGRATION_4),
     (
-        4,
+        5,
         "intervention plans, plan versions, delivered sessions, progress reviews; facilitators",
-        _MIGRATION_4,
+        _MIGRATION_5,
     ),
 ]
 

@@ -38,9 +38,12 @@ from instrument.plan import (
     progress_rows,
     timeline,
 )
-from instrument.profile.plan import describe_progress, describe_timeline
-from instrument.profile.plan import progress as progress_chart
-from instrument.profile.plan import timeline as timeline_chart
+from instrument.profile.plan import (
+    describe_progress,
+    describe_timeline,
+    progress_spec,
+    timeline_spec,
+)
 from instrument.service import DeliveryView, PlanDraft, Service
 from instrument.ui import navigation, state
 from instrument.ui.components import plain, problem_text, show_error
@@ -974,22 +977,18 @@ def _beside(service: Service, actor: Actor, target: Target) -> None:
 
 
 def _pictures(instrument: Instrument, records: CasePlan) -> None:
-    from instrument.ui.pages.conference import for_screen, natural_width
+    from instrument.ui import charts
 
     plan = records.latest
     reference = plan.case.reference if plan else ""
     rows = timeline(instrument, records.delivery)
     progress = progress_rows(instrument, records.reviews)
-    for chart, text in (
-        (for_screen(timeline_chart(rows, reference)), describe_timeline(rows)),
-        (for_screen(progress_chart(progress, reference)), describe_progress(progress)),
+    for name, spec, text in (
+        ("timeline", timeline_spec(rows, reference), describe_timeline(rows)),
+        ("progress", progress_spec(progress, reference), describe_progress(progress)),
     ):
-        st.altair_chart(chart, theme=None, width=natural_width(chart), alt=" ".join(text.sentences))
-        with st.expander(f"{text.title}: as a table"):
-            st.dataframe(
-                {column: [row[i] for row in text.rows] for i, column in enumerate(text.columns)},
-                hide_index=True,
-            )
+        charts.show_chart(spec, text, key=_key("chart", name), width="content")
+        charts.facts_table(text)
 
 
 def _downloads(
