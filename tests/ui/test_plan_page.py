@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.ui import state
 from tests.plan_support import finalised_case
-from tests.ui.conftest import PASSWORD, Web, audit_actions, texts
+from tests.ui.conftest import PASSWORD, Web, audit_actions, table, texts
 
 
 def _key(*parts: str) -> str:
@@ -93,7 +93,7 @@ def test_review_due_is_said_on_the_page_and_in_the_case_list(web: Web) -> None:
     at = _open(web, "facilitator")
     assert "The review date has passed" in texts(at)
     cases = web.app("facilitator", "cases")
-    frame = cases.dataframe[0].value
+    frame = table(cases)
     assert list(frame["Plan"]) == ["review due (since 2026-12-20)"]
 
 
