@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from instrument.assessment import assessment_hash, check_assessment, finalisation_problems
+from instrument.assessment import (
+    Rating,
+    ResponsivityNote,
+    assessment_hash,
+    check_assessment,
+    finalisation_problems,
+    merge_note,
+    merge_rating,
+)
 from instrument.definition import Instrument
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment
@@ -131,3 +139,75 @@ def test_hash_is_stable_and_sensitive() -> None:
     first = make_assessment()
     assert assessment_hash(first) == assessment_hash(make_assessment())
     assert assessment_hash(first) != assessment_hash(make_assessment(notes="Changed."))
+
+
+# --- merging two edits of one rating (two tabs) -------------------------------------------------
+
+
+def _r(**fields: Any) -> Rating:
+    return Rating.model_validate({"presence": "yes", "relevance": "high", **fields})
+
+
+def test_merge_keeps_each_sides_own_fields() -> None:
+    base = _r(evidence="first", timeframe="current")
+    mine = _r(evidence="first", timeframe="historical")  # I changed the timeframe
+    theirs = _r(evidence="second", timeframe="current")  # they changed the evidence
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["evidence"] == "second"  # theirs is not undone by my stale copy
+    assert outcome.merged["timeframe"] == "historical"
+
+
+def test_merge_asks_only_for_the_field_both_changed() -> None:
+    base = _r(evidence="first")
+    outcome = merge_rating(base, _r(evidence="mine", relevance="low"), _r(evidence="theirs"))
+    assert outcome.conflicts == ("evidence",)
+    assert outcome.merged is not None
+    assert outcome.merged["evidence"] == "theirs"  # stored value kept until the person chooses
+    assert outcome.merged["relevance"] == "low"
+
+
+def test_merge_same_change_on_both_sides_is_no_conflict() -> None:
+    assert merge_rating(_r(), _r(evidence="same"), _r(evidence="same")).conflicts == ()
+
+
+def test_merge_sources_as_sets() -> None:
+    base = _r(sources=["interview", "file-review"])
+    mine = _r(sources=["interview", "collateral"])  # removed file-review, added collateral
+    theirs = _r(sources=["interview", "file-review", "observation"])  # added observation
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["sources"] == ["interview", "observation", "collateral"]
+
+
+def test_merge_relevance_follows_presence() -> None:
+    base = _r(relevance="high")
+    mine = _r(relevance="low")  # I lowered the relevance
+    theirs = Rating(presence="no")  # they rated it absent: relevance must go
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ("relevance",)
+
+
+def test_merge_onto_an_unrated_item() -> None:
+    outcome = merge_rating(None, Rating(presence="omit"), None)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["presence"] == "omit"
+    assert merge_rating(None, Rating(presence="no"), Rating(presence="omit")).conflicts == (
+        "presence",
+    )
+    # I cleared the item while they changed its evidence: both fields wait for a choice.
+    removed = merge_rating(_r(evidence="x"), None, _r(evidence="y"))
+    assert removed.conflicts == ("presence", "evidence")
+    assert merge_rating(_r(), None, _r()).merged is None  # cleared, nothing else changed
+
+
+def test_merge_notes_field_by_field() -> None:
+    base = ResponsivityNote(presence="yes", note="a")
+    mine = ResponsivityNote(presence="yes", note="a", adaptation="shorter sessions")
+    theirs = ResponsivityNote(presence="yes", note="b")
+    outcome = merge_note(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged == {"presence": "yes", "note": "b", "adaptation": "shorter sessions"}

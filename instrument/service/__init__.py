@@ -51,11 +51,14 @@ from instrument.assessment import (
     AssessmentInfo,
     Assessor,
     CaseInfo,
+    FieldMerge,
     InstrumentRef,
     Rating,
     ResponsivityNote,
     assessment_hash,
     check_assessment,
+    merge_note,
+    merge_rating,
 )
 from instrument.assessment import finalisation_problems as _finalisation_problems
 from instrument.audit import AuditAction, AuditEntry, AuditEvent, Entity, Outcome
@@ -478,14 +481,35 @@ class Service:
                 fix="amend it: that makes a new draft version",
             )
         if base_revision is not None and base_revision != row["revision"]:
-            at = dt.datetime.fromisoformat(row["saved_at"]).strftime("%Y-%m-%d %H:%M:%S UTC")
             raise ConflictError(
-                f"version {row['version']} was changed by {self._saved_by(row)} at {at} "
-                f"(revision {row['revision']}); your change was based on revision "
-                f"{base_revision} and was not saved",
+                f"version {row['version']} was changed by {self._last_change(row)}, in another "
+                "tab or by another person, after this page loaded it; your change was not saved.",
                 where="revision",
                 fix="reload the draft to see their change, then make yours again",
             )
+
+    def _last_change(self, row: sqlite3.Row) -> str:
+        """Return who saved a version last and when, e.g. `psy.a at 2026-11-30 10:31:02 UTC`."""
+        at = dt.datetime.fromisoformat(row["saved_at"]).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self._saved_by(row)} at {at}"
+
+    def _merged(
+        self,
+        row: sqlite3.Row,
+        where: str,
+        outcome: FieldMerge,
+    ) -> dict[str, Any] | None:
+        """Return a stale change merged with the stored item, or refuse the fields both changed."""
+        if outcome.conflicts:
+            fields = " and ".join(outcome.conflicts)
+            raise ConflictError(
+                f"{where.rsplit('.', 1)[-1]} {fields} was changed by {self._last_change(row)}, in "
+                "another tab or by another person, while you edited it; your change to "
+                f"{'it' if len(outcome.conflicts) == 1 else 'them'} was not saved.",
+                where=f"{where}.{outcome.conflicts[0]}",
+                fix="choose, field by field, which version to keep",
+            )
+        return outcome.merged
 
     @staticmethod
     def _assessment(row: sqlite3.Row) -> Assessment:
@@ -1282,16 +1306,24 @@ class Service:
         rating: Rating | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: Rating | None = None,
     ) -> Draft:
         """Autosave one item's rating (None removes it) on a draft.
 
+        With `merge`, a change based on a stale revision is merged with the stored rating field
+        by field (`base` is the rating the change started from): what only one side changed is
+        kept from each side, and only a field both sides changed is refused.
+
         Raises:
-            ConflictError: when `base_revision` is stale (naming who saved last, and when) or
-                the version is final.
+            ConflictError: when `base_revision` is stale (naming who saved last, and when) or,
+                with `merge`, when another tab or person changed the same field; or when the
+                version is final.
             DocumentError: for an unknown item or an inconsistent rating (e.g. `yes` without
                 relevance), with its JSON path.
         """
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, row):
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, row):
             assessment = self._assessment(row)
             instrument = self._instrument(assessment)
             where = f"$.ratings.{item_id}"
@@ -1299,6 +1331,10 @@ class Service:
                 raise DocumentError(
                     [Problem(where, f"unknown item id {item_id!r}", "use an item id such as ID1")]
                 )
+            if merge and row["revision"] != base_revision:
+                outcome = merge_rating(base, rating, assessment.ratings.get(item_id))
+                merged = self._merged(row, where, outcome)
+                rating = None if merged is None else Rating.model_validate(merged)
             ratings = {k: v for k, v in assessment.ratings.items() if k != item_id}
             if rating is not None:
                 ratings[item_id] = Rating.model_validate(rating.model_dump())
@@ -1319,9 +1355,15 @@ class Service:
         note: ResponsivityNote | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: ResponsivityNote | None = None,
     ) -> Draft:
-        """Autosave one responsivity note (None removes it) on a draft."""
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, row):
+        """Autosave one responsivity note (None removes it) on a draft.
+
+        `merge` and `base` work as for `save_rating`: a stale change is merged field by field.
+        """
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, row):
             assessment = self._assessment(row)
             instrument = self._instrument(assessment)
             if rs_id not in instrument.responsivity_by_id:
@@ -1334,6 +1376,10 @@ class Service:
                         )
                     ]
                 )
+            if merge and row["revision"] != base_revision:
+                outcome = merge_note(base, note, assessment.responsivity.get(rs_id))
+                merged = self._merged(row, f"$.responsivity.{rs_id}", outcome)
+                note = None if merged is None else ResponsivityNote.model_validate(merged)
             notes = {k: v for k, v in assessment.responsivity.items() if k != rs_id}
             if note is not None:
                 notes[rs_id] = ResponsivityNote.model_validate(note.model_dump())
