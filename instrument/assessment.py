@@ -289,33 +289,47 @@ def _merge_list(base: list[Any], mine: list[Any], theirs: list[Any]) -> list[Any
     return kept + [v for v in added if v not in kept]
 
 
+def merge_values(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> FieldMerge:
+    """Merge my edit of some fields with what was stored meanwhile, field by field (three-way).
+
+    `base` is what my edit started from, `theirs` what is stored now, all with the same keys. A
+    field only one side changed takes that side's value; a list takes both sides' additions and
+    removals; a field both sides changed to different values is a conflict and keeps the stored
+    value.
+    """
+    merged: dict[str, Any] = {}
+    conflicts: list[str] = []
+    for name in base:
+        b, m, t = base[name], mine[name], theirs[name]
+        if m in (t, b):
+            merged[name] = t
+        elif t == b:
+            merged[name] = m
+        elif isinstance(t, list) and isinstance(m, list) and isinstance(b, list):
+            merged[name] = _merge_list(b, m, t)
+        else:
+            merged[name] = t
+            conflicts.append(name)
+    return FieldMerge(merged, tuple(conflicts))
+
+
 def merge_fields(
     model: type[BaseModel],
     base: BaseModel | None,
     mine: BaseModel | None,
     theirs: BaseModel | None,
 ) -> FieldMerge:
-    """Merge my edit of one item with what was stored meanwhile, field by field (three-way).
+    """Merge my edit of one item with what was stored meanwhile (see `merge_values`).
 
-    `base` is what my edit started from, `theirs` what is stored now. A field only one side
-    changed takes that side's value; a list (sources) takes both sides' additions and removals;
-    a field both sides changed to different values is a conflict and keeps the stored value.
     The item's first field (presence) decides whether it is rated at all: when the merge leaves
-    it empty while other fields hold values, that field is a conflict too.
+    it empty while other fields hold values, that field is a conflict too; when it leaves every
+    field empty, `merged` is None (the item is not rated).
     """
-    b, m, t = (_fields_of(model, x) for x in (base, mine, theirs))
-    merged: dict[str, Any] = {}
-    conflicts: list[str] = []
-    for name in model.model_fields:
-        if m[name] == t[name] or m[name] == b[name]:
-            merged[name] = t[name]
-        elif t[name] == b[name]:
-            merged[name] = m[name]
-        elif _is_list(model, name):
-            merged[name] = _merge_list(b[name], m[name], t[name])
-        else:
-            merged[name] = t[name]
-            conflicts.append(name)
+    outcome = merge_values(*(_fields_of(model, x) for x in (base, mine, theirs)))
+    merged = outcome.merged or {}
+    conflicts = list(outcome.conflicts)
     first = next(iter(model.model_fields))
     if merged[first] is None:
         if any(merged.values()) and first not in conflicts:
