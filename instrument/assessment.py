@@ -289,9 +289,7 @@ def _merge_list(base: list[Any], mine: list[Any], theirs: list[Any]) -> list[Any
     return kept + [v for v in added if v not in kept]
 
 
-def merge_values(
-    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
-) -> FieldMerge:
+def merge_values(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> FieldMerge:
     """Merge my edit of some fields with what was stored meanwhile, field by field (three-way).
 
     `base` is what my edit started from, `theirs` what is stored now, all with the same keys. A

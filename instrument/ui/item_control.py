@@ -178,6 +178,7 @@ function makeItem(root) {
       [kind, text] = ['unsaved', 'Unsaved changes (saved when you pause typing)'];
     }
     el.dataset.kind = kind;
+    el.dataset.ack = String(it.ack);
     if (el.textContent !== text) el.textContent = text;
     it.keep();
   };
