@@ -99,10 +99,11 @@ def server_side(root: Path) -> dict[str, float]:
     from streamlit.testing.v1 import AppTest
     from streamlit.util import calc_hash
 
-    from instrument.ui import context, state
+    from instrument.ui import context
     from instrument.ui.pages import assessment
     from instrument.ui.settings import cookie_secret
     from instrument.ui.sign_in import SESSION_COOKIE, CookieSigner
+    from tests.ui.app_support import send_change
 
     db = root / "server-side.db"
     shutil.copy(root / "instrument.db", db)
@@ -131,10 +132,8 @@ def server_side(root: Path) -> dict[str, float]:
             at._page_hash = calc_hash("assessment")
             at.run()
             at._page_hash = ""
-            presence = state.widget_key(state.ASSESSMENT_FORM, f"{REFERENCE}.1.ID2.presence")
             for n in range(RERUNS + 1):
-                at.segmented_control(key=presence).set_value("omit" if n % 2 == 0 else "no").run()
-                assert not at.exception, [e.value for e in at.exception]
+                send_change(at, "ID2", {"presence": "omit" if n % 2 == 0 else "no"})
     finally:
         context.request_cookies = original_cookies  # type: ignore[assignment]
         st.cache_resource.clear()
@@ -252,6 +251,10 @@ def run() -> list[Row]:
         Row(
             "server: whole page after a rating change (35 items, open tab)", server["render"], 100.0
         ),
-        Row("Chromium: click a rating to its consequence shown (median)", statistics.median(shown), 35.0),
+        Row(
+            "Chromium: click a rating to its consequence shown (median)",
+            statistics.median(shown),
+            35.0,
+        ),
         Row("Chromium: click a rating to 'Saved' shown (median)", statistics.median(saved), 300.0),
     ]
