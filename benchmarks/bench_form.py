@@ -211,7 +211,8 @@ def in_chromium(root: Path) -> tuple[list[float], list[float]]:
             expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=60_000)
             key = f"ifi-assessment-{REFERENCE}-1-ID2-control"
             control = page.locator(f".st-key-{key}")
-            control.get_by_role("radio", name="No", exact=True).check()
+            page.evaluate(MARK, [key, FIND])
+            control.get_by_role("radio", name="Omit", exact=True).click()  # ID2 starts as `no`
             page.wait_for_function(SAVED, arg=[key, FIND, idle], polling="raf")
             page.evaluate(
                 "document.addEventListener('click',"
@@ -220,7 +221,7 @@ def in_chromium(root: Path) -> tuple[list[float], list[float]]:
 
             def click(name: str, group: str | None, visible: bool, save: bool) -> None:
                 page.evaluate(MARK, [key, FIND])
-                control.get_by_text(name, exact=True).click()
+                control.get_by_role("radio", name=name, exact=True).click()
                 if group is not None:
                     page.wait_for_function(SHOWN, arg=[key, FIND, group, visible], polling="raf")
                     shown.append(float(page.evaluate("window.__shownAt - window.__clickAt")))

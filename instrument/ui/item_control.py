@@ -42,7 +42,8 @@ legend, .ifi-label { font-size: 0.875rem; margin-bottom: 0.25rem; padding: 0; }
 .ifi-seg { display: inline-flex; flex-wrap: wrap; border: 1px solid #c3c5cc;
   border-radius: 0.5rem; overflow: hidden; }
 .ifi-seg label { position: relative; cursor: pointer; }
-.ifi-seg input { position: absolute; opacity: 0; width: 1px; height: 1px; margin: 0; }
+.ifi-seg input { position: absolute; inset: 0; width: 100%; height: 100%; margin: 0;
+  opacity: 0; cursor: pointer; z-index: 1; }
 .ifi-seg span { display: inline-block; padding: 0.3rem 0.8rem; border-right: 1px solid #c3c5cc;
   background: #fff; user-select: none; }
 .ifi-seg label:last-child span { border-right: 0; }
