@@ -110,8 +110,8 @@ def test_the_same_field_in_two_tabs_asks_which_to_keep(
     expect(notice).to_contain_text("another tab or by another person")
     expect(status(page, "T-0002", "ID2")).to_contain_text("choose below")
     expect(page.get_by_text("revision", exact=False)).to_have_count(0)
-    notice.scroll_into_view_if_needed()
-    shoot(page, "form-same-field-conflict")
+    panel = page.locator("[data-testid='stVerticalBlock']").filter(has=notice).last
+    panel.screenshot(path=str(shoot(page, "form-same-field-conflict")))
     choice = page.get_by_role("radiogroup", name="Keep which presence?")
     choice.get_by_role("radio", name="Mine", exact=True).click()
     page.get_by_role("button", name="Save my choices").click()

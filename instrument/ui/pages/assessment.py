@@ -269,13 +269,16 @@ def _values(kind: str, subject: str, draft: Draft | None, value: Any) -> dict[st
 
 
 def _shown_value(field: str, value: Any) -> str:
-    """Return one field's value as text for the conflict panel."""
+    """Return one field's value as text for the conflict panel, with the scale's labels."""
     if value in (None, "", []):
         return form.EMPTY
     if field == "assessors":
         return "; ".join(f"{a['name']} ({a['role']})" for a in value)
+    instrument = cached_instrument()
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(_label(instrument, field, str(v)) for v in value)
+    if field in ("presence", "relevance", "timeframe"):
+        return _label(instrument, field, str(value))
     return str(value)
 
 
@@ -434,7 +437,7 @@ def _resolve(target: Target) -> None:
 
 
 def _label(instrument: Instrument, scale: str, value: str) -> str:
-    for entry in getattr(instrument.scales, scale):
+    for entry in getattr(instrument.scales, scale, []):
         if entry.value == value:
             return str(entry.label)
     return value
