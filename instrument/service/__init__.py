@@ -1037,7 +1037,8 @@ class Service:
             problems.append(
                 Problem(
                     "reference",
-                    "a case reference is 1 to 40 letters, digits or `._/-` (never a name)",
+                    "a case reference is 1 to 40 letters, digits, dots, underscores, slashes or "
+                    "hyphens (never a name)",
                     "e.g. C-0001",
                 )
             )

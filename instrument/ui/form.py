@@ -498,6 +498,12 @@ SCORE_NOTE = (
 )
 
 
+def sentences(parts: Sequence[str]) -> str:
+    """Return sentences as one text, each ending with a full stop, e.g. `Use a. Try b.`."""
+    cleaned = [p.strip() for p in parts if p.strip()]
+    return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in cleaned)
+
+
 def percent(share: float) -> str:
     """Return a share from 0 to 1 as a whole percentage, e.g. `75%`."""
     return f"{round(share * 100)}%"

@@ -193,3 +193,10 @@ def test_rating_summary_holds_the_choices_only() -> None:
     no = form.rating_from_fields("no", None, None, [], None)
     assert form.rating_summary(no) == "no · no source recorded"
     assert form.rating_summary(None) == form.NOT_RATED
+
+
+def test_sentences_end_each_suggestion_with_one_full_stop() -> None:
+    assert form.sentences(["Use short sessions.", "Offer breaks", " "]) == (
+        "Use short sessions. Offer breaks."
+    )
+    assert ".;" not in form.sentences(["A.", "B."])

@@ -32,7 +32,7 @@ from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
 from instrument.ui.components import cached_instrument, plain, show_error
-from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.context import current_actor, current_service, open_case, start_assessment
 from instrument.ui.item_control import item_control
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
@@ -943,7 +943,7 @@ def _no_assessment_yet(service: Service, actor: Actor, reference: str) -> None:
         "Start the first assessment", key=_key(reference, "start"), type="primary"
     ):
         try:
-            draft = service.start_assessment(actor, reference)
+            draft = start_assessment(actor, reference)
         except InstrumentError as error:
             show_error(error)
             return

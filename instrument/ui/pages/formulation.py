@@ -368,7 +368,7 @@ def _summaries(formulation: Formulation) -> None:
         if entry.adaptation:
             st.text(f"Adaptation: {entry.adaptation}")
         if entry.suggested:
-            st.caption("Suggested: " + plain("; ".join(entry.suggested)))
+            st.caption("Suggested: " + plain(form.sentences(entry.suggested)))
     st.header("Data quality", anchor="data-quality", divider="gray")
     quality = formulation.data_quality
     for warning in quality.warnings:
