@@ -245,6 +245,17 @@ def test_the_same_field_changed_in_two_tabs_asks_per_field(web: Web) -> None:
     assert control(at, "ID3")["values"]["evidence"] == "My evidence."
 
 
+def test_a_conflict_waits_while_another_item_is_saved(web: Web) -> None:
+    new_case(web)
+    at = open_form(web, section="Identity")
+    _someone_else_saves(web, "ID3")
+    send_change(at, "ID3", {"presence": "no"})
+    send_change(at, "ID5", {"presence": "omit"})  # another item: saved, the question stays
+    assert draft(web).assessment.ratings["ID5"].presence.value == "omit"
+    assert "choose below" in control(at, "ID3")["conflict"]
+    assert any("Not saved" in str(e.value) for e in at.error)
+
+
 def test_keeping_the_other_version_drops_mine(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")

@@ -196,10 +196,13 @@ def _details_in_form(target: Target) -> dict[str, Any]:
     }
 
 
-def _after_save(target: Target, draft: Draft, where: str) -> None:
+def _after_save(target: Target, draft: Draft, subject: str, where: str) -> None:
     _remember(target, draft)
     st.session_state[target.key("saved", where)] = draft.saved_at
-    st.session_state.pop(target.key("conflict"), None)
+    pending = _conflict(target)
+    if pending is not None and pending.subject == subject:
+        # A conflict about another item still waits for its choice (nothing of it is lost).
+        st.session_state.pop(target.key("conflict"), None)
 
 
 def _save(target: Target, kind: str, subject: str, where: str, value: Any, base: Any) -> None:
@@ -222,7 +225,7 @@ def _save(target: Target, kind: str, subject: str, where: str, value: Any, base:
         st.session_state[target.key("error", where)] = error
         return
     st.session_state.pop(target.key("error", where), None)
-    _after_save(target, draft, where)
+    _after_save(target, draft, subject, where)
 
 
 def _write(
