@@ -93,8 +93,9 @@ function build(root, d) {
       <dd>— ${esc(h.text)}</dd></div>`).join('');
     return `<div class="ifi-group" data-group="${esc(g.name)}">
       <fieldset><legend id="${name}-legend">${esc(g.label)}</legend>
-      <div class="ifi-seg" role="radiogroup" aria-labelledby="${name}-legend">${options}</div>
-      </fieldset>${help ? `<dl class="ifi-help" data-help="${esc(g.name)}">${help}</dl>` : ''}
+      <div class="ifi-seg" role="radiogroup" aria-labelledby="${name}-legend"
+        ${help ? `aria-describedby="${name}-help"` : ''}>${options}</div>
+      </fieldset>${help ? `<dl class="ifi-help" id="${name}-help">${help}</dl>` : ''}
     </div>`;
   }).join('');
   const s = d.sources;

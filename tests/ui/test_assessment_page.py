@@ -342,7 +342,7 @@ def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -
     assert amended.assessment.assessment.replaces == 1
     go(at, "Identity")
     assert control(at, "ID1")["values"]["presence"] == "yes"
-    assert control(at, "ID1")["storage"] == "C-0001/2/ID1"
+    assert control(at, "ID1")["storage"] == "psy.north/C-0001/2/ID1"
 
 
 # --- every role -----------------------------------------------------------------------------

@@ -51,6 +51,7 @@ class Target:
 
     reference: str
     version: int
+    user: str = ""  # who edits (names the tab's storage of unsaved text); not part of keys
 
     def key(self, *parts: object) -> str:
         """Return a session-state key scoped to this draft."""
@@ -519,7 +520,8 @@ def _control_data(instrument: Instrument, target: Target, item_id: str) -> dict[
         instrument,
         item_id,
         _draft(target).assessment.ratings.get(item_id),
-        storage=f"{target.reference}/{target.version}/{item_id}",
+        # Per user: text kept in a shared browser tab is never restored for someone else.
+        storage=f"{target.user}/{target.reference}/{target.version}/{item_id}",
         ack=int(s.get(target.key(item_id, "ack"), 0)),
         saved=form.saved_label(at) if isinstance(at, dt.datetime) else "",
         error=f"Not saved: {error.message}" if isinstance(error, InstrumentError) else "",
@@ -987,7 +989,7 @@ def render() -> None:
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
         return
-    target = Target(reference, draft.version)
+    target = Target(reference, draft.version, actor.username)
     if state.selected_version() != draft.version:
         state.select_version(draft.version)
     _header(draft, target)
