@@ -2,10 +2,11 @@
 
 Every change to a draft carries the revision it was based on; a stale one is refused with a
 `ConflictError` naming who saved last and when, unless the caller asks to merge: then it is
-merged with the stored item field by field and only a field changed on both sides is refused. A rating is saved whole: presence with its
-relevance (a `partial`/`yes` rating without relevance is refused), so a stored draft is always
-a valid assessment document. Each draft is read and checked against the instrument version it
-records; a new draft records the newest installed version.
+merged with the stored item field by field and only a field changed on both sides is refused.
+A rating is saved whole: presence with its relevance (a `partial`/`yes` rating without
+relevance is refused), so a stored draft is always a valid assessment document. Each draft is
+read and checked against the instrument version it records; a new draft records the newest
+installed version.
 """
 
 from __future__ import annotations

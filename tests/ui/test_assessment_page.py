@@ -94,6 +94,9 @@ def test_relevance_is_explained_from_the_definition(web: Web, instrument: Instru
     ]
     sources = control(at, "ID1")["sources"]
     assert sources["all"] == "Select all"
+    engaged = " ".join(instrument.pathway_by_id["engaged"].description.split())
+    helps = [unescape(str(c.proto.help)) for c in at.caption if "pathway engaged" in c.value]
+    assert helps == [engaged]
 
 
 def test_a_rating_is_saved_at_once_and_progress_follows(web: Web) -> None:

@@ -908,9 +908,12 @@ def _title(draft: Draft, target: Target) -> None:
     )
     who = f" by {draft.saved_by}" if draft.saved_by else ""
     saved = f" · last saved {form.timestamp(draft.saved_at)}{who}"
+    pathway = cached_instrument().pathway_by_id.get(assessment.case.pathway.value)
     st.caption(
         f"Version {target.version} · {status} · pathway {assessment.case.pathway.value}"
-        f"{amended}{saved}"
+        f"{amended}{saved}",
+        # The definition's own words for the pathway, on hover or focus of the caption's help.
+        help=plain(" ".join(pathway.description.split())) if pathway else None,
     )
     if assessment.assessment.amendment_reason:
         st.text(f"Reason for the amendment: {assessment.assessment.amendment_reason}")
