@@ -194,3 +194,27 @@ def test_an_item_is_rated_with_the_keyboard_alone(page: Page, app_server: AppSer
     assert rating.relevance is not None
     assert rating.evidence == "Said so in the second interview."
     assert [s.value for s in rating.sources] == ["interview"]
+
+
+def test_text_typed_while_relevance_is_missing_survives_another_tab(
+    page: Page, app_server: AppServer
+) -> None:
+    seed_case(app_server, "psychologist", "T-0005")
+    sign_in(page, app_server)
+    open_form(page, app_server, "T-0005")
+    choose(page, "T-0005", "ID1", "presence", "Yes")
+    box = control(page, "T-0005", "ID1").get_by_role("textbox", name="Evidence")
+    box.fill("Typed before relevance.")
+    box.press("Tab")
+    expect(status(page, "T-0005", "ID1")).to_contain_text("choose the relevance")
+    page.get_by_role("tab", name="Emotion", exact=True).click()
+    settle(page)
+    page.get_by_role("tab", name="Identity", exact=True).click()
+    settle(page)
+    box = control(page, "T-0005", "ID1").get_by_role("textbox", name="Evidence")
+    expect(box).to_have_value("Typed before relevance.")
+    expect(status(page, "T-0005", "ID1")).to_contain_text("choose the relevance")
+    choose(page, "T-0005", "ID1", "relevance", "High")
+    expect(status(page, "T-0005", "ID1")).to_contain_text("Saved")
+    rating = stored(app_server, "T-0005").assessment.ratings["ID1"]
+    assert (rating.presence.value, rating.evidence) == ("yes", "Typed before relevance.")
