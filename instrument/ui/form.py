@@ -263,6 +263,7 @@ def control_data(
             "label": "Evidence",
             "label_omit": "Why it could not be rated",
             "placeholder": "What the rating rests on (saved when you pause typing)",
+            "placeholder_omit": "What information is missing, and where it might be found",
             "max": 20_000,
         },
         "first": "Rate presence first; evidence and sources are recorded with it.",

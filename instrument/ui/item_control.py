@@ -210,6 +210,7 @@ function makeItem(root) {
     const label = root.querySelector('[data-part="evidence-label"]');
     label.textContent = omitted ? it.d.evidence.label_omit : it.d.evidence.label;
     const area = root.querySelector('textarea');
+    area.placeholder = omitted ? it.d.evidence.placeholder_omit : it.d.evidence.placeholder;
     if (area.value !== (m.evidence ?? '')) area.value = m.evidence ?? '';
     const chosen = new Set(m.sources || []);
     root.querySelectorAll('.ifi-sources input').forEach((box) => {
