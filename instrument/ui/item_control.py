@@ -268,11 +268,10 @@ function makeItem(root) {
       it.sig = sig;
       it.wire();
     }
-    if (d.reset !== it.reset) {
-      // The server asks to show what is stored (a conflict was resolved): drop local edits.
-      if (it.reset !== null) it.edited = {};
-      it.reset = d.reset;
-    }
+    // After a conflict is settled (`reset` changes) the fields that were sent show what is
+    // stored, as after any save; text typed meanwhile was never sent and is kept and sent.
+    const settled = it.reset !== null && d.reset !== it.reset;
+    it.reset = d.reset;
     it.ack = Math.max(it.ack, d.ack || 0);
     if (first) it.seq = Math.max(it.seq, it.ack);
     it.fields().forEach((f) => {
@@ -283,6 +282,7 @@ function makeItem(root) {
     });
     if (first) it.restore();
     it.show();
+    if (settled && it.dirty()) it.later();
   };
   it.restore = () => {
     // Text typed before a reload that the server never confirmed comes back and is sent.
