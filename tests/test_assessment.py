@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from instrument.assessment import (
     Rating,
@@ -15,6 +17,7 @@ from instrument.assessment import (
     finalisation_problems,
     merge_note,
     merge_rating,
+    merge_values,
 )
 from instrument.definition import Instrument
 from instrument.errors import DocumentError
@@ -211,3 +214,35 @@ def test_merge_notes_field_by_field() -> None:
     outcome = merge_note(base, mine, theirs)
     assert outcome.conflicts == ()
     assert outcome.merged == {"presence": "yes", "note": "b", "adaptation": "shorter sessions"}
+
+
+_VALUE = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))
+_LIST = st.lists(st.sampled_from(["interview", "file-review", "collateral"]), unique=True)
+
+
+@given(
+    base=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+    mine=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+    theirs=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+)
+def test_a_merge_never_overwrites_silently(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> None:
+    """Property: each field is theirs, mine (when only I changed it), or a reported conflict."""
+    outcome = merge_values(base, mine, theirs)
+    assert outcome.merged is not None
+    for field in ("x", "y"):
+        b, m, t = base[field], mine[field], theirs[field]
+        if field in outcome.conflicts:
+            assert b != m != t != b  # both changed it, differently
+            assert outcome.merged[field] == t  # the stored value is kept meanwhile
+        elif m != b:
+            assert outcome.merged[field] == m  # my change, which they did not make otherwise
+            assert t in (b, m)
+        else:
+            assert outcome.merged[field] == t
+    merged = set(outcome.merged["s"])
+    for source in {*base["s"], *mine["s"], *theirs["s"]}:
+        mine_changed = (source in mine["s"]) != (source in base["s"])
+        expected = (source in mine["s"]) if mine_changed else (source in theirs["s"])
+        assert (source in merged) is expected
