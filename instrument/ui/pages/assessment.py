@@ -31,7 +31,7 @@ from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
-from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.components import plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case, start_assessment
 from instrument.ui.item_control import item_control
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
@@ -79,6 +79,11 @@ def _draft(target: Target) -> Draft:
     value = st.session_state[target.key("draft")]
     assert isinstance(value, Draft)
     return value
+
+
+def _instrument(target: Target) -> Instrument:
+    """Return the instrument version the draft records (never simply the newest one)."""
+    return current_service().instrument_of(_draft(target))
 
 
 def _remember(target: Target, draft: Draft) -> None:
@@ -272,13 +277,12 @@ def _values(kind: str, subject: str, draft: Draft | None, value: Any) -> dict[st
     }
 
 
-def _shown_value(field: str, value: Any) -> str:
+def _shown_value(instrument: Instrument, field: str, value: Any) -> str:
     """Return one field's value as text for the conflict panel, with the scale's labels."""
     if value in (None, "", []):
         return form.EMPTY
     if field == "assessors":
         return "; ".join(f"{a['name']} ({a['role']})" for a in value)
-    instrument = cached_instrument()
     if isinstance(value, list):
         return ", ".join(_label(instrument, field, str(v)) for v in value)
     if field in ("presence", "relevance", "timeframe"):
@@ -316,11 +320,12 @@ def _hold_conflict(
         fields = tuple(error.where.rsplit(".", 1)[-1:]) if error.where else ()
         check = _check_merge(kind, base, value, stored, subject)
         fields, merged_values = check.conflicts or fields, check.merged or theirs
+    instrument = _instrument(target)
     rows = tuple(
         form.FieldDifference(
             form.FIELD_LABELS.get(f, f.replace("_", " ").capitalize()),
-            _shown_value(f, theirs.get(f)),
-            _shown_value(f, mine.get(f)),
+            _shown_value(instrument, f, theirs.get(f)),
+            _shown_value(instrument, f, mine.get(f)),
         )
         for f in fields
     )
@@ -400,7 +405,7 @@ def _keep_theirs(target: Target) -> None:
     pending = _conflict(target)
     st.session_state.pop(target.key("conflict"), None)
     if pending is not None:
-        _clear_widgets(cached_instrument(), target)
+        _clear_widgets(_instrument(target), target)
         _remember(target, pending.stored)
         _reset_control(target, pending)
 
@@ -434,7 +439,7 @@ def _resolve(target: Target) -> None:
         value = _details_from_values(values)
     _save(target, kind, subject, where, value, base)
     if _conflict(target) is None:
-        _clear_widgets(cached_instrument(), target)
+        _clear_widgets(_instrument(target), target)
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -549,20 +554,20 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
 
 
 def _domain_progress_line(target: Target, domain_id: str) -> str:
-    row = form.domain_progress(cached_instrument(), _draft(target).assessment, domain_id)
+    row = form.domain_progress(_instrument(target), _draft(target).assessment, domain_id)
     tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
     return f"{tick} {row.name} · {row.label}"
 
 
 def _responsivity_progress_line(target: Target) -> str:
-    row = form.responsivity_progress(cached_instrument(), _draft(target).assessment)
+    row = form.responsivity_progress(_instrument(target), _draft(target).assessment)
     tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
     return f"{tick} {row.name} · {row.label}"
 
 
 def _domain_section(target: Target, domain_id: str, sidebar_slot: Any) -> None:
     """Draw one domain: heading, description, its progress, and each item as its own fragment."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     domain = instrument.domain_by_id[domain_id]
     row = form.domain_progress(instrument, _draft(target).assessment, domain_id)
     st.header(domain.name, anchor=form.domain_anchor(domain_id), divider="gray")
@@ -583,7 +588,7 @@ def _item_section(target: Target, item_id: str, sidebar_slot: Any, count_slot: A
 
 def draw_item(target: Target, item_id: str, sidebar_slot: Any, count_slot: Any) -> None:
     """Draw one item's editor from the draft, and the domain's progress where it is shown."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     item = instrument.item_by_id[item_id]
     _item_editor(instrument, target, item)
     row = form.domain_progress(instrument, _draft(target).assessment, item.domain)
@@ -646,7 +651,7 @@ def _details_section(target: Target) -> None:
 
 @st.fragment
 def _responsivity_section(target: Target, sidebar_slot: Any) -> None:
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     _draw_responsivity(instrument, target)
     sidebar_slot.markdown(_responsivity_progress_line(target))
 
@@ -908,7 +913,9 @@ def _title(draft: Draft, target: Target) -> None:
     )
     who = f" by {draft.saved_by}" if draft.saved_by else ""
     saved = f" · last saved {form.timestamp(draft.saved_at)}{who}"
-    pathway = cached_instrument().pathway_by_id.get(assessment.case.pathway.value)
+    pathway = (
+        current_service().instrument_of(draft).pathway_by_id.get(assessment.case.pathway.value)
+    )
     st.caption(
         f"Version {target.version} · {status} · pathway {assessment.case.pathway.value}"
         f"{amended}{saved}",
@@ -980,7 +987,6 @@ def render() -> None:
             navigation.link("formulation", "Open the formulation", case=reference)
         return
     service = current_service()
-    instrument = cached_instrument()
     try:
         version = _choose_version(service, actor, reference)
         if version is None:
@@ -991,6 +997,12 @@ def render() -> None:
         st.title(f"Assessment · {plain(reference)}")
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
+        return
+    try:
+        instrument = service.instrument_of(draft)
+    except InstrumentError as error:
+        st.title(f"Assessment · {plain(reference)}")
+        show_error(error)
         return
     target = Target(reference, draft.version, actor.username)
     if state.selected_version() != draft.version:
