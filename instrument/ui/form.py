@@ -166,7 +166,6 @@ def assessors_from_rows(
 
 # --- one item's controls in the browser --------------------------------------------------------
 
-RATING_FIELDS = ("presence", "relevance", "timeframe", "sources", "evidence")
 FIELD_LABELS = {
     "presence": "Presence",
     "relevance": "Relevance",
@@ -177,7 +176,6 @@ FIELD_LABELS = {
     "adaptation": "Adaptation",
 }
 RATED = ("no", "partial", "yes")
-RELEVANCE_HELP = "How much the factor matters for this participant's intervention:"
 
 
 def rating_values(rating: Rating | None) -> dict[str, object]:

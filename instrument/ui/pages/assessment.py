@@ -110,7 +110,6 @@ def _put(key: str, value: Any, *, only_missing: bool) -> None:
 
 
 NOTE_FIELDS = ("presence", "note", "adaptation")
-DETAILS_FIELDS = ("assessed_on", "assessors", "notes")
 
 
 def _fill_note(target: Target, rs_id: str) -> None:
