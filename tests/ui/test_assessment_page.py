@@ -198,6 +198,11 @@ def test_details_and_responsivity_are_saved(web: Web) -> None:
     assert stored.assessment.assessed_on == dt.date(2026, 11, 2)
     assert [a.name for a in stored.assessment.assessors] == ["Dr B. Assessor"]
     assert stored.responsivity["RS1"].adaptation == "Spoken material, short sessions."
+    # "Saved" beside the note that was saved (one marker, not one for the whole tab).
+    saved = [str(c.value) for c in at.caption if "cloud_done: Saved " in str(c.value)]
+    assert len(saved) == 1
+    assert saved[0].endswith(" UTC")
+    assert any("Responsivity · 1 rated · 0 omitted" in str(m.value) for m in at.sidebar.markdown)
 
 
 # --- conflicts ------------------------------------------------------------------------------
