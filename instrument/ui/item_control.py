@@ -345,9 +345,13 @@ export default function (component) {
 }
 """
 
-_control = st.components.v2.component("ifi_item_control", html=HTML, css=CSS, js=JS)
+
+@st.cache_resource
+def _control() -> Any:
+    """Register the component once per server (not on import), the same for every user."""
+    return st.components.v2.component("ifi_item_control", html=HTML, css=CSS, js=JS)
 
 
 def item_control(key: str, data: dict[str, Any], on_change: Callable[[], None]) -> Any:
     """Draw one item's controls; `on_change` runs (before the rerun) when a change arrives."""
-    return _control(key=key, data=data, on_change_change=on_change, width="stretch")
+    return _control()(key=key, data=data, on_change_change=on_change, width="stretch")
