@@ -415,19 +415,6 @@ NOT_RATED = "(not rated)"
 EMPTY = "(empty)"
 
 
-def rating_fields(rating: Rating | None) -> dict[str, str]:
-    """Return a rating's fields as labelled plain strings (for read-only views and conflicts)."""
-    if rating is None:
-        return {"Presence": NOT_RATED}
-    return {
-        "Presence": rating.presence.value,
-        "Relevance": rating.relevance.value if rating.relevance else "—",
-        "Evidence": rating.evidence or EMPTY,
-        "Sources": ", ".join(s.value for s in rating.sources) or "—",
-        "Timeframe": rating.timeframe.value if rating.timeframe else "—",
-    }
-
-
 def rating_summary(rating: Rating | None) -> str:
     """Return a rating's choices on one line, e.g. `yes · high relevance · interview · current`.
 
@@ -453,12 +440,6 @@ def note_fields(note: ResponsivityNote | None) -> dict[str, str]:
         "Note": note.note or EMPTY,
         "Adaptation": note.adaptation or EMPTY,
     }
-
-
-def differences(theirs: dict[str, str], mine: dict[str, str]) -> list[FieldDifference]:
-    """Return every field of two versions side by side, in a stable order."""
-    fields = list(dict.fromkeys([*theirs, *mine]))
-    return [FieldDifference(f, theirs.get(f, "—"), mine.get(f, "—")) for f in fields]
 
 
 # --- times, numbers, words ---------------------------------------------------------------------

@@ -154,16 +154,6 @@ def test_the_sections_are_details_each_domain_responsivity_and_finalise(
     assert len(set(labels)) == len(labels)
 
 
-def test_differences_show_both_versions_field_by_field() -> None:
-    theirs = form.rating_fields(form.rating_from_fields("yes", "high", "theirs", [], None))
-    mine = form.rating_fields(form.rating_from_fields("partial", "high", "mine", [], None))
-    rows = {d.field: d for d in form.differences(theirs, mine)}
-    assert rows["Presence"].differs
-    assert rows["Evidence"].differs
-    assert not rows["Relevance"].differs
-    assert form.rating_fields(None) == {"Presence": form.NOT_RATED}
-
-
 def test_saved_label_uses_the_given_zone() -> None:
     at = dt.datetime(2026, 11, 23, 10, 31, 2, tzinfo=dt.UTC)
     assert form.saved_label(at) == "Saved 10:31:02 UTC"  # UTC, and the zone written out

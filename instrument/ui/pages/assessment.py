@@ -1,11 +1,14 @@
 """The assessment page: the form generated from the instrument, saved at once on every change.
 
 Nothing here is written per item: the domains, items, scales and guidance all come from the
-instrument definition. Each domain is one `@st.fragment`, so a click reruns only its domain; each
-change calls the service in an `on_change` callback with the revision it was based on, and the
-database stays the source of truth: the draft is read from it on every page load and its values
-are put back into the widgets whenever the stored revision is not the one this browser session
-last saw. A stale save is never resolved silently: the page shows both versions and asks.
+instrument version the draft records. Each item's controls are drawn in the browser
+(`ui/item_control.py`), inside the item's own `@st.fragment`: a click shows its consequence at
+once, and its change arrives in a callback that saves it through the service with the revision
+and the values it started from. A change made meanwhile in another tab or by another person is
+merged field by field; only when both changed the same field does the item ask, per field,
+which version to keep: nothing is resolved silently. The database stays the source of truth:
+the draft is read from it on every page load. Details and Responsivity are Streamlit widgets,
+refilled whenever the stored revision is not the one this browser session last saw.
 """
 
 from __future__ import annotations
