@@ -54,10 +54,12 @@ def run() -> list[Row]:
     everything = [*history, formulation]
 
     def charts() -> list[Any]:
-        return [draw(formulation) for draw in P.CHARTS.values()] + [P.change(everything)]
+        return [chart.draw(formulation) for chart in P.CHARTS.values()] + [P.change(everything)]
 
     def specs() -> list[Any]:
-        return [spec(formulation) for spec in P.SPECS.values()] + [P.change_spec(everything)]
+        return [chart.spec(formulation) for chart in P.CHARTS.values()] + [
+            P.change_spec(everything)
+        ]
 
     def cold_html() -> str:
         return R.render_html(formulation, history=history)

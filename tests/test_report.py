@@ -263,8 +263,8 @@ def test_the_charts_svg_escapes_user_text(hostile: Formulation) -> None:
 @pytest.mark.parametrize("path", WORKED, ids=lambda path: path.name.split(".")[0])
 def test_every_chart_of_every_worked_case_renders_to_png(path: Path) -> None:
     formulation = load_formulation(path)
-    for kind, draw in P.CHARTS.items():
-        png = R.chart_png(draw(formulation), scale=1)
+    for kind, chart in P.CHARTS.items():
+        png = R.chart_png(chart.draw(formulation), scale=1)
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), kind
         assert len(png) > 5_000, kind
 

@@ -1,13 +1,19 @@
 """The shipped instrument definitions, and loading any definition: YAML → jsonschema → model.
 
 An organisation adapts the instrument by copying `ifi-1.0.yaml`, changing it under a new version,
-and placing it here (or pointing `INSTRUMENT_DEFINITIONS` at a folder holding it).
+and placing it in a folder of its own that the `INSTRUMENT_DEFINITIONS` setting names: the entry
+points pass that folder down, and `catalogue(extra)` serves the shipped definitions and the
+folder's together. A definition in that folder with the id and version of an installed one is
+refused, so a version always means one definition.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from instrument.definition import Instrument, check_definition
 from instrument.errors import DocumentError, NotFoundError, Problem
@@ -59,24 +65,71 @@ def installed(folder: Path = SHIPPED) -> dict[tuple[str, str], Instrument]:
     return found
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """The installed definitions: the shipped ones and those of the extra folder, if any."""
+
+    definitions: Mapping[tuple[str, str], Instrument]
+
+    def get(self, instrument_id: str, version: str) -> Instrument:
+        """Return an installed definition by id and version.
+
+        Raises:
+            NotFoundError: naming the installed versions, when it is not installed.
+        """
+        try:
+            return self.definitions[(instrument_id, version)]
+        except KeyError:
+            available = ", ".join(f"{i} {v}" for i, v in sorted(self.definitions)) or "none"
+            raise NotFoundError(
+                f"instrument {instrument_id} {version} is not installed (installed: {available})",
+                where="$.instrument",
+                fix="use an installed instrument id and version",
+            ) from None
+
+    @property
+    def default(self) -> Instrument:
+        """Return the shipped default definition (`ifi` 1.0.0)."""
+        return self.get(*DEFAULT)
+
+
+@lru_cache(maxsize=8)
+def catalogue(extra: Path | None = None) -> Catalogue:
+    """Return the shipped definitions plus those in the folder `extra` (loaded once per process).
+
+    Raises:
+        DocumentError: when the folder does not exist, a definition in it is invalid, or it
+            repeats the id and version of an installed definition.
+    """
+    found = dict(installed(SHIPPED))
+    if extra is not None:
+        if not extra.is_dir():
+            raise DocumentError.at(
+                str(extra),
+                "the folder of extra definitions does not exist",
+                "create it, or correct or unset INSTRUMENT_DEFINITIONS",
+            )
+        for path in sorted(extra.glob("*.yaml")):
+            instrument = load_definition(path)
+            if instrument.key in found:
+                raise DocumentError.at(
+                    f"{path}: $.version",
+                    f"{instrument.id} {instrument.version} is installed already",
+                    "give the adapted definition a version of its own",
+                )
+            found[instrument.key] = instrument
+    return Catalogue(MappingProxyType(found))
+
+
 def get_instrument(
     instrument_id: str = DEFAULT[0], version: str = DEFAULT[1], folder: Path = SHIPPED
 ) -> Instrument:
-    """Return an installed definition by id and version.
+    """Return a definition of `folder` (the shipped ones by default) by id and version.
 
     Raises:
         NotFoundError: naming the installed versions, when it is not installed.
     """
-    definitions = installed(folder)
-    try:
-        return definitions[(instrument_id, version)]
-    except KeyError:
-        available = ", ".join(f"{i} {v}" for i, v in sorted(definitions)) or "none"
-        raise NotFoundError(
-            f"instrument {instrument_id} {version} is not installed (installed: {available})",
-            where="$.instrument",
-            fix="use an installed instrument id and version",
-        ) from None
+    return Catalogue(installed(folder)).get(instrument_id, version)
 
 
 def default_instrument() -> Instrument:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from instrument.assessment import Assessment, CaseInfo, assessment_hash
+from instrument.definitions import Catalogue
 from instrument.errors import DocumentError, Problem
 from instrument.exchange.assessments import assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
@@ -73,7 +74,7 @@ DESCRIPTION = (
 )
 
 
-def case_problems(export: CaseExport) -> list[Problem]:
+def case_problems(export: CaseExport, definitions: Catalogue | None = None) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
@@ -94,7 +95,7 @@ def case_problems(export: CaseExport) -> list[Problem]:
             )
         problems += [
             Problem(f"{where}.assessment" + p.where.removeprefix("$"), p.message, p.fix)
-            for p in assessment_problems(assessment)
+            for p in assessment_problems(assessment, definitions)
         ]
         final = info.status is AssessmentStatus.FINAL
         if final and record.formulation is None:
@@ -138,13 +139,17 @@ def case_problems(export: CaseExport) -> list[Problem]:
     return problems
 
 
-def parse_case(data: bytes) -> CaseExport:
+def parse_case(data: bytes, definitions: Catalogue | None = None) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
 
     Raises:
         DocumentError: listing every problem with its JSON path.
     """
-    return read_document(data, "case", CaseExport, semantic=case_problems)
+
+    def semantic(export: CaseExport) -> list[Problem]:
+        return case_problems(export, definitions)
+
+    return read_document(data, "case", CaseExport, semantic=semantic)
 
 
 def is_case_document(data: bytes) -> bool:

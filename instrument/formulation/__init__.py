@@ -438,57 +438,35 @@ def apply_override(
     where = f"$.review.overrides.{area}"
     known = None if instrument is None else instrument.area_by_id
     if known is not None and area not in known:
-        raise DocumentError(
-            [
-                Problem(
-                    where,
-                    f"unknown intervention area {area!r}",
-                    "choose one of: " + ", ".join(known),
-                )
-            ]
+        raise DocumentError.at(
+            where, f"unknown intervention area {area!r}", "choose one of: " + ", ".join(known)
         )
     try:
         chosen = Band(band)
     except ValueError:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.band",
-                    f"unknown band {band!r}",
-                    "choose one of: " + ", ".join(b.value for b in Band),
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.band",
+            f"unknown band {band!r}",
+            "choose one of: " + ", ".join(b.value for b in Band),
         ) from None
     text = rationale.strip()
     if len("".join(text.split())) < MIN_RATIONALE:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.rationale",
-                    f"a rationale of at least {MIN_RATIONALE} characters is required",
-                    "write why your judgement departs from the computed band",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.rationale",
+            f"a rationale of at least {MIN_RATIONALE} characters is required",
+            "write why your judgement departs from the computed band",
         )
     if len(text) > MAX_TEXT:
-        raise DocumentError(
-            [Problem(f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it")]
+        raise DocumentError.at(
+            f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it"
         )
     name = by.strip()
     if not name or len(name) > 200:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.by",
-                    "the assessor's name (1 to 200 characters) is required",
-                    "give it",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.by", "the assessor's name (1 to 200 characters) is required", "give it"
         )
     if at.tzinfo is None or at.utcoffset() is None:
-        raise DocumentError(
-            [Problem(f"{where}.at", "the time has no time zone", "give the time in UTC")]
-        )
+        raise DocumentError.at(f"{where}.at", "the time has no time zone", "give the time in UTC")
     override = Override(band=chosen, rationale=text, by=name, at=at.astimezone(dt.UTC))
     return review.model_copy(update={"overrides": {**review.overrides, area: override}})
 
@@ -508,25 +486,17 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
     try:
         chosen = FiveP(heading)
     except ValueError:
-        raise DocumentError(
-            [
-                Problem(
-                    f"$.review.narratives.{heading}",
-                    f"unknown 5P heading {heading!r}",
-                    "choose one of: " + ", ".join(h.value for h in FiveP),
-                )
-            ]
+        raise DocumentError.at(
+            f"$.review.narratives.{heading}",
+            f"unknown 5P heading {heading!r}",
+            "choose one of: " + ", ".join(h.value for h in FiveP),
         ) from None
     narrative = text.strip()
     if len(narrative) > MAX_TEXT:
-        raise DocumentError(
-            [
-                Problem(
-                    f"$.review.narratives.{chosen.value}",
-                    f"longer than {MAX_TEXT:,} characters",
-                    "shorten it",
-                )
-            ]
+        raise DocumentError.at(
+            f"$.review.narratives.{chosen.value}",
+            f"longer than {MAX_TEXT:,} characters",
+            "shorten it",
         )
     narratives = {key: value for key, value in review.narratives.items() if key != chosen}
     if narrative:
@@ -540,14 +510,10 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
 def _check_fits(instrument: Instrument, assessment: Assessment, where: str) -> None:
     ref = assessment.instrument
     if (ref.id, ref.version) != instrument.key:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.instrument",
-                    f"made with {ref.id} {ref.version}, not {instrument.id} {instrument.version}",
-                    "formulate it with the instrument definition it names",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.instrument",
+            f"made with {ref.id} {ref.version}, not {instrument.id} {instrument.version}",
+            "formulate it with the instrument definition it names",
         )
     problems = check_assessment(instrument, assessment)
     if problems:

@@ -60,7 +60,7 @@ from instrument.assessment import (
 from instrument.assessment import finalisation_problems as _finalisation_problems
 from instrument.audit import AuditAction, AuditEntry, AuditEvent, Entity, Outcome
 from instrument.definition import Instrument
-from instrument.definitions import default_instrument, get_instrument
+from instrument.definitions import catalogue
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -317,10 +317,12 @@ class Service:
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        definitions: Path | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
+        self.definitions = catalogue(definitions)
         self._dummy: str | None = None
 
     @classmethod
@@ -331,10 +333,14 @@ class Service:
         key_path: Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        definitions: Path | None = None,
     ) -> Service:
-        """Open the database (migrations, `quick_check`) and return the service over it."""
+        """Open the database (migrations, `quick_check`) and return the service over it.
+
+        `definitions` is the folder of extra instrument definitions (`INSTRUMENT_DEFINITIONS`).
+        """
         store = Store.open(Path(db_path), key_path=key_path, now=clock())
-        return cls(store, clock=clock, hasher=hasher)
+        return cls(store, clock=clock, hasher=hasher, definitions=definitions)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -495,9 +501,8 @@ class Service:
     def _review(row: sqlite3.Row) -> Review:
         return Review.model_validate_json(row["review"])
 
-    @staticmethod
-    def _instrument(assessment: Assessment) -> Instrument:
-        return get_instrument(assessment.instrument.id, assessment.instrument.version)
+    def _instrument(self, assessment: Assessment) -> Instrument:
+        return self.definitions.get(assessment.instrument.id, assessment.instrument.version)
 
     def _draft(self, case: sqlite3.Row, row: sqlite3.Row) -> Draft:
         return Draft(
@@ -1176,7 +1181,7 @@ class Service:
         with self._operation(actor, AuditAction.START) as (op, tx):
             case = self._case(op, tx, reference, Action.EDIT_DRAFT)
             self._no_open_draft(tx, case)
-            instrument = default_instrument()
+            instrument = self.definitions.default
             version = case["latest_version"] + 1
             assessment = Assessment(
                 instrument=InstrumentRef(id=instrument.id, version=instrument.version),
@@ -1690,7 +1695,7 @@ class Service:
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
-            assessment = parse_assessment(data)
+            assessment = parse_assessment(data, self.definitions)
             case, created = self._import_target(op, tx, assessment.case, team_name)
             if not created:
                 self._no_open_draft(tx, case)
@@ -1764,7 +1769,7 @@ class Service:
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
-            export = parse_case(data)
+            export = parse_case(data, self.definitions)
             team_id = self._team_id(tx, team_name)
             if tx.one(
                 "SELECT 1 FROM cases WHERE team_id = ? AND reference = ?",
@@ -1811,10 +1816,13 @@ class Service:
             )
 
     def import_document(self, actor: Actor, data: bytes, team: str | None = None) -> ImportResult:
-        """Import an assessment document or a case export, whichever `data` is."""
-        from instrument.exchange.case import is_case_document
+        """Import an assessment document or a case export, whichever `data` is.
 
-        if is_case_document(data):
+        The export-format registry (`instrument.exchange.formats`) tells which it is.
+        """
+        from instrument.exchange.formats import sniff
+
+        if sniff(data)[1] == "case":
             return self.import_case(actor, data, team)
         draft = self.import_assessment(actor, data, team)
         actor_team = team or (actor.team if actor.role is not Role.SYSTEM else DEFAULT_TEAM)

@@ -11,8 +11,9 @@ Everything that touches the database goes through here:
 * numbered migrations, recorded in `schema_migrations`, are applied at open;
 * triggers refuse `UPDATE`/`DELETE` on finalised assessment versions, on formulations,
   signatures and the audit log;
-* the audit key lives in a file outside the database (`<database file>.key`, or the path in
-  `INSTRUMENT_AUDIT_KEY`), created with mode 0600 on first use and never printed.
+* the audit key lives in a file outside the database (`<database file>.key`, or the path the
+  entry point passes from `INSTRUMENT_AUDIT_KEY`), created with mode 0600 on first use and never
+  printed.
 """
 
 from __future__ import annotations
@@ -44,11 +45,6 @@ from instrument.audit import (
 )
 from instrument.errors import StoreError
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT / "data" / "instrument.db"
-DB_ENV = "INSTRUMENT_DB"
-KEY_ENV = "INSTRUMENT_AUDIT_KEY"
-
 PRAGMAS: dict[str, str | int] = {
     "journal_mode": "wal",
     "synchronous": 2,  # FULL: NORMAL can lose the last commits on power loss
@@ -65,16 +61,9 @@ _WRITE_LOCK = threading.Lock()
 Params = Sequence[Any] | dict[str, Any]
 
 
-def default_db_path() -> Path:
-    """Return the database path: `INSTRUMENT_DB` when set, else `data/instrument.db`."""
-    value = os.environ.get(DB_ENV)
-    return Path(value) if value else DEFAULT_DB
-
-
 def default_key_path(db_path: Path) -> Path:
-    """Return the audit key path: `INSTRUMENT_AUDIT_KEY` when set, else `<db file>.key`."""
-    value = os.environ.get(KEY_ENV)
-    return Path(value) if value else db_path.with_name(db_path.name + ".key")
+    """Return the audit key path beside the database: `<db file>.key`."""
+    return db_path.with_name(db_path.name + ".key")
 
 
 def utc_now() -> dt.datetime:
@@ -120,7 +109,7 @@ def load_key(path: Path, *, create: bool) -> bytes:
             raise StoreError(
                 f"the audit key file {path} is missing, but the audit log has entries",
                 where=str(path),
-                fix=f"restore the key file, or point {KEY_ENV} at it",
+                fix="restore the key file, or point INSTRUMENT_AUDIT_KEY at it",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
@@ -434,7 +423,7 @@ class Store:
 
         Args:
             path: the database file.
-            key_path: the audit key file (default `<path>.key` or `INSTRUMENT_AUDIT_KEY`).
+            key_path: the audit key file (default `<path>.key`).
             now: the time recorded for migrations (default now).
             upto: apply migrations up to this number only (tests of upgrades).
             check: run `PRAGMA quick_check`; on failure writes are refused and `unsafe` says why.

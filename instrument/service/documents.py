@@ -1,0 +1,204 @@
+"""Use cases on documents: validate, formulate, report, chart, schemas, installed definitions.
+
+The entry points reach the document adapters (definitions loading, `exchange`, `report`,
+`schemas`) only through here, so the CLI command and the web app's button that do the same thing
+call the same function. `Documents` needs no database: it holds the installed definitions (the
+shipped ones and those of the `INSTRUMENT_DEFINITIONS` folder the entry point passes in).
+`formulation_document` is the one way a stored formulation leaves the web app as a file: the
+service's `export_formulation` (access check, password, audit entry), then the document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from instrument.access import Actor
+from instrument.assessment import Assessment
+from instrument.definition import Instrument
+from instrument.definitions import catalogue, load_definition
+from instrument.errors import DocumentError, Problem
+from instrument.exchange.assessments import load_assessment, load_formulation
+from instrument.exchange.documents import read_bytes
+from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, export_format
+from instrument.formulation import Formulation
+from instrument.formulation import formulate as formulate_assessment
+from instrument.profile import CHARTS
+from instrument.report import CHART_FORMATS, REPORT_FORMATS, chart_bytes, report_bytes
+from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
+
+DocumentKind = Literal["instrument", "assessment", "formulation"]
+DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("instrument", "assessment", "formulation")
+CHART_NAMES: tuple[str, ...] = tuple(CHARTS)
+EXPORT_FORMATS: tuple[str, ...] = tuple(FORMATS)
+
+__all__ = [
+    "CHART_FORMATS",
+    "CHART_NAMES",
+    "DEFAULT_FORMAT",
+    "DOCUMENT_KINDS",
+    "EXPORT_FORMATS",
+    "REPORT_FORMATS",
+    "SCHEMA_DIR",
+    "Documents",
+    "formulation_document",
+]
+
+
+class Documents:
+    """Documents in and out without a database, on one set of installed definitions."""
+
+    def __init__(self, definitions: Path | None = None) -> None:
+        """Use the shipped definitions plus those in the folder `definitions`, if given.
+
+        Raises:
+            DocumentError: when the folder is missing or holds an invalid or repeated definition.
+        """
+        self.catalogue = catalogue(definitions)
+
+    # --- definitions ---------------------------------------------------------------------------
+
+    def installed(self) -> list[Instrument]:
+        """Return every installed definition, sorted by id and version."""
+        return [self.catalogue.definitions[key] for key in sorted(self.catalogue.definitions)]
+
+    def default_instrument(self) -> Instrument:
+        """Return the default definition (the one new assessments use)."""
+        return self.catalogue.default
+
+    def instrument(self, instrument_id: str, version: str) -> Instrument:
+        """Return an installed definition.
+
+        Raises:
+            NotFoundError: naming the installed versions.
+        """
+        return self.catalogue.get(instrument_id, version)
+
+    # --- reading and checking files ------------------------------------------------------------
+
+    def read_file(self, path: Path) -> bytes:
+        """Return a document file's bytes within the size limit.
+
+        Raises:
+            DocumentError: when the file is missing, a folder, unreadable or too large.
+        """
+        return read_bytes(path)
+
+    def validate(self, kind: DocumentKind, path: Path) -> None:
+        """Check a document file of `kind` completely.
+
+        Raises:
+            DocumentError: listing every problem with its JSON path.
+        """
+        if kind == "instrument":
+            load_definition(path)
+        elif kind == "assessment":
+            load_assessment(path, self.catalogue)
+        else:
+            load_formulation(path)
+
+    def read_formulation(self, path: Path) -> Formulation:
+        """Return the formulation document in a file, checked against its schema."""
+        return load_formulation(path)
+
+    def read_assessment(self, path: Path) -> Assessment:
+        """Return the assessment document in a file, checked against its instrument."""
+        return load_assessment(path, self.catalogue)
+
+    # --- computing -----------------------------------------------------------------------------
+
+    def formulate(
+        self, assessment: Path, previous: Path | None, *, now: dt.datetime
+    ) -> Formulation:
+        """Return the formulation of an assessment file (with change from `previous`).
+
+        Raises:
+            DocumentError: for a problem in either file (the previous one's are marked so).
+        """
+        current = self.read_assessment(assessment)
+        earlier = None
+        if previous is not None:
+            try:
+                earlier = self.read_assessment(previous)
+            except DocumentError as error:
+                raise DocumentError(
+                    [
+                        Problem(p.where, f"previous assessment: {p.message}", p.fix)
+                        for p in error.problems()
+                    ]
+                ) from None
+        instrument = self.instrument(current.instrument.id, current.instrument.version)
+        return formulate_assessment(instrument, current, earlier, generated_at=now)
+
+    def formulation_bytes(self, formulation: Formulation, fmt: str = DEFAULT_FORMAT) -> bytes:
+        """Return a formulation as a document of an export format, checked before it leaves."""
+        return export_format(fmt).write_formulation(formulation)
+
+    def case_bytes(self, document: dict[str, Any], fmt: str = DEFAULT_FORMAT) -> bytes:
+        """Return a case export (`Service.export_case`) as a document of an export format."""
+        return export_format(fmt).write_case(document)
+
+    def report(
+        self,
+        formulation: Formulation,
+        fmt: str,
+        *,
+        redact: bool = False,
+        history: Sequence[Formulation] = (),
+    ) -> bytes:
+        """Return the report of a formulation as `.html` or `.pdf` bytes."""
+        return report_bytes(formulation, fmt, redact=redact, history=history)
+
+    def chart(self, formulation: Formulation, name: str, fmt: str) -> bytes:
+        """Return one chart of a formulation (a name of `CHART_NAMES`) as `.svg` or `.png`."""
+        return chart_bytes(formulation, name, fmt)
+
+    # --- the published schemas -----------------------------------------------------------------
+
+    def write_schemas(self) -> list[Path]:
+        """Write `schemas/*.schema.json` from the models; return the files written."""
+        return write_schemas()
+
+    def drifted_schemas(self) -> list[Path]:
+        """Return the schema files that differ from the models (empty when up to date)."""
+        return [SCHEMA_DIR / f"{kind}.schema.json" for kind in drifted_schemas()]
+
+
+DownloadKind = Literal["html", "pdf", "png", "svg", "formulation"]
+
+
+class ExportsFormulations(Protocol):
+    """What `formulation_document` needs of the service: its audited `export_formulation`."""
+
+    def export_formulation(self, actor: Actor, reference: str, version: int) -> Formulation:
+        """Return a version's formulation, audited as an export."""
+        ...
+
+
+def formulation_document(
+    service: ExportsFormulations,
+    actor: Actor,
+    reference: str,
+    version: int,
+    kind: DownloadKind,
+    *,
+    fmt: str = DEFAULT_FORMAT,
+) -> bytes:
+    """Return one document of a stored version for a download: audited, redacted for viewers.
+
+    `kind` is the report (`html`, `pdf`), the profile chart (`png`, `svg`) or the formulation
+    itself (`formulation`, in the export format `fmt`). The service checks access and the
+    password and records one `export`; a viewer gets the redacted formulation.
+
+    Raises:
+        AuthenticationError: when the password must be entered again.
+        NotFoundError: when the actor may not read the case's formulation.
+    """
+    formulation = service.export_formulation(actor, reference, version)
+    if kind == "formulation":
+        return export_format(fmt).write_formulation(formulation)
+    if kind in ("html", "pdf"):
+        return report_bytes(formulation, kind, redact=formulation.redacted)
+    return chart_bytes(formulation, "profile", kind)
