@@ -73,14 +73,14 @@ def problem_text(message: str, fix: str = "") -> str:
 def session_panel(actor: Actor) -> None:
     """Show who is signed in, the idle warning and the sign-out button in the sidebar."""
     from instrument.ui.context import current_session_id
-    from instrument.ui.settings import web_settings
+    from instrument.ui.settings import current_settings
     from instrument.ui.sign_in import sign_out_form, signer_for
 
     with st.sidebar:
         team = f" · team {actor.team}" if actor.team else ""
         st.markdown(f"Signed in as **{plain(actor.username)}**  \n{actor.role}{plain(team)}")
         _idle_watch()
-        token = signer_for(web_settings()).form_token("sign-out", current_session_id() or "")
+        token = signer_for(current_settings()).form_token("sign-out", current_session_id() or "")
         st.html(sign_out_form(token))
 
 

@@ -24,7 +24,7 @@ import streamlit as st
 from instrument.access import Actor
 from instrument.service import CaseView, Service
 from instrument.ui import state
-from instrument.ui.settings import web_settings
+from instrument.ui.settings import current_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
 
 
@@ -34,8 +34,10 @@ def _close(service: Service) -> None:
 
 def open_service() -> Service:
     """Open a service on the configured database (tests replace this to freeze the clock)."""
-    settings = web_settings()
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+    settings = current_settings()
+    return Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
 
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
@@ -51,7 +53,7 @@ def request_cookies() -> Mapping[str, str]:
 
 def current_session_id() -> str | None:
     """Return the server-side session id carried by the signed cookie, or None."""
-    signer = signer_for(web_settings())
+    signer = signer_for(current_settings())
     return signer.session_id(request_cookies().get(SESSION_COOKIE))
 
 

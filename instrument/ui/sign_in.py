@@ -30,7 +30,8 @@ from starlette.routing import BaseRoute, Route
 
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.service import Service
-from instrument.ui.settings import WebSettings, cookie_secret, web_settings
+from instrument.config import Settings
+from instrument.ui.settings import cookie_secret, current_settings
 
 SESSION_COOKIE: Final = "ifi_session"
 NOTICE_COOKIE: Final = "ifi_notice"
@@ -106,7 +107,7 @@ def _fingerprint(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:32] if session_id else ""
 
 
-def signer_for(settings: WebSettings) -> CookieSigner:
+def signer_for(settings: Settings) -> CookieSigner:
     """Return the signer using the cookie key of `settings` (created on first use)."""
     return CookieSigner(cookie_secret(settings.cookie_key_path))
 
@@ -159,11 +160,13 @@ def _redirect(to: str) -> RedirectResponse:
     return response
 
 
-def _open_service(settings: WebSettings) -> Service:
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+def _open_service(settings: Settings) -> Service:
+    return Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
 
 
-def _sign_in(settings: WebSettings, username: str, password: str) -> str:
+def _sign_in(settings: Settings, username: str, password: str) -> str:
     service = _open_service(settings)
     try:
         session_id = service.sign_in(username, password)
@@ -172,7 +175,7 @@ def _sign_in(settings: WebSettings, username: str, password: str) -> str:
     return session_id
 
 
-def _sign_out(settings: WebSettings, session_id: str) -> None:
+def _sign_out(settings: Settings, session_id: str) -> None:
     service = _open_service(settings)
     try:
         service.sign_out(session_id)
@@ -180,9 +183,9 @@ def _sign_out(settings: WebSettings, session_id: str) -> None:
         service.close()
 
 
-def routes(settings: WebSettings | None = None) -> list[BaseRoute]:
+def routes(settings: Settings | None = None) -> list[BaseRoute]:
     """Return the sign-in and sign-out routes for `st.App(..., routes=...)`."""
-    conf = settings or web_settings()
+    conf = settings or current_settings()
     signer = signer_for(conf)
 
     async def sign_in(request: Request) -> Response:
@@ -308,7 +311,7 @@ def render() -> None:
     """Show the sign-in page: the notice of the last attempt, if any, and the form."""
     from instrument.ui.context import request_cookies
 
-    settings = web_settings()
+    settings = current_settings()
     signer = signer_for(settings)
     st.title("Sign in")
     notice = signer.read_notice(request_cookies().get(NOTICE_COOKIE))
