@@ -89,9 +89,9 @@ def test_hardening_holds_from_another_directory(tmp_path: Path) -> None:
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "true",
     }
     port = _free_port()
+    names = json.dumps(list(EXPECTED))
     process = subprocess.Popen(
-        [sys.executable, "-c", PROBE, str(REPO / "server.py"), str(port), str(out)]
-        + [json.dumps(list(EXPECTED))],
+        [sys.executable, "-c", PROBE, str(REPO / "server.py"), str(port), str(out), names],
         cwd=elsewhere,
         env=env,
         stdout=subprocess.DEVNULL,

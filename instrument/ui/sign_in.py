@@ -28,9 +28,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from instrument.config import Settings
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.service import Service
-from instrument.config import Settings
 from instrument.ui.settings import cookie_secret, current_settings
 
 SESSION_COOKIE: Final = "ifi_session"
