@@ -1,4 +1,4 @@
-"""The settings: one model read at the entry points, the README's table, and who reads the environment."""
+"""Settings: one model read at the entry points, the README's table, who reads the environment."""
 
 from __future__ import annotations
 
@@ -126,9 +126,12 @@ def _reads_environment(path: Path) -> list[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
             lines.append(node.lineno)
-        if isinstance(node, ast.ImportFrom) and node.module == "os":
-            if {a.name for a in node.names} & {"environ", "getenv", "environb"}:
-                lines.append(node.lineno)
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and {a.name for a in node.names} & {"environ", "getenv", "environb"}
+        ):
+            lines.append(node.lineno)
     return lines
 
 
