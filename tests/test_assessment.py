@@ -9,6 +9,7 @@ import pytest
 
 from instrument.assessment import assessment_hash, check_assessment, finalisation_problems
 from instrument.definition import Instrument
+from instrument.definitions import catalogue
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment
 from tests.conftest import assessment_document, make_assessment
@@ -16,7 +17,7 @@ from tests.conftest import assessment_document, make_assessment
 
 def _problems(document: dict[str, Any]) -> list[str]:
     with pytest.raises(DocumentError) as caught:
-        parse_assessment(json.dumps(document).encode())
+        parse_assessment(json.dumps(document).encode(), catalogue())
     return [str(p) for p in caught.value.problems()]
 
 
@@ -35,7 +36,8 @@ def _complete(instrument: Instrument) -> dict[str, Any]:
 
 
 def test_the_example_document_is_valid() -> None:
-    assert parse_assessment(json.dumps(assessment_document()).encode()).case.reference == "C-0001"
+    data = json.dumps(assessment_document()).encode()
+    assert parse_assessment(data, catalogue()).case.reference == "C-0001"
 
 
 def test_omit_may_carry_evidence_saying_why(instrument: Instrument) -> None:

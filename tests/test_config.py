@@ -189,7 +189,7 @@ def test_an_extra_folder_adds_its_definitions(tmp_path: Path) -> None:
     assert definitions.default.version == "1.0.0"
     assert parse_assessment(_assessment("1.1.0"), definitions).instrument.version == "1.1.0"
     with pytest.raises(DocumentError, match=r"1\.1\.0 is not installed"):
-        parse_assessment(_assessment("1.1.0"))  # the shipped definitions alone
+        parse_assessment(_assessment("1.1.0"), catalogue())  # the shipped definitions alone
 
 
 def test_an_extra_definition_may_not_repeat_an_installed_version(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The case export: one JSON document holding a case with every version, review and formulation.
+"""The case export as a file: one JSON document holding a case with every version and formulation.
 
 Published as `schemas/case.schema.json`. `instrument export` writes it; `instrument import`
 reads it back into a team where the reference is new, giving the same case: exporting it again
@@ -12,69 +12,18 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from instrument.assessment import Assessment, CaseInfo, assessment_hash
-from instrument.definitions import Catalogue
+from instrument.case import FORMAT, CaseExport, SignatureRecord, VersionRecord
 from instrument.errors import DocumentError, Problem
-from instrument.exchange.assessments import assessment_problems
+from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
 from instrument.formulation import Formulation, Review
-from instrument.vocabulary import AssessmentStatus, ShortText
-
-FORMAT = "instrument-case"
+from instrument.vocabulary import AssessmentStatus
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SignatureRecord(_Frozen):
-    """A signature on a final version: its meaning, who signed, and when."""
-
-    meaning: Literal["finalised by", "countersigned by"] = Field(
-        description="What the signature means: `finalised by` or `countersigned by`."
-    )
-    by: ShortText = Field(description="The signer's username.")
-    at: dt.datetime = Field(description="When it was signed (UTC, ISO 8601).")
-
-
-class VersionRecord(_Frozen):
-    """One assessment version of the case, with its review and, when final, its formulation."""
-
-    assessment: Assessment = Field(description="The assessment document of this version.")
-    review: Review = Field(
-        default_factory=Review, description="The assessor's overrides and narratives."
-    )
-    formulation: Formulation | None = Field(
-        default=None, description="The stored formulation (final versions only)."
-    )
-    signatures: list[SignatureRecord] = Field(
-        default_factory=list, description="The signatures (final versions only)."
-    )
-
-
-class CaseExport(_Frozen):
-    """A whole case: every assessment version with its review, formulation and signatures."""
-
-    format: Literal["instrument-case"] = Field(description="Always `instrument-case`.")
-    case: CaseInfo = Field(description="The case reference and pathway.")
-    versions: list[VersionRecord] = Field(
-        max_length=1000, description="Every version, oldest first, numbered from 1."
-    )
-
-
-DESCRIPTION = (
-    "A case as `instrument export` writes it: the case reference and pathway, and every "
-    "assessment version (drafts and finals, oldest first) with the assessor's review; each "
-    "final version carries the formulation stored when it was signed and its signatures. "
-    "`instrument import` reads it back into a team where the reference is new."
-)
-
-
-def case_problems(export: CaseExport, definitions: Catalogue | None = None) -> list[Problem]:
+def case_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
@@ -139,7 +88,7 @@ def case_problems(export: CaseExport, definitions: Catalogue | None = None) -> l
     return problems
 
 
-def parse_case(data: bytes, definitions: Catalogue | None = None) -> CaseExport:
+def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
 
     Raises:
