@@ -50,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check instrument tests benchmarks app.py server.py
 	$(BIN)/ruff format --check instrument tests benchmarks app.py server.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(STAMP) debs-test
 	$(BIN)/pytest -q

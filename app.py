@@ -7,9 +7,10 @@ routes; the pages live in `instrument/ui/pages/`, the menu in `instrument/ui/nav
 import streamlit as st
 
 from instrument.errors import InstrumentError
-from instrument.ui import navigation, sign_in
+from instrument.ui import navigation
 from instrument.ui.components import banner, cached_instrument, session_panel, show_error
 from instrument.ui.context import current_actor
+from instrument.ui.pages import sign_in_page
 
 st.set_page_config(
     page_title="Intervention formulation",
@@ -25,7 +26,7 @@ except InstrumentError as error:
     st.stop()
 
 if actor is None:
-    st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
+    st.navigation(navigation.signed_out(sign_in_page.render), position="hidden").run()
 else:
     session_panel(actor)
     st.navigation(navigation.menu(actor.role)).run()

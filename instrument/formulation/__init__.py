@@ -12,10 +12,10 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from importlib.metadata import version as package_version
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import instrument as _package
 from instrument.assessment import (
     Assessment,
     Assessor,
@@ -59,6 +59,9 @@ from instrument.vocabulary import (
     Text,
     Timeframe,
 )
+
+GENERATOR_VERSION = package_version("instrument")
+"""The version of this software, written into every formulation (from the package metadata)."""
 
 MIN_RATIONALE = 20
 
@@ -578,7 +581,7 @@ def _header(assessment: Assessment, generated_at: dt.datetime) -> Header:
         assessed_on=info.assessed_on,
         assessors=info.assessors,
         instrument=assessment.instrument,
-        generator=GeneratorInfo(name="instrument", version=_package.__version__),
+        generator=GeneratorInfo(name="instrument", version=GENERATOR_VERSION),
         generated_at=generated_at.astimezone(dt.UTC),
         assessment_sha256=assessment_hash(assessment),
     )

@@ -22,11 +22,12 @@ from instrument.definitions import catalogue, load_definition
 from instrument.errors import DocumentError, Problem
 from instrument.exchange.assessments import load_assessment, load_formulation
 from instrument.exchange.documents import read_bytes
-from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, export_format
+from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, export_format
 from instrument.formulation import Formulation
 from instrument.formulation import formulate as formulate_assessment
 from instrument.profile import CHARTS
 from instrument.report import CHART_FORMATS, REPORT_FORMATS, chart_bytes, report_bytes
+from instrument.report import chart_width as measured_width
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
 
 DocumentKind = Literal["instrument", "assessment", "formulation"]
@@ -40,9 +41,14 @@ __all__ = [
     "DEFAULT_FORMAT",
     "DOCUMENT_KINDS",
     "EXPORT_FORMATS",
+    "FORMATS",
     "REPORT_FORMATS",
     "SCHEMA_DIR",
     "Documents",
+    "ExportFormat",
+    "Exports",
+    "case_document",
+    "chart_width",
     "formulation_document",
 ]
 
@@ -169,16 +175,22 @@ class Documents:
 DownloadKind = Literal["html", "pdf", "png", "svg", "formulation"]
 
 
-class ExportsFormulations(Protocol):
-    """What `formulation_document` needs of the service: its audited `export_formulation`."""
+class Exports(Protocol):
+    """What the downloads need of the service: its audited exports."""
 
     def export_formulation(self, actor: Actor, reference: str, version: int) -> Formulation:
         """Return a version's formulation, audited as an export."""
         ...
 
+    def export_case(
+        self, actor: Actor, reference: str, *, team: str | None = None
+    ) -> dict[str, Any]:
+        """Return the whole case as one document, audited as an export."""
+        ...
+
 
 def formulation_document(
-    service: ExportsFormulations,
+    service: Exports,
     actor: Actor,
     reference: str,
     version: int,
@@ -202,3 +214,20 @@ def formulation_document(
     if kind in ("html", "pdf"):
         return report_bytes(formulation, kind, redact=formulation.redacted)
     return chart_bytes(formulation, "profile", kind)
+
+
+def case_document(
+    service: Exports, actor: Actor, reference: str, fmt: str = DEFAULT_FORMAT
+) -> bytes:
+    """Return the whole case as a document of an export format, audited as an export.
+
+    Raises:
+        AuthenticationError: when the password must be entered again.
+        PermissionDeniedError: when the actor's role may not export whole cases.
+    """
+    return export_format(fmt).write_case(service.export_case(actor, reference))
+
+
+def chart_width(chart: Any) -> int:
+    """Return a chart's width in pixels as drawn (for a page that gives each chart its room)."""
+    return measured_width(chart)

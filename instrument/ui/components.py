@@ -10,16 +10,16 @@ import streamlit as st
 
 from instrument.access import Actor
 from instrument.definition import Instrument
-from instrument.definitions import default_instrument
 from instrument.errors import InstrumentError
 from instrument.ui import state
 from instrument.vocabulary import Band, FiveP
 
 
-@st.cache_resource
 def cached_instrument() -> Instrument:
-    """Return the installed instrument, loaded once per server process (immutable)."""
-    return default_instrument()
+    """Return the default instrument, loaded once per server process (immutable)."""
+    from instrument.ui.context import current_documents
+
+    return current_documents().default_instrument()
 
 
 def banner(instrument: Instrument) -> None:

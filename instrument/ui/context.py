@@ -3,7 +3,8 @@
 The seam every page uses:
 
 * `current_service()` is this browser session's `Service` (its own SQLite connection), made on
-  first use by `st.cache_resource(scope="session")` and closed when the session ends.
+  first use by `st.cache_resource(scope="session")` and closed when the session ends;
+  `current_documents()` the documents service on the installed definitions (one per process).
 * `open_case(actor, reference)` opens a case for a page, auditing one `view` per opening (not
   per rerun); every page showing a case's content calls it first.
 * `current_actor()` is the signed-in user, looked up on every run from the signed session cookie
@@ -23,6 +24,7 @@ import streamlit as st
 
 from instrument.access import Actor
 from instrument.service import CaseView, Service
+from instrument.service.documents import Documents
 from instrument.ui import state
 from instrument.ui.settings import current_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
@@ -38,6 +40,15 @@ def open_service() -> Service:
     return Service.open(
         settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
     )
+
+
+@st.cache_resource(show_spinner=False)
+def current_documents() -> Documents:
+    """Return the documents service on the installed definitions (one per server process).
+
+    It holds the definitions only, never case data (SECURITY.md 13), so one serves every user.
+    """
+    return Documents(current_settings().definitions)
 
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)

@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.errors import AuthenticationError
 from instrument.exchange.documents import schema_problems
+from instrument.service.documents import formulation_document
+from instrument.ui.exports import built_on_click
 from instrument.ui.pages import formulation as page
 from instrument.vocabulary import FiveP
 from tests.ui.app_support import CASE, draft, fill, finalise, new_case, review_key
@@ -216,9 +218,9 @@ def test_the_formulation_download_is_valid_against_the_published_schema(web: Web
     actor = web.actor("psychologist")
     with web.service() as service:
         with pytest.raises(AuthenticationError):
-            page.formulation_bytes(service, actor, CASE, 1)
+            formulation_document(service, actor, CASE, 1, "formulation")
         service.confirm_password(actor, PASSWORD)
-        data = page.formulation_bytes(service, actor, CASE, 1)
+        data = formulation_document(service, actor, CASE, 1, "formulation")
     document = json.loads(data)
     assert schema_problems("formulation", document) == []
     assert document["header"]["case_reference"] == CASE
@@ -237,7 +239,7 @@ def test_a_viewer_downloads_only_the_redacted_formulation(web: Web) -> None:
     viewer = web.actor("viewer")
     with web.service() as service:
         service.confirm_password(viewer, PASSWORD)
-        data = page.formulation_bytes(service, viewer, CASE, 1).decode("utf-8")
+        data = formulation_document(service, viewer, CASE, 1, "formulation").decode("utf-8")
     assert "Canary evidence text" not in data
     assert "Dr A. Assessor" not in data
     assert json.loads(data)["redacted"] is True
@@ -252,11 +254,11 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
     with web.service() as service:
         service.confirm_password(actor, PASSWORD)
     before = audit_actions(web, "export")
-    build = page.case_download(actor, CASE)
+    build = built_on_click(page.case_export(actor, CASE, "json"))
     assert audit_actions(web, "export") == before  # nothing built yet
     document = json.loads(build())
     assert schema_problems("case", document) == []
     assert audit_actions(web, "export") == [*before, "export"]
-    formulation = json.loads(page.formulation_download(actor, CASE, 1)())
+    formulation = json.loads(built_on_click(page.formulation_export(actor, CASE, 1, "json"))())
     assert formulation["header"]["assessment_version"] == 1
     assert audit_actions(web, "export") == [*before, "export", "export"]

@@ -24,6 +24,7 @@ from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
 from instrument.ui.components import cached_instrument, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import password_again
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
 MAX_ASSESSOR_ROWS = 10
@@ -693,14 +694,7 @@ def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
         f"Finalise version {target.version} of case {plain(target.reference)}? It is signed "
         f"'finalised by {plain(actor.username)}' with today's date and can no longer be changed."
     )
-    password = None
-    if service.needs_password(actor):
-        password = st.text_input(
-            "Password",
-            type="password",
-            key=target.key("finalise", "password"),
-            help="Your last sign-in was more than 5 minutes ago: enter your password again.",
-        )
+    password = password_again(service, actor, key=target.key("finalise", "password"))
     confirm, cancel = st.columns(2)
     if cancel.button("Cancel", key=target.key("finalise", "cancel"), width="stretch"):
         _close(target, "checks")

@@ -21,18 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 import textwrap
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import altair as alt
 import streamlit as st
-import vl_convert
 
 from instrument.access import Actor
-from instrument.errors import AuthenticationError, InstrumentError
+from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, Priority
 from instrument.profile import (
     FONT,
@@ -44,9 +41,9 @@ from instrument.profile import (
     profile,
     strengths,
 )
-from instrument.report import VL_VERSION, chart_png, chart_spec, chart_svg, render_html, render_pdf
 from instrument.service import CaseRow, Service, VersionRow
-from instrument.ui import context, form, navigation, state
+from instrument.service.documents import chart_width, formulation_document
+from instrument.ui import form, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
@@ -55,6 +52,7 @@ from instrument.ui.components import (
     show_error,
 )
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus
 
 Kind = Literal["html", "pdf", "png", "svg"]
@@ -155,66 +153,6 @@ def _start(references: list[str]) -> None:
 # --- the downloads -------------------------------------------------------------------------------
 
 
-def file_name(reference: str, version: int, kind: Kind) -> str:
-    """Return a download's file name, e.g. `C-0042-v2-report.pdf` (`/` in a reference made `-`)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "-", reference)
-    return f"{stem}-v{version}-{DOCUMENTS[kind][1]}"
-
-
-def document_bytes(
-    service: Service, actor: Actor, reference: str, version: int, kind: Kind
-) -> bytes:
-    """Return one document of a version, audited as an `export` (redacted for viewers).
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        NotFoundError: when the actor may not read the case's formulation.
-    """
-    formulation = service.export_formulation(actor, reference, version)
-    if kind == "html":
-        return render_html(formulation, redact=formulation.redacted).encode("utf-8")
-    if kind == "pdf":
-        return render_pdf(formulation, redact=formulation.redacted)
-    chart = profile(formulation)
-    if kind == "png":
-        return chart_png(chart)
-    return chart_svg(chart).encode("utf-8")
-
-
-def document_download(
-    actor: Actor, reference: str, version: int, kind: Kind
-) -> Callable[[], bytes]:
-    """Return the callable that builds a document when its download is clicked.
-
-    It runs on the server's download thread, so it opens a service (a connection) of its own.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return document_bytes(service, actor, reference, version, kind)
-
-    return build
-
-
-def _password_gate(service: Service, actor: Actor) -> bool:
-    """Return True when the password was entered in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.markdown("Enter your password again to download (needed every 5 minutes).")
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=_key("password"), width=420)
-        confirmed = st.button("Confirm password", key=_key("confirm"))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except AuthenticationError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(_key("password"), None)
-        st.rerun()
-    return False
-
-
 def _downloads(
     service: Service, actor: Actor, reference: str, version: int, redacted: bool
 ) -> None:
@@ -225,19 +163,30 @@ def _downloads(
         + (", without evidence text (your role)" if redacted else "")
         + ". Each document is made when you click and recorded in the audit log as an export."
     )
-    if not _password_gate(service, actor):
+    if not password_gate(
+        service,
+        actor,
+        purpose="download",
+        password_key=_key("password"),
+        confirm_key=_key("confirm"),
+    ):
         return
     with st.container(horizontal=True):
-        for kind, (label, _, mime) in DOCUMENTS.items():
-            st.download_button(
+        for kind, (label, ending, mime) in DOCUMENTS.items():
+            download_button(
                 label,
-                data=document_download(actor, reference, version, kind),
-                file_name=file_name(reference, version, kind),
+                _document(actor, reference, version, kind),
+                file_name=file_name(reference, f"-v{version}-{ending}"),
                 mime=mime,
                 key=_key(f"download.{kind}"),
-                icon=":material/download:",
-                on_click="ignore",
             )
+
+
+def _document(actor: Actor, reference: str, version: int, kind: Kind) -> Callable[[Service], bytes]:
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, kind)
+
+    return build
 
 
 # --- drawing a case ------------------------------------------------------------------------------
@@ -303,7 +252,6 @@ def _ink_as_fill(layer: Any) -> None:
         encoding.color = alt.Undefined
 
 
-_SVG_WIDTH = re.compile(r'<svg[^>]*? width="([0-9.]+)"')
 WIDTHS_KEPT = 32
 """How many measured chart widths a browser session keeps (a few per case of the conference)."""
 
@@ -315,16 +263,13 @@ def natural_width(chart: Any) -> int:
     exactly its room and let a row of charts wrap when the screen is narrow. The widths are kept
     in this browser session, keyed by a hash of the spec: nothing of a case stays at module level.
     """
-    spec = chart_spec(chart)
-    spec["config"] = {**spec.get("config", {}), "aria": False}
+    spec = chart.to_dict(validate=False)
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
     widths = st.session_state.setdefault(_key("widths"), {})
     if digest not in widths:
         if len(widths) >= WIDTHS_KEPT:
             widths.clear()
-        svg = vl_convert.vegalite_to_svg(spec, vl_version=VL_VERSION)
-        match = _SVG_WIDTH.search(svg)
-        widths[digest] = math.ceil(float(match.group(1))) if match else 800
+        widths[digest] = chart_width(spec)
     return int(widths[digest])
 
 

@@ -13,7 +13,6 @@ Markdown (`plain`) or `st.text`, never as markup.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,12 +20,13 @@ import streamlit as st
 
 from instrument.access import Action, Actor, may_ever
 from instrument.errors import ConflictError, DocumentError, InstrumentError
-from instrument.exchange.documents import schema_problems
-from instrument.formulation import Formulation, Priority, formulation_json
+from instrument.formulation import Formulation, Priority
 from instrument.service import Draft, Service, VersionRow
-from instrument.ui import context, form, navigation, state
+from instrument.service.documents import FORMATS, case_document, formulation_document
+from instrument.ui import form, navigation, state
 from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
 
 
@@ -436,23 +436,14 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
 
 
 def _password_gate(service: Service, actor: Actor, target: Target, purpose: str) -> bool:
-    """Return True when the actor entered the password in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.caption(f"Enter your password again to {purpose} (needed every 5 minutes).")
-    key = target.key("password", purpose)
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=key, width=320)
-        confirmed = st.button("Confirm password", key=target.key("confirm", purpose))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except InstrumentError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(key, None)
-        st.rerun()
-    return False
+    return password_gate(
+        service,
+        actor,
+        purpose=purpose,
+        password_key=target.key("password", purpose),
+        confirm_key=target.key("confirm", purpose),
+        width=320,
+    )
 
 
 def _countersign(service: Service, actor: Actor, target: Target, version: VersionRow) -> None:
@@ -478,50 +469,6 @@ def _countersign(service: Service, actor: Actor, target: Target, version: Versio
         st.rerun()
 
 
-def formulation_download(actor: Actor, reference: str, version: int) -> Callable[[], bytes]:
-    """Return the callable that builds the formulation JSON when the download is clicked.
-
-    It runs on the server's download thread, so it opens its own connection. The document is
-    validated against the published schema before it is handed over.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return formulation_bytes(service, actor, reference, version)
-
-    return build
-
-
-def formulation_bytes(service: Service, actor: Actor, reference: str, version: int) -> bytes:
-    """Return the formulation JSON of a version (audited as an export), checked against the schema.
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        DocumentError: when the document does not match the published schema (a bug).
-    """
-    text = formulation_json(service.export_formulation(actor, reference, version))
-    problems = schema_problems("formulation", json.loads(text))
-    if problems:
-        raise DocumentError(problems, source="formulation export")
-    return text.encode("utf-8")
-
-
-def case_download(actor: Actor, reference: str) -> Callable[[], bytes]:
-    """Return the callable that builds the whole case JSON (audited by the service) on click."""
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            document = service.export_case(actor, reference)
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    return build
-
-
-def _file_stem(reference: str) -> str:
-    """Return a case reference fit for a file name (`/` is allowed in references)."""
-    return reference.replace("/", "-")
-
-
 def _export(service: Service, actor: Actor, target: Target) -> None:
     st.header("Export", anchor="export", divider="gray")
     whole_case = may_ever(actor, Action.EXPORT_CASE)
@@ -537,25 +484,44 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
     if not _password_gate(service, actor, target, "export"):
         return
     with st.container(horizontal=True):
-        st.download_button(
-            "Download the formulation (JSON)",
-            data=formulation_download(actor, target.reference, target.version),
-            file_name=f"{_file_stem(target.reference)}-v{target.version}.formulation.json",
-            mime="application/json",
-            key=target.key("download", "formulation"),
-            icon=":material/download:",
-            on_click="ignore",
-        )
-        if whole_case:
-            st.download_button(
-                "Download the whole case (JSON)",
-                data=case_download(actor, target.reference),
-                file_name=f"{_file_stem(target.reference)}.case.json",
-                mime="application/json",
-                key=target.key("download", "case"),
-                icon=":material/download:",
-                on_click="ignore",
+        for fmt in FORMATS.values():
+            download_button(
+                f"Download the formulation ({fmt.label})",
+                formulation_export(actor, target.reference, target.version, fmt.name),
+                file_name=file_name(
+                    target.reference, f"-v{target.version}{fmt.formulation_suffix}"
+                ),
+                mime=fmt.media_type,
+                key=target.key("download", "formulation", fmt.name),
             )
+            if whole_case:
+                download_button(
+                    f"Download the whole case ({fmt.label})",
+                    case_export(actor, target.reference, fmt.name),
+                    file_name=file_name(target.reference, fmt.case_suffix),
+                    mime=fmt.media_type,
+                    key=target.key("download", "case", fmt.name),
+                )
+
+
+def formulation_export(
+    actor: Actor, reference: str, version: int, fmt: str
+) -> Callable[[Service], bytes]:
+    """Return what builds a version's formulation document (audited, checked) on click."""
+
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, "formulation", fmt=fmt)
+
+    return build
+
+
+def case_export(actor: Actor, reference: str, fmt: str) -> Callable[[Service], bytes]:
+    """Return what builds the whole case document (audited by the service) on click."""
+
+    def build(service: Service) -> bytes:
+        return case_document(service, actor, reference, fmt)
+
+    return build
 
 
 # --- the page ------------------------------------------------------------------------------------
