@@ -31,16 +31,7 @@ import streamlit as st
 from instrument.access import Actor
 from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, Priority
-from instrument.profile import (
-    FONT,
-    Description,
-    describe_priorities,
-    describe_profile,
-    describe_strengths,
-    priorities,
-    profile,
-    strengths,
-)
+from instrument.profile import CHARTS, FONT, Description
 from instrument.service import CaseRow, Service, VersionRow
 from instrument.service.documents import chart_width, formulation_document
 from instrument.ui import form, navigation, state
@@ -359,8 +350,9 @@ def _strengths_and_five_p(formulation: Formulation) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.header("Strengths to build on", anchor="strengths", divider="gray")
-        _chart(for_screen(strengths(formulation)), describe_strengths(formulation))
-        _table(describe_strengths(formulation))
+        shown = CHARTS["strengths"]
+        _chart(for_screen(shown.draw(formulation)), shown.describe(formulation))
+        _table(shown.describe(formulation))
     with right:
         st.header("5P summary", anchor="five-p", divider="gray")
         for section in formulation.five_p:
@@ -387,10 +379,11 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     if formulation is None or version is None:
         st.info("This case has no assessment yet: nothing to present.", icon=":material/info:")
         return
-    ranked, counted = describe_priorities(formulation), describe_profile(formulation)
+    priorities, profile = CHARTS["priorities"], CHARTS["profile"]
+    ranked, counted = priorities.describe(formulation), profile.describe(formulation)
     with st.container(horizontal=True, wrap=True, gap="medium"):
-        _chart(for_screen(priorities(formulation), width=340), ranked)
-        _chart(for_screen(profile(formulation), width=400), counted)
+        _chart(for_screen(priorities.draw(formulation), width=340), ranked)
+        _chart(for_screen(profile.draw(formulation), width=400), counted)
     with st.container(horizontal=True, wrap=True, gap="medium"):
         _table(ranked)
         _table(counted)
