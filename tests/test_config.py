@@ -186,7 +186,7 @@ def test_an_extra_folder_adds_its_definitions(tmp_path: Path) -> None:
     definitions = catalogue(tmp_path / "defs")
     assert ("ifi", "1.1.0") in definitions.definitions
     assert ("ifi", "1.0.0") in definitions.definitions
-    assert definitions.default.version == "1.0.0"
+    assert definitions.newest().version == "1.1.0"
     assert parse_assessment(_assessment("1.1.0"), definitions).instrument.version == "1.1.0"
     with pytest.raises(DocumentError, match=r"1\.1\.0 is not installed"):
         parse_assessment(_assessment("1.1.0"), catalogue())  # the shipped definitions alone

@@ -56,11 +56,18 @@ def installed(folder: Path = SHIPPED) -> dict[tuple[str, str], Instrument]:
     """Return every definition in `folder`, keyed by (id, version); loaded once per process.
 
     Raises:
-        DocumentError: when a definition in the folder is invalid: never serve a broken one.
+        DocumentError: when a definition in the folder is invalid (never serve a broken one), or
+            two files define the same id and version.
     """
     found: dict[tuple[str, str], Instrument] = {}
     for path in sorted(folder.glob("*.yaml")):
         instrument = load_definition(path)
+        if instrument.key in found:
+            raise DocumentError.at(
+                f"{path}: $.version",
+                f"{instrument.id} {instrument.version} is defined twice in {folder}",
+                "give each definition a version of its own",
+            )
         found[instrument.key] = instrument
     return found
 
@@ -87,15 +94,26 @@ class Catalogue:
                 fix="use an installed instrument id and version",
             ) from None
 
-    @property
-    def default(self) -> Instrument:
-        """Return the shipped default definition (`ifi` 1.0.0)."""
-        return self.get(*DEFAULT)
+    def newest(self, instrument_id: str = DEFAULT[0]) -> Instrument:
+        """Return the newest installed version of an instrument (what new drafts are made with).
+
+        Raises:
+            NotFoundError: when no version of the instrument is installed.
+        """
+        versions = [i for (key, _), i in self.definitions.items() if key == instrument_id]
+        if not versions:
+            raise NotFoundError(
+                f"no version of instrument {instrument_id} is installed",
+                where="$.instrument",
+                fix="install its definition",
+            )
+        return max(versions, key=lambda i: _version_key(i.version))
 
 
-@lru_cache(maxsize=8)
 def catalogue(extra: Path | None = None) -> Catalogue:
-    """Return the shipped definitions plus those in the folder `extra` (loaded once per process).
+    """Return the shipped definitions plus those in the folder `extra`.
+
+    Each folder is loaded once per process (`installed`); a definition holds no case data.
 
     Raises:
         DocumentError: when the folder does not exist, a definition in it is invalid, or it
@@ -109,15 +127,14 @@ def catalogue(extra: Path | None = None) -> Catalogue:
                 "the folder of extra definitions does not exist",
                 "create it, or correct or unset INSTRUMENT_DEFINITIONS",
             )
-        for path in sorted(extra.glob("*.yaml")):
-            instrument = load_definition(path)
-            if instrument.key in found:
+        for key, instrument in installed(extra).items():
+            if key in found:
                 raise DocumentError.at(
-                    f"{path}: $.version",
+                    f"{extra}: $.version",
                     f"{instrument.id} {instrument.version} is installed already",
                     "give the adapted definition a version of its own",
                 )
-            found[instrument.key] = instrument
+            found[key] = instrument
     return Catalogue(MappingProxyType(found))
 
 
@@ -135,3 +152,17 @@ def get_instrument(
 def default_instrument() -> Instrument:
     """Return the shipped default definition (`ifi` 1.0.0)."""
     return get_instrument(*DEFAULT)
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Return a sort key for `1.0.0`-style versions: numbers compare as numbers (1.10 > 1.9)."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
+
+
+def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -> Instrument:
+    """Return the newest version of an instrument in `folder` (the shipped ones by default).
+
+    Raises:
+        NotFoundError: when no version of the instrument is installed.
+    """
+    return Catalogue(installed(folder)).newest(instrument_id)

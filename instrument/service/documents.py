@@ -71,8 +71,8 @@ class Documents:
         return [self.catalogue.definitions[key] for key in sorted(self.catalogue.definitions)]
 
     def default_instrument(self) -> Instrument:
-        """Return the default definition (the one new assessments use)."""
-        return self.catalogue.default
+        """Return the newest installed definition (the one new assessments use)."""
+        return self.catalogue.newest()
 
     def instrument(self, instrument_id: str, version: str) -> Instrument:
         """Return an installed definition.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from instrument.audit import Verification
 from instrument.errors import DocumentError
-from instrument.store import Store
+from instrument.store import open_store
 
 
 def verify_audit(db_path: Path, key_path: Path | None = None) -> Verification:
@@ -18,7 +18,7 @@ def verify_audit(db_path: Path, key_path: Path | None = None) -> Verification:
     """
     if not db_path.exists():
         raise DocumentError.at(str(db_path), "no such database", "check --db")
-    store = Store.open(db_path, key_path=key_path)
+    store = open_store(db_path, key_path=key_path)
     try:
         return store.verify_audit()
     finally:
