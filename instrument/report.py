@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import json
 import math
 import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -51,6 +53,7 @@ from instrument.profile import (
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 PNG_SCALE = 2.0
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDE = 1150  # px: charts wider than this get a landscape page in the PDF
 
 REPORT_FORMATS: Mapping[str, str] = MappingProxyType(
@@ -181,6 +184,27 @@ def _responsive(svg: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The report
 # ---------------------------------------------------------------------------------------------
+
+
+def renderer_fingerprint() -> str:
+    """Return what identifies this renderer: its template, styles and library versions.
+
+    Kept renderings (`service.rendered`) are keyed by it, so a changed template or a new
+    vl-convert or WeasyPrint draws anew.
+    """
+    return _fingerprint()
+
+
+@functools.cache
+def _fingerprint() -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for name in ("report.html.j2", "report.css"):
+        digest.update((_TEMPLATES / name).read_bytes())
+    for package in ("instrument", "vl-convert-python", "weasyprint", "altair"):
+        digest.update(f"{package} {version(package)}\n".encode())
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)

@@ -21,6 +21,7 @@ from instrument.service.auth import AuthService
 from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
+from instrument.service.rendered import RenderedService
 from instrument.service.review import ReviewService
 from instrument.service.views import (
     AuditRow,
@@ -59,6 +60,7 @@ class Service(
     ReviewService,
     ExchangeService,
     BackupService,
+    RenderedService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.
 

@@ -26,7 +26,13 @@ from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, e
 from instrument.formulation import Formulation
 from instrument.formulation import formulate as formulate_assessment
 from instrument.profile import CHARTS
-from instrument.report import CHART_FORMATS, REPORT_FORMATS, chart_bytes, report_bytes
+from instrument.report import (
+    CHART_FORMATS,
+    REPORT_FORMATS,
+    chart_bytes,
+    renderer_fingerprint,
+    report_bytes,
+)
 from instrument.report import chart_width as measured_width
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
 
@@ -188,6 +194,16 @@ class Exports(Protocol):
         """Return the whole case as one document, audited as an export."""
         ...
 
+    def kept_rendering(self, formulation: Formulation, kind: str, renderer: str) -> bytes | None:
+        """Return the kept rendering of a final formulation, or None."""
+        ...
+
+    def keep_rendering(
+        self, formulation: Formulation, kind: str, renderer: str, content: bytes
+    ) -> None:
+        """Keep a final formulation's rendering."""
+        ...
+
 
 def formulation_document(
     service: Exports,
@@ -202,7 +218,9 @@ def formulation_document(
 
     `kind` is the report (`html`, `pdf`), the profile chart (`png`, `svg`) or the formulation
     itself (`formulation`, in the export format `fmt`). The service checks access and the
-    password and records one `export`; a viewer gets the redacted formulation.
+    password and records one `export`; a viewer gets the redacted formulation. The report and
+    chart of a final version are drawn once and kept in the database (`service.rendered`),
+    keyed by the formulation the actor was given: a second download reads them back.
 
     Raises:
         AuthenticationError: when the password must be entered again.
@@ -211,9 +229,16 @@ def formulation_document(
     formulation = service.export_formulation(actor, reference, version)
     if kind == "formulation":
         return export_format(fmt).write_formulation(formulation)
+    renderer = renderer_fingerprint()
+    kept = service.kept_rendering(formulation, kind, renderer)
+    if kept is not None:
+        return kept
     if kind in ("html", "pdf"):
-        return report_bytes(formulation, kind, redact=formulation.redacted)
-    return chart_bytes(formulation, "profile", kind)
+        content = report_bytes(formulation, kind, redact=formulation.redacted)
+    else:
+        content = chart_bytes(formulation, "profile", kind)
+    service.keep_rendering(formulation, kind, renderer, content)
+    return content
 
 
 def case_document(

@@ -244,6 +244,16 @@ class Signatures(Protocol):
         """Return every signature on the versions of a case, in the order they were made."""
 
 
+class RenderedDocuments(Protocol):
+    """The kept reports and charts of final formulations, keyed by the formulation's hash."""
+
+    def get(self, key: str, kind: str) -> bytes | None:
+        """Return the kept document of this key and kind (`html`, `pdf`, `png`, `svg`), or None."""
+
+    def add(self, key: str, kind: str, content: bytes, now: dt.datetime) -> None:
+        """Keep a document; keeping the same key and kind again changes nothing."""
+
+
 class Transaction(Protocol):
     """One unit of work: the repositories, and the audit log to append to."""
 
@@ -274,6 +284,10 @@ class Transaction(Protocol):
     @property
     def signatures(self) -> Signatures:
         """The signatures."""
+
+    @property
+    def rendered(self) -> RenderedDocuments:
+        """The kept reports and charts of final formulations."""
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append an event to the audit chain, in this transaction."""

@@ -160,6 +160,16 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
+_MIGRATION_4 = [
+    """CREATE TABLE rendered_documents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('html', 'pdf', 'png', 'svg')),
+        content BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (key, kind))""",
+]
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -168,6 +178,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
+    (4, "rendered documents of final formulations, keyed by the formulation's hash", _MIGRATION_4),
 ]
 
 
