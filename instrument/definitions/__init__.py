@@ -157,12 +157,3 @@ def default_instrument() -> Instrument:
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:
     """Return a sort key for `1.0.0`-style versions: numbers compare as numbers (1.10 > 1.9)."""
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
-
-
-def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -> Instrument:
-    """Return the newest version of an instrument in `folder` (the shipped ones by default).
-
-    Raises:
-        NotFoundError: when no version of the instrument is installed.
-    """
-    return Catalogue(installed(folder)).newest(instrument_id)

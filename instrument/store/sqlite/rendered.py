@@ -13,8 +13,6 @@ import datetime as dt
 
 from instrument.store.sqlite.sql import Sql, iso
 
-KINDS = ("html", "pdf", "png", "svg")
-
 
 class SqliteRenderedDocuments:
     """The rendered_documents table."""
