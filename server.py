@@ -13,6 +13,7 @@ in the working directory, or a `STREAMLIT_*` variable, could otherwise loosen it
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -23,6 +24,7 @@ import streamlit as st
 from streamlit import config
 
 from instrument.config import Settings
+from instrument.errors import ConfigurationError
 from instrument.ui.sign_in import routes
 
 HERE = Path(__file__).resolve().parent
@@ -88,7 +90,16 @@ def _first_start(settings: Settings) -> None:
         )
 
 
-SETTINGS = Settings.from_env()
+def _settings() -> Settings:
+    """Read the settings once; a bad one stops the start with its name and fix, exit code 2."""
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        print(f"{error.where}: {error.message} ({error.fix})", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+SETTINGS = _settings()
 harden()
 
 

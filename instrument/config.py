@@ -80,7 +80,7 @@ class Settings(BaseModel):
             first = error.errors()[0]
             name = str(first["loc"][0]) if first["loc"] else PREFIX
             raise ConfigurationError(
-                f"cannot read {name}: {first['msg']}",
+                f"not a valid value: {first['msg']}",
                 where=name,
                 fix="give a valid value (see the README's configuration table), or unset it",
             ) from None

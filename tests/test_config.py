@@ -113,7 +113,7 @@ def test_the_cli_reports_a_bad_setting_with_exit_2() -> None:
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("INSTRUMENT_DEMO: cannot read INSTRUMENT_DEMO")
+    assert result.stderr.startswith("INSTRUMENT_DEMO: not a valid value")
     assert "Traceback" not in result.stderr
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import streamlit as st
@@ -105,3 +106,46 @@ def _keep_alive() -> None:
     from instrument.ui.context import current_actor
 
     current_actor()
+
+
+def conflict_panel(
+    message: str,
+    theirs: Sequence[str],
+    mine: Sequence[str],
+    *,
+    keep_theirs: Callable[[], None],
+    keep_mine: Callable[[], None],
+    key: str,
+) -> None:
+    """Show a change refused by a newer stored version: both side by side, and the choice.
+
+    `message` is shown as literal text after "Not saved:"; `theirs` and `mine` are the lines of
+    the stored version and of the change that was not saved (shown as plain text). The buttons'
+    keys are `key` + `.theirs` and `key` + `.mine`. The assessment form (items, notes, details)
+    and the formulation page (narratives) use this one panel.
+    """
+    with st.container(border=True):
+        st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
+        theirs_col, mine_col = st.columns(2)
+        with theirs_col:
+            st.markdown("**Stored version (theirs)**")
+            for line in theirs:
+                st.text(line)
+        with mine_col:
+            st.markdown("**Your version (not saved)**")
+            for line in mine:
+                st.text(line)
+        left, right = st.columns(2)
+        left.button(
+            "Keep the stored version",
+            key=f"{key}.theirs",
+            on_click=keep_theirs,
+            width="stretch",
+        )
+        right.button(
+            "Save my version over it",
+            key=f"{key}.mine",
+            on_click=keep_mine,
+            type="primary",
+            width="stretch",
+        )

@@ -22,7 +22,7 @@ from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
-from instrument.ui.components import plain, show_error
+from instrument.ui.components import conflict_panel, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.ui.exports import password_again
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
@@ -371,38 +371,16 @@ def _conflict_panel(target: Target, subjects: set[str]) -> None:
     pending = _conflict(target)
     if pending is None or pending.subject not in subjects:
         return
-    with st.container(border=True):
-        st.error(
-            f"Not saved: {plain(pending.message)} Your change to {pending.subject} and the stored "
-            "version are shown below. Choose which one to keep.",
-            icon=":material/sync_problem:",
-        )
-        theirs_col, mine_col = st.columns(2)
-        with theirs_col:
-            st.markdown("**Stored version (theirs)**")
-            for row in form.differences(pending.theirs, pending.mine):
-                st.text(f"{row.field}: {row.theirs}")
-        with mine_col:
-            st.markdown("**Your version (not saved)**")
-            for row in form.differences(pending.theirs, pending.mine):
-                marker = "  ← differs" if row.differs else ""
-                st.text(f"{row.field}: {row.mine}{marker}")
-        keep_theirs, keep_mine = st.columns(2)
-        keep_theirs.button(
-            "Keep the stored version",
-            key=target.key("conflict", "theirs"),
-            on_click=_keep_theirs,
-            args=(target,),
-            width="stretch",
-        )
-        keep_mine.button(
-            "Save my version over it",
-            key=target.key("conflict", "mine"),
-            on_click=_keep_mine,
-            args=(target,),
-            type="primary",
-            width="stretch",
-        )
+    rows = form.differences(pending.theirs, pending.mine)
+    conflict_panel(
+        f"{pending.message} Your change to {pending.subject} and the stored version are shown "
+        "below. Choose which one to keep.",
+        [f"{row.field}: {row.theirs}" for row in rows],
+        [f"{row.field}: {row.mine}" + ("  ← differs" if row.differs else "") for row in rows],
+        keep_theirs=lambda: _keep_theirs(target),
+        keep_mine=lambda: _keep_mine(target),
+        key=target.key("conflict"),
+    )
 
 
 def _guidance(instrument: Instrument, item: Item) -> None:

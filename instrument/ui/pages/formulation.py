@@ -24,7 +24,13 @@ from instrument.formulation import Formulation, Priority
 from instrument.service import Draft, Service, VersionRow
 from instrument.service.documents import FORMATS, case_document, formulation_document
 from instrument.ui import form, navigation, state
-from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
+from instrument.ui.components import (
+    BAND_BADGES,
+    FIVE_P_TITLES,
+    conflict_panel,
+    plain,
+    show_error,
+)
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
@@ -106,29 +112,14 @@ def _narrative_conflict(target: Target, heading: FiveP) -> None:
     if pending is None or pending[0] is not heading:
         return
     _, mine, stored, message = pending
-    with st.container(border=True):
-        st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
-        theirs_col, mine_col = st.columns(2)
-        theirs_col.markdown("**Stored version (theirs)**")
-        theirs_col.text(stored.review.narratives.get(heading, "") or form.EMPTY)
-        mine_col.markdown("**Your version (not saved)**")
-        mine_col.text(mine or form.EMPTY)
-        left, right = st.columns(2)
-        left.button(
-            "Keep the stored version",
-            key=target.key("conflict", "theirs"),
-            on_click=_resolve,
-            args=(target, False),
-            width="stretch",
-        )
-        right.button(
-            "Save my version over it",
-            key=target.key("conflict", "mine"),
-            on_click=_resolve,
-            args=(target, True),
-            type="primary",
-            width="stretch",
-        )
+    conflict_panel(
+        message,
+        [stored.review.narratives.get(heading, "") or form.EMPTY],
+        [mine or form.EMPTY],
+        keep_theirs=lambda: _resolve(target, False),
+        keep_mine=lambda: _resolve(target, True),
+        key=target.key("conflict"),
+    )
 
 
 # --- overrides -----------------------------------------------------------------------------------
