@@ -215,3 +215,38 @@ def test_document_error_at_is_one_problem() -> None:
         "add it",
         "a.json",
     )
+
+
+@pytest.mark.parametrize(
+    ("module", "bad_import", "contract"),
+    [
+        ("ui/components.py", "from instrument.report import render_html", "through the service"),
+        ("exchange/case.py", "from instrument.service import Service", "never import the service"),
+        ("profile/theme.py", "from instrument.store import open_store", "arrows point down"),
+        ("ui/state.py", "from instrument.ui import context", "No import cycles"),
+    ],
+    ids=["entry-point-skips-the-service", "adapter-imports-service", "core-imports-store", "cycle"],
+)
+def test_the_contracts_catch_a_bad_arrow(
+    tmp_path: Path, module: str, bad_import: str, contract: str
+) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(PACKAGE, tmp_path / "instrument", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    target = tmp_path / "instrument" / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{bad_import}  # noqa\n")
+    lint = Path(sys.executable).parent / "lint-imports"
+    result = subprocess.run(
+        [str(lint), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(tmp_path)},
+        check=False,
+    )
+    assert result.returncode != 0, result.stdout[-2000:]
+    broken = result.stdout.split("Broken contracts")[-1]
+    assert contract in broken
