@@ -97,7 +97,7 @@ def _kept() -> list[Row]:
 
     from instrument.access import SYSTEM
     from instrument.service import Service
-    from instrument.service.documents import formulation_document
+    from instrument.service.documents import DownloadKind, formulation_document
 
     source = FORMULATIONS / "wc-04-group-control.assessment.json"
     password = "correct horse battery staple"
@@ -111,8 +111,8 @@ def _kept() -> list[Row]:
             service.confirm_password(actor, password)
             service.finalise(actor, reference, 1)
 
-            def download(kind: str) -> Callable[[], bytes]:
-                return lambda: formulation_document(service, actor, reference, 1, kind)  # type: ignore[arg-type]
+            def download(kind: DownloadKind) -> Callable[[], bytes]:
+                return lambda: formulation_document(service, actor, reference, 1, kind)
 
             first = {
                 kind: median_ms(download(kind), repeat=1, warmup=0) for kind in ("html", "pdf")

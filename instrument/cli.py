@@ -86,7 +86,7 @@ def show(as_json: bool) -> None:
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
 def validate(kind: str, file: Path) -> None:
     """Validate a document; exit 0 when valid, 2 listing every problem when not."""
-    _documents().validate(kind, file)  # type: ignore[arg-type]  # one of DOCUMENT_KINDS
+    _documents().validate(kind, file)
     click.echo(f"{file}: valid {kind}", err=True)
 
 

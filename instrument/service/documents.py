@@ -36,8 +36,7 @@ from instrument.report import (
 from instrument.report import chart_width as measured_width
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
 
-DocumentKind = Literal["instrument", "assessment", "formulation"]
-DOCUMENT_KINDS: tuple[DocumentKind, ...] = ("instrument", "assessment", "formulation")
+DOCUMENT_KINDS: tuple[str, ...] = ("instrument", "assessment", "formulation")
 CHART_NAMES: tuple[str, ...] = tuple(CHARTS)
 EXPORT_FORMATS: tuple[str, ...] = tuple(FORMATS)
 
@@ -51,6 +50,7 @@ __all__ = [
     "REPORT_FORMATS",
     "SCHEMA_DIR",
     "Documents",
+    "DownloadKind",
     "ExportFormat",
     "Exports",
     "case_document",
@@ -98,12 +98,16 @@ class Documents:
         """
         return read_bytes(path)
 
-    def validate(self, kind: DocumentKind, path: Path) -> None:
-        """Check a document file of `kind` completely.
+    def validate(self, kind: str, path: Path) -> None:
+        """Check a document file of `kind` (one of `DOCUMENT_KINDS`) completely.
 
         Raises:
-            DocumentError: listing every problem with its JSON path.
+            DocumentError: listing every problem with its JSON path, or naming the kinds.
         """
+        if kind not in DOCUMENT_KINDS:
+            raise DocumentError.at(
+                kind, f"unknown document kind {kind!r}", f"use one of {', '.join(DOCUMENT_KINDS)}"
+            )
         if kind == "instrument":
             load_definition(path)
         elif kind == "assessment":
