@@ -173,7 +173,7 @@ def _write_output(output: Path, data: bytes) -> None:
     "--output",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="OUT.html (one self-contained page) or OUT.pdf (A4).",
+    help="OUT.html (one self-contained page), OUT.pdf (A4) or OUT.docx (Word).",
 )
 @click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
 @click.option(
@@ -183,12 +183,50 @@ def _write_output(output: Path, data: bytes) -> None:
     help="An earlier formulation of the same case, for the change chart (repeatable).",
 )
 def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, ...]) -> None:
-    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality."""
+    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality.
+
+    The sign-off block has blank rows to sign by hand: a formulation file carries no signatures
+    (the app's reports fill them from the database).
+    """
     suffix = _output_format(output, REPORT_FORMATS)
     documents = _documents()
     formulation = documents.read_formulation(file)
     history = [documents.read_formulation(path) for path in earlier]
     _write_output(output, documents.report(formulation, suffix, redact=redact, history=history))
+
+
+def _definition(named: str | None) -> Any:
+    """Return the definition named `id@version`, or the newest installed one."""
+    documents = _documents()
+    if named is None:
+        return documents.default_instrument()
+    instrument_id, at, version = named.partition("@")
+    if not at or not instrument_id or not version:
+        raise DocumentError.at(
+            "--definition",
+            f"{named!r} does not name a definition",
+            "write it as id@version, e.g. ifi@1.0.0 (`instrument definitions` lists them)",
+        )
+    return documents.instrument(instrument_id, version)
+
+
+@cli.command(name="blank-form")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="OUT.pdf (A4) or OUT.html.",
+)
+@click.option(
+    "--definition",
+    default=None,
+    help="The definition's id and version, e.g. ifi@1.0.0 (default: the installed one).",
+)
+def blank_form(output: Path, definition: str | None) -> None:
+    """Write a printable blank form of the instrument definition, to fill in by hand."""
+    suffix = _output_format(output, (".pdf", ".html"))
+    _write_output(output, _documents().blank_form(_definition(definition), suffix))
 
 
 @cli.command(name="chart")

@@ -35,7 +35,7 @@ def drawn(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Count the reports and charts actually drawn (cheap stand-ins for the renderer)."""
     calls: list[str] = []
 
-    def report(formulation: object, fmt: str, *, redact: bool = False) -> bytes:
+    def report(formulation: object, fmt: str, *, redact: bool = False, **_: object) -> bytes:
         calls.append(fmt)
         text = "redacted" if redact else str(formulation)
         return f"{fmt}:{len(calls)}:{text}".encode()
@@ -145,3 +145,14 @@ def test_the_table_comes_from_a_numbered_migration() -> None:
     numbers = [number for number, _, _ in MIGRATIONS]
     assert numbers == sorted(numbers)
     assert any("rendered_documents" in " ".join(statements) for _, _, statements in MIGRATIONS)
+
+
+def test_a_countersignature_draws_the_report_anew(team: Team, drawn: list[str]) -> None:
+    s, pat, sam = team.service, team.psychologist, team.supervisor
+    before = formulation_document(s, pat, CASE, 1, "html")
+    s.confirm_password(sam, PASSWORD)
+    s.countersign(sam, CASE, 1)
+    after = formulation_document(s, pat, CASE, 1, "html")
+    assert drawn == ["html", "html"]  # the sign-off block changed: not the kept one
+    assert formulation_document(s, pat, CASE, 1, "html") == after != before
+    assert drawn == ["html", "html"]

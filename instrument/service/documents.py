@@ -29,12 +29,16 @@ from instrument.profile import CHARTS
 from instrument.report import (
     CHART_FORMATS,
     REPORT_FORMATS,
+    SignOff,
     chart_bytes,
+    render_blank_form,
+    render_blank_form_pdf,
     renderer_fingerprint,
     report_bytes,
 )
 from instrument.report import chart_width as measured_width
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
+from instrument.service.views import VersionRow
 
 DOCUMENT_KINDS: tuple[str, ...] = ("instrument", "assessment", "formulation")
 CHART_NAMES: tuple[str, ...] = tuple(CHARTS)
@@ -167,6 +171,12 @@ class Documents:
         """Return the report of a formulation as `.html` or `.pdf` bytes."""
         return report_bytes(formulation, fmt, redact=redact, history=history)
 
+    def blank_form(self, instrument: Instrument, fmt: str) -> bytes:
+        """Return the printable blank form of a definition as `.pdf` (A4) or `.html`."""
+        if fmt.lower().lstrip(".") == "pdf":
+            return render_blank_form_pdf(instrument)
+        return render_blank_form(instrument).encode("utf-8")
+
     def chart(self, formulation: Formulation, name: str, fmt: str) -> bytes:
         """Return one chart of a formulation (a name of `CHART_NAMES`) as `.svg` or `.png`."""
         return chart_bytes(formulation, name, fmt)
@@ -182,7 +192,7 @@ class Documents:
         return [SCHEMA_DIR / f"{kind}.schema.json" for kind in drifted_schemas()]
 
 
-DownloadKind = Literal["html", "pdf", "png", "svg", "formulation"]
+DownloadKind = Literal["html", "pdf", "docx", "png", "svg", "formulation"]
 
 
 class Exports(Protocol):
@@ -196,6 +206,12 @@ class Exports(Protocol):
         self, actor: Actor, reference: str, *, team: str | None = None
     ) -> dict[str, Any]:
         """Return the whole case as one document, audited as an export."""
+        ...
+
+    def case_history(
+        self, actor: Actor, reference: str, *, team: str | None = None
+    ) -> list[VersionRow]:
+        """Return every version of a case with its signatures."""
         ...
 
     def kept_rendering(self, formulation: Formulation, kind: str, renderer: str) -> bytes | None:
@@ -233,16 +249,34 @@ def formulation_document(
     formulation = service.export_formulation(actor, reference, version)
     if kind == "formulation":
         return export_format(fmt).write_formulation(formulation)
-    renderer = renderer_fingerprint()
+    signed = sign_offs(service, actor, reference, version) if kind in _REPORTS else []
+    # The sign-off block is part of the report: a later countersignature is a new rendering.
+    renderer = renderer_fingerprint() + "\n" + repr(signed)
     kept = service.kept_rendering(formulation, kind, renderer)
     if kept is not None:
         return kept
-    if kind in ("html", "pdf"):
-        content = report_bytes(formulation, kind, redact=formulation.redacted)
+    if kind in _REPORTS:
+        content = report_bytes(formulation, kind, redact=formulation.redacted, signatures=signed)
     else:
         content = chart_bytes(formulation, "profile", kind)
     service.keep_rendering(formulation, kind, renderer, content)
     return content
+
+
+_REPORTS = ("html", "pdf", "docx")
+
+
+def sign_offs(service: Exports, actor: Actor, reference: str, version: int) -> list[SignOff]:
+    """Return a version's signatures for the report's sign-off block (no names for viewers)."""
+    rows = service.case_history(actor, reference)
+    row = next((r for r in rows if r.version == version), None)
+    found = []
+    for s in row.signatures if row is not None else ():
+        if s.meaning == "finalised by":
+            found.append(SignOff("finalised by", s.by, s.role, s.at))
+        elif s.meaning == "countersigned by":
+            found.append(SignOff("countersigned by", s.by, s.role, s.at))
+    return found
 
 
 def case_document(
