@@ -125,8 +125,8 @@ def conflict_panel(
 
     `message` is shown as literal text after "Not saved:"; `theirs` and `mine` are the lines of
     the stored version and of the change that was not saved (shown as plain text). The buttons'
-    keys are `key` + `.theirs` and `key` + `.mine`. The assessment form (items, notes, details)
-    and the formulation page (narratives) use this one panel.
+    keys are `key` + `.theirs` and `key` + `.mine`. The formulation page's narratives use it
+    (the assessment form merges stale changes field by field and asks per field instead).
     """
     with st.container(border=True):
         st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
