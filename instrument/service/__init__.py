@@ -60,7 +60,7 @@ from instrument.assessment import (
 from instrument.assessment import finalisation_problems as _finalisation_problems
 from instrument.audit import AuditAction, AuditEntry, AuditEvent, Entity, Outcome
 from instrument.definition import Instrument
-from instrument.definitions import default_instrument, get_instrument
+from instrument.definitions import current_instrument, get_instrument
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -1176,7 +1176,7 @@ class Service:
         with self._operation(actor, AuditAction.START) as (op, tx):
             case = self._case(op, tx, reference, Action.EDIT_DRAFT)
             self._no_open_draft(tx, case)
-            instrument = default_instrument()
+            instrument = current_instrument()
             version = case["latest_version"] + 1
             assessment = Assessment(
                 instrument=InstrumentRef(id=instrument.id, version=instrument.version),
@@ -1351,12 +1351,21 @@ class Service:
         assessors: list[Assessor],
         notes: str | None,
         base_revision: int,
+        provisional_reason: str | None = None,
     ) -> Draft:
-        """Autosave the occasion's date, assessors and notes on a draft."""
+        """Autosave the occasion's date, assessors and notes on a draft.
+
+        `provisional_reason` records that the formulation is provisional and why (1.1 on); None
+        leaves it as it is, blank text removes it.
+        """
         with self._editing(actor, reference, version, base_revision) as (op, tx, case, row):
             assessment = self._assessment(row)
             document = assessment.to_document()
             info = document["assessment"]
+            if provisional_reason is not None:
+                info.pop("provisional_reason", None)
+                if provisional_reason.strip():
+                    info["provisional_reason"] = provisional_reason.strip()
             info.pop("assessed_on", None)
             if assessed_on is not None:
                 info["assessed_on"] = assessed_on.isoformat()
@@ -1543,6 +1552,12 @@ class Service:
             )
             draft = final.model_copy(update={"assessment": info})
             return self._insert_version(op, tx, case, draft, self._review(row))
+
+    def upgrade(self, actor: Actor, reference: str, version: int) -> Draft:
+        """Upgrade a final version to the current definition: a new draft; it stays as is."""
+        from instrument.service.upgrade import upgrade_version
+
+        return upgrade_version(self, actor, reference, version)
 
     def formulation(self, actor: Actor, reference: str, version: int) -> Formulation:
         """Return a version's formulation: stored for finals, computed for drafts.
