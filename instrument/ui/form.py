@@ -23,6 +23,7 @@ from instrument.vocabulary import (
     AssessmentStatus,
     AssessorRole,
     Band,
+    OmitReason,
     Presence,
     Relevance,
     ResponsivityPresence,
@@ -103,11 +104,13 @@ def rating_from_fields(
     evidence: str | None,
     sources: Sequence[Source | str],
     timeframe: Timeframe | str | None,
+    omit_reason: OmitReason | str | None = None,
 ) -> Rating | None:
     """Return the rating the fields of one item describe, or None when presence is not chosen.
 
     Relevance is kept only when it applies, so switching a `yes` to `no` drops it (the document
-    rule) while the evidence typed so far is kept. Blank evidence is stored as absent.
+    rule) while the evidence typed so far is kept; the omit reason likewise only with `omit`.
+    Blank evidence is stored as absent.
     """
     if presence is None:
         return None
@@ -119,6 +122,7 @@ def rating_from_fields(
         evidence=text or None,
         sources=[Source(s) for s in sources],
         timeframe=Timeframe(timeframe) if timeframe else None,
+        omit_reason=OmitReason(omit_reason) if omit_reason and presence is Presence.OMIT else None,
     )
 
 
@@ -243,7 +247,7 @@ def rating_fields(rating: Rating | None) -> dict[str, str]:
         "Evidence": rating.evidence or EMPTY,
         "Sources": ", ".join(s.value for s in rating.sources) or "—",
         "Timeframe": rating.timeframe.value if rating.timeframe else "—",
-    }
+    } | ({"Omit reason": rating.omit_reason.value} if rating.omit_reason else {})
 
 
 def rating_summary(rating: Rating | None) -> str:
