@@ -6,7 +6,6 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from instrument.definition import Instrument
 from instrument.definitions import current_instrument
 from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
