@@ -63,6 +63,9 @@ class AreaScore(NamedTuple):
     strengths: tuple[tuple[Item, Rating], ...]
     omitted: tuple[str, ...]
     item_count: int
+    # The sum before the cap at 1 (1.1 caps the score; 1.0 never reaches it): ranks areas whose
+    # capped scores tie, so that a heavier area still comes first.
+    raw_units: int = 0
 
 
 class RankedArea(NamedTuple):
@@ -237,7 +240,7 @@ def _score_area(
             units = _divide_to_units(whole * numerator * scale, denominator * divisor)
             contributions.append((-units, index, Contribution(item, rating, weight, units)))
     contributions.sort(key=lambda entry: entry[:2])
-    score_units = sum(entry[2].units for entry in contributions)
+    raw_units = score_units = sum(entry[2].units for entry in contributions)
     if tables.reference is not None:
         score_units = min(score_units, scale)
     coverage_units = _divide_to_units(rated * scale, total) if total else 0
@@ -255,6 +258,7 @@ def _score_area(
         strengths=strengths,
         omitted=tuple(omitted),
         item_count=len(rows),
+        raw_units=raw_units,
     )
 
 
@@ -284,7 +288,7 @@ def rank_areas(
         area_id = score.area.id
         return (
             -BAND_ORDER[counted(score)],
-            -score.score_units,
+            -max(score.score_units, score.raw_units),
             tie.get(area_id, after),
             definition_order[area_id],
         )

@@ -620,10 +620,13 @@ def apply_override(
     at: dt.datetime,
     *,
     instrument: Instrument | None = None,
+    withdraw: bool = False,
 ) -> Review:
     """Return the review with the assessor's band for an area, replacing any earlier override.
 
-    Give `instrument` to check the area id against it (`formulate` always checks).
+    Give `instrument` to check the area id against it (`formulate` always checks). `withdraw`
+    takes the area out of the offer even where the pathway always offers it (1.1 on); the
+    rationale says why.
 
     Raises:
         DocumentError: for an unknown area or band, a rationale shorter than
@@ -684,8 +687,78 @@ def apply_override(
         raise DocumentError(
             [Problem(f"{where}.at", "the time has no time zone", "give the time in UTC")]
         )
-    override = Override(band=chosen, rationale=text, by=name, at=at.astimezone(dt.UTC))
+    override = Override(
+        band=chosen,
+        rationale=text,
+        by=name,
+        at=at.astimezone(dt.UTC),
+        withdrawn=True if withdraw else None,
+    )
     return review.model_copy(update={"overrides": {**review.overrides, area: override}})
+
+
+def apply_focus(
+    review: Review,
+    areas: Sequence[str],
+    rationale: str,
+    by: str,
+    at: dt.datetime,
+    *,
+    instrument: Instrument,
+    offered: Sequence[str],
+) -> Review:
+    """Return the review with the assessor's own focus: up to three offered areas, with a reason.
+
+    `offered` are the areas the current formulation offers. An empty `areas` clears the choice.
+
+    Raises:
+        DocumentError: for more than three areas, a repeated, unknown or unoffered area, a
+            rationale shorter than `MIN_RATIONALE` characters, or a time without a time zone.
+    """
+    where = "$.review.focus"
+    if not areas:
+        return review.model_copy(update={"focus": None})
+    problems = []
+    if len(areas) > 3:
+        problems.append(Problem(f"{where}.areas", "at most three areas", "choose up to three"))
+    if len(set(areas)) != len(areas):
+        problems.append(Problem(f"{where}.areas", "an area is named twice", "name each once"))
+    for index, area in enumerate(areas):
+        if area not in instrument.area_by_id:
+            problems.append(
+                Problem(
+                    f"{where}.areas[{index}]",
+                    f"unknown intervention area {area!r}",
+                    "choose one of: " + ", ".join(instrument.area_by_id),
+                )
+            )
+        elif area not in offered:
+            problems.append(
+                Problem(
+                    f"{where}.areas[{index}]",
+                    f"{instrument.area_by_id[area].name} is not offered",
+                    "choose offered areas, or override the area's band first",
+                )
+            )
+    text = rationale.strip()
+    if len("".join(text.split())) < MIN_RATIONALE or len(text) > MAX_TEXT:
+        problems.append(
+            Problem(
+                f"{where}.rationale",
+                f"a rationale of {MIN_RATIONALE} to {MAX_TEXT:,} characters is required",
+                "write why your focus departs from the computed one",
+            )
+        )
+    if at.tzinfo is None or at.utcoffset() is None or not by.strip() or len(by.strip()) > 200:
+        problems.append(
+            Problem(
+                where, "the assessor's name and a time with a time zone are required", "give them"
+            )
+        )
+    if problems:
+        raise DocumentError(problems)
+    choice = FocusChoice(areas=list(areas), rationale=text, by=by.strip(), at=at.astimezone(dt.UTC))
+    return review.model_copy(update={"focus": choice})
 
 
 def clear_override(review: Review, area: str) -> Review:
@@ -788,7 +861,7 @@ def _ordered_review(instrument: Instrument, review: Review) -> Review:
     narratives = {h: review.narratives[h] for h in FiveP if h in review.narratives}
     if list(overrides) == list(review.overrides) and list(narratives) == list(review.narratives):
         return review
-    return Review(overrides=overrides, narratives=narratives)
+    return Review(overrides=overrides, narratives=narratives, focus=review.focus)
 
 
 # --- sections -----------------------------------------------------------------------------------
