@@ -426,6 +426,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
                     "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
                     "assessor": r.assessor,
                     "top_priority": r.top_priority,
+                    "no_area_offered": r.no_area_offered,
                 }
                 for r in rows
             ]
@@ -436,7 +437,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
         assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
         click.echo(
             f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
-            f"{assessed:<10} {r.top_priority or '-'}"
+            f"{assessed:<10} {'no area offered' if r.no_area_offered else r.top_priority or '-'}"
         )
 
 

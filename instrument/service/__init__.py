@@ -194,6 +194,13 @@ class CaseRow:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    # True when the newest final formulation offers no area: the list says "no area offered",
+    # never a tie-order winner.
+    no_area_offered: bool = False
+
+
+# Stored in the case row's top_priority when the final formulation offers no area.
+NO_AREA_OFFERED = "no-area-offered"
 
 
 @dataclass(frozen=True)
@@ -1103,7 +1110,8 @@ class Service:
                 r[4] or None,
                 date(r[5]) if r[5] else None,
                 None if hide_names else r[6],
-                r[7],
+                None if r[7] == NO_AREA_OFFERED else r[7],
+                r[7] == NO_AREA_OFFERED,
             )
             for r in rows
         ]
@@ -1467,7 +1475,9 @@ class Service:
     def _store_formulation(
         tx: Tx, assessment_id: int, formulation: Formulation, sha: str, now: dt.datetime
     ) -> None:
-        top = formulation.priorities[0].area if formulation.priorities else None
+        # The first offered area, never a tie-order winner when nothing is offered.
+        offered = [p.area for p in formulation.priorities if p.offered]
+        top = offered[0] if offered else NO_AREA_OFFERED
         tx.insert(
             "formulations",
             {
@@ -1611,12 +1621,27 @@ class Service:
         rationale: str,
         *,
         base_revision: int | None = None,
+        withdraw: bool = False,
     ) -> Draft:
-        """Set the assessor's band for an area on a draft, with a rationale (20+ characters)."""
+        """Set the assessor's band for an area on a draft, with a rationale (20+ characters).
+
+        `withdraw` (1.1 on) also takes the area out of the offer, even where the pathway always
+        offers it.
+        """
         with self._editing(
             actor, reference, version, base_revision, AuditAction.OVERRIDE, Action.REVIEW
         ) as (op, tx, case, row):
             instrument = self._instrument(self._assessment(row))
+            if withdraw and instrument.rule.focus_size is None:
+                raise DocumentError(
+                    [
+                        Problem(
+                            f"$.review.overrides.{area}.withdrawn",
+                            f"{instrument.id} {instrument.version} cannot withdraw an area",
+                            "upgrade the assessment to 1.1 first",
+                        )
+                    ]
+                )
             review = apply_override(
                 self._review(row),
                 area,
@@ -1625,8 +1650,26 @@ class Service:
                 op.actor.username,
                 op.now,
                 instrument=instrument,
+                withdraw=withdraw,
             )
             return self._store_draft(op, tx, case, row, self._assessment(row), review)
+
+    def set_focus(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        areas: list[str],
+        rationale: str,
+        *,
+        base_revision: int | None = None,
+    ) -> Draft:
+        """Set the assessor's focus on a draft (1.1 on): up to three offered areas, and why."""
+        from instrument.service.focus import set_focus
+
+        return set_focus(
+            self, actor, reference, version, areas, rationale, base_revision=base_revision
+        )
 
     def clear_override(
         self,
