@@ -189,7 +189,8 @@ def test_focus_and_withdrawal_are_set_through_the_service_on_11_drafts_only(team
     reason = "Hostility is what the participant asked to work on first."
     s.set_focus(pat, "WC-07", 1, ["group-identity-hostility", "identity"], reason)
     formulation = s.formulation(pat, "WC-07", 1)
-    assert formulation.focus is not None and formulation.focus.adjusted
+    assert formulation.focus is not None
+    assert formulation.focus.adjusted
     assert formulation.focus.areas == ["group-identity-hostility", "identity"]
     with pytest.raises(DocumentError, match="at most three areas"):
         s.set_focus(pat, "WC-07", 1, ["identity", "emotion-management", "identity", "x-y"], reason)
@@ -209,7 +210,9 @@ def test_focus_and_withdrawal_are_set_through_the_service_on_11_drafts_only(team
     emotion = next(
         p for p in s.formulation(pat, "WC-07", 1).priorities if p.area == "emotion-management"
     )
-    assert not emotion.offered and emotion.override is not None and emotion.override.withdrawn
+    assert not emotion.offered
+    assert emotion.override is not None
+    assert emotion.override.withdrawn
     s.import_assessment(pat, (FORMULATIONS / "wc-02-grievance.assessment.json").read_bytes())
     with pytest.raises(DocumentError, match="names no focus"):
         s.set_focus(pat, "WC-02", 1, ["identity"], reason)
