@@ -15,8 +15,6 @@ from instrument.exchange.documents import read_bytes, read_document, syntax_for
 
 SHIPPED = Path(__file__).resolve().parent
 DEFAULT = ("ifi", "1.0.0")
-# The version new drafts use (`DEFAULT` stays 1.0.0: stored 1.0 documents and tests name it).
-CURRENT = ("ifi", "1.1.0")
 
 
 def load_definition(path: Path) -> Instrument:
@@ -86,6 +84,27 @@ def default_instrument() -> Instrument:
     return get_instrument(*DEFAULT)
 
 
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Return a sort key for `1.0.0`-style versions: numbers compare as numbers (1.10 > 1.9)."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
+
+
+def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -> Instrument:
+    """Return the newest installed version of an instrument (what new drafts are made with).
+
+    Raises:
+        NotFoundError: when no version of the instrument is installed.
+    """
+    versions = [i for (key, _), i in installed(folder).items() if key == instrument_id]
+    if not versions:
+        raise NotFoundError(
+            f"no version of instrument {instrument_id} is installed",
+            where="$.instrument",
+            fix="install its definition",
+        )
+    return max(versions, key=lambda i: _version_key(i.version))
+
+
 def current_instrument() -> Instrument:
-    """Return the definition new drafts use (`ifi` 1.1.0)."""
-    return get_instrument(*CURRENT)
+    """Return the definition new drafts use: the newest installed `ifi` (1.1.0)."""
+    return newest_instrument(DEFAULT[0])
