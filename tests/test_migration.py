@@ -218,3 +218,24 @@ def test_focus_and_withdrawal_are_set_through_the_service_on_11_drafts_only(team
         s.set_focus(pat, "WC-02", 1, ["identity"], reason)
     with pytest.raises(DocumentError, match="cannot withdraw"):
         s.set_override(pat, "WC-02", 1, "identity", "low", reason, withdraw=True)
+
+
+def test_change_reports_the_assessors_overrides_across_finalised_11_versions(team: Team) -> None:
+    s, pat = team.service, team.psychologist
+    document = (FORMULATIONS / "1.1" / "wc-07-intent-prompt.assessment.json").read_bytes()
+    s.import_assessment(pat, document)
+    reason = "The participant's fear of the channel drives the anger."
+    s.set_override(pat, "WC-07", 1, "emotion-management", "high", reason)
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, "WC-07", 1)
+    s.import_assessment(pat, document)  # the next occasion: version 2, a draft
+    s.set_override(pat, "WC-07", 2, "identity", "moderate", reason)
+    change = s.formulation(pat, "WC-07", 2).change
+    assert change is not None
+    assert [(o.area, o.band_before, o.band_after) for o in change.overrides or []] == [
+        ("identity", None, "moderate"),
+        ("emotion-management", "high", None),
+    ]
+    assert "overrides changed for Identity and belonging and Managing powerful feelings" in (
+        change.summary
+    )

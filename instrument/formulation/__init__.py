@@ -23,6 +23,7 @@ from instrument.assessment import (
     Rating,
     assessment_hash,
     check_assessment,
+    more_than,
     omitted_main_drivers,
 )
 from instrument.definition import Domain, Instrument, Item
@@ -1405,7 +1406,8 @@ def _quality_checks(
         drivers = omitted_main_drivers(instrument, assessment)
         for area_id, items in drivers.items():
             warnings.append(
-                f"More than half of the main drivers of {instrument.area_by_id[area_id].name} "
+                f"{more_than(instrument.rule.main_drivers_omitted_limit).capitalize()} of the "
+                f"main drivers of {instrument.area_by_id[area_id].name} "
                 f"are omitted or not rated ({', '.join(items)}): its band rests on too little "
                 "information."
             )

@@ -87,6 +87,7 @@ class ReviewService(ServiceBase):
                 self._previous_final(tx, case, version),
                 generated_at=op.now,
                 review=record.review,
+                previous_review=self._previous_review(tx, case, version),
             )
             sha = assessment_hash(final)
             tx.assessments.finalise(record, final, sha, by=op.actor.user_id, now=op.now)
@@ -193,6 +194,7 @@ class ReviewService(ServiceBase):
                 self._previous_final(tx, case, version),
                 generated_at=op.now,
                 review=record.review,
+                previous_review=self._previous_review(tx, case, version),
             )
         full = can(op.actor, Action.READ_EVIDENCE, Resource(case.team))
         return result if full else for_viewers(result)
