@@ -11,9 +11,11 @@ from instrument.ui import navigation, sign_in
 from instrument.ui.components import banner, cached_instrument, session_panel, show_error
 from instrument.ui.context import current_actor
 
+# The favicon is an emoji, which Streamlit draws as an inline SVG data URL: a `:material/...:`
+# favicon is fetched from fonts.gstatic.com on every page load, and nothing may leave the machine.
 st.set_page_config(
     page_title="Intervention formulation",
-    page_icon=":material/balance:",
+    page_icon="⚖️",
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -27,5 +29,7 @@ except InstrumentError as error:
 if actor is None:
     st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
 else:
+    page = st.navigation(navigation.menu(actor.role), position="hidden")
+    navigation.sidebar_menu(actor.role)
     session_panel(actor)
-    st.navigation(navigation.menu(actor.role)).run()
+    page.run()

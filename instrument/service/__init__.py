@@ -5,7 +5,8 @@ first (deny by default), does its work in one store transaction together with it
 (`base.py`, written once), and returns frozen views (`views.py`). The use cases live in one
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
 viewer), `cases`, `assessments` (drafts and autosave), `review` (finalise, countersign, amend,
-overrides, narratives, formulations), `exchange` (import and export) and `backup`.
+overrides, narratives, formulations), `exchange` (import and export), `history` (the field
+history of drafts) and `backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -22,6 +23,7 @@ from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
 from instrument.service.focus import FocusService
+from instrument.service.history import HistoryService
 from instrument.service.review import ReviewService
 from instrument.service.upgrade import UpgradeService
 from instrument.service.views import (
@@ -30,6 +32,7 @@ from instrument.service.views import (
     CaseRow,
     CaseView,
     Draft,
+    FieldChangeRow,
     ImportResult,
     SignatureRow,
     UserRow,
@@ -44,6 +47,7 @@ __all__ = [
     "CaseRow",
     "CaseView",
     "Draft",
+    "FieldChangeRow",
     "ImportResult",
     "Role",
     "Service",
@@ -62,6 +66,7 @@ class Service(
     UpgradeService,
     FocusService,
     ExchangeService,
+    HistoryService,
     BackupService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.
