@@ -59,9 +59,18 @@ def _documents() -> Documents:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
-def show(as_json: bool) -> None:
-    """Show the installed instrument: domains, items and intervention areas."""
-    instrument = _documents().default_instrument()
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="An installed version, e.g. 1.0.0 (default: the one new drafts use).",
+)
+def show(as_json: bool, version: str | None) -> None:
+    """Show the instrument: domains, items and intervention areas (the current one by default)."""
+    documents = _documents()
+    instrument = (
+        documents.default_instrument() if version is None else documents.instrument("ifi", version)
+    )
     if as_json:
         _print_json(instrument.model_dump(mode="json"))
         return
@@ -110,6 +119,29 @@ def formulate(assessment: Path, previous: Path | None, output: Path | None) -> N
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the upgraded assessment here."
+)
+def upgrade(file: Path, output: Path | None) -> None:
+    """Upgrade an assessment to the current definition (a draft; new items unrated, flagged)."""
+    upgraded = _documents().upgrade(file)
+    text = json.dumps(upgraded.to_document(), indent=2, ensure_ascii=False) + "\n"
+    record = upgraded.assessment.upgraded_from
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    if record is not None and (record.new_items or record.review_items):
+        click.echo(
+            f"to rate: {', '.join(record.new_items) or 'none'}; "
+            f"to check: {', '.join(record.review_items) or 'none'}",
+            err=True,
+        )
 
 
 @cli.command()
@@ -411,6 +443,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
                     "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
                     "assessor": r.assessor,
                     "top_priority": r.top_priority,
+                    "no_area_offered": r.no_area_offered,
                 }
                 for r in rows
             ]
@@ -421,7 +454,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
         assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
         click.echo(
             f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
-            f"{assessed:<10} {r.top_priority or '-'}"
+            f"{assessed:<10} {'no area offered' if r.no_area_offered else r.top_priority or '-'}"
         )
 
 

@@ -166,7 +166,7 @@ def test_settings_are_read_only_at_the_entry_points() -> None:
 # --- INSTRUMENT_DEFINITIONS: a folder of extra definitions --------------------------------------
 
 
-def adapted(folder: Path, version: str = "1.1.0") -> Path:
+def adapted(folder: Path, version: str = "9.0.0") -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     text = (SHIPPED / "ifi-1.0.yaml").read_text(encoding="utf-8")
     text = text.replace('version: "1.0.0"', f'version: "{version}"', 1)
@@ -184,12 +184,12 @@ def _assessment(version: str) -> bytes:
 def test_an_extra_folder_adds_its_definitions(tmp_path: Path) -> None:
     adapted(tmp_path / "defs")
     definitions = catalogue(tmp_path / "defs")
-    assert ("ifi", "1.1.0") in definitions.definitions
+    assert ("ifi", "9.0.0") in definitions.definitions
     assert ("ifi", "1.0.0") in definitions.definitions
-    assert definitions.newest().version == "1.1.0"
-    assert parse_assessment(_assessment("1.1.0"), definitions).instrument.version == "1.1.0"
-    with pytest.raises(DocumentError, match=r"1\.1\.0 is not installed"):
-        parse_assessment(_assessment("1.1.0"), catalogue())  # the shipped definitions alone
+    assert definitions.newest().version == "9.0.0"
+    assert parse_assessment(_assessment("9.0.0"), definitions).instrument.version == "9.0.0"
+    with pytest.raises(DocumentError, match=r"9\.0\.0 is not installed"):
+        parse_assessment(_assessment("9.0.0"), catalogue())  # the shipped definitions alone
 
 
 def test_an_extra_definition_may_not_repeat_an_installed_version(tmp_path: Path) -> None:
@@ -214,7 +214,7 @@ def test_an_invalid_extra_definition_is_refused(tmp_path: Path) -> None:
 def test_the_cli_uses_the_extra_folder(tmp_path: Path) -> None:
     adapted(tmp_path / "defs")
     document = tmp_path / "a.json"
-    document.write_bytes(_assessment("1.1.0"))
+    document.write_bytes(_assessment("9.0.0"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("INSTRUMENT_")}
 
     def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
@@ -228,12 +228,16 @@ def test_the_cli_uses_the_extra_folder(tmp_path: Path) -> None:
         )
 
     with_folder = {"INSTRUMENT_DEFINITIONS": str(tmp_path / "defs")}
-    assert run("definitions", **with_folder).stdout.split("\n")[:2] == ["ifi 1.0.0", "ifi 1.1.0"]
-    assert run("definitions").stdout == "ifi 1.0.0\n"
+    assert run("definitions", **with_folder).stdout.split("\n")[:3] == [
+        "ifi 1.0.0",
+        "ifi 1.1.0",
+        "ifi 9.0.0",
+    ]
+    assert run("definitions").stdout == "ifi 1.0.0\nifi 1.1.0\n"
     assert run("validate", "assessment", str(document), **with_folder).returncode == 0
     refused = run("validate", "assessment", str(document))
     assert refused.returncode == 2
-    assert "1.1.0 is not installed" in refused.stderr
+    assert "9.0.0 is not installed" in refused.stderr
     missing = run("definitions", INSTRUMENT_DEFINITIONS=str(tmp_path / "nowhere"))
     assert missing.returncode == 2
     assert "does not exist" in missing.stderr

@@ -157,3 +157,8 @@ def default_instrument() -> Instrument:
 def _version_key(version: str) -> tuple[tuple[int, str], ...]:
     """Return a sort key for `1.0.0`-style versions: numbers compare as numbers (1.10 > 1.9)."""
     return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
+
+
+def current_instrument() -> Instrument:
+    """Return the definition new drafts use: the newest shipped `ifi` (1.1.0)."""
+    return catalogue().newest(DEFAULT[0])

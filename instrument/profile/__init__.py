@@ -64,6 +64,7 @@ from instrument.profile.theme import (
     PRESENCE_COLOURS,
     PRESENCE_LABELS,
     PRESENCE_ORDER,
+    STRENGTH_COLOURS,
     THEME,
 )
 
@@ -126,6 +127,7 @@ __all__ = [
     "PRESENCE_COLOURS",
     "PRESENCE_LABELS",
     "PRESENCE_ORDER",
+    "STRENGTH_COLOURS",
     "THEME",
     "Chart",
     "Description",

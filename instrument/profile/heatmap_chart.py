@@ -22,10 +22,11 @@ from instrument.profile.parts import (
     _presence_of,
     _reference,
     _relevance_word,
+    _shown_presence,
     _title,
     _tooltip,
 )
-from instrument.profile.theme import INK, LABEL_SIZE, PRESENCE_LABELS, PRESENCE_TEXT, UNRATED
+from instrument.profile.theme import INK, LABEL_SIZE, PRESENCE_LABELS, SHOWN_TEXT, UNRATED
 from instrument.vocabulary import Presence
 
 # ---------------------------------------------------------------------------------------------
@@ -37,7 +38,7 @@ def _heatmap_rows(formulation: Formulation) -> list[Spec]:
     rows: list[Spec] = []
     for domain in formulation.domains:
         for position, item in enumerate(domain.items, start=1):
-            presence = _presence_of(item)
+            presence = _shown_presence(domain.kind, _presence_of(item))
             rows.append(
                 {
                     "domain": domain.name,
@@ -48,7 +49,7 @@ def _heatmap_rows(formulation: Formulation) -> list[Spec]:
                     "relevance": item.relevance.value if item.relevance else "",
                     "word": _relevance_word(item),
                     "high": _is_high(item),
-                    "ink": PRESENCE_TEXT[presence],
+                    "ink": SHOWN_TEXT[presence],
                 }
             )
     return rows

@@ -28,11 +28,14 @@ from instrument.profile.theme import (
     PRESENCE_DASH,
     PRESENCE_LABELS,
     PRESENCE_ORDER,
+    STRENGTH_COLOURS,
+    STRENGTH_LABELS,
+    STRENGTH_PRESENCE,
     THEME,
     UNRATED,
     WHITE,
 )
-from instrument.vocabulary import Presence, Relevance
+from instrument.vocabulary import ItemKind, Presence, Relevance
 
 Spec = dict[str, Any]
 
@@ -104,13 +107,26 @@ def _by_value(
 
 
 def _presence_values(with_unrated: bool) -> list[str]:
-    return [p for p in PRESENCE_ORDER if with_unrated or p != UNRATED]
+    values = [p for p in PRESENCE_ORDER if with_unrated or p != UNRATED]
+    return values + list(STRENGTH_COLOURS)
+
+
+def _shown_presence(kind: ItemKind, presence: str) -> str:
+    """Return the presence as drawn: a protective item present is drawn as a strength."""
+    if kind == ItemKind.PROTECTIVE:
+        return STRENGTH_PRESENCE.get(presence, presence)
+    return presence
 
 
 def _presence_channels(*, with_unrated: bool, dashed: bool) -> Spec:
     values = _presence_values(with_unrated)
-    legend = _legend("Presence", PRESENCE_LABELS, values)
-    return _by_value("presence", values, PRESENCE_COLOURS, PRESENCE_DASH, legend, dashed=dashed)
+    labels = {**PRESENCE_LABELS, **STRENGTH_LABELS}
+    colours = {**PRESENCE_COLOURS, **STRENGTH_COLOURS}
+    dashes = {**PRESENCE_DASH, **{v: [1, 0] for v in STRENGTH_COLOURS}}
+    # Two to a row: with the strengths' two colours a legend in one row would widen the chart
+    # (in the conference view the profile then no longer fits beside the priorities).
+    legend = {**_legend("Presence", labels, values), "columns": 2}
+    return _by_value("presence", values, colours, dashes, legend, dashed=dashed)
 
 
 def _band_channels(*, dashed: bool) -> Spec:

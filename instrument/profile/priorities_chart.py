@@ -36,13 +36,16 @@ def band_phrase(priority: Priority) -> str:
 
 def _priority_rows(formulation: Formulation) -> list[Spec]:
     rows = []
+    # 1.1 formulations (they carry a focus) show bands and bars, never decimal scores.
+    number = formulation.focus is None
     for priority in _ranked(formulation):
         overridden = priority.override is not None
         band = BAND_LABELS[priority.band.value]
-        note = f"{band} · {priority.score:.2f}"
+        score = f" · {priority.score:.2f}" if number else ""
+        note = f"{band}{score}"
         if overridden:
             rule = BAND_LABELS[priority.computed_band.value]
-            note = f"✎ {band} by override (rule: {rule}) · {priority.score:.2f}"
+            note = f"✎ {band} by override (rule: {rule}){score}"
         if not priority.offered:
             note += " · not offered"
         rows.append(
@@ -74,6 +77,11 @@ def _priorities_spec(formulation: Formulation) -> Spec:
         "person); colour is its band.",
         "✎ and a heavy outline mark a band set by the assessor; the rule's band is in brackets.",
     )
+    if formulation.focus is not None and not formulation.focus.areas:
+        title["subtitle"] = [
+            *title["subtitle"],
+            "No area offered: the ratings do not point to work in any area.",
+        ]
     if not rows:
         return _message("No intervention areas in this formulation.", title)
     y = _nominal(
@@ -151,6 +159,12 @@ def priorities_spec(formulation: Formulation) -> Spec:
     return _complete(_priorities_spec(formulation))
 
 
+def _text_bar(value: float) -> str:
+    """Return a score as a bar of ten blocks, e.g. `▮▮▮▯▯▯▯▯▯▯`, for tables people read."""
+    filled = round(max(0.0, min(1.0, value)) * 10)
+    return "▮" * filled + "▯" * (10 - filled)
+
+
 def describe_priorities(formulation: Formulation) -> Description:
     """Describe the priorities chart: each area's rank, band, score, override and reasons."""
     sentences = []
@@ -159,9 +173,10 @@ def describe_priorities(formulation: Formulation) -> Description:
         contributors = ", ".join(
             f"{c.item} ({c.presence.value}, {c.relevance.value})" for c in priority.contributors
         )
+        score = f"score {priority.score:.2f} " if formulation.focus is None else ""
         sentences.append(
-            f"{priority.rank}. {priority.name}: {band_phrase(priority)}, score "
-            f"{priority.score:.2f} with {priority.coverage:.0%} of its items rated; "
+            f"{priority.rank}. {priority.name}: {band_phrase(priority)}, {score}"
+            f"with {priority.coverage:.0%} of its items rated; "
             f"contributing items: {contributors or 'none'}."
         )
         rows.append(
@@ -170,7 +185,7 @@ def describe_priorities(formulation: Formulation) -> Description:
                 priority.name,
                 BAND_LABELS[priority.band.value],
                 BAND_LABELS[priority.computed_band.value],
-                f"{priority.score:.2f}",
+                f"{priority.score:.2f}" if formulation.focus is None else _text_bar(priority.score),
                 f"{priority.coverage:.0%}",
                 "yes" if priority.override is not None else "no",
                 _ids([c.item for c in priority.contributors]),
@@ -178,6 +193,8 @@ def describe_priorities(formulation: Formulation) -> Description:
         )
     if not rows:
         sentences.append("No intervention areas in this formulation.")
+    elif formulation.focus is not None and not formulation.focus.areas:
+        sentences.insert(0, "No area offered: the ratings do not point to work in any area.")
     return Description(
         title="Intervention areas ranked by priority",
         sentences=tuple(sentences),

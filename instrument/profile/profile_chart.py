@@ -18,10 +18,11 @@ from instrument.profile.parts import (
     _presence_channels,
     _quantitative,
     _reference,
+    _shown_presence,
     _title,
     _tooltip,
 )
-from instrument.profile.theme import LABEL_SIZE, PRESENCE_ORDER, PRESENCE_TEXT
+from instrument.profile.theme import LABEL_SIZE, PRESENCE_ORDER, SHOWN_TEXT
 from instrument.vocabulary import ItemKind
 
 # ---------------------------------------------------------------------------------------------
@@ -44,16 +45,17 @@ def _profile_rows(formulation: Formulation) -> list[Spec]:
             count = int(counts[presence])
             if count == 0:
                 continue
+            shown = _shown_presence(domain.kind, presence)
             rows.append(
                 {
                     "domain": domain.domain,
                     "label": _domain_label(formulation, index),
-                    "presence": presence,
+                    "presence": shown,
                     "count": count,
                     "start": start,
                     "end": start + count,
                     "middle": start + count / 2,
-                    "ink": PRESENCE_TEXT[presence],
+                    "ink": SHOWN_TEXT[shown],
                 }
             )
             start += count

@@ -26,7 +26,7 @@ from instrument.profile.theme import (
     BAND_LABELS,
     INK,
     MUTED,
-    PRESENCE_COLOURS,
+    STRENGTH_COLOURS,
     TRACK,
     UNRATED,
     WHITE,
@@ -134,7 +134,10 @@ def _strengths_spec(formulation: Formulation) -> Spec:
                     "presence",
                     scale={
                         "domain": ["yes", "partial"],
-                        "range": [PRESENCE_COLOURS["yes"], PRESENCE_COLOURS["partial"]],
+                        "range": [
+                            STRENGTH_COLOURS["strength-yes"],
+                            STRENGTH_COLOURS["strength-partial"],
+                        ],
                     },
                     legend={"title": "Strength present"},
                 ),

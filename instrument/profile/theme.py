@@ -46,6 +46,22 @@ PRESENCE_DASH: Mapping[str, list[int]] = MappingProxyType(
 PRESENCE_TEXT: Mapping[str, str] = MappingProxyType(
     {"yes": WHITE, "partial": INK, "no": INK, "omit": INK, UNRATED: MUTED}
 )
+# Strengths have their own colour family (Okabe–Ito bluish green, and a light tint of it), so a
+# protective `yes` is never drawn like a risk `yes`.
+STRENGTH_PRESENCE: Mapping[str, str] = MappingProxyType(
+    {"yes": "strength-yes", "partial": "strength-partial"}
+)
+STRENGTH_LABELS: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": "strength: yes", "strength-partial": "strength: partial"}
+)
+STRENGTH_COLOURS: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": "#009E73", "strength-partial": "#A6DCC9"}
+)
+STRENGTH_TEXT: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": WHITE, "strength-partial": INK}
+)
+# The ink of a presence as drawn, strengths included.
+SHOWN_TEXT: Mapping[str, str] = MappingProxyType({**PRESENCE_TEXT, **STRENGTH_TEXT})
 
 BAND_ORDER: tuple[str, ...] = tuple(band.value for band in Band)
 BAND_LABELS: Mapping[str, str] = MappingProxyType(

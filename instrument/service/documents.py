@@ -25,6 +25,7 @@ from instrument.exchange.documents import read_bytes
 from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, export_format
 from instrument.formulation import Formulation
 from instrument.formulation import formulate as formulate_assessment
+from instrument.migration import upgrade_assessment
 from instrument.profile import CHARTS
 from instrument.report import (
     CHART_FORMATS,
@@ -128,6 +129,15 @@ class Documents:
         return load_assessment(path, self.catalogue)
 
     # --- computing -----------------------------------------------------------------------------
+
+    def upgrade(self, path: Path) -> Assessment:
+        """Return the assessment in a file upgraded to the newest installed definition (a draft).
+
+        Raises:
+            DocumentError: when the file is invalid, or the newest definition declares no
+                migration from the assessment's version.
+        """
+        return upgrade_assessment(self.catalogue.newest(), self.read_assessment(path))
 
     def formulate(
         self, assessment: Path, previous: Path | None, *, now: dt.datetime

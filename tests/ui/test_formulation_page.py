@@ -297,7 +297,6 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
 
 def test_where_to_start_is_the_focus_or_the_first_offered_areas() -> None:
     from pathlib import Path
-    from types import SimpleNamespace
 
     from instrument.formulation import Formulation
 
@@ -307,12 +306,35 @@ def test_where_to_start_is_the_focus_or_the_first_offered_areas() -> None:
     )
     offered = [p for p in formulation.priorities if p.offered]
     assert [p.area for p in page.focus_areas(formulation)] == [p.area for p in offered[:3]]
-    # Instrument 1.1's `focus` (area ids, or entries with an `area`) takes precedence.
-    last = formulation.priorities[-1]
-    named = SimpleNamespace(priorities=formulation.priorities, focus=[last.area, "no-such-area"])
-    assert page.focus_areas(named) == [last]  # type: ignore[arg-type]
-    entries = SimpleNamespace(
-        priorities=formulation.priorities, focus=[SimpleNamespace(area=last.area)]
+    # Instrument 1.1's `focus` takes precedence, in its own order, even when adjusted.
+    later = Formulation.model_validate_json(
+        (worked / "1.1" / "wc-07-intent-prompt.formulation.json").read_text(encoding="utf-8")
     )
-    assert page.focus_areas(entries) == [last]  # type: ignore[arg-type]
-    assert page.focus_areas(SimpleNamespace(priorities=[], focus=[])) == []  # type: ignore[arg-type]
+    assert later.focus is not None
+    chosen = later.focus.model_copy(update={"areas": ["emotion-management", "identity"]})
+    adjusted = later.model_copy(update={"focus": chosen})
+    assert [p.area for p in page.focus_areas(adjusted)] == ["emotion-management", "identity"]
+    nothing = Formulation.model_validate_json(
+        (worked / "1.1" / "wc-08-nothing-offered.formulation.json").read_text(encoding="utf-8")
+    )
+    assert page.focus_areas(nothing) == []
+
+
+def test_a_11_formulation_shows_the_prompt_first_then_the_focus_and_no_decimal_scores(
+    web: Web,
+) -> None:
+    new_case(web)
+    fill(web)  # every third item yes/high: IA3 among them, so the prompt is raised
+    at = open_page(web)
+    blocks = [str(b.value) for b in at.main if hasattr(b, "value") and isinstance(b.value, str)]
+    first = next(i for i, b in enumerate(blocks) if "Escalation prompt" in b)
+    start = next(i for i, b in enumerate(blocks) if b == "Where to start")
+    assert first < start
+    assert any("safeguarding or referral procedure" in str(e.value) for e in at.error)
+    assert any(str(c.value).startswith("Start with") for c in at.caption)  # the focus
+    labels = [str(e.label) for e in at.expander]
+    assert not any(" · score 0." in label for label in labels)  # cards: bands, no decimals
+    shown = unescape(texts(at))
+    assert not re.search(r"Score \d\.\d", shown)
+    assert "contributes 0." not in shown
+    assert [e.label for e in at.expander if e.label == "Choose the focus"]

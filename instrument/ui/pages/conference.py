@@ -47,6 +47,8 @@ from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
     cached_instrument,
+    escalation_panel,
+    focus_panel,
     plain,
     show_error,
 )
@@ -334,6 +336,9 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     if formulation is None or version is None:
         st.info("This case has no assessment yet: nothing to present.", icon=":material/info:")
         return
+    # The escalation prompt and the focus come before anything else about the case (1.1).
+    escalation_panel(formulation)
+    focus_panel(formulation)
     ranked, counted = describe_priorities(formulation), describe_profile(formulation)
     # Side by side wherever each can have 600 px (1920 with the sidebar, 1366 in presenter
     # mode), one above the other on a narrower screen; each chart fits its box (CHARTS_CSS).

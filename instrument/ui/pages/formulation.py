@@ -35,6 +35,7 @@ from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
     conflict_panel,
+    escalation_panel,
     plain,
     show_error,
 )
@@ -139,6 +140,7 @@ def _save_override(target: Target, area: str) -> None:
         return
     band = st.session_state.get(target.key("override", area, "band"))
     rationale = st.session_state.get(target.key("override", area, "rationale")) or ""
+    withdraw = bool(st.session_state.get(target.key("override", area, "withdraw")))
     problem_key = target.key("override", area, "problem")
     refused = form.rationale_problem(rationale)
     if band is None:
@@ -155,6 +157,7 @@ def _save_override(target: Target, area: str) -> None:
             band,
             rationale,
             base_revision=draft.revision,
+            withdraw=withdraw,
         )
     except DocumentError as error:
         st.session_state[problem_key] = "; ".join(
@@ -188,7 +191,7 @@ def _clear_override(target: Target, area: str) -> None:
     st.session_state[target.key("draft")] = saved
 
 
-def _override_editor(target: Target, priority: Priority) -> None:
+def _override_editor(target: Target, priority: Priority, *, can_withdraw: bool = False) -> None:
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
     # Keyed per area (the cards move when an override changes the ranking) and drawn only when
@@ -213,6 +216,12 @@ def _override_editor(target: Target, priority: Priority) -> None:
             height=90,
             placeholder="Why your judgement departs from the computed band",
         )
+        if can_withdraw:
+            st.checkbox(
+                "Withdraw this area from the offer (even where the pathway always offers it)",
+                key=target.key("override", area, "withdraw"),
+                value=bool(priority.override and priority.override.withdrawn),
+            )
         problem = st.session_state.get(target.key("override", area, "problem"))
         if problem:
             st.error(plain(str(problem)), icon=":material/error:")
@@ -237,12 +246,17 @@ def _override_editor(target: Target, priority: Priority) -> None:
 
 
 def card_label(priority: Priority) -> str:
-    """Return an area card's one-line label: rank, name, band, score, override, offered."""
+    """Return an area card's one-line label: rank, name, band, score, override, offered.
+
+    A 1.1 priority (it carries `what_would_change`) shows no decimal score: people see the band
+    and, inside the card, a bar; the JSON keeps the exact number.
+    """
     bits = [
         f"**{priority.rank}. {plain(priority.name)}**",
         form.BAND_LABELS[priority.band],
-        f"score {priority.score:.2f}",
     ]
+    if priority.what_would_change is None:
+        bits.append(f"score {priority.score:.2f}")
     if priority.override is not None:
         bits.append("band set by the assessor")
     if not priority.offered:
@@ -265,16 +279,28 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
 
 
 def _priority_body(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    v11 = priority.what_would_change is not None
     st.badge(
         form.BAND_LABELS[priority.band],
         color=BAND_BADGES[priority.band],
         icon=":material/flag:",
     )
-    st.caption(
-        f"Score {priority.score:.2f} (not a risk score) · coverage "
-        f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-        help=form.SCORE_NOTE,
-    )
+    if v11:
+        # People see the band and a bar; the exact score stays in the JSON.
+        st.progress(
+            min(max(priority.score, 0.0), 1.0),
+            text="How strongly the ratings point to work here (not a risk score)",
+        )
+        st.caption(
+            f"Coverage {form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
+    else:
+        st.caption(
+            f"Score {priority.score:.2f} (not a risk score) · coverage "
+            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
     if priority.override is not None:
         override = priority.override
         st.markdown(
@@ -291,9 +317,9 @@ def _priority_body(target: Target, priority: Priority, *, redacted: bool, review
             st.caption("No rated item contributes to this area.")
         for item in priority.contributors:
             relevance = f", {item.relevance.value} relevance"
+            share = "" if v11 else f" · contributes {item.contribution:.2f}"
             st.markdown(
-                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance} · "
-                f"contributes {item.contribution:.2f}"
+                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance}{share}"
             )
             if redacted:
                 continue
@@ -309,32 +335,46 @@ def _priority_body(target: Target, priority: Priority, *, redacted: bool, review
         if not priority.strengths:
             st.caption("None rated present for this area.")
         for strength in priority.strengths:
-            st.markdown(f"- **{strength.item}** {plain(strength.name)}")
+            rated = strength.presence.value + (
+                f", {strength.relevance.value} relevance" if strength.relevance else ""
+            )
+            st.markdown(f"- **{strength.item}** {plain(strength.name)} ({rated})")
         st.markdown("**Suggested sessions**")
-        st.markdown("\n".join(f"- {plain(topic)}" for topic in priority.sessions))
+        ids = priority.session_ids or []
+        st.markdown(
+            "\n".join(
+                f"- {plain(topic)}" + (f" (`{ids[index]}`)" if index < len(ids) else "")
+                for index, topic in enumerate(priority.sessions)
+            )
+        )
+    _sensitivity(priority)
     if reviewing:
-        _override_editor(target, priority)
+        _override_editor(target, priority, can_withdraw=v11)
+
+
+def _sensitivity(priority: Priority) -> None:
+    """Show what would change this band, and the bands its omitted items could give (1.1)."""
+    span = priority.band_range
+    if span is not None and span.lowest is not span.highest:
+        st.caption(
+            f"Omitted or unrated items could put this area anywhere from "
+            f"{form.BAND_LABELS[span.lowest]} to {form.BAND_LABELS[span.highest]}."
+        )
+    if priority.what_would_change is not None:
+        st.markdown("**What would change this band**")
+        st.write(plain(priority.what_would_change.summary))
 
 
 # --- the top of the page: escalation, priorities chart, focus ----------------------------------
 
 
 def _escalation(formulation: Formulation) -> None:
-    """Show the escalation prompt first, when the formulation raises it.
+    """Show the escalation prompt first (1.1): raised in red, otherwise why it is not raised.
 
-    The slot for instrument 1.1's `escalation` (`raised`, `reasons` naming the items, `prompt`):
-    a prompt for the assessor's judgement and the local safeguarding or referral procedure, never
-    a score. A formulation without it (instrument 1.0) draws nothing here.
+    A prompt for the assessor's judgement and the local safeguarding or referral procedure,
+    never a score. A formulation without it (instrument 1.0) draws nothing here.
     """
-    escalation = getattr(formulation, "escalation", None)
-    if escalation is None or not getattr(escalation, "raised", False):
-        return
-    prompt = str(getattr(escalation, "prompt", "") or "")
-    reasons = [str(r) for r in getattr(escalation, "reasons", None) or ()]
-    text = plain(prompt) if prompt else "The escalation prompt is raised."
-    if reasons:
-        text += "  \n" + plain("Because of: " + "; ".join(reasons))
-    st.error(text, icon=":material/priority_high:")
+    escalation_panel(formulation)
 
 
 def focus_areas(formulation: Formulation) -> list[Priority]:
@@ -344,10 +384,8 @@ def focus_areas(formulation: Formulation) -> list[Priority]:
     before it, the first offered areas by rank, at most three, stand in for it.
     """
     by_area = {p.area: p for p in formulation.priorities}
-    named = getattr(formulation, "focus", None)
-    if isinstance(named, list | tuple):
-        ids = [str(getattr(f, "area", f)) for f in named]
-        return [by_area[a] for a in ids if a in by_area]
+    if formulation.focus is not None:
+        return [by_area[a] for a in formulation.focus.areas if a in by_area]
     offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
     return offered[:3]
 
@@ -355,8 +393,14 @@ def focus_areas(formulation: Formulation) -> list[Priority]:
 def _focus(formulation: Formulation) -> None:
     st.subheader("Where to start", anchor="focus")
     areas = focus_areas(formulation)
+    focus = formulation.focus
+    if focus is not None:
+        text = plain(focus.summary)
+        if focus.adjusted and focus.rationale:
+            text += f" Reason: {plain(focus.rationale)}"
+        st.caption(text)
     if not areas:
-        st.markdown("No area is offered: nothing stands out from the ratings.")
+        st.markdown("No area offered: nothing stands out from the ratings.")
     for priority in areas:
         band = form.BAND_LABELS[priority.band]
         st.markdown(
@@ -377,7 +421,9 @@ def _focus(formulation: Formulation) -> None:
         )
 
 
-def _at_a_glance(formulation: Formulation) -> None:
+def _at_a_glance(
+    formulation: Formulation, target: Target | None = None, *, reviewing: bool = False
+) -> None:
     chart_column, focus_column = st.columns([2, 1], gap="medium")
     with chart_column:
         described = describe_priorities(formulation)
@@ -385,6 +431,8 @@ def _at_a_glance(formulation: Formulation) -> None:
         charts.facts_table(described)
     with focus_column:
         _focus(formulation)
+        if reviewing and target is not None and formulation.focus is not None:
+            _focus_editor(target, formulation)
 
 
 @st.fragment
@@ -698,7 +746,7 @@ def _body(
             show_error(error)
             reviewing = False
     _escalation(formulation)
-    _at_a_glance(formulation)
+    _at_a_glance(formulation, target, reviewing=reviewing)
     # Lazy tabs bound to the URL: only the open one runs and is drawn; a reload keeps it.
     tabs = st.tabs(list(PARTS), key=state.FORMULATION_PART, bind="query-params", default=PARTS[0])
     areas, five_p, summaries, quality, change, sign_off = tabs
@@ -732,3 +780,60 @@ def _body(
             ):
                 _countersign(service, actor, target, row)
             _export(service, actor, target)
+
+
+def _save_focus(target: Target) -> None:
+    actor = current_actor()
+    draft = _draft(target)
+    if actor is None or draft is None:
+        return
+    areas = list(st.session_state.get(target.key("focus", "areas")) or [])
+    rationale = st.session_state.get(target.key("focus", "rationale")) or ""
+    problem_key = target.key("focus", "problem")
+    try:
+        saved = current_service().set_focus(
+            actor, target.reference, target.version, areas, rationale, base_revision=draft.revision
+        )
+    except InstrumentError as error:
+        st.session_state[problem_key] = "; ".join(
+            f"{p.message} — {p.fix}" if p.fix else p.message for p in error.problems()
+        )
+        return
+    st.session_state.pop(problem_key, None)
+    st.session_state[target.key("draft")] = saved
+
+
+def _focus_editor(target: Target, formulation: Formulation) -> None:
+    """Let the assessor choose the focus among the offered areas, with a reason (1.1)."""
+    focus = formulation.focus
+    assert focus is not None
+    offered = {p.area: p.name for p in formulation.priorities if p.offered}
+    if not offered:
+        return
+    with st.expander("Choose the focus", icon=":material/edit:"):
+        areas_key = target.key("focus", "areas")
+        if areas_key not in st.session_state:
+            st.session_state[areas_key] = [a for a in focus.areas if a in offered]
+        st.multiselect(
+            "Start with (up to three offered areas; none returns to the computed focus)",
+            list(offered),
+            format_func=lambda a: offered.get(a, a),
+            max_selections=3,
+            key=areas_key,
+        )
+        st.text_area(
+            "Why (at least 20 characters)",
+            key=target.key("focus", "rationale"),
+            max_chars=20_000,
+            height=80,
+        )
+        problem = st.session_state.get(target.key("focus", "problem"))
+        if problem:
+            st.error(plain(str(problem)), icon=":material/error:")
+        st.button(
+            "Save the focus",
+            key=target.key("focus", "save"),
+            on_click=_save_focus,
+            args=(target,),
+            type="primary",
+        )
