@@ -27,6 +27,7 @@ from instrument.vocabulary import (
     SemanticVersion,
     SessionId,
     ShortText,
+    Source,
     SpjDomain,
     Text,
 )
@@ -140,6 +141,17 @@ class Item(_Frozen):
     weights: dict[AreaId, float] = Field(
         default_factory=dict,
         description="Weight of the item in each area it drives (risk items only).",
+    )
+    phrase: ShortText | None = Field(
+        default=None,
+        description=(
+            "How the factor reads inside a generated sentence, subject included, e.g. `a group's "
+            "influence and control over the participant` (1.1 on)."
+        ),
+    )
+    phrase_partial: ShortText | None = Field(
+        default=None,
+        description="The phrase for a `partial` rating, when `some signs of …` reads wrongly.",
     )
 
     @field_validator("weights")
@@ -333,6 +345,25 @@ class Migration(_Frozen):
     note: Text = Field(description="What changed, for the assessor who upgrades.")
 
 
+class Contradiction(_Frozen):
+    """Two items that contradict each other when both are rated `yes` (1.1 on)."""
+
+    items: list[ItemId] = Field(min_length=2, max_length=2, description="The two item ids.")
+    why: Text = Field(description="Why both `yes` is unlikely, for the data-quality warning.")
+
+
+class QualityChecks(_Frozen):
+    """Checks of the ratings' consistency that data quality reports (1.1 on)."""
+
+    contradictions: list[Contradiction] = Field(
+        default_factory=list, description="Pairs of items that should not both be `yes`."
+    )
+    sole_sources: list[Source] = Field(
+        default_factory=list,
+        description="Sources that, as a present item's only source, are flagged for corroboration.",
+    )
+
+
 class Instrument(_Cached):
     """A whole instrument definition, as loaded from YAML and checked."""
 
@@ -357,6 +388,16 @@ class Instrument(_Cached):
     foundation: list[Session] = Field(
         default_factory=list,
         description="Foundation sessions (engagement, working relationship, safety and goals).",
+    )
+    quality: QualityChecks | None = Field(
+        default=None, description="Consistency checks data quality reports (1.1 on)."
+    )
+    change_detail: Literal["presence", "full"] = Field(
+        default="presence",
+        description=(
+            "What change since the previous assessment reports: `presence` (1.0) or `full` "
+            "(1.1: presence and relevance, strengths and overrides)."
+        ),
     )
     migrations: list[Migration] = Field(
         default_factory=list,
@@ -450,6 +491,7 @@ def check_definition(instrument: Instrument) -> Instrument:
     problems += _check_escalation(instrument)
     problems += _check_migrations(instrument)
     problems += _check_scales(instrument)
+    problems += _check_phrases(instrument)
     if problems:
         raise DefinitionError(problems)
     return instrument
@@ -752,4 +794,31 @@ def _check_scales(instrument: Instrument) -> list[Problem]:
                 "list all five",
             )
         )
+    return problems
+
+
+def _check_phrases(instrument: Instrument) -> list[Problem]:
+    problems = []
+    phrased = [item.phrase is not None for item in instrument.items]
+    if any(phrased) and not all(phrased):
+        problems += [
+            Problem(
+                f"$.items[{index}].phrase",
+                f"{item.id} has no phrase while other items have one",
+                "give every item a phrase, or none",
+            )
+            for index, item in enumerate(instrument.items)
+            if item.phrase is None
+        ]
+    if instrument.quality is not None:
+        for index, pair in enumerate(instrument.quality.contradictions):
+            problems += [
+                Problem(
+                    f"$.quality.contradictions[{index}].items",
+                    f"unknown item id {item!r}",
+                    "name items of this definition",
+                )
+                for item in pair.items
+                if item not in instrument.item_by_id
+            ]
     return problems

@@ -8,7 +8,7 @@ from typing import Any
 
 from instrument.access import SYSTEM, Actor
 from instrument.assessment import Assessor, Rating, ResponsivityNote
-from instrument.definitions import newest_instrument
+from instrument.definitions import current_instrument
 from instrument.service import Service
 from tests.store_support import PASSWORD, Clock, Team, make_team, sign
 
@@ -40,7 +40,7 @@ def finalised_case(
     if create:
         s.create_case(pat, reference, "engaged")
     draft = s.start_assessment(pat, reference)
-    instrument = newest_instrument()
+    instrument = current_instrument()
     for item in instrument.items:
         present = item.id in yes
         rating = Rating(

@@ -19,7 +19,7 @@ import pytest
 
 from instrument.access import MATRIX, SYSTEM, Action, Actor, Resource, Role, can, may_ever
 from instrument.assessment import Assessor, Rating, ResponsivityNote
-from instrument.definitions import newest_instrument
+from instrument.definitions import current_instrument
 from instrument.errors import NotFoundError, PermissionDeniedError
 from instrument.service import Service
 from tests.store_support import PASSWORD, T0, Clock, complete, dump, open_service
@@ -32,7 +32,7 @@ TODAY = T0.date()
 def _prepare(folder: Path) -> Path:
     db = folder / "template.db"
     service = open_service(db)
-    instrument = newest_instrument()
+    instrument = current_instrument()
     for team in TEAMS:
         service.add_team(SYSTEM, team)
         for role in ROLES:
@@ -148,7 +148,7 @@ def _review(service: Service, team: str) -> dict[str, Any]:
 
 
 def _import_bytes(reference: str) -> bytes:
-    instrument = newest_instrument()
+    instrument = current_instrument()
     return json.dumps(
         {
             "instrument": {"id": instrument.id, "version": instrument.version},

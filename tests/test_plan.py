@@ -161,20 +161,28 @@ def test_a_formulation_without_offered_areas_suggests_foundation_sessions_only(
 
 
 def test_the_formulations_own_focus_is_used_when_it_has_one(v11: Instrument) -> None:
-    from types import SimpleNamespace
-    from typing import cast
-
+    from instrument.formulation import Focus
     from instrument.plan import focus_of
 
     formulation = make_formulation(v11)
-    chosen = SimpleNamespace(
-        focus=SimpleNamespace(areas=["emotion-management"]), priorities=formulation.priorities
+    assert formulation.focus is not None
+    assert focus_of(formulation) == formulation.focus.areas
+    chosen = formulation.model_copy(
+        update={
+            "focus": Focus(
+                areas=["emotion-management"],
+                computed=formulation.focus.computed,
+                adjusted=True,
+                rationale="The assessor's reason for starting here.",
+                summary="The assessor chose the focus.",
+            )
+        }
     )
-    assert focus_of(cast(Formulation, chosen)) == ["emotion-management"]
-    listed = SimpleNamespace(focus=["identity"], priorities=formulation.priorities)
-    assert focus_of(cast(Formulation, listed)) == ["identity"]
+    assert focus_of(chosen) == ["emotion-management"]
+    # A formulation without a focus (instrument 1.0): its first three offered areas stand in.
+    older = formulation.model_copy(update={"focus": None})
     offered = [p.area for p in sorted(formulation.priorities, key=lambda p: p.rank) if p.offered]
-    assert focus_of(formulation) == offered[:3]
+    assert focus_of(older) == offered[:3]
 
 
 def test_goals_and_no_intervention_come_from_the_assessors_judgement(v11: Instrument) -> None:

@@ -1,6 +1,6 @@
-"""WC-07: a worked case from referral to a completed intervention, kept as a golden case export.
+"""WC-10: a worked case from referral to a completed intervention, kept as a golden case export.
 
-`pytest --update-golden` rewrites `formulations/plans/wc-07-intervention.case.json`; review the
+`pytest --update-golden` rewrites `formulations/plans/wc-10-intervention.case.json`; review the
 diff. The file is a case export (`instrument import` reads it): both assessments with their
 formulations and signatures, the plan agreed by two facilitators, eight logged sessions (one
 declined), the review that ended the plan as completed.
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from instrument.access import SYSTEM
-from instrument.definitions import newest_instrument
+from instrument.definitions import current_instrument
 from instrument.errors import NotFoundError
 from instrument.exchange.case import case_json
 from instrument.plan import InterventionStatus, side_by_side
@@ -27,13 +27,13 @@ GOLDEN = (
     Path(__file__).resolve().parent.parent
     / "formulations"
     / "plans"
-    / "wc-07-intervention.case.json"
+    / "wc-10-intervention.case.json"
 )
 
 
 def _export(tmp_path: Path) -> str:
     clock = Clock(dt.datetime.combine(SCENE.first_assessed, dt.time(9, 0), tzinfo=dt.UTC))
-    team, fay, fred, _ = plan_team(tmp_path / "wc07.db", clock)
+    team, fay, fred, _ = plan_team(tmp_path / "wc10.db", clock)
     build(team.service, team.psychologist, fay, fred, clock, PASSWORD)
     return case_json(team.service.export_case(SYSTEM, REFERENCE, team="north"))
 
@@ -45,7 +45,7 @@ def test_the_worked_case_matches_its_golden_export(tmp_path: Path, update_golden
         GOLDEN.write_text(text, encoding="utf-8")
     assert GOLDEN.exists(), "run pytest --update-golden tests/test_worked_plan.py"
     assert text == GOLDEN.read_text(encoding="utf-8"), (
-        "WC-07 changed: run pytest --update-golden tests/test_worked_plan.py and review the diff"
+        "WC-10 changed: run pytest --update-golden tests/test_worked_plan.py and review the diff"
     )
 
 
@@ -63,14 +63,14 @@ def test_the_worked_case_tells_the_story(tmp_path: Path) -> None:
     (review,) = document["reviews"]
     assert (review["decision"], review["ending"]) == ("ends", "completed")
     # The reassessment shows change in the plan's focus areas, read beside the progress.
-    from instrument.exchange.case import CaseExport
+    from instrument.case import CaseExport
     from instrument.plan import Plan, ProgressReview
 
     export = CaseExport.model_validate(document)
     second = export.versions[1].formulation
     assert second is not None
     rows = side_by_side(
-        newest_instrument(),
+        current_instrument(),
         Plan.model_validate(plan),
         [ProgressReview.model_validate(review)],
         second,
@@ -100,11 +100,20 @@ def test_the_worked_case_keeps_to_general_fictional_text(text: str) -> None:
 
 def test_the_plan_page_reads_the_reassessment_beside_the_progress(tmp_path: Path) -> None:
     clock = Clock(dt.datetime.combine(SCENE.first_assessed, dt.time(9, 0), tzinfo=dt.UTC))
-    team, fay, fred, sid = plan_team(tmp_path / "wc07.db", clock)
+    team, fay, fred, sid = plan_team(tmp_path / "wc10.db", clock)
     build(team.service, team.psychologist, fay, fred, clock, PASSWORD)
     for who in (fay, team.viewer):
         rows = team.service.change_beside_progress(who, REFERENCE)
-        assert [(r.band_before, r.band_after) for r in rows] == [("moderate", "low")] * 3
+        assert [r.area for r in rows] == [
+            "susceptibility-awareness",
+            "identity",
+            "indoctrination-resilience",
+        ]
+        assert [(r.band_before, r.band_after) for r in rows] == [
+            ("high", "moderate"),
+            ("high", "low"),
+            ("moderate", "low"),
+        ]
         assert [r.progress for r in rows] == ["marked", "some", "some"]
     with pytest.raises(NotFoundError):
         team.service.change_beside_progress(sid, REFERENCE)

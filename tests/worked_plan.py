@@ -1,4 +1,4 @@
-"""WC-07, a fictional case from referral to a completed intervention, built through the service.
+"""WC-10, a fictional case from referral to a completed intervention, built through the service.
 
 The participant (fictional, engaged pathway) was referred after joining an online group that
 blames another group for local problems. The first assessment finds needs for belonging and
@@ -9,7 +9,7 @@ review finds some change in each focus area and ends the plan as completed, and 
 reassessment shows the change. Everything is general: no group, place, method or target.
 
 `build(service, actors, clock)` makes the whole case; `SCENE` holds its dates. The golden test
-exports it to `formulations/plans/wc-07-intervention.case.json`; the browser test does the same
+exports it to `formulations/plans/wc-10-intervention.case.json`; the browser test does the same
 steps through the pages.
 """
 
@@ -21,10 +21,10 @@ from typing import Any
 
 from instrument.access import Actor
 from instrument.assessment import Assessor, Rating, ResponsivityNote
-from instrument.definitions import newest_instrument
+from instrument.definitions import current_instrument
 from instrument.service import Service
 
-REFERENCE = "WC-07"
+REFERENCE = "WC-10"
 PATHWAY = "engaged"
 
 # item: (presence, relevance, evidence, sources) at the first assessment ...
@@ -159,7 +159,7 @@ def assess(
 ) -> int:
     """Rate every item of the newest definition (unlisted ones `no`); finalise the draft."""
     draft = s.start_assessment(psychologist, reference)
-    for item in newest_instrument().items:
+    for item in current_instrument().items:
         spec = ratings.get(item.id, ("no", None, None, []))
         draft = s.save_rating(
             psychologist,
@@ -222,7 +222,7 @@ def session_entry(
 def build(
     s: Service, psychologist: Actor, fay: Actor, fred: Actor, clock: Any, password: str
 ) -> None:
-    """Make WC-07 from referral to a completed intervention and a reassessment."""
+    """Make WC-10 from referral to a completed intervention and a reassessment."""
     s.create_case(psychologist, REFERENCE, PATHWAY)
     assess(s, psychologist, FIRST, SCENE.first_assessed, password)
     clock.now = SCENE.plan_started

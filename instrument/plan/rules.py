@@ -61,10 +61,8 @@ def focus_of(formulation: Formulation, size: int = DEFAULT_FOCUS) -> list[str]:
     adjustable by the assessor); an older formulation has none, and its first `size` offered
     areas by rank stand in.
     """
-    focus: Any = getattr(formulation, "focus", None)
-    areas: Any = getattr(focus, "areas", focus)
-    if areas is not None:
-        return [str(area) for area in areas]
+    if formulation.focus is not None:
+        return list(formulation.focus.areas)
     offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
     return [priority.area for priority in offered[:size]]
 

@@ -16,10 +16,7 @@ from types import MappingProxyType
 from typing import Any
 
 from instrument.plan import Attendance, ProgressRow, TimelineRow
-from instrument.profile import (
-    INK,
-    LABEL_SIZE,
-    WHITE,
+from instrument.profile.parts import (
     Description,
     Spec,
     _altair,
@@ -29,6 +26,7 @@ from instrument.profile import (
     _quantitative,
     _title,
 )
+from instrument.profile.theme import INK, LABEL_SIZE, WHITE
 
 ATTENDANCE_ORDER: tuple[str, ...] = tuple(a.value for a in Attendance)
 ATTENDANCE_LABELS: Mapping[str, str] = MappingProxyType(

@@ -19,10 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from instrument.access import Action, Actor, Resource, Role, can
+from instrument.access import Action, Actor, Resource, Role, can, may_ever
 from instrument.audit import AuditAction, Entity
 from instrument.definition import Instrument
-from instrument.definitions import get_instrument
 from instrument.errors import ConflictError, DocumentError, Problem
 from instrument.formulation import Formulation
 from instrument.plan import (
@@ -97,8 +96,7 @@ class PlanService(ServiceBase):
             if user.active and user.team_id == case.team_id and user.role in FACILITATING_ROLES
         }
 
-    @staticmethod
-    def _basis(tx: Transaction, case: CaseRecord) -> tuple[Instrument, Formulation]:
+    def _basis(self, tx: Transaction, case: CaseRecord) -> tuple[Instrument, Formulation]:
         """Return the latest final formulation of the case and its definition.
 
         Raises:
@@ -117,7 +115,7 @@ class PlanService(ServiceBase):
                 fix="finalise an assessment first; the plan builds on its formulation",
             )
         ref = formulation.header.instrument
-        return get_instrument(ref.id, ref.version), formulation
+        return self.definitions.get(ref.id, ref.version), formulation
 
     @staticmethod
     def _records(tx: Transaction, case: CaseRecord) -> tuple[list[Plan], list[Any], list[Any]]:
@@ -181,6 +179,26 @@ class PlanService(ServiceBase):
         state = plan_state(plans, entries, reviews, today=op.now.date(), no_intervention=closed)
         records = CasePlan(plans=plans, delivery=entries, reviews=reviews, state=state)
         return records if notes else redact_case_plan(records)
+
+    def plan_instrument(self, plan: Plan) -> Instrument:
+        """Return the installed definition a plan version builds on.
+
+        Raises:
+            NotFoundError: naming the installed versions.
+        """
+        return self.definitions.get(plan.instrument.id, plan.instrument.version)
+
+    def report_plan(self, actor: Actor, reference: str) -> tuple[Instrument, CasePlan] | None:
+        """Return what the formulation report carries of the plan (redacted for viewers).
+
+        None when the actor's role never reads plans or the case has no plan.
+        """
+        if not may_ever(actor, Action.READ_PLAN):
+            return None
+        records = self.case_plan(actor, reference)
+        if records.latest is None:
+            return None
+        return self.plan_instrument(records.latest), records
 
     def _no_intervention(self, tx: Transaction, case: CaseRecord) -> bool:
         """Return whether the latest final formulation says no intervention is indicated."""
@@ -468,15 +486,14 @@ class PlanService(ServiceBase):
             assert record is not None
             return self._entry_view(case, record)
 
-    @staticmethod
-    def _instrument_of(plan: Plan | None) -> Instrument:
+    def _instrument_of(self, plan: Plan | None) -> Instrument:
         if plan is None:
             raise ConflictError(
                 "the case has no agreed plan; cannot log a session",
                 where="$.plan",
                 fix="agree an intervention plan first",
             )
-        return get_instrument(plan.instrument.id, plan.instrument.version)
+        return self.definitions.get(plan.instrument.id, plan.instrument.version)
 
     def save_session(
         self,

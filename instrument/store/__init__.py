@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from instrument.store.files import DB_ENV, KEY_ENV, default_db_path, default_key_path, load_key
+from instrument.store.files import default_key_path, load_key
 from instrument.store.protocol import (
     Assessments,
     Cases,
     Formulations,
     Plans,
+    RenderedDocuments,
     Sessions,
     Signatures,
     Store,
@@ -40,8 +41,6 @@ from instrument.store.records import (
 )
 
 __all__ = [
-    "DB_ENV",
-    "KEY_ENV",
     "AssessmentRecord",
     "Assessments",
     "BackupReport",
@@ -54,6 +53,7 @@ __all__ = [
     "Formulations",
     "PlanRecord",
     "Plans",
+    "RenderedDocuments",
     "SessionRecord",
     "Sessions",
     "Signatures",
@@ -64,7 +64,6 @@ __all__ = [
     "UserRecord",
     "Users",
     "VersionSummary",
-    "default_db_path",
     "default_key_path",
     "load_key",
     "open_store",

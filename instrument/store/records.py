@@ -50,6 +50,10 @@ class SessionRecord:
     last_seen_at: dt.datetime
 
 
+# Stored as a case's top priority when its final formulation offers no area.
+NO_AREA_OFFERED = "no-area-offered"
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """A stored case: ids, reference, pathway and its version counters."""
@@ -78,6 +82,9 @@ class CaseSummary:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    # True when the newest final formulation offers no area: the list says "no area offered",
+    # never a tie-order winner (the stored top priority is then `NO_AREA_OFFERED`).
+    no_area_offered: bool = False
     plan_status: str | None = None
     next_review_on: dt.date | None = None
     review_due: bool = False

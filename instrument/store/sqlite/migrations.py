@@ -186,11 +186,22 @@ _MIGRATION_4: list[Step] = [
     BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
 ]
 
+_MIGRATION_5: list[Step] = [
+    """CREATE TABLE rendered_documents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('html', 'pdf', 'docx', 'png', 'svg')),
+        content BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (key, kind))""",
+]
+
+
 # The intervention plan (issue 14): one summary row per case (`plans`, read by the case list and
 # its "review due" filter), the plan's versions (documents; an agreed version is frozen like a
 # final assessment: its signatures are in it), the delivery log (entries edited per field with a
 # revision, never deleted) and the progress reviews (frozen once recorded).
-_MIGRATION_5: list[Step] = [
+_MIGRATION_6: list[Step] = [
     """CREATE TABLE plans (
         id INTEGER PRIMARY KEY,
         case_id INTEGER NOT NULL UNIQUE REFERENCES cases(id),
@@ -302,11 +313,11 @@ def _allow_facilitators(conn: sqlite3.Connection) -> None:
         conn.execute(sql)
 
 
-_MIGRATION_5.append(_allow_facilitators)
+_MIGRATION_6.append(_allow_facilitators)
 
 # Migrations that rebuild a table others refer to run with foreign keys off (they cannot be
 # switched inside a transaction), as SQLite's "making other kinds of table schema changes" says.
-_REBUILDS = {5}
+_REBUILDS = {6}
 
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
@@ -317,10 +328,11 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
     (4, "field history of drafts (append-only)", _MIGRATION_4),
+    (5, "rendered documents of final formulations, keyed by the formulation's hash", _MIGRATION_5),
     (
-        5,
+        6,
         "intervention plans, plan versions, delivered sessions, progress reviews; facilitators",
-        _MIGRATION_5,
+        _MIGRATION_6,
     ),
 ]
 

@@ -43,6 +43,7 @@ from instrument.store.sqlite.history import SqliteFieldHistory
 from instrument.store.sqlite.migrations import migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
 from instrument.store.sqlite.plans import SqlitePlans
+from instrument.store.sqlite.rendered import SqliteRenderedDocuments
 from instrument.store.sqlite.sql import Params, Sql
 
 # The files this process checked and found sound: path → (device, inode, size, mtime_ns).
@@ -114,6 +115,7 @@ class SqliteTransaction:
         self.formulations = SqliteFormulations(self.sql, self.cases)
         self.signatures = SqliteSignatures(self.sql)
         self.plans = SqlitePlans(self.sql)
+        self.rendered = SqliteRenderedDocuments(self.sql)
         self.history = SqliteFieldHistory(self.sql)
 
     def audit(self, event: AuditEvent) -> AuditEntry:

@@ -21,7 +21,6 @@ import streamlit as st
 
 from instrument.access import Action, Actor, Resource, can
 from instrument.definition import Instrument
-from instrument.definitions import get_instrument, newest_instrument
 from instrument.errors import ConflictError, InstrumentError
 from instrument.plan import (
     Attendance,
@@ -47,7 +46,7 @@ from instrument.profile.plan import (
 from instrument.service import DeliveryView, PlanDraft, Service
 from instrument.ui import navigation, state
 from instrument.ui.components import plain, problem_text, show_error
-from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.context import current_actor, current_documents, current_service, open_case
 
 ATTENDANCE_LABELS = {
     Attendance.ATTENDED: "attended",
@@ -165,7 +164,7 @@ def render() -> None:
     if plan is None:
         _no_plan(service, actor, target)
     else:
-        instrument = get_instrument(plan.instrument.id, plan.instrument.version)
+        instrument = service.plan_instrument(plan)
         tabs = st.tabs(["Plan", "Delivery log", "Reviews", "Pictures"])
         with tabs[0]:
             if plan.plan.status is PlanStatus.DRAFT and can(actor, Action.EDIT_PLAN, team):
@@ -199,7 +198,7 @@ def _no_plan(service: Service, actor: Actor, target: Target) -> None:
     except InstrumentError as error:
         show_error(error)
         return
-    instrument = newest_instrument()
+    instrument = current_documents().default_instrument()
     st.subheader("Suggested from the formulation")
     names = {area.id: area.name for area in instrument.areas}
     st.write(
@@ -541,7 +540,7 @@ def _goals_editor(target: Target, plan: Plan) -> None:
 
 def instrument_goods() -> list[Any]:
     """Return the Good Lives goods of the newest definition, in its order."""
-    return [good.id for good in newest_instrument().goods]
+    return [good.id for good in current_documents().default_instrument().goods]
 
 
 def _edited_goals(plan: Plan, key: str) -> list[dict[str, Any]]:
@@ -994,7 +993,7 @@ def _pictures(instrument: Instrument, records: CasePlan) -> None:
 def _downloads(
     service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
 ) -> None:
-    from instrument.report import render_plan_html, render_plan_pdf
+    from instrument.service.documents import plan_report
 
     with st.expander("Download the plan", icon=":material/download:"):
         st.write(
@@ -1017,14 +1016,14 @@ def _downloads(
             except InstrumentError as error:
                 _problems(error)
                 return
-            st.session_state[_key("download", "html")] = render_plan_html(
-                instrument, plan_only(exported)
+            st.session_state[_key("download", "html")] = plan_report(
+                instrument, plan_only(exported), "html"
             )
-            st.session_state[_key("download", "pdf")] = render_plan_pdf(
-                instrument, plan_only(exported)
+            st.session_state[_key("download", "pdf")] = plan_report(
+                instrument, plan_only(exported), "pdf"
             )
         html = st.session_state.get(_key("download", "html"))
-        if isinstance(html, str):
+        if isinstance(html, bytes):
             st.download_button(
                 "Plan only (HTML)",
                 html,
