@@ -26,7 +26,7 @@ from pydantic import ValidationError as ModelValidationError
 
 from instrument.errors import MAX_COUNTED, UNCOUNTED, DocumentError, Problem
 from instrument.schemas import validator_for
-from instrument.vocabulary import MAX_TEXT
+from instrument.vocabulary import MAX_TEXT, TEXT_PATTERN, text_problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32
@@ -358,12 +358,11 @@ def _problem(error: ValidationError) -> Problem:
             f"{json.dumps(error.instance)[:60]} is not of type {error.validator_value!r}",
             f"give a {error.validator_value}",
         )
-    if (
-        error.validator == "pattern"
-        and isinstance(error.instance, str)
-        and _CONTROL.search(error.instance)
-    ):
-        return Problem(json_path(path), "contains control characters", "remove them")
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        single_line = error.validator_value != TEXT_PATTERN
+        found = text_problem(error.instance, json_path(path), single_line=single_line)
+        if found is not None:
+            return found
     message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
     return Problem(json_path(path), message, "see the published schema for what is allowed")
 

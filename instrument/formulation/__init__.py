@@ -58,6 +58,7 @@ from instrument.vocabulary import (
     SpjDomain,
     Text,
     Timeframe,
+    text_problem,
 )
 
 MIN_RATIONALE = 20
@@ -474,6 +475,9 @@ def apply_override(
         raise DocumentError(
             [Problem(f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it")]
         )
+    bad_text = text_problem(text, f"{where}.rationale")
+    if bad_text is not None:
+        raise DocumentError([bad_text])
     name = by.strip()
     if not name or len(name) > 200:
         raise DocumentError(
@@ -485,6 +489,9 @@ def apply_override(
                 )
             ]
         )
+    bad_name = text_problem(name, f"{where}.by", single_line=True)
+    if bad_name is not None:
+        raise DocumentError([bad_name])
     if at.tzinfo is None or at.utcoffset() is None:
         raise DocumentError(
             [Problem(f"{where}.at", "the time has no time zone", "give the time in UTC")]
@@ -528,6 +535,9 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
                 )
             ]
         )
+    bad_text = text_problem(narrative, f"$.review.narratives.{chosen.value}")
+    if bad_text is not None:
+        raise DocumentError([bad_text])
     narratives = {key: value for key, value in review.narratives.items() if key != chosen}
     if narrative:
         narratives[chosen] = narrative

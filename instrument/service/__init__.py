@@ -92,12 +92,13 @@ from instrument.store import (
     utc_now,
 )
 from instrument.vocabulary import (
-    CASE_REFERENCE_PATTERN,
     MAX_TEXT,
     AssessmentStatus,
     Band,
     FiveP,
     Pathway,
+    is_case_reference,
+    text_problem,
 )
 
 __all__ = [
@@ -830,7 +831,7 @@ class Service:
             ConflictError: when the username is taken.
         """
         problems = []
-        if not re.match(USERNAME_PATTERN, username):
+        if not re.fullmatch(USERNAME_PATTERN, username):
             problems.append(
                 Problem(
                     "username",
@@ -854,7 +855,7 @@ class Service:
                 raise DocumentError(problems)
             team_name = team or DEFAULT_TEAM
             team_id = self._team_id(tx, team_name)
-            if tx.one("SELECT 1 FROM users WHERE username = ?", (username,)):
+            if tx.one("SELECT 1 FROM users WHERE username = ? COLLATE NOCASE", (username,)):
                 raise ConflictError(
                     f"the username {username} is taken", where="username", fix="choose another"
                 )
@@ -954,7 +955,7 @@ class Service:
         """Add a team."""
         with self._operation(actor, AuditAction.TEAM_ADD) as (op, tx):
             self._require(op, Action.MANAGE_TEAMS)
-            if not re.match(TEAM_PATTERN, name):
+            if not re.fullmatch(TEAM_PATTERN, name):
                 raise DocumentError(
                     [Problem("team", "a team name is 1 to 40 letters, digits, ` ._-`", "rename")]
                 )
@@ -1009,11 +1010,12 @@ class Service:
         self, op: _Op, tx: Tx, reference: str, pathway: Pathway | str, team_name: str
     ) -> int:
         problems = []
-        if not isinstance(reference, str) or not re.match(CASE_REFERENCE_PATTERN, reference):
+        if not is_case_reference(reference):
             problems.append(
                 Problem(
                     "reference",
-                    "a case reference is 1 to 40 letters, digits or `._/-` (never a name)",
+                    "a case reference is up to 40 letters, digits, `_` or `-`, in parts joined"
+                    " by one `.` or `/` (never a name)",
                     "e.g. C-0001",
                 )
             )
@@ -1028,7 +1030,10 @@ class Service:
         if problems:
             raise DocumentError(problems)
         team_id = self._team_id(tx, team_name)
-        if tx.one("SELECT 1 FROM cases WHERE team_id = ? AND reference = ?", (team_id, reference)):
+        if tx.one(  # references are unique without regard to case (SECURITY.md 32)
+            "SELECT 1 FROM cases WHERE team_id = ? AND reference = ? COLLATE NOCASE",
+            (team_id, reference),
+        ):
             raise ConflictError(
                 f"case {reference} already exists in team {team_name}",
                 where="reference",
@@ -1520,6 +1525,8 @@ class Service:
                 raise DocumentError(
                     [Problem("reason", "a reason (1 to 20,000 characters) is required", "give it")]
                 )
+            if (bad := text_problem(text, "reason")) is not None:
+                raise DocumentError([bad])
             replaced_by = tx.one(
                 "SELECT version FROM assessments WHERE case_id = ? AND replaces = ?",
                 (case["id"], version),
@@ -1767,7 +1774,7 @@ class Service:
             export = parse_case(data)
             team_id = self._team_id(tx, team_name)
             if tx.one(
-                "SELECT 1 FROM cases WHERE team_id = ? AND reference = ?",
+                "SELECT 1 FROM cases WHERE team_id = ? AND reference = ? COLLATE NOCASE",
                 (team_id, export.case.reference),
             ):
                 raise ConflictError(

@@ -294,8 +294,17 @@ def _hold_conflict(
         st.session_state[target.key("stored")] = stored
 
 
+def _refused(target: Target, where: str, error: InstrumentError) -> None:
+    """Keep a value the form cannot even build (e.g. a control character) as the field's error."""
+    st.session_state[target.key("error", where)] = error
+
+
 def _on_rating(target: Target, item_id: str, domain_id: str) -> None:
-    rating = _rating_in_form(target, item_id)
+    try:
+        rating = _rating_in_form(target, item_id)
+    except InstrumentError as error:
+        _refused(target, item_id, error)
+        return
     waiting = target.key(item_id, "waiting")
     unsaved = target.key(item_id, "unsaved")
     if rating is not None and rating.is_present and rating.relevance is None:
@@ -313,11 +322,21 @@ def _on_rating(target: Target, item_id: str, domain_id: str) -> None:
 
 
 def _on_note(target: Target, rs_id: str) -> None:
-    _save(target, "responsivity", rs_id, "responsivity", _note_in_form(target, rs_id))
+    try:
+        note = _note_in_form(target, rs_id)
+    except InstrumentError as error:
+        _refused(target, "responsivity", error)
+        return
+    _save(target, "responsivity", rs_id, "responsivity", note)
 
 
 def _on_details(target: Target) -> None:
-    _save(target, "details", "details", "details", _details_in_form(target))
+    try:
+        details = _details_in_form(target)
+    except InstrumentError as error:
+        _refused(target, "details", error)
+        return
+    _save(target, "details", "details", "details", details)
 
 
 def _keep_theirs(target: Target) -> None:
