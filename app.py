@@ -8,12 +8,13 @@ import streamlit as st
 
 from instrument.errors import InstrumentError
 from instrument.ui import navigation, sign_in
-from instrument.ui.components import banner, cached_instrument, session_panel, show_error
+from instrument.ui.components import banner, cached_instrument, session_panel
 from instrument.ui.context import current_actor
+from instrument.ui.web_security import UNAVAILABLE, log_hidden_error
 
 st.set_page_config(
     page_title="Intervention formulation",
-    page_icon=":material/balance:",
+    page_icon="⚖️",  # drawn as a data: image; Material icons load from Google (CSP: refused)
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -21,7 +22,9 @@ banner(cached_instrument())
 try:
     actor = current_actor()
 except InstrumentError as error:
-    show_error(error)
+    # Not known to be signed in: never show a store error's text (it may name files).
+    log_hidden_error("app", [error.message, error.where, error.fix])
+    st.error(UNAVAILABLE, icon=":material/error:")
     st.stop()
 
 if actor is None:

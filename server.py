@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from instrument.ui.settings import web_settings
 from instrument.ui.sign_in import routes
+from instrument.ui.web_security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
 
@@ -65,4 +67,9 @@ async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any] | None]:
     yield None
 
 
-app = st.App(str(HERE / "app.py"), routes=routes(), lifespan=lifespan)
+app = st.App(
+    str(HERE / "app.py"),
+    routes=routes(),
+    lifespan=lifespan,
+    middleware=[Middleware(SecurityHeaders)],
+)

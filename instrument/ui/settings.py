@@ -5,6 +5,8 @@
 | `INSTRUMENT_DB`         | `data/instrument.db`     | the SQLite database the app uses    |
 | `INSTRUMENT_AUDIT_KEY`  | (the store's default)    | the audit-chain key file            |
 | `INSTRUMENT_COOKIE_KEY` | `<database>.cookie.key`  | the key that signs session cookies  |
+| `INSTRUMENT_SIGN_IN_PER_ADDRESS` | `30`            | sign-in attempts per address in 10 min |
+| `INSTRUMENT_SIGN_IN_PER_ACCOUNT` | `10`            | sign-in attempts per username in 10 min |
 
 The cookie key is created on first use (32 random bytes, mode 0600) beside the database, so that
 sessions survive a restart of the server and a new key signs everyone out.
@@ -15,10 +17,11 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from instrument.errors import StoreError
+from instrument.ui.web_security import Limits
 
 DEFAULT_DB = Path("data/instrument.db")
 
@@ -30,6 +33,7 @@ class WebSettings:
     db_path: Path
     audit_key_path: Path | None
     cookie_key_path: Path
+    sign_in_limits: Limits = field(default_factory=Limits)
 
 
 def web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -42,7 +46,25 @@ def web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         db_path=db_path,
         audit_key_path=Path(audit_key) if audit_key else None,
         cookie_key_path=Path(cookie_key) if cookie_key else db_path.with_suffix(".cookie.key"),
+        sign_in_limits=Limits(
+            per_address=_positive(env, "INSTRUMENT_SIGN_IN_PER_ADDRESS", Limits.per_address),
+            per_account=_positive(env, "INSTRUMENT_SIGN_IN_PER_ACCOUNT", Limits.per_account),
+        ),
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """Return a positive whole number from the environment, or the default when unset.
+
+    Raises:
+        StoreError: naming the variable, when it is set to anything else.
+    """
+    text = env.get(name)
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise StoreError(f"{name} must be a whole number above 0", where=name, fix="correct it")
+    return int(text)
 
 
 def cookie_secret(path: Path) -> bytes:
