@@ -22,7 +22,7 @@ from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
-from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.components import plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
@@ -66,6 +66,11 @@ def _draft(target: Target) -> Draft:
     value = st.session_state[target.key("draft")]
     assert isinstance(value, Draft)
     return value
+
+
+def _instrument(target: Target) -> Instrument:
+    """Return the instrument version the draft records (never simply the newest one)."""
+    return current_service().instrument_of(_draft(target))
 
 
 def _remember(target: Target, draft: Draft) -> None:
@@ -343,7 +348,7 @@ def _keep_theirs(target: Target) -> None:
     stored = st.session_state.pop(target.key("stored"), None)
     st.session_state.pop(target.key("conflict"), None)
     if isinstance(stored, Draft):
-        _clear_widgets(cached_instrument(), target, unsaved=True)
+        _clear_widgets(_instrument(target), target, unsaved=True)
         _remember(target, stored)
 
 
@@ -358,7 +363,7 @@ def _keep_mine(target: Target) -> None:
     _save(target, pending.kind, pending.subject, where, pending.retry)
     if _conflict(target) is None:
         # Everything now shows what is stored, with this change on top.
-        _clear_widgets(cached_instrument(), target)
+        _clear_widgets(_instrument(target), target)
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -501,14 +506,14 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
 
 
 def _domain_progress_line(target: Target, domain_id: str) -> str:
-    row = form.domain_progress(cached_instrument(), _draft(target).assessment, domain_id)
+    row = form.domain_progress(_instrument(target), _draft(target).assessment, domain_id)
     tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
     return f"{tick} {row.name} · {row.label}"
 
 
 def _domain_section(target: Target, domain_id: str, sidebar_slot: Any) -> None:
     """Draw one domain: heading, description, its progress, and each item as its own fragment."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     domain = instrument.domain_by_id[domain_id]
     row = form.domain_progress(instrument, _draft(target).assessment, domain_id)
     st.header(domain.name, anchor=form.domain_anchor(domain_id), divider="gray")
@@ -529,7 +534,7 @@ def _item_section(target: Target, item_id: str, sidebar_slot: Any, count_slot: A
 
 def draw_item(target: Target, item_id: str, sidebar_slot: Any, count_slot: Any) -> None:
     """Draw one item's editor from the draft, and the domain's progress where it is shown."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     item = instrument.item_by_id[item_id]
     _fill_item(target, item_id)
     _item_editor(instrument, target, item)
@@ -593,7 +598,7 @@ def _details_section(target: Target) -> None:
 
 @st.fragment
 def _responsivity_section(target: Target) -> None:
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     for rs in instrument.responsivity:
         _fill_note(target, rs.id)
     st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
@@ -916,7 +921,6 @@ def render() -> None:
             navigation.link("formulation", "Open the formulation", case=reference)
         return
     service = current_service()
-    instrument = cached_instrument()
     try:
         version = _choose_version(service, actor, reference)
         if version is None:
@@ -927,6 +931,12 @@ def render() -> None:
         st.title(f"Assessment · {plain(reference)}")
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
+        return
+    try:
+        instrument = service.instrument_of(draft)
+    except InstrumentError as error:
+        st.title(f"Assessment · {plain(reference)}")
+        show_error(error)
         return
     target = Target(reference, draft.version)
     if state.selected_version() != draft.version:
