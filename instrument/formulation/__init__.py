@@ -392,11 +392,22 @@ def formulation_json(formulation: Formulation) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def redact(formulation: Formulation) -> Formulation:
-    """Return the formulation without evidence text (contributors, strengths, responsivity notes).
+REDACTED_RATIONALE = "(withheld: a redacted formulation shows no text a person wrote)"
+"""Stands for an override's rationale where the override is shown but its text is not."""
 
-    Everything else stays, so that a redacted formulation still draws the same charts.
+
+def redact(formulation: Formulation) -> Formulation:
+    """Return the formulation without any free text a person wrote (SECURITY.md 29).
+
+    Evidence (contributors, strengths), responsivity notes and adaptations, the 5P narratives
+    and override rationales are left out; an override stays visible (its band, who and when)
+    with `REDACTED_RATIONALE` instead of its text. Everything else stays, so that a redacted
+    formulation still draws the same charts.
     """
+    overrides = {
+        area: override.model_copy(update={"rationale": REDACTED_RATIONALE})
+        for area, override in formulation.review.overrides.items()
+    }
     priorities = [
         priority.model_copy(
             update={
@@ -404,13 +415,24 @@ def redact(formulation: Formulation) -> Formulation:
                     c.model_copy(update={"evidence": None}) for c in priority.contributors
                 ],
                 "strengths": [s.model_copy(update={"evidence": None}) for s in priority.strengths],
+                "override": overrides.get(priority.area) if priority.override else None,
             }
         )
         for priority in formulation.priorities
     ]
-    responsivity = [r.model_copy(update={"note": None}) for r in formulation.responsivity]
+    responsivity = [
+        r.model_copy(update={"note": None, "adaptation": None}) for r in formulation.responsivity
+    ]
+    five_p = [section.model_copy(update={"narrative": None}) for section in formulation.five_p]
+    review = formulation.review.model_copy(update={"overrides": overrides, "narratives": {}})
     return formulation.model_copy(
-        update={"priorities": priorities, "responsivity": responsivity, "redacted": True}
+        update={
+            "priorities": priorities,
+            "responsivity": responsivity,
+            "five_p": five_p,
+            "review": review,
+            "redacted": True,
+        }
     )
 
 
