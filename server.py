@@ -17,11 +17,13 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
+from instrument.store.files import use_private_umask
 from instrument.ui.settings import web_settings
 from instrument.ui.sign_in import routes
 from instrument.ui.web_security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
+use_private_umask()  # every file and folder the server creates is 0600/0700 (SECURITY.md 25)
 
 
 def _first_start() -> None:

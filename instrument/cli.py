@@ -446,6 +446,9 @@ def backup(db: Path | None, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every refusal into exit 2 with its problems on stderr."""
+    from instrument.store.files import use_private_umask
+
+    use_private_umask()
     try:
         cli.main(args=argv, prog_name="instrument", standalone_mode=False)
     except InstrumentError as error:

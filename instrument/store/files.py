@@ -19,6 +19,36 @@ DB_ENV = "INSTRUMENT_DB"
 KEY_ENV = "INSTRUMENT_AUDIT_KEY"
 
 
+PRIVATE_UMASK = 0o077
+"""Set at every entry point: files the app creates are 0600 and folders 0700 (SECURITY.md 25)."""
+
+
+def use_private_umask() -> None:
+    """Make every file and folder this process creates private to its user (0600/0700)."""
+    os.umask(PRIVATE_UMASK)
+
+
+def private_folder(path: Path) -> None:
+    """Create a folder (and its parents) as 0700 when missing; an existing one is left alone."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+
+
+def database_files(path: Path) -> list[Path]:
+    """Return the files SQLite keeps for a database: itself, its WAL and shared memory."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def tighten(*paths: Path) -> None:
+    """Make each existing file 0600, also when a library (or an old umask) made it wider."""
+    for path in paths:
+        try:
+            if path.exists() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+        except PermissionError:  # another user's file: `doctor` and the tests report it
+            continue
+
+
 def default_db_path() -> Path:
     """Return the database path: `INSTRUMENT_DB` when set, else `data/instrument.db`."""
     value = os.environ.get(DB_ENV)
@@ -44,7 +74,7 @@ def load_key(path: Path, *, create: bool) -> bytes:
                 where=str(path),
                 fix=f"restore the key file, or point {KEY_ENV} at it",
             )
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

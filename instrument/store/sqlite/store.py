@@ -21,7 +21,13 @@ import sqlite_utils
 
 from instrument.audit import AuditEntry, AuditEvent, Verification
 from instrument.errors import StoreError
-from instrument.store.files import default_key_path, load_key
+from instrument.store.files import (
+    database_files,
+    default_key_path,
+    load_key,
+    private_folder,
+    tighten,
+)
 from instrument.store.records import BackupReport
 from instrument.store.sqlite import audit, connection
 from instrument.store.sqlite.assessments import (
@@ -125,9 +131,10 @@ class SqliteStore:
             upto: apply migrations up to this number only (tests of upgrades).
             check: run `PRAGMA quick_check`; on failure writes are refused and `unsafe` says why.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)
         conn = connection.connect(path)
         try:
+            tighten(*database_files(path))
             has_entries = audit.has_entries(conn)
             key = load_key(key_path or default_key_path(path), create=not has_entries)
             if check:
@@ -233,8 +240,9 @@ class SqliteStore:
             raise StoreError(
                 f"{out} already exists", where=str(out), fix="name a new file for the backup"
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(out.parent)
         target = connection.connect(out)
+        tighten(*database_files(out))
         try:
             with self.read():  # one snapshot: the copy and the counts it must match
                 expected = self._counts(self.db)
@@ -243,6 +251,7 @@ class SqliteStore:
             counts = self._counts(sqlite_utils.Database(target))
         finally:
             target.close()
+            tighten(*database_files(out))
         if integrity != ["ok"] or counts != expected:
             out.unlink(missing_ok=True)
             raise StoreError(
