@@ -11,7 +11,7 @@ without an entry for an action is denied: deny by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
@@ -138,12 +138,17 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """The user an operation is done for: id, username, role and team name."""
+    """The user an operation is done for: id, username, role and team name.
+
+    `session` is the stored key of the sign-in session the actor acts through: a password
+    re-entry belongs to that session, not to the user (SECURITY.md 28).
+    """
 
     user_id: int | None
     username: str
     role: Role
     team: str | None = None
+    session: str | None = field(default=None, compare=False, repr=False)
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.SYSTEM, team=None)

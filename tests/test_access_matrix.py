@@ -73,7 +73,11 @@ def _actor(service: Service, role: str) -> Actor:
         " WHERE u.username = ?",
         (f"{role}-north",),
     ).fetchone()
-    return Actor(row[0], row[1], Role(role), row[2])
+    session = service.store.conn.execute(  # the password was entered in this session
+        "SELECT id FROM sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY rowid DESC",
+        (row[0],),
+    ).fetchone()
+    return Actor(row[0], row[1], Role(role), row[2], session=session[0])
 
 
 def _revision(service: Service, reference: str) -> int:

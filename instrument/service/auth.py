@@ -23,6 +23,19 @@ IDLE_LIMIT = dt.timedelta(minutes=15)
 ABSOLUTE_LIMIT = dt.timedelta(hours=10)
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
+MAX_LOCKOUT = dt.timedelta(hours=24)
+"""The doubling of the lockout stops here (SECURITY.md 27)."""
+
+
+def lockout_for(lockouts: int) -> dt.timedelta:
+    """Return how long the next lockout lasts after `lockouts` earlier ones.
+
+    15 minutes, doubling, never more than 24 hours (and no overflow, however many failures).
+    """
+    longer: dt.timedelta = LOCKOUT * (2 ** min(lockouts, 16))
+    return min(longer, MAX_LOCKOUT)
+
+
 SIGN_IN_FAILED = (
     "the username or password is not right, or the account is locked for a while; "
     "try again, or ask an administrator"
@@ -113,7 +126,7 @@ class AuthService(ServiceBase):
         assert user is not None
         failures = user.failed_count + 1
         if failures >= MAX_FAILURES:
-            tx.users.lock(user_id, now + LOCKOUT * (2**user.lockouts))
+            tx.users.lock(user_id, now + lockout_for(user.lockouts))
             tx.audit(replace(event, action=AuditAction.LOCKOUT, outcome=Outcome.OK))
         else:
             tx.users.set_failures(user_id, failures)
@@ -140,7 +153,9 @@ class AuthService(ServiceBase):
                 self._end_session(tx, session, now, reason, AuditAction.TIMEOUT)
                 return None
             tx.sessions.touch(session.key, now)
-            return Actor(session.user_id, session.username, session.role, session.team)
+            return Actor(
+                session.user_id, session.username, session.role, session.team, session=session.key
+            )
 
     def session_expires_in(self, session_id: str) -> dt.timedelta | None:
         """Return how long the session has before it expires (for the idle warning), or None."""
@@ -199,7 +214,13 @@ class AuthService(ServiceBase):
         with self.store.read() as tx:
             fresh = self._fresh(tx, actor)
             user = tx.users.get(fresh.user_id) if fresh.user_id is not None else None
-        good = user is not None and self._verify(user.password_hash, password)
+        locked = user is not None and user.locked_until is not None and now < user.locked_until
+        usable = user is not None and not locked and fresh.session is not None
+        # The same work whatever the outcome: a locked account's password is not even compared.
+        checked = self._verify(
+            user.password_hash if usable and user is not None else self._dummy_hash, password
+        )
+        good = usable and checked
         event = AuditEvent(
             at=now,
             action=AuditAction.CONFIRM_PASSWORD,
@@ -209,11 +230,22 @@ class AuthService(ServiceBase):
             entity_id=fresh.user_id,
         )
         with self.store.write() as tx:
-            if good and fresh.user_id is not None:
-                tx.users.confirm(fresh.user_id, now)
+            if good and fresh.user_id is not None and fresh.session is not None:
+                tx.users.clear_failures(fresh.user_id)
+                tx.sessions.confirm(fresh.session, now)
                 tx.audit(event)
             elif fresh.user_id is not None:
-                self._record_failure(tx, fresh.user_id, now, event, count=True)
+                self._record_failure(tx, fresh.user_id, now, event, count=not locked)
+        if locked:
+            raise AuthenticationError(
+                "the account is locked for a while after too many wrong passwords",
+                where="password",
+                fix="wait, or ask an administrator to unlock it",
+            )
+        if fresh.session is None and fresh.user_id is not None:
+            raise AuthenticationError(
+                "a password entry belongs to a signed-in session", where="password", fix="sign in"
+            )
         if not good:
             raise AuthenticationError(
                 "the password is not right", where="password", fix="enter it again"

@@ -189,7 +189,11 @@ class ServiceBase:
         user = tx.users.get(actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
             raise AuthenticationError("your account is not active; sign in again")
-        return Actor(user.id, user.username, user.role, user.team)
+        if actor.session is not None:
+            session = tx.sessions.find_open(actor.session)
+            if session is None or session.user_id != user.id:
+                raise AuthenticationError("your session has ended; sign in again")
+        return Actor(user.id, user.username, user.role, user.team, session=actor.session)
 
     @staticmethod
     def _require(op: Op, action: Action) -> None:
@@ -423,10 +427,17 @@ class ServiceBase:
 
     @staticmethod
     def _needs_password(tx: Transaction, actor: Actor, now: dt.datetime) -> bool:
+        """Return whether the actor's own session lacks a password entry in the last 5 minutes.
+
+        The entry belongs to the session that made it (SECURITY.md 28): another browser of the
+        same user must enter the password itself. Signing in counts as an entry.
+        """
         if actor.role is Role.SYSTEM:
             return False
-        user = tx.users.get(actor.user_id) if actor.user_id is not None else None
-        confirmed = user.confirmed_at if user is not None else None
+        session = tx.sessions.find_open(actor.session) if actor.session is not None else None
+        if session is None or session.user_id != actor.user_id:
+            return True
+        confirmed = session.confirmed_at
         return confirmed is None or now - confirmed > REENTRY_WINDOW
 
     def _require_password(self, tx: Transaction, op: Op) -> None:

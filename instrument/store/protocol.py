@@ -64,9 +64,19 @@ class Users(Protocol):
         """Return every user's username by id."""
 
     def add(
-        self, username: str, role: Role, team_id: int, password_hash: str, now: dt.datetime
+        self,
+        username: str,
+        role: Role,
+        team_id: int,
+        password_hash: str,
+        now: dt.datetime,
+        *,
+        must_change: bool = False,
     ) -> int:
-        """Add a user and return its id."""
+        """Add a user and return its id (`must_change`: the password is a one-time one)."""
+
+    def set_password(self, user_id: int, password_hash: str, *, must_change: bool) -> None:
+        """Store a new password hash; `must_change` marks it one-time (a reset)."""
 
     def clear_failures(self, user_id: int) -> None:
         """Reset the failure count and the lockouts (a good sign-in, an unlock)."""
@@ -103,7 +113,10 @@ class Sessions(Protocol):
         """Return an open session with its user, or None."""
 
     def add(self, key: str, user_id: int, now: dt.datetime) -> None:
-        """Open a session."""
+        """Open a session; signing in counts as a password entry (SECURITY.md 28)."""
+
+    def confirm(self, key: str, now: dt.datetime) -> None:
+        """Record a password re-entry on this session (only)."""
 
     def touch(self, key: str, now: dt.datetime) -> None:
         """Record that a session was used now."""

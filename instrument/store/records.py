@@ -33,6 +33,7 @@ class UserRecord:
     lockouts: int
     locked_until: dt.datetime | None
     confirmed_at: dt.datetime | None
+    must_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class SessionRecord:
     active: bool
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    confirmed_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

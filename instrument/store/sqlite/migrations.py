@@ -160,6 +160,13 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
+# SECURITY.md 24 and 28: a password re-entry belongs to the session that made it (signing in
+# counts as one), and a new or reset account holds a one-time password to be changed first.
+_MIGRATION_4 = [
+    "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
+    "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
+]
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -168,6 +175,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
+    (4, "password re-entry per session; one-time passwords", _MIGRATION_4),
 ]
 
 
