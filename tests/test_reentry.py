@@ -71,7 +71,8 @@ def test_req27_lockout_doubling_is_capped_at_24_hours(team: Team) -> None:
         failures += 5
         with team.service.store.read() as tx:
             record = tx.users.find("vic")
-        assert record is not None and record.locked_until is not None
+        assert record is not None
+        assert record.locked_until is not None
         assert record.locked_until - team.clock.now <= MAX_LOCKOUT
         team.clock.advance(hours=24, seconds=1)
     assert failures == 150
