@@ -103,8 +103,8 @@ def test_creating_a_case_opens_it_with_one_audited_view(web: Web) -> None:
     ("reference", "message"),
     [
         ("", "Enter a reference for the case, e.g. C-0042."),
-        ("Jane Smith", "Reference: A case reference is 1 to 40 letters"),
-        ("<script>alert(1)</script>", "Reference: A case reference is 1 to 40 letters"),
+        ("Jane Smith", "Reference: A case reference is up to 40 letters"),
+        ("<script>alert(1)</script>", "Reference: A case reference is up to 40 letters"),
     ],
 )
 def test_a_bad_reference_is_refused_beside_the_form(web: Web, reference: str, message: str) -> None:
