@@ -60,6 +60,10 @@ class AuditAction(StrEnum):
     TEAMS_LIST = "teams-list"
     AUDIT_READ = "audit-read"
     BACKUP = "backup"
+    AUDIT_RESTORE = "audit-restore"
+    PASSWORD_CHANGE = "password-change"
+    PASSWORD_RESET = "password-reset"
+    KEY_ROTATE = "key-rotate"
 
 
 class Outcome(StrEnum):
@@ -113,7 +117,11 @@ ACTION_MEANING: dict[AuditAction, str] = {
     AuditAction.USERS_LIST: "the user list was read",
     AuditAction.TEAMS_LIST: "the team list was read",
     AuditAction.AUDIT_READ: "the audit log was read",
-    AuditAction.BACKUP: "a backup was written",
+    AuditAction.BACKUP: "a backup was written (`failed` when it was not)",
+    AuditAction.AUDIT_RESTORE: "the audit log was accepted as it is after a deliberate restore",
+    AuditAction.PASSWORD_CHANGE: "a user changed their own password (the one-time one included)",
+    AuditAction.PASSWORD_RESET: "an administrator gave a user a new one-time password",
+    AuditAction.KEY_ROTATE: "the audit or cookie key was replaced by a new one",
 }
 
 

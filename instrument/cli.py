@@ -432,6 +432,37 @@ def audit_verify(db: Path | None) -> None:
     sys.exit(1)
 
 
+@audit.command(name="restore")
+@_db_option
+def audit_restore(db: Path | None) -> None:
+    """After a deliberate restore from a backup, accept the audit log as it is (audited).
+
+    The chain in the database must verify; an `audit-restore` entry is added and the head kept
+    outside the database moves to it, so that writes are allowed again.
+    """
+    import datetime as dt
+
+    from instrument.audit import AuditAction, AuditEvent, Entity
+    from instrument.store import default_db_path, open_store
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise DocumentError([Problem(str(path), "no such database", "check --db")])
+    store = open_store(path)
+    try:
+        before = store.audit_problem
+        entry = store.reanchor(
+            AuditEvent(
+                at=dt.datetime.now(dt.UTC), action=AuditAction.AUDIT_RESTORE, entity=Entity.DATABASE
+            )
+        )
+    finally:
+        store.close()
+    if before:
+        click.echo(f"was: {before}", err=True)
+    click.echo(f"re-anchored the audit log at seq {entry.seq}", err=True)
+
+
 @cli.command()
 @_db_option
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))

@@ -61,6 +61,7 @@ def _copy(template: Path, target: Path) -> Service:
     db = target / "case.db"
     shutil.copy(template, db)
     shutil.copy(Path(str(template) + ".key"), Path(str(db) + ".key"))
+    shutil.copy(Path(str(template) + ".head"), Path(str(db) + ".head"))
     (target / "case.db.key").chmod(0o600)
     return open_service(db, Clock(T0))
 

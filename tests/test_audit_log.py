@@ -52,6 +52,7 @@ def _copy(db: Path, target: Path) -> tuple[Path, sqlite3.Connection, int]:
     copy = target / "t.db"
     shutil.copy(db, copy)
     shutil.copy(Path(str(db) + ".key"), Path(str(copy) + ".key"))
+    shutil.copy(Path(str(db) + ".head"), Path(str(copy) + ".head"))
     conn = sqlite3.connect(copy)  # the tamperer: a raw connection, triggers dropped
     conn.execute("DROP TRIGGER audit_log_no_update")
     conn.execute("DROP TRIGGER audit_log_no_delete")

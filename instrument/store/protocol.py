@@ -324,6 +324,13 @@ class Store(Protocol):
     ) -> list[AuditEntry]:
         """Return audit entries in seq order (or newest first), optionally filtered."""
 
+    @property
+    def audit_problem(self) -> str:
+        """What is wrong between the audit log and its anchor outside the database ("" if ok)."""
+
+    def reanchor(self, event: AuditEvent) -> AuditEntry:
+        """Accept the audit log as it is now (a deliberate restore), appending `event`."""
+
     def verify_audit(self) -> Verification:
         """Check the whole audit chain against the recorded head."""
 

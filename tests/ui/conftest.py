@@ -138,6 +138,7 @@ def web(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     db = tmp_path / "instrument.db"
     shutil.copy(template_db, db)
     shutil.copy(template_db.with_name(template_db.name + ".key"), tmp_path / "instrument.db.key")
+    shutil.copy(template_db.with_name(template_db.name + ".head"), tmp_path / "instrument.db.head")
     world = Web(db, Clock(START))
     monkeypatch.setenv("INSTRUMENT_DB", str(db))
     monkeypatch.delenv("INSTRUMENT_AUDIT_KEY", raising=False)

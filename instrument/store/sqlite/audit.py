@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from typing import Any
 
@@ -26,6 +27,38 @@ def has_entries(conn: sqlite3.Connection) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
     ).fetchone()
     return bool(exists) and conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
+
+
+def has_head(conn: sqlite3.Connection) -> bool:
+    """Return whether the database has a recorded audit head (even the genesis one)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_head'"
+    ).fetchone()
+    return bool(exists) and conn.execute("SELECT 1 FROM audit_head").fetchone() is not None
+
+
+def key_fits(conn: sqlite3.Connection, key: bytes) -> bool:
+    """Return whether the recorded head was signed with `key` (True when there is no head)."""
+    if not has_head(conn):
+        return True
+    row = conn.execute("SELECT seq, mac, head_mac FROM audit_head WHERE id = 1").fetchone()
+    if row is None:
+        return True
+    return hmac.compare_digest(str(row[2]), head_mac(key, int(row[0]), str(row[1])))
+
+
+def head(sql: Sql) -> tuple[int, str] | None:
+    """Return the recorded head (seq, mac), or None."""
+    row = sql.one("SELECT seq, mac FROM audit_head WHERE id = 1")
+    return (int(row["seq"]), str(row["mac"])) if row is not None else None
+
+
+def mac_at(sql: Sql, seq: int) -> str | None:
+    """Return the MAC of the entry at `seq`, or None (the genesis MAC for seq 0)."""
+    if seq == 0:
+        return GENESIS
+    row = sql.one("SELECT mac FROM audit_log WHERE seq = ?", (seq,))
+    return str(row["mac"]) if row is not None else None
 
 
 def ensure_head(sql: Sql, key: bytes) -> None:

@@ -165,7 +165,15 @@ _MIGRATION_3[-1] = SUMMARY_REFRESH
 _MIGRATION_4 = [
     "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
     "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
+    # Set once the audit head is also kept outside the database (SECURITY.md 21): from then
+    # on a missing anchor file is reported, never silently re-created.
+    """CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        created_at TEXT NOT NULL)""",
 ]
+
+ANCHOR_MIGRATION = 4
+"""The migration that adds `audit_anchor`."""
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),

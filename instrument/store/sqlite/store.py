@@ -19,8 +19,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from instrument.audit import AuditEntry, AuditEvent, Verification
+from instrument.audit import GENESIS, AuditEntry, AuditEvent, Verification, timestamp
 from instrument.errors import StoreError
+from instrument.store.anchor import (
+    advance_anchor,
+    anchor_path,
+    anchor_problem,
+    read_anchor,
+    write_anchor,
+)
 from instrument.store.files import (
     database_files,
     default_key_path,
@@ -37,7 +44,7 @@ from instrument.store.sqlite.assessments import (
 )
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
-from instrument.store.sqlite.migrations import migrate
+from instrument.store.sqlite.migrations import ANCHOR_MIGRATION, migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
 from instrument.store.sqlite.sql import Params, Sql
 
@@ -57,6 +64,7 @@ class SqliteTransaction:
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
+        self.last_entry: AuditEntry | None = None
         self.sql = Sql(store.conn, store.db, store.step)
         self.db = store.db
         self.teams = SqliteTeams(self.sql)
@@ -69,7 +77,9 @@ class SqliteTransaction:
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append the event to the chain, in this transaction."""
-        return audit.append(self.sql, self._store.key, event)
+        entry = audit.append(self.sql, self._store.key, event)
+        self.last_entry = entry
+        return entry
 
     # The statements themselves, for the SQLite-specific tools (benchmarks, tests).
 
@@ -93,14 +103,23 @@ class SqliteTransaction:
 class SqliteStore:
     """One open SQLite database: a connection from the factory, its audit key, the write path."""
 
-    def __init__(self, conn: sqlite3.Connection, key: bytes, path: Path) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, key: bytes, path: Path, anchor: Path | None = None
+    ) -> None:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._path = path
         self.key = key
+        self.anchor = anchor or anchor_path(default_key_path(path))
         self._lock = threading.RLock()
         self._unsafe: str | None = None
+        self._audit_problem = ""
         self.fault: Callable[[], None] | None = None
+
+    @property
+    def audit_problem(self) -> str:
+        """What is wrong between the audit log and its anchor outside the database ("" if ok)."""
+        return self._audit_problem
 
     @property
     def path(self) -> Path:
@@ -133,25 +152,90 @@ class SqliteStore:
         """
         private_folder(path.parent)
         conn = connection.connect(path)
+        keyfile = key_path or default_key_path(path)
         try:
             tighten(*database_files(path))
-            has_entries = audit.has_entries(conn)
-            key = load_key(key_path or default_key_path(path), create=not has_entries)
+            started = audit.has_entries(conn) or audit.has_head(conn)
+            key = load_key(keyfile, create=not started)
+            if not audit.key_fits(conn, key):
+                raise StoreError(
+                    f"the audit key {keyfile} is not this database's audit key: its audit log "
+                    "was signed with another one; nothing was written",
+                    where=str(keyfile),
+                    fix="point INSTRUMENT_AUDIT_KEY (or --audit-key) at this database's key file",
+                )
             if check:
                 result = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
             else:
                 result = ["ok"]
-            store = cls(conn, key, path)
+            store = cls(conn, key, path, anchor_path(keyfile))
             if result != ["ok"]:
                 store._unsafe = "; ".join(str(r) for r in result[:5])
                 return store
-            migrate(conn, now or dt.datetime.now(dt.UTC), upto=upto)
+            moment = now or dt.datetime.now(dt.UTC)
+            migrate(conn, moment, upto=upto)
             with store.write() as tx:
                 audit.ensure_head(tx.sql, key)
+            if upto is None or upto >= ANCHOR_MIGRATION:
+                store._audit_problem = store._check_anchor(moment)
         except BaseException:
             conn.close()
             raise
         return store
+
+    def _check_anchor(self, now: dt.datetime) -> str:
+        """Compare the chain with its anchor; anchor a never-anchored database; move a lag."""
+        try:
+            anchor = read_anchor(self.anchor, self.key)
+        except StoreError as error:
+            return error.message
+        with self.read() as tx:
+            recorded = audit.head(tx.sql)
+            anchored = tx.sql.one("SELECT 1 FROM audit_anchor") is not None
+            at_anchor = audit.mac_at(tx.sql, anchor.seq) if anchor is not None else None
+        seq, mac = recorded or (0, GENESIS)
+        if anchor is None:
+            if anchored:
+                return (
+                    f"the audit anchor {self.anchor} is missing: the head kept outside the "
+                    "database was deleted, or this database was copied without it"
+                )
+            write_anchor(self.anchor, self.key, seq, mac, now)
+            with self._write(checked=False) as tx:
+                tx.sql.execute(
+                    "INSERT OR IGNORE INTO audit_anchor (id, created_at) VALUES (1, ?)",
+                    (timestamp(now),),
+                )
+            return ""
+        problem = anchor_problem(anchor, seq, mac, at_anchor)
+        if not problem and seq > anchor.seq:
+            advance_anchor(self.anchor, self.key, seq, mac, now)
+        return problem
+
+    def reanchor(self, event: AuditEvent) -> AuditEntry:
+        """Accept the database's audit log as it is now (a deliberate restore), audited.
+
+        The chain itself must verify; the event is appended and the anchor moved to it.
+
+        Raises:
+            StoreError: when the chain in the database is broken.
+        """
+        result = self._verify_chain()
+        if not result.ok:
+            raise StoreError(
+                f"the audit chain in the database is broken at seq {result.first_bad_seq}: "
+                f"{result.reason}; it cannot be re-anchored",
+                fix="restore a backup whose chain verifies",
+            )
+        with self._write(checked=False) as tx:
+            entry = tx.audit(event)
+            tx.sql.execute(
+                "INSERT OR IGNORE INTO audit_anchor (id, created_at) VALUES (1, ?)",
+                (entry.at,),
+            )
+        write_anchor(self.anchor, self.key, entry.seq, entry.mac, event.at)
+        self._audit_problem = ""
+        return entry
 
     def close(self) -> None:
         """Close the connection."""
@@ -167,9 +251,24 @@ class SqliteStore:
     def write(self) -> Iterator[SqliteTransaction]:
         """Run a write transaction: process-wide lock, BEGIN IMMEDIATE, COMMIT or ROLLBACK.
 
+        After the commit, the audit head is anchored outside the database (SECURITY.md 21).
+
         Raises:
-            StoreError: when the database failed its integrity check, or stays locked.
+            StoreError: when the database failed its integrity check, its audit log does not
+                match its anchor, or it stays locked.
         """
+        with self._write(checked=True) as tx:
+            yield tx
+
+    @contextmanager
+    def _write(self, *, checked: bool) -> Iterator[SqliteTransaction]:
+        if checked and self._audit_problem:
+            raise StoreError(
+                f"{self._audit_problem}; writes are refused",
+                where=str(self._path),
+                fix="an administrator checks with `instrument audit verify`; after a deliberate "
+                "restore, `instrument audit restore` accepts the log as it is (audited)",
+            )
         if self._unsafe is not None:
             raise StoreError(
                 f"the database failed its integrity check ({self._unsafe}); writes are refused",
@@ -184,12 +283,16 @@ class SqliteStore:
                     f"the database is busy: {error}", fix="try again in a moment"
                 ) from None
             try:
-                yield SqliteTransaction(self)
+                tx = SqliteTransaction(self)
+                yield tx
                 self.conn.execute("COMMIT")
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
+            entry = tx.last_entry
+            if entry is not None and checked:
+                advance_anchor(self.anchor, self.key, entry.seq, entry.mac, dt.datetime.now(dt.UTC))
 
     @contextmanager
     def read(self) -> Iterator[SqliteTransaction]:
@@ -226,7 +329,31 @@ class SqliteStore:
             )
 
     def verify_audit(self) -> Verification:
-        """Check the whole audit chain against the recorded head (SECURITY.md 15)."""
+        """Check the whole chain against the recorded head (SECURITY.md 15) and its anchor (21)."""
+        result = self._verify_chain()
+        if not result.ok:
+            return result
+        try:
+            anchor = read_anchor(self.anchor, self.key)
+        except StoreError as error:
+            return Verification(False, result.entries, result.entries + 1, error.message)
+        with self.read() as tx:
+            recorded = audit.head(tx.sql)
+            anchored = tx.sql.one("SELECT 1 FROM audit_anchor") is not None
+            at_anchor = audit.mac_at(tx.sql, anchor.seq) if anchor is not None else None
+        seq, mac = recorded or (0, GENESIS)
+        if anchor is None:
+            if anchored or seq > 0:
+                return Verification(
+                    False, result.entries, 1, f"the audit anchor {self.anchor} is missing"
+                )
+            return result
+        problem = anchor_problem(anchor, seq, mac, at_anchor)
+        if problem:
+            return Verification(False, result.entries, min(seq, anchor.seq) + 1, problem)
+        return result
+
+    def _verify_chain(self) -> Verification:
         with self.read() as tx:
             return audit.verify(tx.sql, self.key)
 
