@@ -35,7 +35,9 @@ def _first_start() -> None:
     if os.environ.get("INSTRUMENT_DEMO") == "1":
         from instrument.demo import load_demo
 
-        accounts = load_demo(settings.db_path, key_path=settings.audit_key_path)
+        accounts = load_demo(
+            settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+        )
         if accounts:
             print("\nDemo accounts (fictional data; passwords shown once, now):", flush=True)
             for username, role, password in accounts:
@@ -48,7 +50,9 @@ def _first_start() -> None:
                 flush=True,
             )
         return
-    service = Service.open(settings.db_path, key_path=settings.audit_key_path)
+    service = Service.open(
+        settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+    )
     try:
         password = service.ensure_admin()
     finally:

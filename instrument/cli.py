@@ -228,7 +228,10 @@ def chart_command(file: Path, kind: str, output: Path) -> None:
 
 # --- the case store: users, import, export, cases, audit, backup ---------------------------------
 
-_DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db)."
+_DB_HELP = (
+    "The database file (default: $INSTRUMENT_DB, else data/instrument.db). A new database is "
+    "encrypted with a new key in <db>.dbkey (or $INSTRUMENT_DB_KEY)."
+)
 _AS_HELP = (
     "Act as this local user (the password is read from standard input); "
     "without it the command acts as the built-in `system` actor."
@@ -248,8 +251,10 @@ def _db_option(command: Any) -> Any:
 def _open_service(db: Path | None) -> Any:
     from instrument.service import Service
     from instrument.store import default_db_path
+    from instrument.store.files import default_db_key_path
 
-    return Service.open(db or default_db_path())
+    path = db or default_db_path()
+    return Service.open(path, db_key_path=default_db_key_path(path))
 
 
 def _acting(service: Any, username: str | None) -> Any:
@@ -416,11 +421,12 @@ def audit() -> None:
 def audit_verify(db: Path | None) -> None:
     """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
     from instrument.store import default_db_path, open_store
+    from instrument.store.files import default_db_key_path
 
     path = db or default_db_path()
     if not path.exists():
         raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path)
+    store = open_store(path, db_key_path=default_db_key_path(path))
     try:
         result = store.verify_audit()
     finally:
@@ -444,11 +450,12 @@ def audit_restore(db: Path | None) -> None:
 
     from instrument.audit import AuditAction, AuditEvent, Entity
     from instrument.store import default_db_path, open_store
+    from instrument.store.files import default_db_key_path
 
     path = db or default_db_path()
     if not path.exists():
         raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path)
+    store = open_store(path, db_key_path=default_db_key_path(path))
     try:
         before = store.audit_problem
         entry = store.reanchor(
@@ -461,6 +468,22 @@ def audit_restore(db: Path | None) -> None:
     if before:
         click.echo(f"was: {before}", err=True)
     click.echo(f"re-anchored the audit log at seq {entry.seq}", err=True)
+
+
+@cli.command()
+@_db_option
+def encrypt(db: Path | None) -> None:
+    """Encrypt an existing unencrypted database in place, with a new key file (0600).
+
+    Stop the web app first. The key goes to <db>.dbkey (or $INSTRUMENT_DB_KEY): keep it apart
+    from the backups, which are encrypted with it from now on.
+    """
+    from instrument.store import default_db_path
+    from instrument.store.files import default_db_key_path, encrypt_database
+
+    path = db or default_db_path()
+    key_path = encrypt_database(path, default_db_key_path(path))
+    click.echo(f"encrypted {path}; its key is {key_path}", err=True)
 
 
 @cli.command()

@@ -42,12 +42,13 @@ def load_demo(
     *,
     key_path: Path | None = None,
     cases: Path = WORKED_CASES,
+    db_key_path: Path | None = None,
 ) -> list[tuple[str, str, str]]:
     """Fill an empty database with the demo; return (username, role, password) once.
 
     Returns an empty list when the database already has users (the demo was loaded before).
     """
-    with Service.open(db_path, key_path=key_path) as service:
+    with Service.open(db_path, key_path=key_path, db_key_path=db_key_path) as service:
         admin_password = service.ensure_admin()
         if admin_password is None:
             return []

@@ -130,9 +130,14 @@ class ServiceBase:
         key_path: Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        db_key_path: Path | None = None,
     ) -> Self:
-        """Open the database (migrations, `quick_check`) and return the service over it."""
-        store = open_store(Path(db_path), key_path=key_path, now=clock())
+        """Open the database (migrations, `quick_check`) and return the service over it.
+
+        `db_key_path`: the database key file (encryption at rest; the entry points always give
+        one, so every new database is encrypted); None opens the database unencrypted.
+        """
+        store = open_store(Path(db_path), key_path=key_path, now=clock(), db_key_path=db_key_path)
         return cls(store, clock=clock, hasher=hasher)
 
     def close(self) -> None:

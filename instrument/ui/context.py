@@ -35,7 +35,9 @@ def _close(service: Service) -> None:
 def open_service() -> Service:
     """Open a service on the configured database (tests replace this to freeze the clock)."""
     settings = web_settings()
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+    return Service.open(
+        settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+    )
 
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)

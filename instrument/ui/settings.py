@@ -5,6 +5,7 @@
 | `INSTRUMENT_DB`         | `data/instrument.db`     | the SQLite database the app uses    |
 | `INSTRUMENT_AUDIT_KEY`  | (the store's default)    | the audit-chain key file            |
 | `INSTRUMENT_COOKIE_KEY` | `<database>.cookie.key`  | the key that signs session cookies  |
+| `INSTRUMENT_DB_KEY`     | `<database>.dbkey`       | the key that encrypts the database  |
 | `INSTRUMENT_SIGN_IN_PER_ADDRESS` | `30`            | sign-in attempts per address in 10 min |
 | `INSTRUMENT_SIGN_IN_PER_ACCOUNT` | `10`            | sign-in attempts per username in 10 min |
 
@@ -33,6 +34,7 @@ class WebSettings:
     db_path: Path
     audit_key_path: Path | None
     cookie_key_path: Path
+    db_key_path: Path | None = None
     sign_in_limits: Limits = field(default_factory=Limits)
 
 
@@ -42,10 +44,12 @@ def web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     db_path = Path(env.get("INSTRUMENT_DB") or DEFAULT_DB)
     audit_key = env.get("INSTRUMENT_AUDIT_KEY")
     cookie_key = env.get("INSTRUMENT_COOKIE_KEY")
+    db_key = env.get("INSTRUMENT_DB_KEY")
     return WebSettings(
         db_path=db_path,
         audit_key_path=Path(audit_key) if audit_key else None,
         cookie_key_path=Path(cookie_key) if cookie_key else db_path.with_suffix(".cookie.key"),
+        db_key_path=Path(db_key) if db_key else db_path.with_name(db_path.name + ".dbkey"),
         sign_in_limits=Limits(
             per_address=_positive(env, "INSTRUMENT_SIGN_IN_PER_ADDRESS", Limits.per_address),
             per_account=_positive(env, "INSTRUMENT_SIGN_IN_PER_ACCOUNT", Limits.per_account),

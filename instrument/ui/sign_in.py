@@ -182,7 +182,9 @@ def _redirect(to: str) -> RedirectResponse:
 
 
 def _open_service(settings: WebSettings) -> Service:
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+    return Service.open(
+        settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+    )
 
 
 def _sign_in(settings: WebSettings, username: str, password: str) -> str:

@@ -30,6 +30,7 @@ from instrument.store.anchor import (
 )
 from instrument.store.files import (
     database_files,
+    database_key,
     default_key_path,
     load_key,
     private_folder,
@@ -104,8 +105,14 @@ class SqliteStore:
     """One open SQLite database: a connection from the factory, its audit key, the write path."""
 
     def __init__(
-        self, conn: sqlite3.Connection, key: bytes, path: Path, anchor: Path | None = None
+        self,
+        conn: sqlite3.Connection,
+        key: bytes,
+        path: Path,
+        anchor: Path | None = None,
+        db_key: bytes | None = None,
     ) -> None:
+        self.db_key = db_key
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._path = path
@@ -140,6 +147,7 @@ class SqliteStore:
         now: dt.datetime | None = None,
         upto: int | None = None,
         check: bool = True,
+        db_key_path: Path | None = None,
     ) -> SqliteStore:
         """Open (creating when missing) the database, apply migrations and run `quick_check`.
 
@@ -149,9 +157,12 @@ class SqliteStore:
             now: the time recorded for migrations (default now).
             upto: apply migrations up to this number only (tests of upgrades).
             check: run `PRAGMA quick_check`; on failure writes are refused and `unsafe` says why.
+            db_key_path: the database key file: a new database is encrypted with a new key
+                (SQLCipher), an existing one with its key; None opens it unencrypted.
         """
         private_folder(path.parent)
-        conn = connection.connect(path)
+        db_key = database_key(path, db_key_path)
+        conn = connection.connect(path, db_key, key_path=db_key_path)
         keyfile = key_path or default_key_path(path)
         try:
             tighten(*database_files(path))
@@ -168,7 +179,7 @@ class SqliteStore:
                 result = [row[0] for row in conn.execute("PRAGMA quick_check").fetchall()]
             else:
                 result = ["ok"]
-            store = cls(conn, key, path, anchor_path(keyfile))
+            store = cls(conn, key, path, anchor_path(keyfile), db_key)
             if result != ["ok"]:
                 store._unsafe = "; ".join(str(r) for r in result[:5])
                 return store
@@ -278,7 +289,7 @@ class SqliteStore:
         with self._lock, WRITE_LOCK:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
+            except connection.OPERATIONAL_ERRORS as error:
                 raise StoreError(
                     f"the database is busy: {error}", fix="try again in a moment"
                 ) from None
@@ -368,7 +379,7 @@ class SqliteStore:
                 f"{out} already exists", where=str(out), fix="name a new file for the backup"
             )
         private_folder(out.parent)
-        target = connection.connect(out)
+        target = connection.connect(out, self.db_key)  # encrypted with the same key
         tighten(*database_files(out))
         try:
             with self.read():  # one snapshot: the copy and the counts it must match
