@@ -29,6 +29,9 @@ except InstrumentError as error:
 
 if actor is None:
     st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
+elif actor.must_change:
+    session_panel(actor)
+    st.navigation(navigation.one_time(), position="hidden").run()
 else:
     session_panel(actor)
     st.navigation(navigation.menu(actor.role)).run()

@@ -61,7 +61,8 @@ def _first_start() -> None:
         print(
             "\nFirst start: created the administrator account.\n"
             f"  username: admin\n  password: {password}\n"
-            "This password is shown once. Sign in, then create the team's accounts.\n",
+            "This one-time password is shown once: sign in with it, choose your own, then "
+            "create the team's accounts.\n",
             flush=True,
         )
 

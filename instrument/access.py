@@ -149,6 +149,8 @@ class Actor:
     role: Role
     team: str | None = None
     session: str | None = field(default=None, compare=False, repr=False)
+    must_change: bool = field(default=False, compare=False, repr=False)
+    """True while the account holds a one-time password: only changing it is allowed."""
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.SYSTEM, team=None)

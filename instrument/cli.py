@@ -300,21 +300,37 @@ def users() -> None:
     "--password-stdin",
     "password_stdin",
     is_flag=True,
-    required=True,
-    help="Read the password from the first line of standard input (required).",
+    help="Read a first password of your choosing from standard input; without it the account "
+    "gets a one-time password, printed once, to be changed at the first sign-in.",
 )
 def users_add(
     db: Path | None, username: str, role: str, team: str | None, password_stdin: bool
 ) -> None:
-    """Add a user; the password (15+ characters) comes from standard input."""
+    """Add a user, with a one-time password printed once (or one from standard input)."""
     from instrument.access import SYSTEM
 
-    if not password_stdin:
-        raise click.UsageError("give --password-stdin and pipe the password in")
-    password = _read_password()
+    password = _read_password() if password_stdin else None
     with _open_service(db) as service:
-        service.add_user(SYSTEM, username, role, password, team)
+        row = service.add_user(SYSTEM, username, role, password, team)
     click.echo(f"added {username} ({role})", err=True)
+    if row.one_time_password:
+        click.echo("one-time password (to be changed at the first sign-in): ", err=True, nl=False)
+        click.echo(row.one_time_password)
+
+
+@users.command(name="reset")
+@_db_option
+@click.option("--username", required=True, help="The user whose password is reset.")
+def users_reset(db: Path | None, username: str) -> None:
+    """Give a user a new one-time password (printed once); their sessions end now."""
+    from instrument.access import SYSTEM
+
+    with _open_service(db) as service:
+        password = service.reset_password(SYSTEM, username)
+    click.echo(
+        f"reset {username}; one-time password (to be changed at sign-in): ", err=True, nl=False
+    )
+    click.echo(password)
 
 
 @cli.command(name="import")

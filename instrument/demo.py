@@ -14,7 +14,7 @@ import json
 import secrets
 from pathlib import Path
 
-from instrument.access import Actor
+from instrument.access import SYSTEM, Actor
 from instrument.errors import InstrumentError
 from instrument.service import Service
 
@@ -52,19 +52,19 @@ def load_demo(
         admin_password = service.ensure_admin()
         if admin_password is None:
             return []
-        admin = _signed_in(service, "admin", admin_password)
-        service.add_team(admin, DEMO_TEAM)
+        # The operator's `system` actor sets the demo accounts up (an administrator never
+        # chooses passwords); the admin's own is a one-time one, changed at the first sign-in.
+        service.add_team(SYSTEM, DEMO_TEAM)
         accounts = [("admin", "admin", admin_password)]
         for username, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(15)
-            service.add_user(admin, username, role, password, team=DEMO_TEAM)
+            service.add_user(SYSTEM, username, role, password, team=DEMO_TEAM)
             accounts.append((username, role, password))
         psychologist, password = accounts[1][0], accounts[1][2]
         actor = _signed_in(service, psychologist, password)
         for path in sorted(cases.glob("*.assessment.json")):
             _load_case(service, actor, password, path)
         service.sign_out_everywhere(actor)
-        service.sign_out_everywhere(admin)
     return accounts
 
 

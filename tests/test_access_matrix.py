@@ -179,7 +179,7 @@ CASE_OPERATIONS: dict[str, tuple[Action, Operation]] = {
 GLOBAL_OPERATIONS: dict[str, tuple[Action, Operation]] = {
     "add_user": (
         Action.MANAGE_USERS,
-        lambda s, a, t: s.add_user(a, "newuser", "viewer", PASSWORD, t),
+        lambda s, a, t: s.add_user(a, "newuser", "viewer", None, t),
     ),
     "list_users": (Action.MANAGE_USERS, lambda s, a, t: s.list_users(a)),
     "set_team": (Action.MANAGE_USERS, lambda s, a, t: s.set_team(a, "viewer-north", t)),

@@ -13,9 +13,9 @@ from dataclasses import replace
 
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from instrument.access import Actor
+from instrument.access import Actor, password_problems
 from instrument.audit import AuditAction, AuditEvent, Entity, Outcome
-from instrument.errors import AuthenticationError
+from instrument.errors import AuthenticationError, DocumentError, Problem
 from instrument.service.base import ServiceBase
 from instrument.store import SessionRecord, Transaction
 
@@ -154,7 +154,12 @@ class AuthService(ServiceBase):
                 return None
             tx.sessions.touch(session.key, now)
             return Actor(
-                session.user_id, session.username, session.role, session.team, session=session.key
+                session.user_id,
+                session.username,
+                session.role,
+                session.team,
+                session=session.key,
+                must_change=session.must_change,
             )
 
     def session_expires_in(self, session_id: str) -> dt.timedelta | None:
@@ -250,6 +255,63 @@ class AuthService(ServiceBase):
             raise AuthenticationError(
                 "the password is not right", where="password", fix="enter it again"
             )
+
+    def change_password(self, actor: Actor, old: str, new: str) -> None:
+        """Change the actor's own password: the old one is required (SECURITY.md 24).
+
+        A one-time password is changed this way too. The old password obeys the lockout (a
+        wrong one counts as a failure); the new one must pass the password rules. Every session
+        of the user ends: they sign in again with the new password.
+
+        Raises:
+            AuthenticationError: when the old password is wrong or the account is locked.
+            DocumentError: when the new password is refused, with the reasons.
+        """
+        now = self._now()
+        with self.store.read() as tx:
+            fresh = self._fresh(tx, actor)
+            user = tx.users.get(fresh.user_id) if fresh.user_id is not None else None
+        if user is None:
+            raise AuthenticationError("only a signed-in user changes their own password")
+        locked = user.locked_until is not None and now < user.locked_until
+        good = self._verify(self._dummy_hash if locked else user.password_hash, old) and not locked
+        problems = password_problems(new, username=user.username)
+        if new == old:
+            problems.append(
+                Problem("new_password", "the new password is the old one", "choose another")
+            )
+        problems = [Problem("new_password", p.message, p.fix) for p in problems]
+        new_hash = self.hasher.hash(new) if good and not problems else ""
+        event = AuditEvent(
+            at=now,
+            action=AuditAction.PASSWORD_CHANGE,
+            actor_id=user.id,
+            role=user.role.value,
+            entity=Entity.USER,
+            entity_id=user.id,
+        )
+        with self.store.write() as tx:
+            if not good:
+                self._record_failure(tx, user.id, now, event, count=not locked)
+            elif problems:
+                tx.audit(replace(event, outcome=Outcome.FAILED))
+            else:
+                tx.users.set_password(user.id, new_hash, must_change=False)
+                tx.users.clear_failures(user.id)
+                tx.sessions.end_all(user.id, now, "password-change")
+                tx.audit(event)
+        if locked:
+            raise AuthenticationError(
+                "the account is locked for a while after too many wrong passwords",
+                where="old_password",
+                fix="wait, or ask an administrator to unlock it",
+            )
+        if not good:
+            raise AuthenticationError(
+                "the current password is not right", where="old_password", fix="enter it again"
+            )
+        if problems:
+            raise DocumentError(problems)
 
     def needs_password(self, actor: Actor) -> bool:
         """Return True when the actor has not entered their password in the last 5 minutes."""

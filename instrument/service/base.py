@@ -92,6 +92,10 @@ _OUTCOMES: list[tuple[type[InstrumentError], Outcome]] = [
 # Bad input (`DocumentError`) is not audited: a refused document writes 0 rows (SECURITY.md 18).
 
 
+ONE_TIME_ALLOWS = frozenset({AuditAction.PASSWORD_CHANGE, AuditAction.SIGN_OUT_EVERYWHERE})
+"""What an account holding a one-time password may do (SECURITY.md 24): change it, sign out."""
+
+
 def _outcome_of(error: InstrumentError) -> Outcome | None:
     for kind, outcome in _OUTCOMES:
         if isinstance(error, kind):
@@ -172,6 +176,12 @@ class ServiceBase:
         try:
             with self.store.write() if write else self.store.read() as tx:
                 op.actor = self._fresh(tx, actor)
+                if op.actor.must_change and action not in ONE_TIME_ALLOWS:
+                    raise AuthenticationError(
+                        "this account still has its one-time password: change it first",
+                        where="password",
+                        fix="choose your own password on the Password page",
+                    )
                 yield op, tx
                 if write:
                     for event in op.extra:
@@ -198,7 +208,14 @@ class ServiceBase:
             session = tx.sessions.find_open(actor.session)
             if session is None or session.user_id != user.id:
                 raise AuthenticationError("your session has ended; sign in again")
-        return Actor(user.id, user.username, user.role, user.team, session=actor.session)
+        return Actor(
+            user.id,
+            user.username,
+            user.role,
+            user.team,
+            session=actor.session,
+            must_change=user.must_change,
+        )
 
     @staticmethod
     def _require(op: Op, action: Action) -> None:
@@ -448,7 +465,8 @@ class ServiceBase:
     def _require_password(self, tx: Transaction, op: Op) -> None:
         if self._needs_password(tx, op.actor, op.now):
             raise AuthenticationError(
-                "enter your password again to sign or export (it is needed within 5 minutes)",
+                "enter your password again to sign, export or change an account (it is needed "
+                "within 5 minutes)",
                 where="password",
                 fix="confirm your password, then try again",
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from instrument.access import Role
 from instrument.assessment import Assessment
@@ -129,6 +129,9 @@ class UserRow:
     team: str
     active: bool
     locked_until: dt.datetime | None
+    must_change: bool = False
+    one_time_password: str | None = field(default=None, repr=False, compare=False)
+    """Set once, on the row `add_user` returns, when the account got a one-time password."""
 
 
 @dataclass(frozen=True)

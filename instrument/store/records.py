@@ -49,6 +49,7 @@ class SessionRecord:
     created_at: dt.datetime
     last_seen_at: dt.datetime
     confirmed_at: dt.datetime | None = None
+    must_change: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,27 +47,26 @@ def test_adding_a_user(web: Web) -> None:
     at.text_input(key=_key("new_username")).input("psy.new")
     at.selectbox(key=_key("new_role")).select("supervisor")
     at.selectbox(key=_key("new_team")).select("south")
-    at.text_input(key=_key("new_password")).input("four unrelated words here")
     _click(at, "Add user")
     assert not at.exception
     assert [s.value for s in at.success] == ["User psy.new added."]
     assert _users(web)["psy.new"] == ("supervisor", "south", True)
+    assert any("One-time password for psy" in w.value for w in at.warning)
+    assert len(at.code) == 1  # the one-time password, shown once
+    at.run()
+    assert not at.code
 
 
 @pytest.mark.parametrize(
-    ("username", "password", "message"),
+    ("username", "message"),
     [
-        ("psy.new", "short", "The password has 5 characters; at least 15 are needed"),
-        ("no spaces allowed", "four unrelated words here", "A username is 2 to 40 letters"),
-        ("psy.north", "four unrelated words here", "The username psy\\.north is taken"),
+        ("no spaces allowed", "A username is 2 to 40 letters"),
+        ("psy.north", "The username psy\\.north is taken"),
     ],
 )
-def test_a_refused_user_says_why_beside_the_field(
-    web: Web, username: str, password: str, message: str
-) -> None:
+def test_a_refused_user_says_why_beside_the_field(web: Web, username: str, message: str) -> None:
     at = web.app("admin")
     at.text_input(key=_key("new_username")).input(username)
-    at.text_input(key=_key("new_password")).input(password)
     _click(at, "Add user")
     assert not at.exception
     assert [t.value for t in at.title] == ["Users"]

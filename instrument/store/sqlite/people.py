@@ -171,7 +171,8 @@ class SqliteSessions:
     def find_open(self, key: str) -> SessionRecord | None:
         """Return an open session with its user, or None."""
         row = self._sql.one(
-            "SELECT s.*, u.username, u.role, u.active, t.name AS team FROM sessions s"
+            "SELECT s.*, u.username, u.role, u.active, u.must_change, t.name AS team"
+            " FROM sessions s"
             " JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = u.team_id"
             " WHERE s.id = ? AND s.ended_at IS NULL",
             (key,),
@@ -188,6 +189,7 @@ class SqliteSessions:
             created_at=dt.datetime.fromisoformat(row["created_at"]),
             last_seen_at=dt.datetime.fromisoformat(row["last_seen_at"]),
             confirmed_at=parse_time(row["confirmed_at"]),
+            must_change=bool(row["must_change"]),
         )
 
     def add(self, key: str, user_id: int, now: dt.datetime) -> None:
