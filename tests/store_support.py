@@ -50,8 +50,8 @@ class Team:
     other: Actor  # a psychologist of team south
 
 
-def sign(service: Service, username: str) -> Actor:
-    actor = service.session_actor(service.sign_in(username, PASSWORD))
+def sign(service: Service, username: str, password: str = PASSWORD) -> Actor:
+    actor = service.session_actor(service.sign_in(username, password))
     assert actor is not None
     return actor
 
