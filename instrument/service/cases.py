@@ -133,7 +133,14 @@ class CaseService(ServiceBase):
         signatures: dict[int, list[SignatureRow]] = {}
         for s in tx.signatures.for_case(case.id):
             signatures.setdefault(s.assessment_id, []).append(
-                SignatureRow(s.meaning, s.signer if names else None, s.signed_at)
+                SignatureRow(
+                    s.meaning,
+                    s.signer if names else None,
+                    s.signed_at,
+                    imported=s.imported,
+                    imported_by=s.imported_by if names else None,
+                    imported_at=s.imported_at,
+                )
             )
         return tuple(
             VersionRow(

@@ -249,8 +249,10 @@ class Signatures(Protocol):
         at: dt.datetime,
         sha256: str,
         imported: bool = False,
+        imported_by: str | None = None,
+        imported_at: dt.datetime | None = None,
     ) -> None:
-        """Record a signature."""
+        """Record a signature (an imported one with who imported it, and when)."""
 
     def has(self, assessment_id: int, meaning: str, user_id: int | None) -> bool:
         """Return whether this user already signed the version with this meaning."""
@@ -323,6 +325,10 @@ class Store(Protocol):
         newest_first: bool = False,
     ) -> list[AuditEntry]:
         """Return audit entries in seq order (or newest first), optionally filtered."""
+
+    @property
+    def key(self) -> bytes:
+        """The installation's audit key (also the root of its export signatures)."""
 
     @property
     def audit_problem(self) -> str:

@@ -157,6 +157,8 @@ class StoredSignature:
     meaning: str
     signed_at: dt.datetime
     imported: bool
+    imported_by: str | None = None
+    imported_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,9 @@ _MIGRATION_3[-1] = SUMMARY_REFRESH
 _MIGRATION_4 = [
     "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
     "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
+    # SECURITY.md 23: an imported signature says who imported it, and when.
+    "ALTER TABLE signatures ADD COLUMN imported_by TEXT",
+    "ALTER TABLE signatures ADD COLUMN imported_at TEXT",
     # Set once the audit head is also kept outside the database (SECURITY.md 21): from then
     # on a missing anchor file is reported, never silently re-created.
     """CREATE TABLE audit_anchor (
