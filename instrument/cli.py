@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -484,6 +485,58 @@ def audit_restore(db: Path | None) -> None:
     if before:
         click.echo(f"was: {before}", err=True)
     click.echo(f"re-anchored the audit log at seq {entry.seq}", err=True)
+
+
+@cli.command(name="rotate-key")
+@_db_option
+@click.argument("which", type=click.Choice(["audit", "cookie"]))
+def rotate_key(db: Path | None, which: str) -> None:
+    """Replace the audit key or the cookie key with a new one (audited as `key-rotate`).
+
+    audit: the chain is verified with the old key, re-signed with the new one in one
+    transaction, and the new key file moved into place (the old one is kept as <key>.old until
+    you delete it). cookie: a new cookie key signs everyone out; restart the web server.
+    """
+    from instrument.audit import AuditAction, AuditEvent, Entity
+    from instrument.store import default_db_path, open_store
+    from instrument.store.files import default_db_key_path, default_key_path, new_key, write_key
+
+    path = db or default_db_path()
+    if not path.exists():
+        raise DocumentError([Problem(str(path), "no such database", "check --db")])
+    store = open_store(path, db_key_path=default_db_key_path(path))
+    try:
+        event = AuditEvent(
+            at=dt.datetime.now(dt.UTC),
+            action=AuditAction.KEY_ROTATE,
+            entity=Entity.DATABASE,
+            entity_id=KEY_IDS[which],
+        )
+        if which == "audit":
+            key_path = default_key_path(path)
+            fresh = new_key()
+            staged = key_path.with_name(key_path.name + ".new")
+            write_key(staged, fresh)
+            try:
+                store.rotate_audit_key(fresh, event)
+            except BaseException:
+                staged.unlink(missing_ok=True)
+                raise
+            key_path.replace(key_path.with_name(key_path.name + ".old"))
+            staged.replace(key_path)
+        else:
+            from instrument.ui.settings import web_settings
+
+            key_path = web_settings({**os.environ, "INSTRUMENT_DB": str(path)}).cookie_key_path
+            write_key(key_path, new_key())
+            store.audit_only(event)
+    finally:
+        store.close()
+    click.echo(f"rotated the {which} key: {key_path}", err=True)
+
+
+KEY_IDS = {"audit": 1, "cookie": 2}
+"""The entity id a `key-rotate` audit entry carries: which key was replaced."""
 
 
 @cli.command()

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from dataclasses import replace
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from instrument.access import Actor, password_problems
@@ -52,6 +54,21 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
+_DUMMY_HASHES: dict[tuple[object, ...], str] = {}
+_DUMMY_LOCK = threading.Lock()
+
+
+def _parameters(hasher: PasswordHasher) -> tuple[object, ...]:
+    return (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+
+
 def _expiry(session: SessionRecord) -> dt.datetime:
     return min(session.last_seen_at + IDLE_LIMIT, session.created_at + ABSOLUTE_LIMIT)
 
@@ -61,9 +78,18 @@ class AuthService(ServiceBase):
 
     @property
     def _dummy_hash(self) -> str:
-        """Return a hash to verify against for unknown users, so they take the same time."""
+        """Return a hash to verify against for unknown users, so they take the same time.
+
+        Made once per process and hasher parameters (SECURITY.md 26): the web server opens a
+        service per sign-in, and hashing anew for each unknown username made those requests
+        twice as slow as a wrong password, telling the two apart.
+        """
         if self._dummy is None:
-            self._dummy = self.hasher.hash(secrets.token_hex(16))
+            params = _parameters(self.hasher)
+            with _DUMMY_LOCK:
+                if params not in _DUMMY_HASHES:
+                    _DUMMY_HASHES[params] = self.hasher.hash(secrets.token_hex(16))
+                self._dummy = _DUMMY_HASHES[params]
         return self._dummy
 
     def _verify(self, password_hash: str, password: str) -> bool:

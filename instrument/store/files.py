@@ -193,3 +193,20 @@ def encrypt_database(db_path: Path, key_path: Path) -> Path:
         key_path.unlink(missing_ok=True)
         raise
     return key_path
+
+
+def new_key() -> bytes:
+    """Return a new 256-bit key."""
+    return secrets.token_bytes(32)
+
+
+def write_key(path: Path, key: bytes) -> None:
+    """Write a key file atomically: a temporary 0600 file, fsync, renamed over `path`."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, key.hex().encode("ascii") + b"\n")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(temporary, path)

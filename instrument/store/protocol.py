@@ -334,6 +334,9 @@ class Store(Protocol):
     def audit_problem(self) -> str:
         """What is wrong between the audit log and its anchor outside the database ("" if ok)."""
 
+    def rotate_audit_key(self, new_key: bytes, event: AuditEvent) -> AuditEntry:
+        """Re-sign the verified chain with a new audit key and append `event` under it."""
+
     def reanchor(self, event: AuditEvent) -> AuditEntry:
         """Accept the audit log as it is now (a deliberate restore), appending `event`."""
 

@@ -12,6 +12,7 @@ from instrument.audit import (
     AuditEvent,
     Verification,
     chain,
+    compute_mac,
     head_mac,
     verify_chain,
 )
@@ -138,3 +139,29 @@ def verify(sql: Sql, key: bytes) -> Verification:
     head = sql.one("SELECT seq, mac, head_mac FROM audit_head WHERE id = 1")
     recorded = (head["seq"], head["mac"], head["head_mac"]) if head else None
     return verify_chain(key, (AuditEntry(*row) for row in rows), recorded)
+
+
+def rekey(sql: Sql, old_key: bytes, new_key: bytes) -> None:
+    """Re-sign every entry and the head with a new key, inside the caller's transaction.
+
+    The caller has verified the chain with the old key; the trigger that makes the log
+    append-only is lifted for this one transaction and put back before it commits.
+    """
+    from instrument.store.sqlite.migrations import trigger_sql
+
+    rows = sql.all(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+    sql.execute("DROP TRIGGER audit_log_no_update")
+    prev = GENESIS
+    for row in rows:
+        entry = AuditEntry(*row)
+        mac = compute_mac(new_key, prev, entry.fields())
+        sql.execute(
+            "UPDATE audit_log SET prev_mac = ?, mac = ? WHERE seq = ?", (prev, mac, entry.seq)
+        )
+        prev = mac
+    sql.execute(trigger_sql("audit_log_no_update"))
+    seq = rows[-1]["seq"] if rows else 0
+    sql.execute(
+        "UPDATE audit_head SET seq = ?, mac = ?, head_mac = ? WHERE id = 1",
+        (seq, prev, head_mac(new_key, seq, prev)),
+    )

@@ -36,6 +36,12 @@ _FROZEN_TRIGGERS = [
        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
 ]
 
+
+def trigger_sql(name: str) -> str:
+    """Return the statement that creates one of the freezing triggers."""
+    return next(sql for sql in _FROZEN_TRIGGERS if f"TRIGGER {name} " in sql)
+
+
 _MIGRATION_1 = [
     """CREATE TABLE teams (
         id INTEGER PRIMARY KEY,

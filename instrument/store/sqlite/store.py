@@ -364,6 +364,34 @@ class SqliteStore:
             return Verification(False, result.entries, min(seq, anchor.seq) + 1, problem)
         return result
 
+    def rotate_audit_key(self, new_key: bytes, event: AuditEvent) -> AuditEntry:
+        """Re-sign the verified chain with a new audit key and append `event` under it.
+
+        The caller keeps the new key in a file beside the old one and moves it into place after
+        this returns (`instrument rotate-key audit` does both).
+
+        Raises:
+            StoreError: when the chain does not verify with the current key.
+        """
+        result = self.verify_audit()
+        if not result.ok:
+            raise StoreError(
+                f"the audit chain does not verify (seq {result.first_bad_seq}: {result.reason}); "
+                "the key is not rotated",
+                fix="run `instrument audit verify`",
+            )
+        old = self.key
+        try:
+            with self._write(checked=False) as tx:  # verified above; anchored below
+                audit.rekey(tx.sql, old, new_key)
+                self.key = new_key
+                entry = tx.audit(event)
+        except BaseException:
+            self.key = old
+            raise
+        write_anchor(self.anchor, new_key, entry.seq, entry.mac, event.at)
+        return entry
+
     def _verify_chain(self) -> Verification:
         with self.read() as tx:
             return audit.verify(tx.sql, self.key)
