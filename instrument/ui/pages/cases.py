@@ -236,6 +236,7 @@ def _pager(page: CasePageView) -> None:
             "Next",
             key=_key("next"),
             icon=":material/chevron_right:",
+            icon_position="right",
             disabled=not page.has_next,
             on_click=_move,
             args=(page.offset + PAGE_SIZE,),
