@@ -193,7 +193,7 @@ def test_a_scripted_scenario_yields_exactly_the_expected_entries(
         s.save_rating(vic, "C-1", 2, "ID1", None, base_revision=1)
     with pytest.raises(NotFoundError):
         s.open_case(team.other, "C-1")
-    s.add_user(ada, "newbie", "viewer", PASSWORD, "north")
+    s.add_user(ada, "newbie", "viewer", None, "north")  # a one-time password
     s.confirm_password(ada, PASSWORD)
     s.set_role(ada, "newbie", "supervisor")
     s.backup(ada, tmp_path / "b.db")
