@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
 
+from instrument.access import SYSTEM
 from instrument.assessment import Rating
 from instrument.definitions import default_instrument
 from instrument.exchange.documents import schema_problems
@@ -176,11 +177,9 @@ def rate_the_rest(server: AppServer) -> None:
 def journey_account(app_server: AppServer) -> str:
     """Add the journey's psychologist to the running app (once per server)."""
     if JOURNEY not in app_server.accounts:
-        admin_account = app_server.accounts["admin"]
         with Service.open(app_server.db_path) as service:
-            admin = service.session_actor(service.sign_in("admin", admin_account.password))
-            assert admin is not None
-            service.add_user(admin, "psy.journey", "psychologist", PASSWORD, team="north")
+            # The operator sets a known first password; an administrator never chooses one.
+            service.add_user(SYSTEM, "psy.journey", "psychologist", PASSWORD, team="north")
         app_server.accounts[JOURNEY] = Account("psy.journey", "psychologist", "north")
     return JOURNEY
 
