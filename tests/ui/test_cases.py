@@ -39,13 +39,18 @@ def test_the_menu_of_each_role() -> None:
             for section, names in menu_names(role).items()
         }
 
-    clinical = {"Work": ["Cases", "Case conference"], "Reference": ["Instrument"]}
+    clinical = {
+        "Work": ["Cases", "Case conference"],
+        "Reference": ["Instrument"],
+        "You": ["Your password"],
+    }
     assert titles("psychologist") == clinical
     assert titles("supervisor") == clinical
     assert titles("viewer") == clinical
     assert titles("admin") == {
         "Administration": ["Users", "Teams", "Audit log"],
         "Reference": ["Instrument"],
+        "You": ["Your password"],
     }
     assert menu_names("admin")["Administration"][0] == "users"
     assert menu_names("viewer")["Work"] == [
