@@ -99,12 +99,12 @@ def _confirmed(actor: Actor, needs: bool, password: str, change: Callable[[], ob
 
 
 def user_status(user: UserRow, now: dt.datetime) -> str:
-    """Return `active`, `deactivated` or `locked until <time>` for the users table."""
+    """Return `active` (with a pending one-time password), `deactivated` or `locked until …`."""
     if not user.active:
         return "deactivated"
     if user.locked_until is not None and user.locked_until > now:
         return f"locked until {when(user.locked_until)}"
-    return "active"
+    return "active, one-time password" if user.must_change else "active"
 
 
 def render_users() -> None:
