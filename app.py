@@ -12,6 +12,8 @@ from instrument.ui.components import banner, cached_instrument, session_panel
 from instrument.ui.context import current_actor
 from instrument.ui.web_security import UNAVAILABLE, log_hidden_error
 
+# The favicon is an emoji, which Streamlit draws as an inline SVG data URL: a `:material/...:`
+# favicon is fetched from fonts.gstatic.com on every page load, and nothing may leave the machine.
 st.set_page_config(
     page_title="Intervention formulation",
     page_icon="⚖️",  # drawn as a data: image; Material icons load from Google (CSP: refused)
@@ -33,5 +35,7 @@ elif actor.must_change:
     session_panel(actor)
     st.navigation(navigation.one_time(), position="hidden").run()
 else:
+    page = st.navigation(navigation.menu(actor.role), position="hidden")
+    navigation.sidebar_menu(actor.role)
     session_panel(actor)
-    st.navigation(navigation.menu(actor.role)).run()
+    page.run()

@@ -148,7 +148,7 @@ def list_definitions() -> None:
 
 # --- documents for people: reports and charts ----------------------------------------------------
 
-_REPORT_FORMATS = (".html", ".pdf")
+_REPORT_FORMATS = (".html", ".pdf", ".docx")
 _CHART_FORMATS = (".svg", ".png")
 _CHART_KINDS = ("profile", "heatmap", "priorities", "strengths")
 
@@ -183,7 +183,7 @@ def _write_output(output: Path, data: bytes) -> None:
     "--output",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="OUT.html (one self-contained page) or OUT.pdf (A4).",
+    help="OUT.html (one self-contained page), OUT.pdf (A4) or OUT.docx (Word).",
 )
 @click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
 @click.option(
@@ -193,16 +193,63 @@ def _write_output(output: Path, data: bytes) -> None:
     help="An earlier formulation of the same case, for the change chart (repeatable).",
 )
 def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, ...]) -> None:
-    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality."""
+    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality.
+
+    The sign-off block has blank rows to sign by hand: a formulation file carries no signatures
+    (the app's reports fill them from the database).
+    """
     suffix = _output_format(output, _REPORT_FORMATS)
-    from instrument.report import render_html, render_pdf
+    from instrument.report import render_docx, render_html, render_pdf
 
     formulation = load_formulation(file)
     history = [load_formulation(path) for path in earlier]
     if suffix == ".pdf":
         data = render_pdf(formulation, redact=redact, history=history)
+    elif suffix == ".docx":
+        data = render_docx(formulation, redact=redact, history=history)
     else:
         data = render_html(formulation, redact=redact, history=history).encode("utf-8")
+    _write_output(output, data)
+
+
+def _definition(named: str | None) -> Any:
+    """Return the definition named `id@version`, or the installed default."""
+    if named is None:
+        return default_instrument()
+    instrument_id, at, version = named.partition("@")
+    if not at or not instrument_id or not version:
+        raise InstrumentError(
+            f"{named!r} does not name a definition",
+            where="--definition",
+            fix="write it as id@version, e.g. ifi@1.0.0 (`instrument definitions` lists them)",
+        )
+    return get_instrument(instrument_id, version)
+
+
+@cli.command(name="blank-form")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="OUT.pdf (A4) or OUT.html.",
+)
+@click.option(
+    "--definition",
+    default=None,
+    help="The definition's id and version, e.g. ifi@1.0.0 (default: the installed one).",
+)
+def blank_form(output: Path, definition: str | None) -> None:
+    """Write a printable blank form of the instrument definition, to fill in by hand."""
+    suffix = _output_format(output, (".pdf", ".html"))
+    from instrument.report import render_blank_form, render_blank_form_pdf
+
+    instrument = _definition(definition)
+    data = (
+        render_blank_form_pdf(instrument)
+        if suffix == ".pdf"
+        else render_blank_form(instrument).encode("utf-8")
+    )
     _write_output(output, data)
 
 

@@ -5,7 +5,8 @@ first (deny by default), does its work in one store transaction together with it
 (`base.py`, written once), and returns frozen views (`views.py`). The use cases live in one
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
 viewer), `cases`, `assessments` (drafts and autosave), `review` (finalise, countersign, amend,
-overrides, narratives, formulations), `exchange` (import and export) and `backup`.
+overrides, narratives, formulations), `exchange` (import and export), `history` (the field
+history of drafts) and `backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -21,6 +22,7 @@ from instrument.service.auth import AuthService
 from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
+from instrument.service.history import HistoryService
 from instrument.service.review import ReviewService
 from instrument.service.views import (
     AuditRow,
@@ -28,6 +30,7 @@ from instrument.service.views import (
     CaseRow,
     CaseView,
     Draft,
+    FieldChangeRow,
     ImportResult,
     SignatureRow,
     UserRow,
@@ -42,6 +45,7 @@ __all__ = [
     "CaseRow",
     "CaseView",
     "Draft",
+    "FieldChangeRow",
     "ImportResult",
     "Role",
     "Service",
@@ -58,6 +62,7 @@ class Service(
     AssessmentService,
     ReviewService,
     ExchangeService,
+    HistoryService,
     BackupService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.

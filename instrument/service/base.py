@@ -382,11 +382,17 @@ class ServiceBase:
         review: Review | None = None,
     ) -> Draft:
         """Write a changed draft (document and/or review) as the next revision."""
+        from instrument.service.history import changed_fields
+
+        new_review = review or record.review
         saved = tx.assessments.save_draft(
-            record, assessment, review or record.review, by=op.actor.user_id, now=op.now
+            record, assessment, new_review, by=op.actor.user_id, now=op.now
         )
         if not saved:
             raise ConflictError("the draft changed meanwhile", fix="reload it and try again")
+        # The field history, in the same transaction: content here, ids only in the audit log.
+        changes = changed_fields(record.assessment, record.review, assessment, new_review)
+        tx.history.record(record.id, record.revision + 1, changes, by=op.actor.user_id, now=op.now)
         return self._draft(case, self._version(op, tx, case, record.version))
 
     def _no_open_draft(self, tx: Transaction, case: CaseRecord) -> None:

@@ -128,6 +128,7 @@ class CaseService(ServiceBase):
                     s.meaning,
                     s.signer if names else None,
                     s.signed_at,
+                    s.role.value if names and s.role else None,
                     imported=s.imported,
                     imported_by=s.imported_by if names else None,
                     imported_at=s.imported_at,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from instrument.access import Role
 from instrument.assessment import Assessment
@@ -23,17 +24,22 @@ class SignatureRow:
     meaning: str
     by: str | None
     at: dt.datetime
+    role: str | None = None
+    """The signer's role (None for viewers, and for a signer not on record)."""
+
     imported: bool = False
     imported_by: str | None = None
     imported_at: dt.datetime | None = None
 
     def describe(self, *, names: bool = True) -> str:
-        """Return the signature as a sentence: `finalised by pat on 2026-11-23 10:00 UTC`.
+        """Return the signature as a sentence: `finalised by pat (psychologist) on … UTC`.
 
         An imported one reads `signed elsewhere: finalised by … on …, imported by … on …`.
         """
         who = f" {self.by}" if names and self.by else ""
         meaning = self.meaning if who else self.meaning.removesuffix(" by")
+        if who and self.role:
+            who += f" ({self.role})"
         text = f"{meaning}{who} on {_utc(self.at)}"
         if not self.imported:
             return text
@@ -44,6 +50,22 @@ class SignatureRow:
 
 def _utc(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+@dataclass(frozen=True)
+class FieldChangeRow:
+    """One field a save of a draft changed: the revision it made, before and after, who, when.
+
+    `field` is a JSON path (`$.ratings.ID3.evidence`, `$.review.narratives.presenting`);
+    `before` and `after` are the values as JSON data, None when the field was absent.
+    """
+
+    revision: int
+    field: str
+    before: Any
+    after: Any
+    by: str
+    at: dt.datetime
 
 
 @dataclass(frozen=True)

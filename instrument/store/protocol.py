@@ -10,6 +10,7 @@ never rows, and no SQL crosses this line.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,8 @@ from instrument.store.records import (
     CasePage,
     CaseQuery,
     CaseRecord,
+    FieldChange,
+    FieldChangeRecord,
     SessionRecord,
     StoredSignature,
     UserRecord,
@@ -261,6 +264,24 @@ class Signatures(Protocol):
         """Return every signature on the versions of a case, in the order they were made."""
 
 
+class FieldHistory(Protocol):
+    """Which field of a draft each save changed (content kept here, never in the audit log)."""
+
+    def record(
+        self,
+        assessment_id: int,
+        revision: int,
+        changes: Sequence[FieldChange],
+        *,
+        by: int | None,
+        now: dt.datetime,
+    ) -> None:
+        """Store the fields one save changed, as made by revision `revision`."""
+
+    def for_version(self, assessment_id: int) -> list[FieldChangeRecord]:
+        """Return every recorded change of one version, oldest first."""
+
+
 class Transaction(Protocol):
     """One unit of work: the repositories, and the audit log to append to."""
 
@@ -291,6 +312,10 @@ class Transaction(Protocol):
     @property
     def signatures(self) -> Signatures:
         """The signatures."""
+
+    @property
+    def history(self) -> FieldHistory:
+        """The field history of drafts."""
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append an event to the audit chain, in this transaction."""

@@ -23,8 +23,12 @@ def cached_instrument() -> Instrument:
 
 
 def banner(instrument: Instrument) -> None:
-    """Show the judgement caution that stands on every screen."""
-    st.info(instrument.notice.strip(), icon=":material/balance:")
+    """Show the judgement caution that stands on every screen.
+
+    Its container is keyed (`st-key-caution`) so that presenter mode can set it as one slim line.
+    """
+    with st.container(key="caution"):
+        st.info(instrument.notice.strip(), icon=":material/balance:")
 
 
 # --- labels shared by the formulation and case-conference pages ----------------------------

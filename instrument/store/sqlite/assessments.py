@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from instrument.access import Role
 from instrument.assessment import Assessment, assessment_hash
 from instrument.formulation import Formulation, Review, formulation_json
 from instrument.store.records import AssessmentRecord, StoredSignature, VersionSummary
@@ -305,7 +306,9 @@ class SqliteSignatures:
     def for_case(self, case_id: int) -> list[StoredSignature]:
         """Return every signature on the versions of a case, in the order they were made."""
         rows = self._sql.all(
-            "SELECT s.* FROM signatures s JOIN assessments a ON a.id = s.assessment_id"
+            "SELECT s.*, u.role AS signer_role FROM signatures s"
+            " JOIN assessments a ON a.id = s.assessment_id"
+            " LEFT JOIN users u ON u.id = s.user_id"
             " WHERE a.case_id = ? ORDER BY s.id",
             (case_id,),
         )
@@ -319,6 +322,7 @@ class SqliteSignatures:
                 imported=bool(r["imported"]),
                 imported_by=r["imported_by"],
                 imported_at=parse_time(r["imported_at"]),
+                role=Role(r["signer_role"]) if r["signer_role"] else None,
             )
             for r in rows
         ]

@@ -166,9 +166,29 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
+# Field history of drafts: who changed which field, when, from what to what (the content stays
+# here, beside the draft; the audit log keeps ids and action codes only). Rows are only added.
+_MIGRATION_4 = [
+    """CREATE TABLE field_history (
+        id INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+        revision INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        changed_by INTEGER REFERENCES users(id),
+        changed_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX field_history_by_assessment ON field_history (assessment_id, id)",
+    """CREATE TRIGGER field_history_no_update BEFORE UPDATE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+    """CREATE TRIGGER field_history_no_delete BEFORE DELETE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+]
+
 # SECURITY.md 24 and 28: a password re-entry belongs to the session that made it (signing in
 # counts as one), and a new or reset account holds a one-time password to be changed first.
-_MIGRATION_4 = [
+_MIGRATION_5 = [
     "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
     "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
     # SECURITY.md 23: an imported signature says who imported it, and when.
@@ -181,7 +201,7 @@ _MIGRATION_4 = [
         created_at TEXT NOT NULL)""",
 ]
 
-ANCHOR_MIGRATION = 4
+ANCHOR_MIGRATION = 5
 """The migration that adds `audit_anchor`."""
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
@@ -192,7 +212,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
-    (4, "password re-entry per session; one-time passwords", _MIGRATION_4),
+    (4, "field history of drafts (append-only)", _MIGRATION_4),
+    (5, "password re-entry per session; one-time passwords", _MIGRATION_5),
 ]
 
 

@@ -53,6 +53,7 @@ from instrument.store.sqlite.assessments import (
 )
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
+from instrument.store.sqlite.history import SqliteFieldHistory
 from instrument.store.sqlite.migrations import ANCHOR_MIGRATION, migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
 from instrument.store.sqlite.sql import Params, Sql
@@ -122,6 +123,7 @@ class SqliteTransaction:
         self.assessments = SqliteAssessments(self.sql, self.cases)
         self.formulations = SqliteFormulations(self.sql, self.cases)
         self.signatures = SqliteSignatures(self.sql)
+        self.history = SqliteFieldHistory(self.sql)
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append the event to the chain, in this transaction."""

@@ -352,7 +352,7 @@ def render_audit() -> None:
     st.title("Audit log")
     st.caption(
         "Every view, change, sign-in and refusal, newest first. Entries hold ids and action codes "
-        "only, never case content. `instrument audit verify` checks the chain."
+        "only, never case content. The command instrument audit verify checks the chain."
     )
     service = current_service()
     try:

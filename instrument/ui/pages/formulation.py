@@ -1,5 +1,11 @@
 """The formulation page: ranked priorities with their reasons, the review, sign-off and export.
 
+One screen at the top: the escalation prompt first when the formulation raises it, then the
+priorities chart beside "Where to start" (the formulation's focus). Below, each area is a card
+that opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the
+URL (`&part=...`): 5P, engagement and responsivity, data quality, change (its chart), sign-off
+and export; only the open tab runs.
+
 What a role sees is what the service returns: viewers get a redacted formulation (no evidence, no
 names). Psychologists review a draft's formulation here: override a band with a written
 rationale, and write the 5P narrative, each heading saved when the box is left, with the same
@@ -23,8 +29,9 @@ from instrument.access import Action, Actor, may_ever
 from instrument.errors import ConflictError, DocumentError, InstrumentError
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Priority, formulation_json
+from instrument.profile import describe_priorities, priorities_spec
 from instrument.service import Draft, Service, VersionRow
-from instrument.ui import context, form, navigation, state
+from instrument.ui import charts, context, form, navigation, state
 from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
@@ -194,16 +201,10 @@ def _override_editor(target: Target, priority: Priority) -> None:
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
     # Keyed per area (the cards move when an override changes the ranking) and drawn only when
-    # open; saving closes it.
-    editor = st.expander(
-        label,
-        icon=":material/edit:",
-        key=target.key("override", area, "open"),
-        on_change="rerun",
-    )
-    if not editor.open:
+    # on; saving turns it off. A toggle, since the card around it is an expander already.
+    if not st.toggle(label, key=target.key("override", area, "open")):
         return
-    with editor:
+    with st.container(border=True):
         bands = [b.value for b in Band]
         band_key = target.key("override", area, "band")
         if band_key not in st.session_state:
@@ -244,82 +245,160 @@ def _override_editor(target: Target, priority: Priority) -> None:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
-    with st.container(border=True):
-        st.subheader(f"{priority.rank}. {priority.name}", anchor=f"area-{priority.area}")
-        st.badge(
-            form.BAND_LABELS[priority.band],
-            color=BAND_BADGES[priority.band],
-            icon=":material/flag:",
-        )
-        st.caption(
-            f"Score {priority.score:.2f} (not a risk score) · coverage "
-            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-            help=form.SCORE_NOTE,
-        )
-        if priority.override is not None:
-            override = priority.override
-            st.markdown(
-                f"**Band set by the assessor:** {form.BAND_LABELS[override.band]} (the rule "
-                f"computed {form.BAND_LABELS[priority.computed_band]}) · by "
-                f"{plain(override.by)}, {override.at:%Y-%m-%d %H:%M} UTC"
-            )
-            st.markdown(f"**Rationale:** {plain(override.rationale)}")
-        st.write(plain(priority.summary))
-        left, right = st.columns(2)
-        with left:
-            st.markdown("**Contributing items**")
-            if not priority.contributors:
-                st.caption("No rated item contributes to this area.")
-            for item in priority.contributors:
-                relevance = f", {item.relevance.value} relevance"
-                st.markdown(
-                    f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance} · "
-                    f"contributes {item.contribution:.2f}"
-                )
-                if redacted:
-                    continue
-                sources = ", ".join(s.value for s in item.sources) or "no source recorded"
-                when = f", {item.timeframe.value}" if item.timeframe else ""
-                st.caption(f"Evidence ({sources}{when}): {plain(item.evidence or '(none)')}")
-            if priority.omitted:
-                st.caption(f"Omitted or not rated: {', '.join(priority.omitted)}")
-            if redacted:
-                st.caption("Evidence is not shown for your role.")
-        with right:
-            st.markdown("**Strengths to build on**")
-            if not priority.strengths:
-                st.caption("None rated present for this area.")
-            for strength in priority.strengths:
-                st.markdown(f"- **{strength.item}** {plain(strength.name)}")
-            st.markdown("**Suggested sessions**")
-            st.markdown("\n".join(f"- {plain(topic)}" for topic in priority.sessions))
-        if reviewing:
-            _override_editor(target, priority)
-
-
-def _overview(formulation: Formulation) -> None:
-    """Show the ranked areas at a glance; the cards below give the reasons."""
-    rows = [
-        {
-            "Rank": p.rank,
-            "Area": p.name,
-            "Band": form.BAND_LABELS[p.band],
-            "Computed band": form.BAND_LABELS[p.computed_band],
-            "Score": f"{p.score:.2f}",
-            "Coverage": form.percent(p.coverage),
-            "Overridden": "yes" if p.override else "",
-            "Offered": "yes" if p.offered else "no",
-        }
-        for p in formulation.priorities
+def card_label(priority: Priority) -> str:
+    """Return an area card's one-line label: rank, name, band, score, override, offered."""
+    bits = [
+        f"**{priority.rank}. {plain(priority.name)}**",
+        form.BAND_LABELS[priority.band],
+        f"score {priority.score:.2f}",
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    if priority.override is not None:
+        bits.append("band set by the assessor")
+    if not priority.offered:
+        bits.append("not offered")
+    return " · ".join(bits)
+
+
+def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    # A card that opens on demand: only an open card runs and is drawn.
+    card = st.expander(
+        card_label(priority),
+        icon=":material/flag:",
+        key=target.key("card", priority.area),
+        on_change="rerun",
+    )
+    if not card.open:
+        return
+    with card:
+        _priority_body(target, priority, redacted=redacted, reviewing=reviewing)
+
+
+def _priority_body(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    st.badge(
+        form.BAND_LABELS[priority.band],
+        color=BAND_BADGES[priority.band],
+        icon=":material/flag:",
+    )
+    st.caption(
+        f"Score {priority.score:.2f} (not a risk score) · coverage "
+        f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+        help=form.SCORE_NOTE,
+    )
+    if priority.override is not None:
+        override = priority.override
+        st.markdown(
+            f"**Band set by the assessor:** {form.BAND_LABELS[override.band]} (the rule "
+            f"computed {form.BAND_LABELS[priority.computed_band]}) · by "
+            f"{plain(override.by)}, {override.at:%Y-%m-%d %H:%M} UTC"
+        )
+        st.markdown(f"**Rationale:** {plain(override.rationale)}")
+    st.write(plain(priority.summary))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Contributing items**")
+        if not priority.contributors:
+            st.caption("No rated item contributes to this area.")
+        for item in priority.contributors:
+            relevance = f", {item.relevance.value} relevance"
+            st.markdown(
+                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance} · "
+                f"contributes {item.contribution:.2f}"
+            )
+            if redacted:
+                continue
+            sources = ", ".join(s.value for s in item.sources) or "no source recorded"
+            when = f", {item.timeframe.value}" if item.timeframe else ""
+            st.caption(f"Evidence ({sources}{when}): {plain(item.evidence or '(none)')}")
+        if priority.omitted:
+            st.caption(f"Omitted or not rated: {', '.join(priority.omitted)}")
+        if redacted:
+            st.caption("Evidence is not shown for your role.")
+    with right:
+        st.markdown("**Strengths to build on**")
+        if not priority.strengths:
+            st.caption("None rated present for this area.")
+        for strength in priority.strengths:
+            st.markdown(f"- **{strength.item}** {plain(strength.name)}")
+        st.markdown("**Suggested sessions**")
+        st.markdown("\n".join(f"- {plain(topic)}" for topic in priority.sessions))
+    if reviewing:
+        _override_editor(target, priority)
+
+
+# --- the top of the page: escalation, priorities chart, focus ----------------------------------
+
+
+def _escalation(formulation: Formulation) -> None:
+    """Show the escalation prompt first, when the formulation raises it.
+
+    The slot for instrument 1.1's `escalation` (`raised`, `reasons` naming the items, `prompt`):
+    a prompt for the assessor's judgement and the local safeguarding or referral procedure, never
+    a score. A formulation without it (instrument 1.0) draws nothing here.
+    """
+    escalation = getattr(formulation, "escalation", None)
+    if escalation is None or not getattr(escalation, "raised", False):
+        return
+    prompt = str(getattr(escalation, "prompt", "") or "")
+    reasons = [str(r) for r in getattr(escalation, "reasons", None) or ()]
+    text = plain(prompt) if prompt else "The escalation prompt is raised."
+    if reasons:
+        text += "  \n" + plain("Because of: " + "; ".join(reasons))
+    st.error(text, icon=":material/priority_high:")
+
+
+def focus_areas(formulation: Formulation) -> list[Priority]:
+    """Return the areas where work should start: the formulation's `focus` when it has one.
+
+    Instrument 1.1 names a `focus` (at most three offered areas, adjustable by the assessor);
+    before it, the first offered areas by rank, at most three, stand in for it.
+    """
+    by_area = {p.area: p for p in formulation.priorities}
+    named = getattr(formulation, "focus", None)
+    if isinstance(named, list | tuple):
+        ids = [str(getattr(f, "area", f)) for f in named]
+        return [by_area[a] for a in ids if a in by_area]
+    offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
+    return offered[:3]
+
+
+def _focus(formulation: Formulation) -> None:
+    st.subheader("Where to start", anchor="focus")
+    areas = focus_areas(formulation)
+    if not areas:
+        st.markdown("No area is offered: nothing stands out from the ratings.")
+    for priority in areas:
+        band = form.BAND_LABELS[priority.band]
+        st.markdown(
+            f"**{priority.rank}. {plain(priority.name)}** "
+            f":{BAND_BADGES[priority.band]}-badge[:material/flag: {band}]  \n"
+            f"{plain(priority.summary)}"
+        )
+    quality = formulation.data_quality
+    if quality.provisional:
+        st.warning(
+            "Provisional: too many items are omitted or not rated to rely on this formulation.",
+            icon=":material/warning:",
+        )
+    elif quality.warnings:
+        st.caption(
+            f"{len(quality.warnings)} data-quality warning"
+            f"{'s' if len(quality.warnings) != 1 else ''}: see Data quality below."
+        )
+
+
+def _at_a_glance(formulation: Formulation) -> None:
+    chart_column, focus_column = st.columns([2, 1], gap="medium")
+    with chart_column:
+        described = describe_priorities(formulation)
+        charts.show_chart(priorities_spec(formulation), described, key="ifi-formulation-priorities")
+        charts.facts_table(described)
+    with focus_column:
+        _focus(formulation)
 
 
 @st.fragment
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
     # A fragment: leaving a narrative box saves it and reruns only this section.
-    st.header("5P formulation", anchor="five-p", divider="gray")
     if reviewing:
         st.caption(
             "Write your own narrative under each heading; it is saved when you leave the box."
@@ -349,15 +428,15 @@ def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> Non
 
 
 def _summaries(formulation: Formulation) -> None:
-    st.header("Engagement, intent and capability", anchor="spj", divider="gray")
+    st.subheader("Engagement, intent and capability", anchor="spj")
     for spj in formulation.spj:
         st.markdown(f"- {plain(spj.summary)}")
-    st.header("Risk management notes", anchor="risk-management", divider="gray")
+    st.subheader("Risk management notes", anchor="risk-management")
     if formulation.risk_management:
         st.markdown("\n".join(f"- {plain(note)}" for note in formulation.risk_management))
     else:
         st.caption("No capability item is rated present.")
-    st.header("Responsivity: adaptations to delivery", anchor="responsivity", divider="gray")
+    st.subheader("Responsivity: adaptations to delivery", anchor="responsivity")
     applying = [r for r in formulation.responsivity if r.presence and r.presence.value == "yes"]
     if not applying:
         st.caption("No responsivity consideration is recorded as applying.")
@@ -369,7 +448,9 @@ def _summaries(formulation: Formulation) -> None:
             st.text(f"Adaptation: {entry.adaptation}")
         if entry.suggested:
             st.caption("Suggested: " + plain("; ".join(entry.suggested)))
-    st.header("Data quality", anchor="data-quality", divider="gray")
+
+
+def _data_quality(formulation: Formulation) -> None:
     quality = formulation.data_quality
     for warning in quality.warnings:
         st.warning(plain(warning), icon=":material/warning:")
@@ -383,30 +464,29 @@ def _summaries(formulation: Formulation) -> None:
             else ""
         )
     )
-    st.header("Change since the previous assessment", anchor="change", divider="gray")
+
+
+def _change(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    formulation: Formulation,
+    versions: list[VersionRow],
+) -> None:
+    """Show the change chart across the case's versions, the sentence and the area table."""
     change = formulation.change
-    if change is None:
+    if change is not None:
+        st.write(plain(change.summary))
+    earlier = charts.finals_before(service, actor, target.reference, versions, target.version)
+    if not charts.show_change(charts.over_time(formulation, earlier), key="ifi-formulation-change"):
         st.caption("There is no earlier finalised assessment of this case to compare with.")
-        return
-    st.write(plain(change.summary))
-    rows = [
-        {
-            "Area": a.area,
-            "Band before": form.BAND_LABELS[a.band_before],
-            "Band now": form.BAND_LABELS[a.band_after],
-            "Score before": round(a.score_before, 2),
-            "Score now": round(a.score_after, 2),
-        }
-        for a in change.areas
-    ]
-    st.dataframe(rows, hide_index=True)
 
 
 # --- sign-off and export -------------------------------------------------------------------------
 
 
 def _signatures(target: Target, version: VersionRow | None) -> None:
-    st.header("Sign-off", anchor="sign-off", divider="gray")
+    st.subheader("Sign-off", anchor="sign-off")
     if version is None or version.status is AssessmentStatus.DRAFT:
         st.info(
             "This formulation belongs to a draft: it changes as the ratings change. Review the "
@@ -521,7 +601,7 @@ def _file_stem(reference: str) -> str:
 
 
 def _export(service: Service, actor: Actor, target: Target) -> None:
-    st.header("Export", anchor="export", divider="gray")
+    st.subheader("Export", anchor="export")
     whole_case = may_ever(actor, Action.EXPORT_CASE)
     st.caption(
         "The formulation JSON follows the published schema (schemas/formulation.schema.json)"
@@ -627,16 +707,19 @@ def render() -> None:
     if state.selected_version() != version:
         state.select_version(version)
     target = Target(reference, version)
-    with st.sidebar:
-        st.markdown(
-            "**On this page**  \n[Priorities](#priorities) · [5P](#five-p) · "
-            "[Engagement, intent, capability](#spj) · [Responsivity](#responsivity) · "
-            "[Data quality](#data-quality) · [Change](#change) · [Sign-off](#sign-off) · "
-            "[Export](#export)"
-        )
-    row = next((v for v in versions if v.version == version), None)
     _header(formulation, target, actor)
-    _body(service, actor, target, formulation, row)
+    _body(service, actor, target, formulation, versions)
+
+
+PARTS = (
+    "Areas",
+    "5P formulation",
+    "Engagement and responsivity",
+    "Data quality",
+    "Change",
+    "Sign-off and export",
+)
+"""The formulation page's tabs below the chart and the focus, in order."""
 
 
 def _body(
@@ -644,8 +727,9 @@ def _body(
     actor: Actor,
     target: Target,
     formulation: Formulation,
-    row: VersionRow | None,
+    versions: list[VersionRow],
 ) -> None:
+    row = next((v for v in versions if v.version == target.version), None)
     draft_status = formulation.header.status is AssessmentStatus.DRAFT
     reviewing = draft_status and may_ever(actor, Action.REVIEW)
     if reviewing:
@@ -654,18 +738,38 @@ def _body(
         except InstrumentError as error:
             show_error(error)
             reviewing = False
-    st.header("Intervention priorities", anchor="priorities", divider="gray")
-    st.caption(form.SCORE_NOTE)
-    _overview(formulation)
-    for priority in formulation.priorities:
-        _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
-    _five_p(target, formulation, reviewing=reviewing)
-    _summaries(formulation)
-    _signatures(target, row)
-    if (
-        row is not None
-        and row.status is AssessmentStatus.FINAL
-        and may_ever(actor, Action.COUNTERSIGN)
-    ):
-        _countersign(service, actor, target, row)
-    _export(service, actor, target)
+    _escalation(formulation)
+    _at_a_glance(formulation)
+    # Lazy tabs bound to the URL: only the open one runs and is drawn; a reload keeps it.
+    tabs = st.tabs(list(PARTS), key=state.FORMULATION_PART, bind="query-params", default=PARTS[0])
+    areas, five_p, summaries, quality, change, sign_off = tabs
+    if areas.open:
+        with areas:
+            st.caption(form.SCORE_NOTE + " Open an area to see its reasons.")
+            for priority in formulation.priorities:
+                _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
+    if five_p.open:
+        with five_p:
+            _five_p(target, formulation, reviewing=reviewing)
+    if summaries.open:
+        with summaries:
+            _summaries(formulation)
+    if quality.open:
+        with quality:
+            _data_quality(formulation)
+    if change.open:
+        with change:
+            try:
+                _change(service, actor, target, formulation, versions)
+            except InstrumentError as error:
+                show_error(error)
+    if sign_off.open:
+        with sign_off:
+            _signatures(target, row)
+            if (
+                row is not None
+                and row.status is AssessmentStatus.FINAL
+                and may_ever(actor, Action.COUNTERSIGN)
+            ):
+                _countersign(service, actor, target, row)
+            _export(service, actor, target)
