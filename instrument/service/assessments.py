@@ -1,10 +1,12 @@
 """Assessments: start a draft, read a version, autosave ratings, responsivity and details.
 
 Every change to a draft carries the revision it was based on; a stale one is refused with a
-`ConflictError` naming who saved last and when. A rating is saved whole: presence with its
-relevance (a `partial`/`yes` rating without relevance is refused), so a stored draft is always
-a valid assessment document. Each draft is read and checked against the instrument version it
-records; a new draft records the newest installed version.
+`ConflictError` naming who saved last and when, unless the caller asks to merge: then it is
+merged with the stored item field by field and only a field changed on both sides is refused.
+A rating is saved whole: presence with its relevance (a `partial`/`yes` rating without
+relevance is refused), so a stored draft is always a valid assessment document. Each draft is
+read and checked against the instrument version it records; a new draft records the newest
+installed version.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from instrument.assessment import (
     Rating,
     ResponsivityNote,
     check_assessment,
+    merge_note,
+    merge_rating,
 )
 from instrument.audit import AuditAction
 from instrument.definition import Instrument
@@ -87,16 +91,24 @@ class AssessmentService(ServiceBase):
         rating: Rating | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: Rating | None = None,
     ) -> Draft:
         """Autosave one item's rating (None removes it) on a draft.
 
+        With `merge`, a change based on a stale revision is merged with the stored rating field
+        by field (`base` is the rating the change started from): what only one side changed is
+        kept from each side, and only a field both sides changed is refused.
+
         Raises:
-            ConflictError: when `base_revision` is stale (naming who saved last, and when) or
-                the version is final.
+            ConflictError: when `base_revision` is stale (naming who saved last, and when) or,
+                with `merge`, when another tab or person changed the same field; or when the
+                version is final.
             DocumentError: for an unknown item or an inconsistent rating (e.g. `yes` without
                 relevance), with its JSON path.
         """
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, record):
             assessment = record.assessment
             instrument = self._instrument(assessment)
             where = f"$.ratings.{item_id}"
@@ -104,6 +116,10 @@ class AssessmentService(ServiceBase):
                 raise DocumentError(
                     [Problem(where, f"unknown item id {item_id!r}", "use an item id such as ID1")]
                 )
+            if merge and record.revision != base_revision:
+                outcome = merge_rating(base, rating, assessment.ratings.get(item_id))
+                merged = self._merged(record, where, outcome)
+                rating = None if merged is None else Rating.model_validate(merged)
             ratings = {k: v for k, v in assessment.ratings.items() if k != item_id}
             if rating is not None:
                 ratings[item_id] = Rating.model_validate(rating.model_dump())
@@ -124,9 +140,15 @@ class AssessmentService(ServiceBase):
         note: ResponsivityNote | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: ResponsivityNote | None = None,
     ) -> Draft:
-        """Autosave one responsivity note (None removes it) on a draft."""
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+        """Autosave one responsivity note (None removes it) on a draft.
+
+        `merge` and `base` work as for `save_rating`: a stale change is merged field by field.
+        """
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, record):
             assessment = record.assessment
             instrument = self._instrument(assessment)
             if rs_id not in instrument.responsivity_by_id:
@@ -139,6 +161,10 @@ class AssessmentService(ServiceBase):
                         )
                     ]
                 )
+            if merge and record.revision != base_revision:
+                outcome = merge_note(base, note, assessment.responsivity.get(rs_id))
+                merged = self._merged(record, f"$.responsivity.{rs_id}", outcome)
+                note = None if merged is None else ResponsivityNote.model_validate(merged)
             notes = {k: v for k, v in assessment.responsivity.items() if k != rs_id}
             if note is not None:
                 notes[rs_id] = ResponsivityNote.model_validate(note.model_dump())

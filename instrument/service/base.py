@@ -21,13 +21,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from argon2 import PasswordHasher
 from pydantic import ValidationError
 
 from instrument.access import SYSTEM, Action, Actor, Resource, Role, can, may_ever
-from instrument.assessment import Assessment
+from instrument.assessment import Assessment, FieldMerge
 from instrument.audit import AuditAction, AuditEvent, Entity, Outcome
 from instrument.definition import Instrument
 from instrument.definitions import get_instrument
@@ -328,14 +328,34 @@ class ServiceBase:
                 fix="amend it: that makes a new draft version",
             )
         if base_revision is not None and base_revision != record.revision:
-            at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
             raise ConflictError(
-                f"version {record.version} was changed by {self._saved_by(record)} at {at} "
-                f"(revision {record.revision}); your change was based on revision "
-                f"{base_revision} and was not saved",
+                f"version {record.version} was changed by {self._last_change(record)}, in "
+                "another tab or by another person, after this page loaded it; your change was "
+                "not saved.",
                 where="revision",
                 fix="reload the draft to see their change, then make yours again",
             )
+
+    def _last_change(self, record: AssessmentRecord) -> str:
+        """Return who saved a version last and when, e.g. `psy.a at 2026-11-30 10:31:02 UTC`."""
+        at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self._saved_by(record)} at {at}"
+
+    def _merged(
+        self, record: AssessmentRecord, where: str, outcome: FieldMerge
+    ) -> dict[str, Any] | None:
+        """Return a stale change merged with the stored item, or refuse the fields both changed."""
+        if outcome.conflicts:
+            fields = " and ".join(outcome.conflicts)
+            raise ConflictError(
+                f"{where.rsplit('.', 1)[-1]} {fields} was changed by "
+                f"{self._last_change(record)}, in another tab or by another person, while you "
+                f"edited it; your change to {'it' if len(outcome.conflicts) == 1 else 'them'} "
+                "was not saved.",
+                where=f"{where}.{outcome.conflicts[0]}",
+                fix="choose, field by field, which version to keep",
+            )
+        return outcome.merged
 
     @staticmethod
     def _instrument(assessment: Assessment) -> Instrument:

@@ -22,10 +22,12 @@ from collections.abc import Mapping
 import streamlit as st
 
 from instrument.access import Actor
-from instrument.service import CaseView, Service
+from instrument.assessment import Assessor
+from instrument.service import CaseView, Draft, Service
 from instrument.ui import state
 from instrument.ui.settings import web_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
+from instrument.vocabulary import AssessorRole
 
 
 def _close(service: Service) -> None:
@@ -87,3 +89,24 @@ def open_case(actor: Actor, reference: str) -> CaseView:
     state.mark_case_opened(reference)
     st.session_state[state.OPENED_CASE_VIEW] = view
     return view
+
+
+def start_assessment(actor: Actor, reference: str) -> Draft:
+    """Start the case's next assessment, dated today (UTC) with the signed-in person as assessor.
+
+    Both are ordinary values of the draft: the Details tab shows them and they can be changed.
+    """
+    service = current_service()
+    draft = service.start_assessment(actor, reference)
+    info = draft.assessment.assessment
+    if info.assessed_on is not None or info.assessors:
+        return draft  # an amendment keeps what the signed version said
+    return service.save_details(
+        actor,
+        reference,
+        draft.version,
+        assessed_on=service.clock().astimezone(dt.UTC).date(),
+        assessors=[Assessor(name=actor.username, role=AssessorRole.PSYCHOLOGIST)],
+        notes=draft.assessment.notes,
+        base_revision=draft.revision,
+    )

@@ -100,6 +100,11 @@ def test_a_psychologist_starts_the_first_assessment(finalised: Web) -> None:
     with finalised.service() as service:
         versions = service.case_history(finalised.actor("psychologist"), "C-0002")
     assert [(v.version, v.status.value) for v in versions] == [(1, "draft")]
+    with finalised.service() as service:
+        info = service.get_assessment(finalised.actor("psychologist"), "C-0002", 1)
+    # Dated today, with the signed-in person as assessor; both can be changed on Details.
+    assert info.assessment.assessment.assessed_on == info.saved_at.date()
+    assert [a.name for a in info.assessment.assessment.assessors] == ["psy.north"]
 
 
 def test_the_buttons_carry_the_case_and_version_to_the_next_page(finalised: Web) -> None:

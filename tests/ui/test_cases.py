@@ -7,6 +7,7 @@ import urllib.parse
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from instrument.definition import Instrument
 from instrument.ui import state
 from instrument.ui.navigation import PAGES, menu_names
 from tests.ui.conftest import ROLES, Web, audit_actions, infos, table, texts
@@ -84,6 +85,14 @@ def test_only_a_psychologist_gets_the_new_case_form(web: Web) -> None:
         at = web.app(role)
         form_keys = [t.key for t in at.text_input]
         assert (f"{NEW}.reference" in form_keys) is (role == "psychologist"), role
+
+
+def test_the_pathways_are_explained_from_the_definition(web: Web, instrument: Instrument) -> None:
+    at = web.app("psychologist")
+    captions = " ".join(str(c.value) for c in at.caption)
+    for pathway in instrument.pathways:
+        assert f"**{pathway.label}**" in captions
+        assert " ".join(pathway.description.split())[:40] in captions.replace("\\", "")
 
 
 def test_creating_a_case_opens_it_with_one_audited_view(web: Web) -> None:

@@ -17,7 +17,7 @@ from instrument.errors import InstrumentError
 from instrument.service import CaseView, FieldChangeRow, VersionRow
 from instrument.ui import charts, navigation, state
 from instrument.ui.components import plain, show_error
-from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.context import current_actor, current_service, open_case, start_assessment
 from instrument.vocabulary import AssessmentStatus
 
 
@@ -116,7 +116,7 @@ def _actions(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
 
 def _start(actor: Actor, reference: str) -> None:
     try:
-        draft = current_service().start_assessment(actor, reference)
+        draft = start_assessment(actor, reference)
     except InstrumentError as error:
         show_error(error)
         return

@@ -69,11 +69,21 @@ def _new_case_form(actor: Actor) -> None:
             help="A pseudonymous reference from your case system: letters, digits, `.`, `_`, "
             "`/` or `-`. Never a name.",
         )
+        pathways = cached_instrument().pathways
+        labels = {p.id.value: p.label for p in pathways}
         pathway = st.selectbox(
             "Pathway",
-            [p.value for p in Pathway],
+            list(labels),
+            format_func=lambda v: labels[v],
             key=_form_key("pathway"),
-            help="Where the participant is: prevention, engaged, or convicted.",
+            help="Which pathway the participant was referred on; it decides which areas are "
+            "always offered.",
+        )
+        # The definition's own words beside the choice (a form does not rerun on a change).
+        st.caption(
+            "  \n".join(
+                f"**{plain(p.label)}** — {plain(' '.join(p.description.split()))}" for p in pathways
+            )
         )
         team = st.selectbox(
             "Team",

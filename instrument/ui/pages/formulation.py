@@ -447,7 +447,7 @@ def _summaries(formulation: Formulation) -> None:
         if entry.adaptation:
             st.text(f"Adaptation: {entry.adaptation}")
         if entry.suggested:
-            st.caption("Suggested: " + plain("; ".join(entry.suggested)))
+            st.caption("Suggested: " + plain(form.sentences(entry.suggested)))
 
 
 def _data_quality(formulation: Formulation) -> None:
