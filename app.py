@@ -7,9 +7,10 @@ routes; the pages live in `instrument/ui/pages/`, the menu in `instrument/ui/nav
 import streamlit as st
 
 from instrument.errors import InstrumentError
-from instrument.ui import navigation, sign_in
+from instrument.ui import navigation
 from instrument.ui.components import banner, cached_instrument, session_panel
 from instrument.ui.context import current_actor
+from instrument.ui.pages import sign_in_page
 from instrument.ui.web_security import UNAVAILABLE, log_hidden_error
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG data URL: a `:material/...:`
@@ -30,7 +31,7 @@ except InstrumentError as error:
     st.stop()
 
 if actor is None:
-    st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
+    st.navigation(navigation.signed_out(sign_in_page.render), position="hidden").run()
 elif actor.must_change:
     session_panel(actor)
     st.navigation(navigation.one_time(), position="hidden").run()

@@ -1,6 +1,8 @@
-"""The `instrument` command line: parse, call the library or service, print.
+"""The `instrument` command line: parse, call the service, print.
 
-JSON goes to stdout, messages to stderr. Every refusal of bad input exits 2, printing each
+The settings are read once, in `main`, and reach the commands through click's context; every
+command calls the service (`instrument.service`, `instrument.service.documents`). JSON goes to
+stdout, messages to stderr. Every refusal of bad input exits 2, printing each
 problem as `JSON-path: message`, in one place (`main`); no traceback ever reaches the user.
 """
 
@@ -8,20 +10,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from instrument.definitions import default_instrument, get_instrument, installed, load_definition
+from instrument.access import SYSTEM, Actor
+from instrument.config import Settings
 from instrument.errors import DocumentError, InstrumentError, Problem
-from instrument.exchange.assessments import load_assessment, load_formulation
-from instrument.exchange.documents import schema_problems
-from instrument.formulation import formulate as formulate_assessment
-from instrument.formulation import formulation_json
-from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
+from instrument.service import Service
+from instrument.service.documents import (
+    CHART_FORMATS,
+    CHART_NAMES,
+    DEFAULT_FORMAT,
+    DOCUMENT_KINDS,
+    EXPORT_FORMATS,
+    REPORT_FORMATS,
+    Documents,
+)
+from instrument.service.maintenance import encrypt as encrypt_database
+from instrument.service.maintenance import restore_audit, use_private_umask
+from instrument.service.maintenance import rotate_key as rotate_key_files
+from instrument.service.verification import verify_audit
 
 EXIT_INVALID = 2
 
@@ -39,11 +50,30 @@ def cli() -> None:
     """
 
 
+def _settings() -> Settings:
+    """Return the settings `main` read once from the environment (the click context's object)."""
+    settings = click.get_current_context().find_object(Settings)
+    return settings if settings is not None else Settings.from_env()
+
+
+def _documents() -> Documents:
+    return Documents(_settings().definitions)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
-def show(as_json: bool) -> None:
-    """Show the installed instrument: domains, items and intervention areas."""
-    instrument = default_instrument()
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="An installed version, e.g. 1.0.0 (default: the one new drafts use).",
+)
+def show(as_json: bool, version: str | None) -> None:
+    """Show the instrument: domains, items and intervention areas (the current one by default)."""
+    documents = _documents()
+    instrument = (
+        documents.default_instrument() if version is None else documents.instrument("ifi", version)
+    )
     if as_json:
         _print_json(instrument.model_dump(mode="json"))
         return
@@ -64,16 +94,11 @@ def show(as_json: bool) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["instrument", "assessment", "formulation"]))
+@click.argument("kind", type=click.Choice(DOCUMENT_KINDS))
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
 def validate(kind: str, file: Path) -> None:
     """Validate a document; exit 0 when valid, 2 listing every problem when not."""
-    if kind == "instrument":
-        load_definition(file)
-    elif kind == "assessment":
-        load_assessment(file)
-    else:
-        load_formulation(file)
+    _documents().validate(kind, file)
     click.echo(f"{file}: valid {kind}", err=True)
 
 
@@ -89,26 +114,9 @@ def validate(kind: str, file: Path) -> None:
 )
 def formulate(assessment: Path, previous: Path | None, output: Path | None) -> None:
     """Formulate an assessment: ranked priorities with reasons, 5P, data quality (JSON)."""
-    current = load_assessment(assessment)
-    earlier = None
-    if previous is not None:
-        try:
-            earlier = load_assessment(previous)
-        except DocumentError as error:
-            raise DocumentError(
-                [
-                    Problem(p.where, f"previous assessment: {p.message}", p.fix)
-                    for p in error.problems()
-                ]
-            ) from None
-    instrument = get_instrument(current.instrument.id, current.instrument.version)
-    formulation = formulate_assessment(
-        instrument, current, earlier, generated_at=dt.datetime.now(dt.UTC)
-    )
-    text = formulation_json(formulation)
-    problems = schema_problems("formulation", json.loads(text))
-    if problems:
-        raise DocumentError(problems)
+    documents = _documents()
+    formulation = documents.formulate(assessment, previous, now=dt.datetime.now(dt.UTC))
+    text = documents.formulation_bytes(formulation).decode("utf-8")
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -117,21 +125,42 @@ def formulate(assessment: Path, previous: Path | None, output: Path | None) -> N
 
 
 @cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the upgraded assessment here."
+)
+def upgrade(file: Path, output: Path | None) -> None:
+    """Upgrade an assessment to the current definition (a draft; new items unrated, flagged)."""
+    upgraded = _documents().upgrade(file)
+    text = json.dumps(upgraded.to_document(), indent=2, ensure_ascii=False) + "\n"
+    record = upgraded.assessment.upgraded_from
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    if record is not None and (record.new_items or record.review_items):
+        click.echo(
+            f"to rate: {', '.join(record.new_items) or 'none'}; "
+            f"to check: {', '.join(record.review_items) or 'none'}",
+            err=True,
+        )
+
+
+@cli.command()
 @click.option("--write", "mode", flag_value="write", help="Write schemas/ from the models.")
 @click.option("--check", "mode", flag_value="check", help="Exit 1 when schemas/ has drifted.")
 def schema(mode: str | None) -> None:
     """Write or check the published JSON Schemas in schemas/."""
     if mode == "write":
-        for path in write_schemas():
+        for path in _documents().write_schemas():
             click.echo(f"wrote {path}", err=True)
     elif mode == "check":
-        drifted = drifted_schemas()
+        drifted = _documents().drifted_schemas()
         if drifted:
-            for kind in drifted:
+            for path in drifted:
                 click.echo(
-                    f"{SCHEMA_DIR / (kind + '.schema.json')}: differs from the models; "
-                    "run `instrument schema --write`",
-                    err=True,
+                    f"{path}: differs from the models; run `instrument schema --write`", err=True
                 )
             sys.exit(1)
         click.echo("schemas are up to date", err=True)
@@ -142,24 +171,20 @@ def schema(mode: str | None) -> None:
 @cli.command(name="definitions")
 def list_definitions() -> None:
     """List the installed instrument definitions."""
-    for instrument_id, version in sorted(installed()):
-        click.echo(f"{instrument_id} {version}")
+    for instrument in _documents().installed():
+        click.echo(f"{instrument.id} {instrument.version}")
 
 
 # --- documents for people: reports and charts ----------------------------------------------------
 
-_REPORT_FORMATS = (".html", ".pdf", ".docx")
-_CHART_FORMATS = (".svg", ".png")
-_CHART_KINDS = ("profile", "heatmap", "priorities", "strengths")
 
-
-def _output_format(output: Path, formats: tuple[str, ...]) -> str:
+def _output_format(output: Path, formats: Any) -> str:
     suffix = output.suffix.lower()
     if suffix not in formats:
-        raise InstrumentError(
+        raise DocumentError.at(
+            str(output),
             f"unknown output format {output.suffix or '(no suffix)'!r}",
-            where=str(output),
-            fix=f"name the output file with {' or '.join(formats)}",
+            f"name the output file with {' or '.join(formats)}",
         )
     return suffix
 
@@ -168,10 +193,10 @@ def _write_output(output: Path, data: bytes) -> None:
     try:
         output.write_bytes(data)
     except OSError as error:
-        raise InstrumentError(
+        raise DocumentError.at(
+            str(output),
             f"cannot write the file: {error.strerror or error}",
-            where=str(output),
-            fix="choose a writable path in an existing folder",
+            "choose a writable path in an existing folder",
         ) from error
     click.echo(f"wrote {output}", err=True)
 
@@ -198,32 +223,26 @@ def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, 
     The sign-off block has blank rows to sign by hand: a formulation file carries no signatures
     (the app's reports fill them from the database).
     """
-    suffix = _output_format(output, _REPORT_FORMATS)
-    from instrument.report import render_docx, render_html, render_pdf
-
-    formulation = load_formulation(file)
-    history = [load_formulation(path) for path in earlier]
-    if suffix == ".pdf":
-        data = render_pdf(formulation, redact=redact, history=history)
-    elif suffix == ".docx":
-        data = render_docx(formulation, redact=redact, history=history)
-    else:
-        data = render_html(formulation, redact=redact, history=history).encode("utf-8")
-    _write_output(output, data)
+    suffix = _output_format(output, REPORT_FORMATS)
+    documents = _documents()
+    formulation = documents.read_formulation(file)
+    history = [documents.read_formulation(path) for path in earlier]
+    _write_output(output, documents.report(formulation, suffix, redact=redact, history=history))
 
 
 def _definition(named: str | None) -> Any:
-    """Return the definition named `id@version`, or the installed default."""
+    """Return the definition named `id@version`, or the newest installed one."""
+    documents = _documents()
     if named is None:
-        return default_instrument()
+        return documents.default_instrument()
     instrument_id, at, version = named.partition("@")
     if not at or not instrument_id or not version:
-        raise InstrumentError(
+        raise DocumentError.at(
+            "--definition",
             f"{named!r} does not name a definition",
-            where="--definition",
-            fix="write it as id@version, e.g. ifi@1.0.0 (`instrument definitions` lists them)",
+            "write it as id@version, e.g. ifi@1.0.0 (`instrument definitions` lists them)",
         )
-    return get_instrument(instrument_id, version)
+    return documents.instrument(instrument_id, version)
 
 
 @cli.command(name="blank-form")
@@ -242,20 +261,12 @@ def _definition(named: str | None) -> Any:
 def blank_form(output: Path, definition: str | None) -> None:
     """Write a printable blank form of the instrument definition, to fill in by hand."""
     suffix = _output_format(output, (".pdf", ".html"))
-    from instrument.report import render_blank_form, render_blank_form_pdf
-
-    instrument = _definition(definition)
-    data = (
-        render_blank_form_pdf(instrument)
-        if suffix == ".pdf"
-        else render_blank_form(instrument).encode("utf-8")
-    )
-    _write_output(output, data)
+    _write_output(output, _documents().blank_form(_definition(definition), suffix))
 
 
 @cli.command(name="chart")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--kind", required=True, type=click.Choice(_CHART_KINDS), help="Which chart to draw.")
+@click.option("--kind", required=True, type=click.Choice(CHART_NAMES), help="Which chart to draw.")
 @click.option(
     "-o",
     "--output",
@@ -265,20 +276,16 @@ def blank_form(output: Path, definition: str | None) -> None:
 )
 def chart_command(file: Path, kind: str, output: Path) -> None:
     """Write one chart of a formulation as SVG or PNG (no browser needed)."""
-    suffix = _output_format(output, _CHART_FORMATS)
-    from instrument.profile import CHARTS
-    from instrument.report import chart_png, chart_svg
-
-    chart = CHARTS[kind](load_formulation(file))
-    data = chart_png(chart) if suffix == ".png" else chart_svg(chart).encode("utf-8")
-    _write_output(output, data)
+    suffix = _output_format(output, CHART_FORMATS)
+    documents = _documents()
+    _write_output(output, documents.chart(documents.read_formulation(file), kind, suffix))
 
 
 # --- the case store: users, import, export, cases, audit, backup ---------------------------------
 
 _DB_HELP = (
-    "The database file (default: $INSTRUMENT_DB, else data/instrument.db). A new database is "
-    "encrypted with a new key in <db>.dbkey (or $INSTRUMENT_DB_KEY)."
+    "The database file (default: $INSTRUMENT_DB, else data/instrument.db in the project). A new "
+    "database is encrypted with a new key in <db>.dbkey (or $INSTRUMENT_DB_KEY)."
 )
 _AS_HELP = (
     "Act as this local user (the password is read from standard input); "
@@ -296,25 +303,24 @@ def _db_option(command: Any) -> Any:
     )(command)
 
 
-def _open_service(db: Path | None) -> Any:
-    from instrument.service import Service
-    from instrument.store import default_db_path
-    from instrument.store.files import default_db_key_path
+def _open_service(db: Path | None) -> Service:
+    settings = _settings().with_db(db)
+    return Service.open(
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
+    )
 
-    path = db or default_db_path()
-    return Service.open(path, db_key_path=default_db_key_path(path))
 
-
-def _acting(service: Any, username: str | None) -> Any:
+def _acting(service: Service, username: str | None) -> Actor:
     """Return the system actor, or sign the named user in with a password from stdin."""
-    from instrument.access import SYSTEM
-
     if username is None:
         return SYSTEM
     password = _read_password()
     actor = service.session_actor(service.sign_in(username, password))
     if actor is None:  # pragma: no cover - a session just made is valid
-        raise InstrumentError("the session could not be opened")
+        raise DocumentError.at("--as", "the session could not be opened", "try again")
     service.confirm_password(actor, password)
     return actor
 
@@ -323,8 +329,8 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.removesuffix("\n").removesuffix("\r")
     if not password:
-        raise DocumentError(
-            [Problem("password", "no password on standard input", "pipe it in: --password-stdin")]
+        raise DocumentError.at(
+            "password", "no password on standard input", "pipe it in: --password-stdin"
         )
     return password
 
@@ -355,8 +361,6 @@ def users_add(
     db: Path | None, username: str, role: str, team: str | None, password_stdin: bool
 ) -> None:
     """Add a user, with a one-time password printed once (or one from standard input)."""
-    from instrument.access import SYSTEM
-
     password = _read_password() if password_stdin else None
     with _open_service(db) as service:
         row = service.add_user(SYSTEM, username, role, password, team)
@@ -371,8 +375,6 @@ def users_add(
 @click.option("--username", required=True, help="The user whose password is reset.")
 def users_reset(db: Path | None, username: str) -> None:
     """Give a user a new one-time password (printed once); their sessions end now."""
-    from instrument.access import SYSTEM
-
     with _open_service(db) as service:
         password = service.reset_password(SYSTEM, username)
     click.echo(
@@ -394,15 +396,14 @@ def import_files(
     A new reference creates the case; an assessment becomes the case's next draft version
     (a final version is never overwritten). Exit 2 listing each refused file's problems.
     """
-    from instrument.exchange.documents import read_bytes
-
     problems: list[Problem] = []
     imported = []
+    documents = _documents()
     with _open_service(db) as service:
         actor = _acting(service, as_user)
         for path in files:
             try:
-                result = service.import_document(actor, read_bytes(path), team)
+                result = service.import_document(actor, documents.read_file(path), team)
             except InstrumentError as error:
                 problems += [
                     Problem(f"{path}: {p.where}", p.message, p.fix) for p in error.problems()
@@ -427,18 +428,22 @@ def import_files(
 @_db_option
 @click.option("--case", "reference", required=True, help="The case reference.")
 @click.option("--team", default=None, help="The case's team, when the reference is in several.")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", help="Only json.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=DEFAULT_FORMAT,
+    help="The export format (today json: schemas/case.schema.json).",
+)
 @click.option("--as", "as_user", default=None, help=_AS_HELP)
 def export(
     db: Path | None, reference: str, team: str | None, fmt: str, as_user: str | None
 ) -> None:
     """Print a case with its assessments and formulations (schemas/case.schema.json)."""
-    from instrument.exchange.case import case_json
-
     with _open_service(db) as service:
         actor = _acting(service, as_user)
         document = service.export_case(actor, reference, team=team)
-    click.echo(case_json(document), nl=False)
+    click.echo(_documents().case_bytes(document, fmt).decode("utf-8"), nl=False)
 
 
 @cli.command()
@@ -461,6 +466,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
                     "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
                     "assessor": r.assessor,
                     "top_priority": r.top_priority,
+                    "no_area_offered": r.no_area_offered,
                 }
                 for r in rows
             ]
@@ -471,7 +477,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
         assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
         click.echo(
             f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
-            f"{assessed:<10} {r.top_priority or '-'}"
+            f"{assessed:<10} {'no area offered' if r.no_area_offered else r.top_priority or '-'}"
         )
 
 
@@ -484,17 +490,8 @@ def audit() -> None:
 @_db_option
 def audit_verify(db: Path | None) -> None:
     """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
-    from instrument.store import default_db_path, open_store
-    from instrument.store.files import default_db_key_path
-
-    path = db or default_db_path()
-    if not path.exists():
-        raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path, db_key_path=default_db_key_path(path))
-    try:
-        result = store.verify_audit()
-    finally:
-        store.close()
+    settings = _settings().with_db(db)
+    result = verify_audit(settings.db, settings.audit_key_path, settings.db_key_path)
     if result.ok:
         click.echo(f"audit chain intact: {result.entries} entries", err=True)
         return
@@ -510,28 +507,11 @@ def audit_restore(db: Path | None) -> None:
     The chain in the database must verify; an `audit-restore` entry is added and the head kept
     outside the database moves to it, so that writes are allowed again.
     """
-    import datetime as dt
-
-    from instrument.audit import AuditAction, AuditEvent, Entity
-    from instrument.store import default_db_path, open_store
-    from instrument.store.files import default_db_key_path
-
-    path = db or default_db_path()
-    if not path.exists():
-        raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path, db_key_path=default_db_key_path(path))
-    try:
-        before = store.audit_problem
-        entry = store.reanchor(
-            AuditEvent(
-                at=dt.datetime.now(dt.UTC), action=AuditAction.AUDIT_RESTORE, entity=Entity.DATABASE
-            )
-        )
-    finally:
-        store.close()
+    settings = _settings().with_db(db)
+    before, seq = restore_audit(settings.db, settings.audit_key_path, settings.db_key_path)
     if before:
         click.echo(f"was: {before}", err=True)
-    click.echo(f"re-anchored the audit log at seq {entry.seq}", err=True)
+    click.echo(f"re-anchored the audit log at seq {seq}", err=True)
 
 
 @cli.command(name="rotate-key")
@@ -544,46 +524,15 @@ def rotate_key(db: Path | None, which: str) -> None:
     transaction, and the new key file moved into place (the old one is kept as <key>.old until
     you delete it). cookie: a new cookie key signs everyone out; restart the web server.
     """
-    from instrument.audit import AuditAction, AuditEvent, Entity
-    from instrument.store import default_db_path, open_store
-    from instrument.store.files import default_db_key_path, default_key_path, new_key, write_key
-
-    path = db or default_db_path()
-    if not path.exists():
-        raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path, db_key_path=default_db_key_path(path))
-    try:
-        event = AuditEvent(
-            at=dt.datetime.now(dt.UTC),
-            action=AuditAction.KEY_ROTATE,
-            entity=Entity.DATABASE,
-            entity_id=KEY_IDS[which],
-        )
-        if which == "audit":
-            key_path = default_key_path(path)
-            fresh = new_key()
-            staged = key_path.with_name(key_path.name + ".new")
-            write_key(staged, fresh)
-            try:
-                store.rotate_audit_key(fresh, event)
-            except BaseException:
-                staged.unlink(missing_ok=True)
-                raise
-            key_path.replace(key_path.with_name(key_path.name + ".old"))
-            staged.replace(key_path)
-        else:
-            from instrument.ui.settings import web_settings
-
-            key_path = web_settings({**os.environ, "INSTRUMENT_DB": str(path)}).cookie_key_path
-            write_key(key_path, new_key())
-            store.audit_only(event)
-    finally:
-        store.close()
+    settings = _settings().with_db(db)
+    key_path = rotate_key_files(
+        settings.db,
+        which,
+        key_path=settings.audit_key_path,
+        cookie_key_path=settings.cookie_key_path,
+        db_key_path=settings.db_key_path,
+    )
     click.echo(f"rotated the {which} key: {key_path}", err=True)
-
-
-KEY_IDS = {"audit": 1, "cookie": 2}
-"""The entity id a `key-rotate` audit entry carries: which key was replaced."""
 
 
 @cli.command()
@@ -594,12 +543,9 @@ def encrypt(db: Path | None) -> None:
     Stop the web app first. The key goes to <db>.dbkey (or $INSTRUMENT_DB_KEY): keep it apart
     from the backups, which are encrypted with it from now on.
     """
-    from instrument.store import default_db_path
-    from instrument.store.files import default_db_key_path, encrypt_database
-
-    path = db or default_db_path()
-    key_path = encrypt_database(path, default_db_key_path(path))
-    click.echo(f"encrypted {path}; its key is {key_path}", err=True)
+    settings = _settings().with_db(db)
+    key_path = encrypt_database(settings.db, settings.db_key_path)
+    click.echo(f"encrypted {settings.db}; its key is {key_path}", err=True)
 
 
 @cli.command()
@@ -607,8 +553,6 @@ def encrypt(db: Path | None) -> None:
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 def backup(db: Path | None, out: Path) -> None:
     """Copy the database to OUT with SQLite's backup API and verify the copy."""
-    from instrument.access import SYSTEM
-
     with _open_service(db) as service:
         report = service.backup(SYSTEM, out)
     _print_json({"backup": str(report.path), "rows": report.counts})
@@ -616,11 +560,10 @@ def backup(db: Path | None, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every refusal into exit 2 with its problems on stderr."""
-    from instrument.store.files import use_private_umask
-
     use_private_umask()
     try:
-        cli.main(args=argv, prog_name="instrument", standalone_mode=False)
+        settings = Settings.from_env()
+        cli.main(args=argv, prog_name="instrument", standalone_mode=False, obj=settings)
     except InstrumentError as error:
         for problem in error.problems():
             click.echo(f"{problem.where}: {problem.message}", err=True)

@@ -15,13 +15,15 @@ import secrets
 from pathlib import Path
 
 from instrument.access import SYSTEM, Actor
-from instrument.errors import InstrumentError
+from instrument.errors import AuthenticationError
 from instrument.service import Service
 
 DEMO_TEAM = "demo"
 WORKED_CASES = Path(__file__).resolve().parent.parent / "formulations"
 KEEP_AS_DRAFT = ("wc-06",)
 """Worked cases left as drafts, so that the demo shows one."""
+NATIVE_11 = ("wc-07-intent-prompt", "wc-08-nothing-offered")
+"""Worked cases assessed under ifi 1.1: the escalation prompt raised, and no area offered."""
 
 DEMO_ACCOUNTS = (
     ("demo.psychologist", "psychologist"),
@@ -33,7 +35,7 @@ DEMO_ACCOUNTS = (
 def _signed_in(service: Service, username: str, password: str) -> Actor:
     actor = service.session_actor(service.sign_in(username, password))
     if actor is None:  # a session just made is valid; this only guards the type
-        raise InstrumentError(f"could not sign in as {username}")
+        raise AuthenticationError(f"could not sign in as {username}")
     return actor
 
 
@@ -64,6 +66,12 @@ def load_demo(
         actor = _signed_in(service, psychologist, password)
         for path in sorted(cases.glob("*.assessment.json")):
             _load_case(service, actor, password, path)
+        # The cases assessed under 1.1 (the upgraded copies of the cases above are not loaded:
+        # the demo shows the upgrade as a button on each final 1.0 version instead).
+        for name in NATIVE_11:
+            path = cases / "1.1" / f"{name}.assessment.json"
+            if path.exists():
+                _load_case(service, actor, password, path)
         service.sign_out_everywhere(actor)
     return accounts
 

@@ -22,11 +22,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import hashlib
 import json
+import math
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import altair as alt
@@ -35,15 +39,14 @@ import vl_convert
 from markupsafe import Markup
 
 from instrument.definition import Instrument
-from instrument.errors import InstrumentError
+from instrument.errors import DocumentError, RenderError
 from instrument.formulation import Formulation, Priority, redact
 from instrument.profile import (
     BAND_COLOURS,
     BAND_LABELS,
     BAND_TEXT,
-    DESCRIPTIONS,
+    CHARTS,
     PRESENCE_LABELS,
-    SPECS,
     Description,
     band_phrase,
     change_spec,
@@ -53,7 +56,19 @@ from instrument.profile import (
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 PNG_SCALE = 2.0
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDE = 1150  # px: charts wider than this get a landscape page in the PDF
+
+REPORT_FORMATS: Mapping[str, str] = MappingProxyType(
+    {
+        ".html": "text/html",
+        ".pdf": "application/pdf",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
+"""The report's formats: file suffix → media type."""
+CHART_FORMATS: Mapping[str, str] = MappingProxyType({".svg": "image/svg+xml", ".png": "image/png"})
+"""A single chart's formats: file suffix → media type."""
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -68,8 +83,8 @@ _FORBIDDEN_TAGS = {"script", "foreignObject", "iframe", "object", "embed", "imag
 def chart_spec(chart: Any) -> dict[str, Any]:
     """Return the Vega-Lite spec of a chart (an Altair chart, or a spec in plain data).
 
-    An Altair chart's is not validated again; a spec in plain data (`instrument.profile.SPECS`)
-    is returned as it is.
+    An Altair chart's is not validated again; a spec in plain data (a chart's `spec` in
+    `instrument.profile.CHARTS`) is returned as it is.
     """
     if isinstance(chart, dict):
         return chart
@@ -81,7 +96,7 @@ def _svg(spec_json: str) -> str:
     try:
         svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json), vl_version=VL_VERSION)
     except ValueError as error:  # vl-convert reports a bad spec as ValueError
-        raise InstrumentError(
+        raise RenderError(
             f"the chart could not be drawn: {error}",
             where="$",
             fix="check that the formulation is complete and valid",
@@ -117,7 +132,7 @@ def chart_png(chart: Any, *, scale: float = PNG_SCALE) -> bytes:
             chart_spec(chart), vl_version=VL_VERSION, scale=scale
         )
     except ValueError as error:
-        raise InstrumentError(
+        raise RenderError(
             f"the chart could not be drawn: {error}",
             where="$",
             fix="check that the formulation is complete and valid",
@@ -133,18 +148,18 @@ def checked_svg(svg: str) -> str:
     this never fails on our charts; it is the check that makes embedding the SVG as markup safe.
 
     Raises:
-        InstrumentError: when the SVG does not parse or holds active content.
+        RenderError: when the SVG does not parse or holds active content.
     """
     try:
         root = ElementTree.fromstring(svg)
     except ElementTree.ParseError as error:
-        raise InstrumentError(
+        raise RenderError(
             f"the chart's SVG does not parse: {error}", where="$", fix="report this as a bug"
         ) from error
     for element in root.iter():
         tag = element.tag.removeprefix(_SVG_NS)
         if tag in _FORBIDDEN_TAGS:
-            raise InstrumentError(
+            raise RenderError(
                 f"the chart's SVG holds a <{tag}> element", where="$", fix="report this as a bug"
             )
         for name, value in element.attrib.items():
@@ -153,7 +168,7 @@ def checked_svg(svg: str) -> str:
                 name in ("href", _XLINK_HREF)
                 and value.strip().lower().startswith(("javascript:", "data:"))
             ):
-                raise InstrumentError(
+                raise RenderError(
                     f"the chart's SVG holds an active attribute {local!r}",
                     where="$",
                     fix="report this as a bug",
@@ -222,6 +237,27 @@ def sign_off_rows(signatures: Sequence[SignOff]) -> list[dict[str, Any]]:
     return rows
 
 
+def renderer_fingerprint() -> str:
+    """Return what identifies this renderer: its template, styles and library versions.
+
+    Kept renderings (`service.rendered`) are keyed by it, so a changed template or a new
+    vl-convert or WeasyPrint draws anew.
+    """
+    return _fingerprint()
+
+
+@functools.cache
+def _fingerprint() -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for name in ("report.html.j2", "report.css"):
+        digest.update((_TEMPLATES / name).read_bytes())
+    for package in ("instrument", "vl-convert-python", "weasyprint", "altair"):
+        digest.update(f"{package} {version(package)}\n".encode())
+    return digest.hexdigest()
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(
@@ -286,8 +322,8 @@ def report_context(
     shown = redact(formulation) if redact_evidence else formulation
     inline = inline_svg
     figures = [
-        _figure(kind, SPECS[kind](shown), DESCRIPTIONS[kind](shown), inline=inline)
-        for kind in SPECS
+        _figure(name, chart.spec(shown), chart.describe(shown), inline=inline)
+        for name, chart in CHARTS.items()
     ]
     over_time = _history(shown, history)
     if len(over_time) > 1 or shown.change is not None:
@@ -389,6 +425,70 @@ def _pdf(html: str) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
+# Documents as bytes, by format (the CLI and the web app's downloads)
+# ---------------------------------------------------------------------------------------------
+
+
+def _suffix(fmt: str, formats: Mapping[str, str]) -> str:
+    suffix = fmt.lower() if fmt.startswith(".") else "." + fmt.lower()
+    if suffix not in formats:
+        raise DocumentError.at(
+            fmt or "(no suffix)",
+            f"unknown format {fmt or '(no suffix)'!r}",
+            f"use {' or '.join(formats)}",
+        )
+    return suffix
+
+
+def report_bytes(
+    formulation: Formulation,
+    fmt: str,
+    *,
+    redact: bool = False,
+    history: Sequence[Formulation] | None = None,
+    signatures: Sequence[SignOff] = (),
+) -> bytes:
+    """Return the report in a format of `REPORT_FORMATS` (`.html`, `.pdf`, `.docx`; dot optional).
+
+    Raises:
+        DocumentError: naming the formats, when `fmt` is not one of them.
+    """
+    suffix = _suffix(fmt, REPORT_FORMATS)
+    if suffix == ".pdf":
+        return render_pdf(formulation, redact=redact, history=history, signatures=signatures)
+    if suffix == ".docx":
+        return render_docx(formulation, redact=redact, history=history, signatures=signatures)
+    return render_html(formulation, redact=redact, history=history, signatures=signatures).encode(
+        "utf-8"
+    )
+
+
+def chart_bytes(formulation: Formulation, name: str, fmt: str) -> bytes:
+    """Return one chart of `CHARTS` in a format of `CHART_FORMATS` (`.svg` or `.png`).
+
+    Raises:
+        DocumentError: naming the charts or formats, when `name` or `fmt` is not one of them.
+    """
+    suffix = _suffix(fmt, CHART_FORMATS)
+    if name not in CHARTS:
+        raise DocumentError.at(name, f"unknown chart {name!r}", f"use one of {', '.join(CHARTS)}")
+    spec = CHARTS[name].spec(formulation)
+    return chart_png(spec) if suffix == ".png" else chart_svg(spec).encode("utf-8")
+
+
+def chart_width(chart: Any) -> int:
+    """Return a chart's width in pixels as drawn at its own scale (titles and labels included).
+
+    Measured on the chart's SVG (vl-convert, about 100 ms), so that a page can give each chart
+    exactly its room.
+    """
+    spec = dict(chart_spec(chart))
+    spec["config"] = {**spec.get("config", {}), "aria": False}
+    size = re.search(r'<svg[^>]*? width="([0-9.]+)"', _svg(json.dumps(spec, sort_keys=True)))
+    return math.ceil(float(size.group(1))) if size else 800
+
+
+# ---------------------------------------------------------------------------------------------
 # The report as DOCX: the same content, for pasting into court and clinical reports
 # ---------------------------------------------------------------------------------------------
 
@@ -482,7 +582,11 @@ class _Docx:
         self.text(str(fig["title"]), bold=True)
         for line in fig["subtitle"]:
             self.text(str(line))
-        spec = SPECS[name](self.f) if name in SPECS else change_spec(_history(self.f, self.history))
+        spec = (
+            CHARTS[name].spec(self.f)
+            if name in CHARTS
+            else change_spec(_history(self.f, self.history))
+        )
         picture = chart_png(_report_spec(spec, aria=False, titled=False), scale=1.5)
         self.document.add_picture(io.BytesIO(picture), width=Cm(_DOCX_WIDTH_CM))
         for sentence in fig["description"].sentences:

@@ -66,6 +66,32 @@ class ResponsivityPresence(StrEnum):
     OMIT = "omit"
 
 
+class OmitReason(StrEnum):
+    """Why an item was omitted (1.1 on): `other` needs its text in the rating's evidence."""
+
+    NOT_ASKED = "not-asked"
+    DECLINED = "declined"
+    NO_RECORDS = "no-records"
+    CONFLICTING_INFORMATION = "conflicting-information"
+    OTHER = "other"
+
+
+class Good(StrEnum):
+    """The Good Lives goods: what people seek in life, which an intervention helps meet lawfully."""
+
+    LIFE = "life"
+    KNOWLEDGE = "knowledge"
+    PLAY = "play"
+    WORK = "work"
+    AGENCY = "agency"
+    INNER_PEACE = "inner-peace"
+    RELATEDNESS = "relatedness"
+    COMMUNITY = "community"
+    SPIRITUALITY = "spirituality"
+    PLEASURE = "pleasure"
+    CREATIVITY = "creativity"
+
+
 class FiveP(StrEnum):
     """The five headings of a 5P case formulation; each rated item belongs to one."""
 
@@ -80,12 +106,15 @@ class ItemKind(StrEnum):
     """What a domain's items do in the formulation.
 
     `risk` items can drive an intervention area; `protective` items are strengths and never raise a
-    priority; `capability` items raise urgency and appear in risk management notes only.
+    priority; `capability` items raise urgency and appear in risk management notes only; `intent`
+    items (intent and action, from 1.1) never enter a priority either: they raise the escalation
+    prompt.
     """
 
     RISK = "risk"
     PROTECTIVE = "protective"
     CAPABILITY = "capability"
+    INTENT = "intent"
 
 
 class SpjDomain(StrEnum):
@@ -136,6 +165,8 @@ AREA_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 # never `a/../../etc/x`, a leading dot, a trailing slash or a doubled separator.
 CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*([./][A-Za-z0-9_-]+)*$"
 MAX_REFERENCE = 40
+# A session of the catalogue: `<area-id>.<n>` or `foundation.<n>`, e.g. `identity.1`.
+SESSION_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[1-9][0-9]?$"
 VERSION_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 
 # Characters refused in every text field (SECURITY.md 32): the C0 controls (free text keeps tab,
@@ -155,6 +186,7 @@ CaseReference = Annotated[
     str, StringConstraints(pattern=CASE_REFERENCE_PATTERN, max_length=MAX_REFERENCE)
 ]
 SemanticVersion = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 
 # Longest free text accepted anywhere (SECURITY.md 18).
 MAX_TEXT = 20_000

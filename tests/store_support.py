@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from instrument.access import SYSTEM, Actor
 from instrument.assessment import Assessor, Rating
 from instrument.definition import Instrument
+from instrument.definitions import get_instrument
 from instrument.service import Draft, Service
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -82,8 +83,15 @@ def complete(
     *,
     evidence: str = "Fictional evidence.",
 ) -> Draft:
-    """Rate every item and fill the details so that the draft may be finalised."""
+    """Rate every item and fill the details so that the draft may be finalised.
+
+    The draft's own definition is used (new drafts are 1.1); omitted items get a reason where
+    that definition asks for one.
+    """
     draft = service.get_assessment(actor, reference, version)
+    ref = draft.assessment.instrument
+    instrument = get_instrument(ref.id, ref.version)
+    reasons = instrument.scales.omit_reasons is not None
     for index, item in enumerate(instrument.items):
         presence = ("no", "partial", "yes", "omit")[index % 4]
         rating = Rating(
@@ -91,6 +99,7 @@ def complete(
             relevance="moderate" if presence in ("partial", "yes") else None,
             evidence=evidence,
             sources=["interview"] if presence in ("partial", "yes") else [],
+            omit_reason="not-asked" if presence == "omit" and reasons else None,
         )
         draft = service.save_rating(
             actor, reference, version, item.id, rating, base_revision=draft.revision

@@ -20,6 +20,7 @@ from instrument.assessment import (
     merge_values,
 )
 from instrument.definition import Instrument
+from instrument.definitions import catalogue
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment
 from tests.conftest import assessment_document, make_assessment
@@ -27,7 +28,7 @@ from tests.conftest import assessment_document, make_assessment
 
 def _problems(document: dict[str, Any]) -> list[str]:
     with pytest.raises(DocumentError) as caught:
-        parse_assessment(json.dumps(document).encode())
+        parse_assessment(json.dumps(document).encode(), catalogue())
     return [str(p) for p in caught.value.problems()]
 
 
@@ -46,7 +47,8 @@ def _complete(instrument: Instrument) -> dict[str, Any]:
 
 
 def test_the_example_document_is_valid() -> None:
-    assert parse_assessment(json.dumps(assessment_document()).encode()).case.reference == "C-0001"
+    data = json.dumps(assessment_document()).encode()
+    assert parse_assessment(data, catalogue()).case.reference == "C-0001"
 
 
 def test_omit_may_carry_evidence_saying_why(instrument: Instrument) -> None:
@@ -95,7 +97,8 @@ def test_bad_pathway() -> None:
 def test_instrument_version_not_installed() -> None:
     document = assessment_document(instrument={"id": "ifi", "version": "9.0.0"})
     assert _problems(document) == [
-        "$.instrument.version: instrument ifi 9.0.0 is not installed (installed: ifi 1.0.0)"
+        "$.instrument.version: instrument ifi 9.0.0 is not installed "
+        "(installed: ifi 1.0.0, ifi 1.1.0)"
     ]
 
 

@@ -19,6 +19,7 @@ from instrument.assessment import Assessor, Rating, ResponsivityNote
 from instrument.audit import ACTION_MEANING, AuditAction
 from instrument.cli import main
 from instrument.definition import Instrument
+from instrument.definitions import current_instrument
 from instrument.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from tests.store_support import PASSWORD, Team, complete, make_team, open_service
 
@@ -178,7 +179,7 @@ def test_a_scripted_scenario_yields_exactly_the_expected_entries(
     ]
     mark = s.store.audit_entries()[-1].seq
     complete(s, pat, "C-1", 1, instrument)
-    saves = len(instrument.items) + 1
+    saves = len(current_instrument().items) + 1
     s.set_override(pat, "C-1", 1, "identity", "high", "A rationale longer than twenty chars.")
     s.confirm_password(pat, PASSWORD)
     s.finalise(pat, "C-1", 1)

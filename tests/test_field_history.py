@@ -9,7 +9,7 @@ import pytest
 
 from instrument.assessment import Rating
 from instrument.errors import ConflictError, NotFoundError, PermissionDeniedError
-from instrument.service.history import changed_fields
+from instrument.service.changes import changed_fields
 from instrument.store.records import FieldChange
 from tests.store_support import Team, make_team
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from instrument.access import SYSTEM
+from instrument.definitions import catalogue
 from instrument.errors import ConflictError, DocumentError
 from instrument.exchange.assessments import parse_assessment
 from instrument.formulation import Review, apply_override, set_narrative
@@ -52,7 +53,8 @@ def test_req32_reference_not_exact_is_refused(team: Team, reference: str) -> Non
         parse_assessment(
             json.dumps(
                 assessment_document(case={"reference": reference, "pathway": "engaged"})
-            ).encode()
+            ).encode(),
+            catalogue(),
         )
     assert "$.case.reference" in [p.where for p in caught.value.problems()]
 
@@ -116,16 +118,20 @@ def test_req32_control_and_bidi_refused_in_every_document_text_field(
 ) -> None:
     text = f"The participant {FORBIDDEN[character]}said so."
     with pytest.raises(DocumentError) as caught:
-        parse_assessment(json.dumps(_document_with(field, text)).encode())
+        parse_assessment(json.dumps(_document_with(field, text)).encode(), catalogue())
     problems = {p.where: p.message for p in caught.value.problems()}
     assert FIELD_PATHS[field] in problems
     assert "bidirectional character" in problems[FIELD_PATHS[field]]
 
 
 def test_req32_line_breaks_stay_allowed_in_free_text_but_not_in_names() -> None:
-    parse_assessment(json.dumps(_document_with("evidence", "One.\nTwo.\r\n\tThree.")).encode())
+    parse_assessment(
+        json.dumps(_document_with("evidence", "One.\nTwo.\r\n\tThree.")).encode(), catalogue()
+    )
     with pytest.raises(DocumentError, match="line break"):
-        parse_assessment(json.dumps(_document_with("assessor", "A.\nAssessor")).encode())
+        parse_assessment(
+            json.dumps(_document_with("assessor", "A.\nAssessor")).encode(), catalogue()
+        )
 
 
 @pytest.mark.parametrize("character", sorted(FORBIDDEN))

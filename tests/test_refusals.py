@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from instrument.definitions import SHIPPED, load_definition
+from instrument.definitions import SHIPPED, catalogue, load_definition
 from instrument.errors import MAX_PROBLEMS, DocumentError
 from instrument.exchange.assessments import parse_assessment
 from instrument.exchange.documents import MAX_VALUES, parse
@@ -50,7 +50,7 @@ def _with_unknown_keys(count: int) -> bytes:
 def test_req30_document_of_330000_unknown_keys_refused_fast_and_short() -> None:
     data = _with_unknown_keys(330_000)
     assert 3.5e6 < len(data) < 5e6
-    error, seconds = _refused(lambda: parse_assessment(data))
+    error, seconds = _refused(lambda: parse_assessment(data, catalogue()))
     assert seconds < LIMIT_SECONDS
     assert len(error.problems()) <= MAX_PROBLEMS + 1
     assert f"more than {MAX_VALUES:,} values" in str(error)
@@ -60,7 +60,7 @@ def test_req30_many_wrong_ratings_list_100_problems_and_count_the_rest() -> None
     document = assessment_document()
     document["ratings"] = {f"K{index}": 1 for index in range(90_000)}
     data = json.dumps(document).encode()
-    error, seconds = _refused(lambda: parse_assessment(data))
+    error, seconds = _refused(lambda: parse_assessment(data, catalogue()))
     assert seconds < LIMIT_SECONDS
     problems = error.problems()
     assert len(problems) == MAX_PROBLEMS + 1
@@ -72,7 +72,7 @@ def test_req30_many_unknown_items_counted_exactly() -> None:
     document = assessment_document()
     document["ratings"] = {f"Z{index}": {"presence": "no"} for index in range(45_000)}
     data = json.dumps(document).encode()
-    error, seconds = _refused(lambda: parse_assessment(data))
+    error, seconds = _refused(lambda: parse_assessment(data, catalogue()))
     assert seconds < LIMIT_SECONDS
     problems = error.problems()
     assert len(problems) == MAX_PROBLEMS + 1
@@ -82,7 +82,7 @@ def test_req30_many_unknown_items_counted_exactly() -> None:
 def test_req30_a_few_problems_are_all_listed() -> None:
     document = assessment_document()
     document["ratings"] = {f"K{index}": 1 for index in range(MAX_PROBLEMS)}
-    error, _ = _refused(lambda: parse_assessment(json.dumps(document).encode()))
+    error, _ = _refused(lambda: parse_assessment(json.dumps(document).encode(), catalogue()))
     assert len(error.problems()) == MAX_PROBLEMS
     assert "more problems" not in str(error)
 

@@ -263,8 +263,8 @@ def test_the_charts_svg_escapes_user_text(hostile: Formulation) -> None:
 @pytest.mark.parametrize("path", WORKED, ids=lambda path: path.name.split(".")[0])
 def test_every_chart_of_every_worked_case_renders_to_png(path: Path) -> None:
     formulation = load_formulation(path)
-    for kind, draw in P.CHARTS.items():
-        png = R.chart_png(draw(formulation), scale=1)
+    for kind, chart in P.CHARTS.items():
+        png = R.chart_png(chart.draw(formulation), scale=1)
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), kind
         assert len(png) > 5_000, kind
 
@@ -462,13 +462,13 @@ def test_cli_report_writes_docx(
 def test_cli_blank_form_writes_every_item_to_fill_in(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from instrument.definitions import default_instrument
+    from instrument.definitions import current_instrument
 
     out = tmp_path / "form.pdf"
     code, err = run_cli(capsys, "blank-form", "-o", str(out))
     assert code == 0, err
     text = " ".join(pdf_text(out.read_bytes()).split())
-    instrument = default_instrument()
+    instrument = current_instrument()
     for item in [*instrument.items, *instrument.responsivity]:
         assert f"{item.id} {item.name}" in text, item.id
     assert "Case reference" in text
@@ -480,3 +480,21 @@ def test_cli_blank_form_writes_every_item_to_fill_in(
     assert code == 2
     assert "--definition" in err
     assert "Traceback" not in err
+
+
+def test_a_11_report_shows_the_escalation_prompt_first_and_bars_not_decimal_scores() -> None:
+    from instrument.exchange.assessments import load_formulation
+    from instrument.report import render_html
+
+    path = Path(__file__).resolve().parent.parent / "formulations" / "1.1"
+    formulation = load_formulation(path / "wc-07-intent-prompt.formulation.json")
+    html = render_html(formulation)
+    assert html.index("Escalation prompt: raised") < html.index("Intervention priorities")
+    assert "safeguarding or referral procedure" in html
+    assert "<strong>Focus.</strong> Start with" in html
+    assert "What would change this band." in html
+    assert 'class="bar"' in html
+    assert ">Score 0." not in html
+    assert "Score 1.00" not in html
+    nothing = render_html(load_formulation(path / "wc-08-nothing-offered.formulation.json"))
+    assert "No area offered" in nothing

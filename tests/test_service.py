@@ -10,6 +10,7 @@ import pytest
 from instrument.access import SYSTEM, Role
 from instrument.assessment import Rating
 from instrument.definition import Instrument
+from instrument.definitions import current_instrument
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -308,23 +309,24 @@ def test_new_drafts_use_the_newest_installed_version_and_keep_it(
     team: Team, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s, pat = team.service, team.psychologist
+    shipped = current_instrument()  # the newest shipped version (1.1.0)
     s.create_case(pat, "C-OLD", "engaged")
     old = s.start_assessment(pat, "C-OLD")
-    assert (old.assessment.instrument.id, old.assessment.instrument.version) == instrument.key
+    assert (old.assessment.instrument.id, old.assessment.instrument.version) == shipped.key
     install_versions(monkeypatch, instrument, "1.9.0", "1.10.0")  # 1.10 is newer than 1.9
     s.create_case(pat, "C-NEW", "engaged")
     new = s.start_assessment(pat, "C-NEW")
     assert new.assessment.instrument.version == "1.10.0"
     assert s.instrument_of(new).items[0].name == "Renamed in 1.10.0"
     # The draft made before keeps its own version: the form, autosave and formulation use it.
-    assert s.instrument_of(s.get_assessment(pat, "C-OLD", 1)).version == instrument.version
-    assert s.instrument_of(old).items[0].name == instrument.items[0].name
+    assert s.instrument_of(s.get_assessment(pat, "C-OLD", 1)).version == shipped.version
+    assert s.instrument_of(old).items[0].name == shipped.items[0].name
     for reference in ("C-OLD", "C-NEW"):
         complete(s, pat, reference, 1, instrument)
         version = s.get_assessment(pat, reference, 1).assessment.instrument.version
         assert s.formulation(pat, reference, 1).header.instrument.version == version
     s.confirm_password(pat, PASSWORD)
-    assert s.finalise(pat, "C-OLD", 1).header.instrument.version == instrument.version
+    assert s.finalise(pat, "C-OLD", 1).header.instrument.version == shipped.version
     assert s.finalise(pat, "C-NEW", 1).header.instrument.version == "1.10.0"
 
 
@@ -336,8 +338,10 @@ def test_a_draft_of_an_instrument_version_no_longer_installed_says_so(
     s.create_case(pat, "C-1", "engaged")
     draft = s.start_assessment(pat, "C-1")
     assert draft.assessment.instrument.version == "2.0.0"
-    monkeypatch.undo()  # 2.0.0 is gone: only the shipped version is installed
-    with pytest.raises(NotFoundError, match=r"2\.0\.0 is not installed \(installed: ifi 1\.0\.0\)"):
+    monkeypatch.undo()  # 2.0.0 is gone: only the shipped versions are installed
+    with pytest.raises(
+        NotFoundError, match=r"2\.0\.0 is not installed \(installed: ifi 1\.0\.0, ifi 1\.1\.0\)"
+    ):
         s.instrument_of(draft)
     with pytest.raises(NotFoundError, match="not installed"):
         s.save_rating(pat, "C-1", 1, "ID1", Rating(presence="no"), base_revision=1)

@@ -1,4 +1,4 @@
-"""The case export: one JSON document holding a case with every version, review and formulation.
+"""The case export as a file: one JSON document holding a case with every version and formulation.
 
 Published as `schemas/case.schema.json`. `instrument export` writes it; `instrument import`
 reads it back into a team where the reference is new, giving the same case: exporting it again
@@ -8,92 +8,22 @@ gives the same document. Final versions carry their stored formulation, whose
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from instrument.assessment import Assessment, CaseInfo, assessment_hash
-from instrument.definitions import get_instrument
+from instrument.assessment import CaseInfo, assessment_hash
+from instrument.case import FORMAT, CaseExport, VersionRecord
 from instrument.errors import DocumentError, NotFoundError, Problem
-from instrument.exchange.assessments import assessment_problems
+from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
-from instrument.formulation import Formulation, Review, formulate
-from instrument.vocabulary import AssessmentStatus, ShortText
-
-FORMAT = "instrument-case"
+from instrument.formulation import formulate
+from instrument.vocabulary import AssessmentStatus
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SignatureRecord(_Frozen):
-    """A signature on a final version: its meaning, who signed, and when."""
-
-    meaning: Literal["finalised by", "countersigned by"] = Field(
-        description="What the signature means: `finalised by` or `countersigned by`."
-    )
-    by: ShortText = Field(description="The signer's username.")
-    at: dt.datetime = Field(description="When it was signed (UTC, ISO 8601).")
-
-
-class VersionRecord(_Frozen):
-    """One assessment version of the case, with its review and, when final, its formulation."""
-
-    assessment: Assessment = Field(description="The assessment document of this version.")
-    review: Review = Field(
-        default_factory=Review, description="The assessor's overrides and narratives."
-    )
-    formulation: Formulation | None = Field(
-        default=None, description="The stored formulation (final versions only)."
-    )
-    signatures: list[SignatureRecord] = Field(
-        default_factory=list, description="The signatures (final versions only)."
-    )
-
-
-class ExportSignature(_Frozen):
-    """The exporting installation's keyed signature over the rest of the document."""
-
-    algorithm: Literal["HMAC-SHA256"] = Field(description="Always `HMAC-SHA256`.")
-    installation: str = Field(
-        pattern=r"^[0-9a-f]{16}$", description="Which installation signed (a key id, not a key)."
-    )
-    value: str = Field(
-        pattern=r"^[0-9a-f]{64}$",
-        description="HMAC-SHA256 of the canonical JSON of the document without `signature`.",
-    )
-
-
-class CaseExport(_Frozen):
-    """A whole case: every assessment version with its review, formulation and signatures."""
-
-    format: Literal["instrument-case"] = Field(description="Always `instrument-case`.")
-    case: CaseInfo = Field(description="The case reference and pathway.")
-    versions: list[VersionRecord] = Field(
-        max_length=1000, description="Every version, oldest first, numbered from 1."
-    )
-    signature: ExportSignature | None = Field(
-        default=None,
-        description="The exporting installation's signature; an import into the same "
-        "installation verifies it (SECURITY.md 23).",
-    )
-
-
-DESCRIPTION = (
-    "A case as `instrument export` writes it: the case reference and pathway, and every "
-    "assessment version (drafts and finals, oldest first) with the assessor's review; each "
-    "final version carries the formulation stored when it was signed and its signatures. "
-    "`instrument import` reads it back into a team where the reference is new."
-)
-
-
-def case_problems(export: CaseExport) -> list[Problem]:
+def case_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
@@ -114,7 +44,7 @@ def case_problems(export: CaseExport) -> list[Problem]:
             )
         problems += [
             Problem(f"{where}.assessment" + p.where.removeprefix("$"), p.message, p.fix)
-            for p in assessment_problems(assessment)
+            for p in assessment_problems(assessment, definitions)
         ]
         final = info.status is AssessmentStatus.FINAL
         if final and record.formulation is None:
@@ -177,7 +107,7 @@ def _first_difference(mine: Any, theirs: Any, path: str = "") -> str | None:
     return None if mine == theirs else path
 
 
-def recomputed_problems(export: CaseExport) -> list[Problem]:
+def recomputed_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
     """Recompute every stored formulation from its assessment and review; name any mismatch.
 
     A formulation is never typed in: it is what `formulate` gives for the assessment (and the
@@ -192,7 +122,7 @@ def recomputed_problems(export: CaseExport) -> list[Problem]:
             continue
         ref = record.assessment.instrument
         try:
-            instrument = get_instrument(ref.id, ref.version)
+            instrument = definitions.get(ref.id, ref.version)
         except NotFoundError:
             continue  # reported by the assessment's own checks
         replaced = {
@@ -232,9 +162,9 @@ def recomputed_problems(export: CaseExport) -> list[Problem]:
     return problems
 
 
-def _checked_case(export: CaseExport) -> list[Problem]:
-    problems = case_problems(export)
-    return problems or recomputed_problems(export)
+def _checked_case(export: CaseExport, definitions: Definitions) -> list[Problem]:
+    problems = case_problems(export, definitions)
+    return problems or recomputed_problems(export, definitions)
 
 
 EXPORT_KEY_LABEL = b"instrument case export signature, version 1"
@@ -294,13 +224,17 @@ def export_origin(export: CaseExport, installation_key: bytes) -> str:
     return "here"
 
 
-def parse_case(data: bytes) -> CaseExport:
+def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
 
     Raises:
         DocumentError: listing every problem with its JSON path.
     """
-    return read_document(data, "case", CaseExport, semantic=_checked_case)
+
+    def semantic(export: CaseExport) -> list[Problem]:
+        return _checked_case(export, definitions)
+
+    return read_document(data, "case", CaseExport, semantic=semantic)
 
 
 def is_case_document(data: bytes) -> bool:

@@ -22,8 +22,11 @@ from instrument.service.auth import AuthService
 from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
+from instrument.service.focus import FocusService
 from instrument.service.history import HistoryService
+from instrument.service.rendered import RenderedService
 from instrument.service.review import ReviewService
+from instrument.service.upgrade import UpgradeService
 from instrument.service.views import (
     AuditRow,
     CasePageView,
@@ -61,9 +64,12 @@ class Service(
     CaseService,
     AssessmentService,
     ReviewService,
+    UpgradeService,
+    FocusService,
     ExchangeService,
     HistoryService,
     BackupService,
+    RenderedService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.
 

@@ -30,12 +30,11 @@ from instrument.assessment import (
 )
 from instrument.audit import AuditAction
 from instrument.definition import Instrument
-from instrument.definitions import newest_instrument
 from instrument.errors import DocumentError, Problem
 from instrument.formulation import Review
 from instrument.service.base import ServiceBase, document_error
 from instrument.service.views import Draft
-from instrument.vocabulary import AssessmentStatus
+from instrument.vocabulary import AssessmentStatus, Presence
 
 
 def _ordered(instrument: Instrument, ratings: dict[str, Rating]) -> dict[str, Rating]:
@@ -56,7 +55,7 @@ class AssessmentService(ServiceBase):
         with self._operation(actor, AuditAction.START) as (op, tx):
             case = self._case(op, tx, reference, Action.EDIT_DRAFT)
             self._no_open_draft(tx, case)
-            instrument = newest_instrument()
+            instrument = self.definitions.newest()
             assessment = Assessment(
                 instrument=InstrumentRef(id=instrument.id, version=instrument.version),
                 case=CaseInfo(reference=case.reference, pathway=case.pathway),
@@ -120,6 +119,7 @@ class AssessmentService(ServiceBase):
                 outcome = merge_rating(base, rating, assessment.ratings.get(item_id))
                 merged = self._merged(record, where, outcome)
                 rating = None if merged is None else Rating.model_validate(merged)
+            rating = _keep_omit_reason(rating, assessment.ratings.get(item_id))
             ratings = {k: v for k, v in assessment.ratings.items() if k != item_id}
             if rating is not None:
                 ratings[item_id] = Rating.model_validate(rating.model_dump())
@@ -182,11 +182,20 @@ class AssessmentService(ServiceBase):
         assessors: list[Assessor],
         notes: str | None,
         base_revision: int,
+        provisional_reason: str | None = None,
     ) -> Draft:
-        """Autosave the occasion's date, assessors and notes on a draft."""
+        """Autosave the occasion's date, assessors and notes on a draft.
+
+        `provisional_reason` records that the formulation is provisional and why (1.1 on); None
+        leaves it as it is, blank text removes it.
+        """
         with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
             document = record.assessment.to_document()
             info = document["assessment"]
+            if provisional_reason is not None:
+                info.pop("provisional_reason", None)
+                if provisional_reason.strip():
+                    info["provisional_reason"] = provisional_reason.strip()
             info.pop("assessed_on", None)
             if assessed_on is not None:
                 info["assessed_on"] = assessed_on.isoformat()
@@ -199,3 +208,18 @@ class AssessmentService(ServiceBase):
             except ValidationError as error:
                 raise document_error(error) from None
             return self._store_draft(op, tx, case, record, changed)
+
+
+def _keep_omit_reason(rating: Rating | None, stored: Rating | None) -> Rating | None:
+    """Return the rating with its omit reason as the form means it (1.1).
+
+    The item control knows no omit reason (it is chosen beside it): an `omit` saved without one
+    keeps the stored reason, and a presence other than `omit` drops it.
+    """
+    if rating is None:
+        return None
+    if rating.presence is not Presence.OMIT:
+        return rating.model_copy(update={"omit_reason": None}) if rating.omit_reason else rating
+    if rating.omit_reason is None and stored is not None and stored.presence is Presence.OMIT:
+        return rating.model_copy(update={"omit_reason": stored.omit_reason})
+    return rating

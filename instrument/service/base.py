@@ -30,7 +30,7 @@ from instrument.access import SYSTEM, Action, Actor, Resource, Role, can, may_ev
 from instrument.assessment import Assessment, FieldMerge
 from instrument.audit import AuditAction, AuditEvent, Entity, Outcome
 from instrument.definition import Instrument
-from instrument.definitions import get_instrument
+from instrument.definitions import Catalogue, catalogue
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -120,10 +120,12 @@ class ServiceBase:
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        definitions: Path | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
+        self.definitions_folder = definitions
         self._dummy: str | None = None
 
     @classmethod
@@ -135,14 +137,21 @@ class ServiceBase:
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
         db_key_path: Path | None = None,
+        definitions: Path | None = None,
     ) -> Self:
         """Open the database (migrations, `quick_check`) and return the service over it.
 
         `db_key_path`: the database key file (encryption at rest; the entry points always give
         one, so every new database is encrypted); None opens the database unencrypted.
+        `definitions` is the folder of extra instrument definitions (`INSTRUMENT_DEFINITIONS`).
         """
         store = open_store(Path(db_path), key_path=key_path, now=clock(), db_key_path=db_key_path)
-        return cls(store, clock=clock, hasher=hasher)
+        return cls(store, clock=clock, hasher=hasher, definitions=definitions)
+
+    @property
+    def definitions(self) -> Catalogue:
+        """Return the installed definitions: the shipped ones and the extra folder's."""
+        return catalogue(self.definitions_folder)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -357,10 +366,9 @@ class ServiceBase:
             )
         return outcome.merged
 
-    @staticmethod
-    def _instrument(assessment: Assessment) -> Instrument:
+    def _instrument(self, assessment: Assessment) -> Instrument:
         """Return the instrument definition the assessment records (its id and version)."""
-        return get_instrument(assessment.instrument.id, assessment.instrument.version)
+        return self.definitions.get(assessment.instrument.id, assessment.instrument.version)
 
     def _draft(self, case: CaseRecord, record: AssessmentRecord) -> Draft:
         return Draft(
@@ -402,7 +410,7 @@ class ServiceBase:
         review: Review | None = None,
     ) -> Draft:
         """Write a changed draft (document and/or review) as the next revision."""
-        from instrument.service.history import changed_fields
+        from instrument.service.changes import changed_fields
 
         new_review = review or record.review
         saved = tx.assessments.save_draft(
@@ -469,6 +477,15 @@ class ServiceBase:
         for record in tx.assessments.finals_before(case.id, version):
             if record.version not in replaced:
                 return record.assessment
+        return None
+
+    @staticmethod
+    def _previous_review(tx: Transaction, case: CaseRecord, version: int) -> Review | None:
+        """Return the review (overrides, narratives) of the previous occasion, as above."""
+        replaced = tx.assessments.replaced(case.id, version)
+        for record in tx.assessments.finals_before(case.id, version):
+            if record.version not in replaced:
+                return record.review
         return None
 
     # --- password re-entry ---------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Where a database and its audit key live, and reading the key (never printed).
 
-The audit key lives in a file outside the database (`<database file>.key`, or the path in
-`INSTRUMENT_AUDIT_KEY`), created with mode 0600 on first use.
+The audit key lives in a file outside the database (`<database file>.key`, or the path the
+entry point passes from `INSTRUMENT_AUDIT_KEY`: `config.Settings`), created with mode 0600 on
+first use. Nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from pathlib import Path
 
 from instrument.errors import StoreError
 
-PROJECT = Path(__file__).resolve().parents[2]  # the repository: instrument/store/files.py
-DEFAULT_DB = PROJECT / "data" / "instrument.db"
-DB_ENV = "INSTRUMENT_DB"
 KEY_ENV = "INSTRUMENT_AUDIT_KEY"
 DB_KEY_ENV = "INSTRUMENT_DB_KEY"
 
@@ -50,49 +48,14 @@ def tighten(*paths: Path) -> None:
             continue
 
 
-def default_db_path() -> Path:
-    """Return the database path: `INSTRUMENT_DB` when set, else `data/instrument.db`."""
-    value = os.environ.get(DB_ENV)
-    return Path(value) if value else DEFAULT_DB
-
-
 def default_key_path(db_path: Path) -> Path:
-    """Return the audit key path: `INSTRUMENT_AUDIT_KEY` when set, else `<db file>.key`."""
-    value = os.environ.get(KEY_ENV)
-    return Path(value) if value else db_path.with_name(db_path.name + ".key")
+    """Return the audit key path beside the database: `<db file>.key`."""
+    return db_path.with_name(db_path.name + ".key")
 
 
 def default_db_key_path(db_path: Path) -> Path:
-    """Return the database key path: `INSTRUMENT_DB_KEY` when set, else `<db file>.dbkey`."""
-    value = os.environ.get(DB_KEY_ENV)
-    return Path(value) if value else db_path.with_name(db_path.name + ".dbkey")
-
-
-def database_key(db_path: Path, key_path: Path | None) -> bytes | None:
-    """Return the key that encrypts the database, or None for an unencrypted one.
-
-    With a key path: an existing key file is used; a new (or empty) database gets a new key
-    (0600), so every new database is encrypted; an existing unencrypted database with no key
-    file opens as it is (see the README for encrypting it).
-
-    Raises:
-        StoreError: when the database is encrypted and its key file is missing.
-    """
-    from instrument.store.sqlite.connection import is_plain
-
-    if key_path is None:
-        return None
-    if key_path.exists():
-        return load_key(key_path, create=False, what="database key")
-    if db_path.exists() and db_path.stat().st_size > 0:
-        if is_plain(db_path):
-            return None
-        raise StoreError(
-            f"the database {db_path} is encrypted, and its key file {key_path} is missing",
-            where=str(key_path),
-            fix=f"restore the key file, or point {DB_KEY_ENV} at it",
-        )
-    return load_key(key_path, create=True, what="database key")
+    """Return the database key path beside the database: `<db file>.dbkey`."""
+    return db_path.with_name(db_path.name + ".dbkey")
 
 
 def load_key(path: Path, *, create: bool, what: str = "audit key") -> bytes:
@@ -138,61 +101,6 @@ def load_key(path: Path, *, create: bool, what: str = "audit key") -> bytes:
     if len(key) < 32:
         raise StoreError(f"the {what} file {path} is not a key", where=str(path), fix="restore it")
     return key
-
-
-def encrypt_database(db_path: Path, key_path: Path) -> Path:
-    """Encrypt an unencrypted database in place with a new key file (0600); return the key path.
-
-    The encrypted copy is written beside it, checked (it opens with the key and has the same
-    tables and row counts), then renamed over the original; the audit key and anchor stay valid
-    (the chain is the same).
-
-    Raises:
-        StoreError: when the database is encrypted already, the key file exists, or a check fails.
-    """
-    from instrument.store.sqlite import connection
-
-    if key_path.exists():
-        raise StoreError(
-            f"the database key {key_path} exists already",
-            where=str(key_path),
-            fix="the database is probably encrypted already: `instrument audit verify` opens it",
-        )
-    if not connection.is_plain(db_path):
-        raise StoreError(
-            f"{db_path} is not an unencrypted database", where=str(db_path), fix="check --db"
-        )
-    temporary = db_path.with_name(f".{db_path.name}.encrypting")
-    for leftover in database_files(temporary):
-        leftover.unlink(missing_ok=True)
-    key = load_key(key_path, create=True, what="database key")
-    try:
-        connection.encrypt_copy(db_path, temporary, key)
-        before, after = connection.connect(db_path), connection.connect(temporary, key)
-        try:
-            tables = [
-                row[0]
-                for row in before.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-                )
-            ]
-            for table in tables:
-                count = f'SELECT count(*) FROM "{table}"'
-                if before.execute(count).fetchone()[0] != after.execute(count).fetchone()[0]:
-                    raise StoreError(f"the encrypted copy of {table} differs", where=str(db_path))
-        finally:
-            before.close()
-            after.close()
-        tighten(temporary)
-        os.replace(temporary, db_path)
-        for stale in database_files(db_path)[1:]:
-            stale.unlink(missing_ok=True)
-    except BaseException:
-        for leftover in database_files(temporary):
-            leftover.unlink(missing_ok=True)
-        key_path.unlink(missing_ok=True)
-        raise
-    return key_path
 
 
 def new_key() -> bytes:

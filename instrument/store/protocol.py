@@ -264,6 +264,16 @@ class Signatures(Protocol):
         """Return every signature on the versions of a case, in the order they were made."""
 
 
+class RenderedDocuments(Protocol):
+    """The kept reports and charts of final formulations, keyed by the formulation's hash."""
+
+    def get(self, key: str, kind: str) -> bytes | None:
+        """Return the kept document of this key and kind (`html`, `pdf`, `png`, `svg`), or None."""
+
+    def add(self, key: str, kind: str, content: bytes, now: dt.datetime) -> None:
+        """Keep a document; keeping the same key and kind again changes nothing."""
+
+
 class FieldHistory(Protocol):
     """Which field of a draft each save changed (content kept here, never in the audit log)."""
 
@@ -312,6 +322,10 @@ class Transaction(Protocol):
     @property
     def signatures(self) -> Signatures:
         """The signatures."""
+
+    @property
+    def rendered(self) -> RenderedDocuments:
+        """The kept reports and charts of final formulations."""
 
     @property
     def history(self) -> FieldHistory:

@@ -52,6 +52,10 @@ class SessionRecord:
     must_change: bool = False
 
 
+# Stored as a case's top priority when its final formulation offers no area.
+NO_AREA_OFFERED = "no-area-offered"
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """A stored case: ids, reference, pathway and its version counters."""
@@ -80,6 +84,9 @@ class CaseSummary:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    # True when the newest final formulation offers no area: the list says "no area offered",
+    # never a tie-order winner (the stored top priority is then `NO_AREA_OFFERED`).
+    no_area_offered: bool = False
 
 
 @dataclass(frozen=True)

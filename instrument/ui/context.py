@@ -3,7 +3,8 @@
 The seam every page uses:
 
 * `current_service()` is this browser session's `Service` (its own SQLite connection), made on
-  first use by `st.cache_resource(scope="session")` and closed when the session ends.
+  first use by `st.cache_resource(scope="session")` and closed when the session ends;
+  `current_documents()` the documents service on the installed definitions (one per process).
 * `open_case(actor, reference)` opens a case for a page, auditing one `view` per opening (not
   per rerun); every page showing a case's content calls it first.
 * `current_actor()` is the signed-in user, looked up on every run from the signed session cookie
@@ -24,8 +25,9 @@ import streamlit as st
 from instrument.access import Actor
 from instrument.assessment import Assessor
 from instrument.service import CaseView, Draft, Service
+from instrument.service.documents import Documents
 from instrument.ui import state
-from instrument.ui.settings import web_settings
+from instrument.ui.settings import current_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
 from instrument.vocabulary import AssessorRole
 
@@ -36,10 +38,22 @@ def _close(service: Service) -> None:
 
 def open_service() -> Service:
     """Open a service on the configured database (tests replace this to freeze the clock)."""
-    settings = web_settings()
+    settings = current_settings()
     return Service.open(
-        settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
+
+
+@st.cache_resource(show_spinner=False)
+def current_documents() -> Documents:
+    """Return the documents service on the installed definitions (one per server process).
+
+    It holds the definitions only, never case data (SECURITY.md 13), so one serves every user.
+    """
+    return Documents(current_settings().definitions)
 
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
@@ -55,7 +69,7 @@ def request_cookies() -> Mapping[str, str]:
 
 def current_session_id() -> str | None:
     """Return the server-side session id carried by the signed cookie, or None."""
-    signer = signer_for(web_settings())
+    signer = signer_for(current_settings())
     return signer.session_id(request_cookies().get(SESSION_COOKIE))
 
 

@@ -231,6 +231,7 @@ def control_data(
     error: str = "",
     conflict: str = "",
     reset: int = 0,
+    pathway: str | None = None,
 ) -> dict[str, object]:
     """Return what the item control draws: its groups, labels and help, values and status.
 
@@ -240,8 +241,14 @@ def control_data(
     say) is one more entry in `groups` with the presence values it is shown for in `show`.
     """
     scales = instrument.scales
+    # 1.1 words relevance for the case's pathway, and for strengths as their value as strengths.
+    anchors = (
+        scales.relevance
+        if pathway is None
+        else scales.relevance_for(pathway, instrument.kind_of(item_id))
+    )
     relevance_help = [
-        {"term": str(v.label), "text": " ".join(v.description.split())} for v in scales.relevance
+        {"term": str(v.label), "text": " ".join(v.description.split())} for v in anchors
     ]
     return {
         "id": item_id,
@@ -251,7 +258,7 @@ def control_data(
             {
                 "name": "relevance",
                 "label": "Relevance",
-                "options": _options(scales.relevance),
+                "options": _options(anchors),
                 "show": {"presence": ["partial", "yes"]},
                 "required": True,
                 "help": relevance_help,

@@ -1,4 +1,4 @@
-"""Sign-in and sign-out: the HTTP routes that set and clear the session cookie, and the page.
+"""Sign-in and sign-out: the HTTP routes that set and clear the session cookie, and the forms.
 
 Why routes and not widgets: a Streamlit script talks to the browser over a websocket and cannot
 set a cookie, and `st.session_state` does not survive a reload or a second tab. So the sign-in
@@ -12,7 +12,8 @@ Forms carry a signed token, and the routes refuse a POST whose `Origin` is anoth
 cross-site sign-in or sign-out). A failed sign-in comes back as a short-lived signed notice
 cookie holding the service's one failure message (never the typed username), shown above the
 form. Sign-in is throttled per address and per typed username, at most two password checks run
-at once, and signing in while holding another session ends that session (SECURITY.md 34).
+at once, and signing in while holding another session ends that session (SECURITY.md 34). The
+sign-in page that shows the form is `ui/pages/sign_in_page.py`.
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ import datetime as dt
 import hashlib
 import html
 from typing import Final
-from urllib.parse import urlencode, urlsplit
 
-import streamlit as st
 from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from instrument.config import Settings
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.service import Service
-from instrument.ui.settings import WebSettings, cookie_secret, web_settings
+from instrument.ui.settings import cookie_secret, current_settings, sign_in_limits
 from instrument.ui.web_security import (
     UNAVAILABLE,
     HashingSlots,
@@ -120,7 +120,7 @@ def _fingerprint(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:32] if session_id else ""
 
 
-def signer_for(settings: WebSettings) -> CookieSigner:
+def signer_for(settings: Settings) -> CookieSigner:
     """Return the signer using the cookie key of `settings` (created on first use)."""
     return CookieSigner(cookie_secret(settings.cookie_key_path))
 
@@ -181,13 +181,16 @@ def _redirect(to: str) -> RedirectResponse:
     return response
 
 
-def _open_service(settings: WebSettings) -> Service:
+def _open_service(settings: Settings) -> Service:
     return Service.open(
-        settings.db_path, key_path=settings.audit_key_path, db_key_path=settings.db_key_path
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
 
 
-def _sign_in(settings: WebSettings, username: str, password: str) -> str:
+def _sign_in(settings: Settings, username: str, password: str) -> str:
     service = _open_service(settings)
     try:
         session_id = service.sign_in(username, password)
@@ -196,7 +199,7 @@ def _sign_in(settings: WebSettings, username: str, password: str) -> str:
     return session_id
 
 
-def _sign_out(settings: WebSettings, session_id: str) -> None:
+def _sign_out(settings: Settings, session_id: str) -> None:
     service = _open_service(settings)
     try:
         service.sign_out(session_id)
@@ -204,7 +207,7 @@ def _sign_out(settings: WebSettings, session_id: str) -> None:
         service.close()
 
 
-def _end_replaced(settings: WebSettings, session_id: str) -> None:
+def _end_replaced(settings: Settings, session_id: str) -> None:
     """End the session a new sign-in replaces (nothing when it has ended already)."""
     try:
         _sign_out(settings, session_id)
@@ -213,7 +216,7 @@ def _end_replaced(settings: WebSettings, session_id: str) -> None:
 
 
 async def _password_check(
-    settings: WebSettings, hashing: HashingSlots, username: str, password: str
+    settings: Settings, hashing: HashingSlots, username: str, password: str
 ) -> tuple[str, str]:
     """Return (the new session id, "") or ("", the notice to show instead)."""
     if not await hashing.acquire():
@@ -231,7 +234,7 @@ async def _password_check(
 
 
 def routes(
-    settings: WebSettings | None = None, *, slots: HashingSlots | None = None
+    settings: Settings | None = None, *, slots: HashingSlots | None = None
 ) -> list[BaseRoute]:
     """Return the sign-in and sign-out routes for `st.App(..., routes=...)`.
 
@@ -239,9 +242,9 @@ def routes(
         settings: Where the database and keys are, and the sign-in limits.
         slots: The cap on concurrent password checks (one is made when not given).
     """
-    conf = settings or web_settings()
+    conf = settings or current_settings()
     signer = signer_for(conf)
-    guard = SignInGuard(conf.sign_in_limits)
+    guard = SignInGuard(sign_in_limits(conf))
     hashing = slots or HashingSlots()
 
     def notice(request: Request, back: str, message: str) -> Response:
@@ -349,39 +352,4 @@ def sign_out_form(token: str) -> str:
         + f'<input type="hidden" name="token" value="{html.escape(token, quote=True)}">'
         + '<button type="submit">Sign out</button>'
         + "</form>"
-    )
-
-
-def current_path() -> str:
-    """Return the path of this page and its case selection, to come back to after signing in."""
-    from instrument.ui import state
-
-    path = urlsplit(st.context.url or "/").path or "/"
-    query = {
-        name: value
-        for name in (state.CASE_PARAM, state.VERSION_PARAM)
-        if isinstance(value := st.query_params.get(name), str)
-    }
-    return safe_next(path + ("?" + urlencode(query) if query else ""))
-
-
-def render() -> None:
-    """Show the sign-in page: the notice of the last attempt, if any, and the form."""
-    from instrument.ui.context import request_cookies
-
-    settings = web_settings()
-    signer = signer_for(settings)
-    st.title("Sign in")
-    notice = signer.read_notice(request_cookies().get(NOTICE_COOKIE))
-    if notice is not None:
-        kind, message = notice
-        message = message[:1].upper() + message[1:]
-        if kind == "info":
-            st.success(message, icon=":material/logout:")
-        else:
-            st.error(message, icon=":material/error:")
-    st.html(sign_in_form(signer.form_token("sign-in"), next_path=current_path()))
-    st.caption(
-        "Accounts are made by your administrator. After 15 minutes without activity you are "
-        "signed out and asked to sign in again."
     )

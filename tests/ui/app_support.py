@@ -15,7 +15,7 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.testing.v1 import AppTest
 
 from instrument.assessment import Assessor, Rating
-from instrument.definitions import default_instrument
+from instrument.definitions import get_instrument
 from instrument.service import Draft
 from instrument.ui import state
 from instrument.vocabulary import AssessorRole, Presence, Relevance, Source, Timeframe
@@ -63,7 +63,8 @@ def fill(web: Web, reference: str = CASE, version: int = 1, *, evidence: str = "
             notes=None,
             base_revision=current.revision,
         )
-        for index, item in enumerate(default_instrument().items):
+        ref = current.assessment.instrument  # the draft's own definition (new drafts: 1.1)
+        for index, item in enumerate(get_instrument(ref.id, ref.version).items):
             present = index % 3 == 0
             rating = Rating(
                 presence=Presence.YES if present else Presence.NO,

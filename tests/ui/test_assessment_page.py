@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from instrument.definition import Instrument
+from instrument.definitions import current_instrument
 from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
 from tests.store_support import install_versions
@@ -56,7 +58,8 @@ def controls(at: AppTest) -> list[str]:
     return [str(e.proto.id).rsplit(".", 2)[-2] for e in at.get("bidi_component")]
 
 
-def test_the_form_is_generated_from_the_definition(web: Web, instrument: Instrument) -> None:
+def test_the_form_is_generated_from_the_definition(web: Web) -> None:
+    instrument = current_instrument()  # new drafts use the current definition (1.1)
     new_case(web)
     at = open_form(web)
     assert at.header[0].value == "Assessment details"  # the first tab
@@ -87,13 +90,16 @@ def test_the_form_is_generated_from_the_definition(web: Web, instrument: Instrum
         assert subheaders == [f"{i.id} · {i.name}" for i in items]
 
 
-def test_relevance_is_explained_from_the_definition(web: Web, instrument: Instrument) -> None:
-    new_case(web)
+def test_relevance_is_explained_from_the_definition(web: Web) -> None:
+    instrument = current_instrument()
+    new_case(web)  # engaged: 1.1 words relevance for the pathway
     at = open_form(web, section="Identity")
     relevance = next(g for g in control(at, "ID1")["groups"] if g["name"] == "relevance")
+    anchors = instrument.scales.relevance_for("engaged", instrument.kind_of("ID1"))
     assert [h["text"] for h in relevance["help"]] == [
-        " ".join(v.description.split()) for v in instrument.scales.relevance
+        " ".join(v.description.split()) for v in anchors
     ]
+    assert "interest or involvement" in relevance["help"][2]["text"]
     sources = control(at, "ID1")["sources"]
     assert sources["all"] == "Select all"
     engaged = " ".join(instrument.pathway_by_id["engaged"].description.split())
@@ -321,7 +327,9 @@ def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> N
     assert any(link.startswith("Identity · ID1 evidence: evidence is required") for link in links)
     assert any(link.startswith("Protective factors · PF8: PF8") for link in links)
     assert any(link.startswith("Details · Assessment assessed on") for link in links)
-    assert len(links) == 1 + 34 + 2  # ID1 evidence, 34 unrated, date and assessor
+    # ID1 evidence, 39 unrated, date and assessor, and for each of the 7 areas: most of its main
+    # drivers unrated, with no record that the formulation is provisional (1.1).
+    assert len(links) == 1 + 39 + 2 + 7
     # A problem opens the tab where it is fixed.
     pf8 = next(b for b in at.button if unescape(b.label).startswith("Protective factors · PF8"))
     pf8.click().run()
@@ -436,3 +444,46 @@ def test_a_crafted_reference_in_the_address_stays_text(web: Web) -> None:
     assert [unescape(t) for t in titles] == [f"Assessment · {crafted}"]
     assert not [t for t in titles if "](javascript" in t or "![" in t]
     assert any("not found" in str(e.value) for e in at.error)
+
+
+def test_a_final_10_version_is_upgraded_to_a_new_11_draft_with_one_click(web: Web) -> None:
+    actor = web.actor("psychologist")
+    document = (
+        Path(__file__).resolve().parents[2] / "formulations" / "wc-02-grievance.assessment.json"
+    ).read_bytes()
+    with web.service() as service:
+        service.import_assessment(actor, document)
+    finalise(web, "WC-02", 1)
+    at = web.app("psychologist", "assessment", case="WC-02", v="1")
+    assert not at.exception
+    at.button(key="ifi.assessment.WC-02.1.upgrade").click().run()
+    assert not at.exception
+    upgraded = draft(web, "WC-02", version=2)
+    assert upgraded.status is AssessmentStatus.DRAFT
+    assert upgraded.assessment.instrument.version == "1.1.0"
+    assert draft(web, "WC-02", version=1).assessment.instrument.version == "1.0.0"
+    at = web.app("psychologist", "assessment", case="WC-02", v="2", section="Intent and action")
+    assert not at.exception
+    assert "IA1" in controls(at)  # the new items are on the form, unrated
+    assert upgraded.assessment.ratings.get("IA1") is None
+
+
+def test_an_omitted_11_item_asks_why_and_keeps_the_reason_when_the_control_saves(
+    web: Web,
+) -> None:
+    new_case(web)
+    at = open_form(web, section="Emotion")
+    at = send_change(at, "EM5", {"presence": "omit"})
+    assert draft(web).assessment.ratings["EM5"].presence.value == "omit"
+    why = at.segmented_control(key=key("EM5", "omit_reason"))
+    why.set_value("declined").run()
+    assert not at.exception
+    stored = draft(web).assessment.ratings["EM5"]
+    assert stored.omit_reason is not None
+    assert stored.omit_reason.value == "declined"
+    at = send_change(at, "EM5", {"evidence": "Declined to discuss feelings."})
+    stored = draft(web).assessment.ratings["EM5"]
+    assert stored.evidence == "Declined to discuss feelings."
+    assert stored.omit_reason is not None  # the control knows no reason: the stored one stays
+    at = send_change(at, "EM5", {"presence": "no"})
+    assert draft(web).assessment.ratings["EM5"].omit_reason is None  # only with omit

@@ -14,8 +14,10 @@ from instrument.errors import AuthenticationError, NotFoundError, PermissionDeni
 from instrument.formulation import Formulation
 from instrument.profile import FONT, priorities_spec, profile_spec, strengths_spec
 from instrument.service import VersionRow
+from instrument.service.documents import formulation_document
 from instrument.ui import charts as screen
 from instrument.ui import state
+from instrument.ui.exports import file_name
 from instrument.ui.pages import conference as page
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, fill, finalise, new_case
@@ -223,16 +225,16 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
     final_case.clock.advance(minutes=6)  # the sign-in's password entry has aged
     with final_case.service() as service:
         with pytest.raises(AuthenticationError):
-            page.document_bytes(service, viewer, CASE, 1, "html")
+            formulation_document(service, viewer, CASE, 1, "html")
         service.confirm_password(viewer, PASSWORD)
         service.confirm_password(psychologist, PASSWORD)
-        full = page.document_bytes(service, psychologist, CASE, 1, "html").decode()
-        redacted = page.document_bytes(service, viewer, CASE, 1, "html").decode()
-        svg = page.document_bytes(service, viewer, CASE, 1, "svg")
-        png = page.document_bytes(service, viewer, CASE, 1, "png")
-        pdf = page.document_bytes(service, viewer, CASE, 1, "pdf")
-        docx_full = page.document_bytes(service, psychologist, CASE, 1, "docx")
-        docx_redacted = page.document_bytes(service, viewer, CASE, 1, "docx")
+        full = formulation_document(service, psychologist, CASE, 1, "html").decode()
+        redacted = formulation_document(service, viewer, CASE, 1, "html").decode()
+        svg = formulation_document(service, viewer, CASE, 1, "svg")
+        png = formulation_document(service, viewer, CASE, 1, "png")
+        pdf = formulation_document(service, viewer, CASE, 1, "pdf")
+        docx_full = formulation_document(service, psychologist, CASE, 1, "docx")
+        docx_redacted = formulation_document(service, viewer, CASE, 1, "docx")
     assert "&lt;img src=x onerror=alert(1)&gt;" in full
     assert "<img src=x" not in full
     assert "<script>alert" not in full
@@ -256,7 +258,7 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
     assert "onerror" not in redacted_words
     assert ASSESSOR not in redacted_words
     assert audit_actions(final_case, "export") == ["export"] * 8  # one refused, seven made
-    assert page.file_name("NW/2026-7", 3, "pdf") == "NW-2026-7-v3-report.pdf"
+    assert file_name("NW/2026-7", "-v3-report.pdf") == "NW-2026-7-v3-report.pdf"
 
 
 def test_the_export_is_refused_beyond_the_team_and_for_admins(final_case: Web) -> None:

@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.errors import AuthenticationError
 from instrument.exchange.documents import schema_problems
+from instrument.service.documents import formulation_document
 from instrument.ui import state
+from instrument.ui.exports import built_on_click
 from instrument.ui.pages import formulation as page
 from instrument.vocabulary import FiveP
 from tests.ui.app_support import CASE, draft, fill, finalise, new_case, review_key
@@ -252,9 +254,9 @@ def test_the_formulation_download_is_valid_against_the_published_schema(web: Web
     web.clock.advance(minutes=6)  # signing in counted as a password entry: let it age
     with web.service() as service:
         with pytest.raises(AuthenticationError):
-            page.formulation_bytes(service, actor, CASE, 1)
+            formulation_document(service, actor, CASE, 1, "formulation")
         service.confirm_password(actor, PASSWORD)
-        data = page.formulation_bytes(service, actor, CASE, 1)
+        data = formulation_document(service, actor, CASE, 1, "formulation")
     document = json.loads(data)
     assert schema_problems("formulation", document) == []
     assert document["header"]["case_reference"] == CASE
@@ -275,7 +277,7 @@ def test_a_viewer_downloads_only_the_redacted_formulation(web: Web) -> None:
     viewer = web.actor("viewer")
     with web.service() as service:
         service.confirm_password(viewer, PASSWORD)
-        data = page.formulation_bytes(service, viewer, CASE, 1).decode("utf-8")
+        data = formulation_document(service, viewer, CASE, 1, "formulation").decode("utf-8")
     assert "Canary evidence text" not in data
     assert "Dr A. Assessor" not in data
     assert json.loads(data)["redacted"] is True
@@ -290,19 +292,18 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
     with web.service() as service:
         service.confirm_password(actor, PASSWORD)
     before = audit_actions(web, "export")
-    build = page.case_download(actor, CASE)
+    build = built_on_click(page.case_export(actor, CASE, "json"))
     assert audit_actions(web, "export") == before  # nothing built yet
     document = json.loads(build())
     assert schema_problems("case", document) == []
     assert audit_actions(web, "export") == [*before, "export"]
-    formulation = json.loads(page.formulation_download(actor, CASE, 1)())
+    formulation = json.loads(built_on_click(page.formulation_export(actor, CASE, 1, "json"))())
     assert formulation["header"]["assessment_version"] == 1
     assert audit_actions(web, "export") == [*before, "export", "export"]
 
 
 def test_where_to_start_is_the_focus_or_the_first_offered_areas() -> None:
     from pathlib import Path
-    from types import SimpleNamespace
 
     from instrument.formulation import Formulation
 
@@ -312,12 +313,35 @@ def test_where_to_start_is_the_focus_or_the_first_offered_areas() -> None:
     )
     offered = [p for p in formulation.priorities if p.offered]
     assert [p.area for p in page.focus_areas(formulation)] == [p.area for p in offered[:3]]
-    # Instrument 1.1's `focus` (area ids, or entries with an `area`) takes precedence.
-    last = formulation.priorities[-1]
-    named = SimpleNamespace(priorities=formulation.priorities, focus=[last.area, "no-such-area"])
-    assert page.focus_areas(named) == [last]  # type: ignore[arg-type]
-    entries = SimpleNamespace(
-        priorities=formulation.priorities, focus=[SimpleNamespace(area=last.area)]
+    # Instrument 1.1's `focus` takes precedence, in its own order, even when adjusted.
+    later = Formulation.model_validate_json(
+        (worked / "1.1" / "wc-07-intent-prompt.formulation.json").read_text(encoding="utf-8")
     )
-    assert page.focus_areas(entries) == [last]  # type: ignore[arg-type]
-    assert page.focus_areas(SimpleNamespace(priorities=[], focus=[])) == []  # type: ignore[arg-type]
+    assert later.focus is not None
+    chosen = later.focus.model_copy(update={"areas": ["emotion-management", "identity"]})
+    adjusted = later.model_copy(update={"focus": chosen})
+    assert [p.area for p in page.focus_areas(adjusted)] == ["emotion-management", "identity"]
+    nothing = Formulation.model_validate_json(
+        (worked / "1.1" / "wc-08-nothing-offered.formulation.json").read_text(encoding="utf-8")
+    )
+    assert page.focus_areas(nothing) == []
+
+
+def test_a_11_formulation_shows_the_prompt_first_then_the_focus_and_no_decimal_scores(
+    web: Web,
+) -> None:
+    new_case(web)
+    fill(web)  # every third item yes/high: IA3 among them, so the prompt is raised
+    at = open_page(web)
+    blocks = [str(b.value) for b in at.main if hasattr(b, "value") and isinstance(b.value, str)]
+    first = next(i for i, b in enumerate(blocks) if "Escalation prompt" in b)
+    start = next(i for i, b in enumerate(blocks) if b == "Where to start")
+    assert first < start
+    assert any("safeguarding or referral procedure" in str(e.value) for e in at.error)
+    assert any(str(c.value).startswith("Start with") for c in at.caption)  # the focus
+    labels = [str(e.label) for e in at.expander]
+    assert not any(" · score 0." in label for label in labels)  # cards: bands, no decimals
+    shown = unescape(texts(at))
+    assert not re.search(r"Score \d\.\d", shown)
+    assert "contributes 0." not in shown
+    assert [e.label for e in at.expander if e.label == "Choose the focus"]

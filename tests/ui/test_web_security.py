@@ -22,9 +22,10 @@ from starlette.middleware import Middleware
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from instrument.errors import StoreError
+from instrument.config import Settings
+from instrument.errors import ConfigurationError, StoreError
 from instrument.ui import context, sign_in
-from instrument.ui.settings import WebSettings, web_settings
+from instrument.ui.settings import sign_in_limits
 from instrument.ui.sign_in import NOTICE_COOKIE, SESSION_COOKIE
 from instrument.ui.web_security import (
     UNAVAILABLE,
@@ -147,8 +148,10 @@ def test_req34_throttle_counts_a_sliding_window() -> None:
 
 
 def _limited_app(web: Web, limits: Limits, slots: HashingSlots | None = None) -> Starlette:
-    settings = WebSettings(
-        web.db_path, None, web.db_path.with_suffix(".cookie.key"), sign_in_limits=limits
+    settings = Settings(
+        db=web.db_path,
+        sign_in_per_address=limits.per_address,
+        sign_in_per_account=limits.per_account,
     )
     return Starlette(routes=sign_in.routes(settings, slots=slots))
 
@@ -243,7 +246,7 @@ def test_req34_concurrent_password_checks_are_capped(
     lock = threading.Lock()
     real = sign_in._sign_in
 
-    def slow_sign_in(settings: WebSettings, username: str, password: str) -> str:
+    def slow_sign_in(settings: Settings, username: str, password: str) -> str:
         nonlocal running, most
         with lock:
             running += 1
@@ -348,7 +351,7 @@ def test_req34_signed_out_pages_never_show_file_paths(
 def test_req34_sign_in_route_never_shows_file_paths(
     web: Web, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(_settings: WebSettings) -> object:
+    def broken(_settings: Settings) -> object:
         raise StoreError(f"the database {SECRET_PATH} is damaged", where=SECRET_PATH)
 
     monkeypatch.setattr(sign_in, "_open_service", broken)
@@ -360,13 +363,17 @@ def test_req34_sign_in_route_never_shows_file_paths(
 
 
 def test_req34_limits_come_from_the_environment() -> None:
-    settings = web_settings(
+    settings = Settings.from_env(
         {"INSTRUMENT_SIGN_IN_PER_ADDRESS": "7", "INSTRUMENT_SIGN_IN_PER_ACCOUNT": "2"}
     )
-    assert settings.sign_in_limits.per_address == 7
-    assert settings.sign_in_limits.per_account == 2
-    with pytest.raises(StoreError, match="INSTRUMENT_SIGN_IN_PER_ACCOUNT"):
-        web_settings({"INSTRUMENT_SIGN_IN_PER_ACCOUNT": "many"})
+    assert sign_in_limits(settings).per_address == 7
+    assert sign_in_limits(settings).per_account == 2
+    defaults = sign_in_limits(Settings.from_env({}))
+    assert (defaults.per_address, defaults.per_account) == (30, 10)
+    for bad in ("many", "0", "-1"):
+        with pytest.raises(ConfigurationError) as error:
+            Settings.from_env({"INSTRUMENT_SIGN_IN_PER_ACCOUNT": bad})
+        assert error.value.where == "INSTRUMENT_SIGN_IN_PER_ACCOUNT"
 
 
 def test_req34_forms_work_under_no_referrer_and_cross_site_posts_are_refused(web: Web) -> None:

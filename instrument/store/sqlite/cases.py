@@ -11,7 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from instrument.store.records import CasePage, CaseQuery, CaseRecord, CaseSummary
+from instrument.store.records import (
+    NO_AREA_OFFERED,
+    CasePage,
+    CaseQuery,
+    CaseRecord,
+    CaseSummary,
+)
 from instrument.store.sqlite.migrations import SUMMARY_REFRESH
 from instrument.store.sqlite.sql import Sql, iso
 from instrument.vocabulary import AssessmentStatus, Pathway
@@ -169,5 +175,6 @@ def _summary(r: Any, names: bool) -> CaseSummary:
         r[4] or None,
         _date(r[5]) if r[5] else None,
         r[6] if names else None,
-        r[7],
+        None if r[7] == NO_AREA_OFFERED else r[7],
+        r[7] == NO_AREA_OFFERED,
     )

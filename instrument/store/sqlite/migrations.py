@@ -186,9 +186,19 @@ _MIGRATION_4 = [
     BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
 ]
 
+_MIGRATION_5 = [
+    """CREATE TABLE rendered_documents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('html', 'pdf', 'docx', 'png', 'svg')),
+        content BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (key, kind))""",
+]
+
 # SECURITY.md 24 and 28: a password re-entry belongs to the session that made it (signing in
 # counts as one), and a new or reset account holds a one-time password to be changed first.
-_MIGRATION_5 = [
+_MIGRATION_6 = [
     "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
     "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
     # SECURITY.md 23: an imported signature says who imported it, and when.
@@ -201,7 +211,7 @@ _MIGRATION_5 = [
         created_at TEXT NOT NULL)""",
 ]
 
-ANCHOR_MIGRATION = 5
+ANCHOR_MIGRATION = 6
 """The migration that adds `audit_anchor`."""
 
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
@@ -213,7 +223,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
     (4, "field history of drafts (append-only)", _MIGRATION_4),
-    (5, "password re-entry per session; one-time passwords", _MIGRATION_5),
+    (5, "rendered documents of final formulations, keyed by the formulation's hash", _MIGRATION_5),
+    (6, "password re-entry per session; one-time passwords; audit anchor", _MIGRATION_6),
 ]
 
 

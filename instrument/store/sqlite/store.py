@@ -38,7 +38,6 @@ from instrument.store.anchor import (
 )
 from instrument.store.files import (
     database_files,
-    database_key,
     default_key_path,
     load_key,
     private_folder,
@@ -53,9 +52,11 @@ from instrument.store.sqlite.assessments import (
 )
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
+from instrument.store.sqlite.encryption import database_key
 from instrument.store.sqlite.history import SqliteFieldHistory
 from instrument.store.sqlite.migrations import ANCHOR_MIGRATION, migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
+from instrument.store.sqlite.rendered import SqliteRenderedDocuments
 from instrument.store.sqlite.sql import Params, Sql
 
 # The files this process checked and found sound: path → (device, inode, size, mtime_ns).
@@ -123,6 +124,7 @@ class SqliteTransaction:
         self.assessments = SqliteAssessments(self.sql, self.cases)
         self.formulations = SqliteFormulations(self.sql, self.cases)
         self.signatures = SqliteSignatures(self.sql)
+        self.rendered = SqliteRenderedDocuments(self.sql)
         self.history = SqliteFieldHistory(self.sql)
 
     def audit(self, event: AuditEvent) -> AuditEntry:

@@ -34,10 +34,17 @@ from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, navigation, state
-from instrument.ui.components import plain, show_error
+from instrument.ui.components import cached_instrument, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case, start_assessment
+from instrument.ui.exports import password_again
 from instrument.ui.item_control import item_control
-from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
+from instrument.vocabulary import (
+    AssessmentStatus,
+    AssessorRole,
+    OmitReason,
+    Presence,
+    ResponsivityPresence,
+)
 
 MAX_ASSESSOR_ROWS = 10
 
@@ -539,6 +546,7 @@ def _control_data(instrument: Instrument, target: Target, item_id: str) -> dict[
         instrument,
         item_id,
         _draft(target).assessment.ratings.get(item_id),
+        pathway=_draft(target).assessment.case.pathway.value,
         # Per user: text kept in a shared browser tab is never restored for someone else.
         storage=f"{target.user}/{target.reference}/{target.version}/{item_id}",
         ack=int(s.get(target.key(item_id, "ack"), 0)),
@@ -565,6 +573,49 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
             _control_data(instrument, target, item.id),
             partial(_on_control, target, item.id),
         )
+        _omit_reason(instrument, target, item)
+
+
+def _omit_reason(instrument: Instrument, target: Target, item: Item) -> None:
+    """Ask why an omitted item is omitted (1.1: needed before finalising)."""
+    stored = _draft(target).assessment.ratings.get(item.id)
+    reasons = instrument.scales.omit_reasons
+    if not reasons or stored is None or stored.presence is not Presence.OMIT:
+        return
+    labels = {v.value: v.label for v in reasons}
+    key = target.key(item.id, "omit_reason")
+    st.session_state[key] = stored.omit_reason.value if stored.omit_reason else None
+    st.segmented_control(
+        "Why omitted",
+        list(labels),
+        format_func=lambda v: labels.get(v, v),
+        key=key,
+        on_change=_on_omit_reason,
+        args=(target, item.id),
+        help="Needed before finalising; for Other, say why in the evidence text.",
+    )
+
+
+def _on_omit_reason(target: Target, item_id: str) -> None:
+    actor = current_actor()
+    stored = _draft(target).assessment.ratings.get(item_id)
+    if actor is None or stored is None:
+        return
+    value = st.session_state.get(target.key(item_id, "omit_reason"))
+    rating = stored.model_copy(update={"omit_reason": OmitReason(value) if value else None})
+    try:
+        draft = current_service().save_rating(
+            actor,
+            target.reference,
+            target.version,
+            item_id,
+            rating,
+            base_revision=_draft(target).revision,
+        )
+    except InstrumentError as error:
+        st.session_state[target.key("error", item_id)] = error
+        return
+    _remember(target, draft)
 
 
 def _domain_progress_line(target: Target, domain_id: str) -> str:
@@ -661,6 +712,52 @@ def _details_section(target: Target) -> None:
         height=80,
         max_chars=20_000,
     )
+    _provisional_record(target)
+
+
+def _provisional_record(target: Target) -> None:
+    """Let the assessor record that the formulation is provisional, and why (1.1)."""
+    if _instrument(target).rule.main_drivers_omitted_limit is None:
+        return
+    key = target.key("details", "provisional")
+    if key not in st.session_state:
+        st.session_state[key] = _draft(target).assessment.assessment.provisional_reason or ""
+    st.text_area(
+        "Provisional formulation: why (leave empty unless it is provisional)",
+        key=key,
+        on_change=_on_provisional,
+        args=(target,),
+        height=80,
+        max_chars=20_000,
+        help=(
+            "Record here that the formulation is provisional and why, for example when the "
+            "participant declined to discuss most topics. Finalising is refused while more than "
+            "half of an area's main drivers are omitted, unless this is recorded."
+        ),
+    )
+
+
+def _on_provisional(target: Target) -> None:
+    actor = current_actor()
+    if actor is None:
+        return
+    draft = _draft(target)
+    info = draft.assessment.assessment
+    try:
+        saved = current_service().save_details(
+            actor,
+            target.reference,
+            target.version,
+            assessed_on=info.assessed_on,
+            assessors=list(info.assessors),
+            notes=draft.assessment.notes,
+            base_revision=draft.revision,
+            provisional_reason=st.session_state.get(target.key("details", "provisional")) or "",
+        )
+    except InstrumentError as error:
+        st.session_state[target.key("error", "details")] = error
+        return
+    _remember(target, saved)
 
 
 @st.fragment
@@ -790,14 +887,7 @@ def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
         f"Finalise version {target.version} of case {plain(target.reference)}? It is signed "
         f"'finalised by {plain(actor.username)}' with today's date and can no longer be changed."
     )
-    password = None
-    if service.needs_password(actor):
-        password = st.text_input(
-            "Password",
-            type="password",
-            key=target.key("finalise", "password"),
-            help="Your last sign-in was more than 5 minutes ago: enter your password again.",
-        )
+    password = password_again(service, actor, key=target.key("finalise", "password"))
     confirm, cancel = st.columns(2)
     if cancel.button("Cancel", key=target.key("finalise", "cancel"), width="stretch"):
         _close(target, "checks")
@@ -827,6 +917,35 @@ def _amend_section(service: Service, actor: Actor, target: Target) -> None:
     )
     if _is_open(target, "amend"):
         _amend_dialog(service, actor, target)
+    _upgrade_button(service, actor, target)
+
+
+def _upgrade_button(service: Service, actor: Actor, target: Target) -> None:
+    """Offer to upgrade a final version of an earlier definition (a new draft; it stays)."""
+    current = cached_instrument()
+    try:
+        ref = service.get_assessment(actor, target.reference, target.version).assessment.instrument
+    except InstrumentError:
+        return
+    if (ref.id, ref.version) == current.key:
+        return
+    if st.button(
+        f"Upgrade to {current.version}",
+        key=target.key("upgrade"),
+        icon=":material/upgrade:",
+        help=(
+            f"Start the next version as a draft of {current.id} {current.version}, by its "
+            "declared migration: new items arrive unrated and flagged. This version stays as it "
+            "was signed."
+        ),
+    ):
+        try:
+            upgraded = service.upgrade(actor, target.reference, target.version)
+        except InstrumentError as error:
+            show_error(error)
+            return
+        state.flash(f"Version {upgraded.version} started as an upgrade to {current.version}.")
+        navigation.go("assessment", case=target.reference, version=upgraded.version)
 
 
 @st.dialog("Amend a finalised version")

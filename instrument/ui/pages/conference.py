@@ -22,14 +22,13 @@ entered within the last 5 minutes. The report's sign-off block carries the versi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 import streamlit as st
 
 from instrument.access import Actor
-from instrument.errors import AuthenticationError, InstrumentError
+from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, Priority
 from instrument.profile import (
     describe_heatmap,
@@ -38,28 +37,23 @@ from instrument.profile import (
     describe_strengths,
     heatmap_spec,
     priorities_spec,
-    profile,
     profile_spec,
     strengths_spec,
 )
-from instrument.report import (
-    SignOff,
-    chart_png,
-    chart_svg,
-    render_docx,
-    render_html,
-    render_pdf,
-)
 from instrument.service import CaseRow, Service, VersionRow
-from instrument.ui import charts, context, form, navigation, state
+from instrument.service.documents import formulation_document
+from instrument.ui import charts, form, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
     cached_instrument,
+    escalation_panel,
+    focus_panel,
     plain,
     show_error,
 )
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus
 
 Kind = Literal["html", "pdf", "docx", "png", "svg"]
@@ -172,82 +166,6 @@ def _start(references: list[str]) -> None:
 # --- the downloads -------------------------------------------------------------------------------
 
 
-def file_name(reference: str, version: int, kind: Kind) -> str:
-    """Return a download's file name, e.g. `C-0042-v2-report.pdf` (`/` in a reference made `-`)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "-", reference)
-    return f"{stem}-v{version}-{DOCUMENTS[kind][1]}"
-
-
-def document_bytes(
-    service: Service, actor: Actor, reference: str, version: int, kind: Kind
-) -> bytes:
-    """Return one document of a version, audited as an `export` (redacted for viewers).
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        NotFoundError: when the actor may not read the case's formulation.
-    """
-    formulation = service.export_formulation(actor, reference, version)
-    signed = sign_offs(service, actor, reference, version)
-    if kind == "html":
-        return render_html(formulation, redact=formulation.redacted, signatures=signed).encode()
-    if kind == "pdf":
-        return render_pdf(formulation, redact=formulation.redacted, signatures=signed)
-    if kind == "docx":
-        return render_docx(formulation, redact=formulation.redacted, signatures=signed)
-    chart = profile(formulation)
-    if kind == "png":
-        return chart_png(chart)
-    return chart_svg(chart).encode("utf-8")
-
-
-def sign_offs(service: Service, actor: Actor, reference: str, version: int) -> list[SignOff]:
-    """Return a version's signatures for the report's sign-off block (no names for viewers)."""
-    rows = service.case_history(actor, reference)
-    row = next((r for r in rows if r.version == version), None)
-    found = []
-    for s in row.signatures if row is not None else ():
-        if s.meaning == "finalised by":
-            found.append(SignOff("finalised by", s.by, s.role, s.at))
-        elif s.meaning == "countersigned by":
-            found.append(SignOff("countersigned by", s.by, s.role, s.at))
-    return found
-
-
-def document_download(
-    actor: Actor, reference: str, version: int, kind: Kind
-) -> Callable[[], bytes]:
-    """Return the callable that builds a document when its download is clicked.
-
-    It runs on the server's download thread, so it opens a service (a connection) of its own.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return document_bytes(service, actor, reference, version, kind)
-
-    return build
-
-
-def _password_gate(service: Service, actor: Actor) -> bool:
-    """Return True when the password was entered in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.markdown("Enter your password again to download (needed every 5 minutes).")
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=_key("password"), width=420)
-        confirmed = st.button("Confirm password", key=_key("confirm"))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except AuthenticationError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(_key("password"), None)
-        st.rerun()
-    return False
-
-
 def _downloads(
     service: Service, actor: Actor, reference: str, version: int, redacted: bool
 ) -> None:
@@ -258,19 +176,30 @@ def _downloads(
         + (", without evidence text (your role)" if redacted else "")
         + ". Each document is made when you click and recorded in the audit log as an export."
     )
-    if not _password_gate(service, actor):
+    if not password_gate(
+        service,
+        actor,
+        purpose="download",
+        password_key=_key("password"),
+        confirm_key=_key("confirm"),
+    ):
         return
     with st.container(horizontal=True):
-        for kind, (label, _, mime) in DOCUMENTS.items():
-            st.download_button(
+        for kind, (label, ending, mime) in DOCUMENTS.items():
+            download_button(
                 label,
-                data=document_download(actor, reference, version, kind),
-                file_name=file_name(reference, version, kind),
+                _document(actor, reference, version, kind),
+                file_name=file_name(reference, f"-v{version}-{ending}"),
                 mime=mime,
                 key=_key(f"download.{kind}"),
-                icon=":material/download:",
-                on_click="ignore",
             )
+
+
+def _document(actor: Actor, reference: str, version: int, kind: Kind) -> Callable[[Service], bytes]:
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, kind)
+
+    return build
 
 
 # --- drawing a case ------------------------------------------------------------------------------
@@ -407,6 +336,9 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     if formulation is None or version is None:
         st.info("This case has no assessment yet: nothing to present.", icon=":material/info:")
         return
+    # The escalation prompt and the focus come before anything else about the case (1.1).
+    escalation_panel(formulation)
+    focus_panel(formulation)
     ranked, counted = describe_priorities(formulation), describe_profile(formulation)
     # Side by side wherever each can have 600 px (1920 with the sidebar, 1366 in presenter
     # mode), one above the other on a narrower screen; each chart fits its box (CHARTS_CSS).

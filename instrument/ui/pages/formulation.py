@@ -19,7 +19,6 @@ Markdown (`plain`) or `st.text`, never as markup.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,13 +26,21 @@ import streamlit as st
 
 from instrument.access import Action, Actor, may_ever
 from instrument.errors import ConflictError, DocumentError, InstrumentError
-from instrument.exchange.documents import schema_problems
-from instrument.formulation import Formulation, Priority, formulation_json
+from instrument.formulation import Formulation, Priority
 from instrument.profile import describe_priorities, priorities_spec
 from instrument.service import Draft, Service, VersionRow
-from instrument.ui import charts, context, form, navigation, state
-from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
+from instrument.service.documents import FORMATS, case_document, formulation_document
+from instrument.ui import charts, form, navigation, state
+from instrument.ui.components import (
+    BAND_BADGES,
+    FIVE_P_TITLES,
+    conflict_panel,
+    escalation_panel,
+    plain,
+    show_error,
+)
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
 
 
@@ -113,29 +120,14 @@ def _narrative_conflict(target: Target, heading: FiveP) -> None:
     if pending is None or pending[0] is not heading:
         return
     _, mine, stored, message = pending
-    with st.container(border=True):
-        st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
-        theirs_col, mine_col = st.columns(2)
-        theirs_col.markdown("**Stored version (theirs)**")
-        theirs_col.text(stored.review.narratives.get(heading, "") or form.EMPTY)
-        mine_col.markdown("**Your version (not saved)**")
-        mine_col.text(mine or form.EMPTY)
-        left, right = st.columns(2)
-        left.button(
-            "Keep the stored version",
-            key=target.key("conflict", "theirs"),
-            on_click=_resolve,
-            args=(target, False),
-            width="stretch",
-        )
-        right.button(
-            "Save my version over it",
-            key=target.key("conflict", "mine"),
-            on_click=_resolve,
-            args=(target, True),
-            type="primary",
-            width="stretch",
-        )
+    conflict_panel(
+        message,
+        [stored.review.narratives.get(heading, "") or form.EMPTY],
+        [mine or form.EMPTY],
+        keep_theirs=lambda: _resolve(target, False),
+        keep_mine=lambda: _resolve(target, True),
+        key=target.key("conflict"),
+    )
 
 
 # --- overrides -----------------------------------------------------------------------------------
@@ -148,6 +140,7 @@ def _save_override(target: Target, area: str) -> None:
         return
     band = st.session_state.get(target.key("override", area, "band"))
     rationale = st.session_state.get(target.key("override", area, "rationale")) or ""
+    withdraw = bool(st.session_state.get(target.key("override", area, "withdraw")))
     problem_key = target.key("override", area, "problem")
     refused = form.rationale_problem(rationale)
     if band is None:
@@ -164,6 +157,7 @@ def _save_override(target: Target, area: str) -> None:
             band,
             rationale,
             base_revision=draft.revision,
+            withdraw=withdraw,
         )
     except DocumentError as error:
         st.session_state[problem_key] = "; ".join(
@@ -197,7 +191,7 @@ def _clear_override(target: Target, area: str) -> None:
     st.session_state[target.key("draft")] = saved
 
 
-def _override_editor(target: Target, priority: Priority) -> None:
+def _override_editor(target: Target, priority: Priority, *, can_withdraw: bool = False) -> None:
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
     # Keyed per area (the cards move when an override changes the ranking) and drawn only when
@@ -222,6 +216,12 @@ def _override_editor(target: Target, priority: Priority) -> None:
             height=90,
             placeholder="Why your judgement departs from the computed band",
         )
+        if can_withdraw:
+            st.checkbox(
+                "Withdraw this area from the offer (even where the pathway always offers it)",
+                key=target.key("override", area, "withdraw"),
+                value=bool(priority.override and priority.override.withdrawn),
+            )
         problem = st.session_state.get(target.key("override", area, "problem"))
         if problem:
             st.error(plain(str(problem)), icon=":material/error:")
@@ -246,12 +246,17 @@ def _override_editor(target: Target, priority: Priority) -> None:
 
 
 def card_label(priority: Priority) -> str:
-    """Return an area card's one-line label: rank, name, band, score, override, offered."""
+    """Return an area card's one-line label: rank, name, band, score, override, offered.
+
+    A 1.1 priority (it carries `what_would_change`) shows no decimal score: people see the band
+    and, inside the card, a bar; the JSON keeps the exact number.
+    """
     bits = [
         f"**{priority.rank}. {plain(priority.name)}**",
         form.BAND_LABELS[priority.band],
-        f"score {priority.score:.2f}",
     ]
+    if priority.what_would_change is None:
+        bits.append(f"score {priority.score:.2f}")
     if priority.override is not None:
         bits.append("band set by the assessor")
     if not priority.offered:
@@ -274,16 +279,28 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
 
 
 def _priority_body(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    v11 = priority.what_would_change is not None
     st.badge(
         form.BAND_LABELS[priority.band],
         color=BAND_BADGES[priority.band],
         icon=":material/flag:",
     )
-    st.caption(
-        f"Score {priority.score:.2f} (not a risk score) · coverage "
-        f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-        help=form.SCORE_NOTE,
-    )
+    if v11:
+        # People see the band and a bar; the exact score stays in the JSON.
+        st.progress(
+            min(max(priority.score, 0.0), 1.0),
+            text="How strongly the ratings point to work here (not a risk score)",
+        )
+        st.caption(
+            f"Coverage {form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
+    else:
+        st.caption(
+            f"Score {priority.score:.2f} (not a risk score) · coverage "
+            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
     if priority.override is not None:
         override = priority.override
         st.markdown(
@@ -300,9 +317,9 @@ def _priority_body(target: Target, priority: Priority, *, redacted: bool, review
             st.caption("No rated item contributes to this area.")
         for item in priority.contributors:
             relevance = f", {item.relevance.value} relevance"
+            share = "" if v11 else f" · contributes {item.contribution:.2f}"
             st.markdown(
-                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance} · "
-                f"contributes {item.contribution:.2f}"
+                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance}{share}"
             )
             if redacted:
                 continue
@@ -318,32 +335,46 @@ def _priority_body(target: Target, priority: Priority, *, redacted: bool, review
         if not priority.strengths:
             st.caption("None rated present for this area.")
         for strength in priority.strengths:
-            st.markdown(f"- **{strength.item}** {plain(strength.name)}")
+            rated = strength.presence.value + (
+                f", {strength.relevance.value} relevance" if strength.relevance else ""
+            )
+            st.markdown(f"- **{strength.item}** {plain(strength.name)} ({rated})")
         st.markdown("**Suggested sessions**")
-        st.markdown("\n".join(f"- {plain(topic)}" for topic in priority.sessions))
+        ids = priority.session_ids or []
+        st.markdown(
+            "\n".join(
+                f"- {plain(topic)}" + (f" (`{ids[index]}`)" if index < len(ids) else "")
+                for index, topic in enumerate(priority.sessions)
+            )
+        )
+    _sensitivity(priority)
     if reviewing:
-        _override_editor(target, priority)
+        _override_editor(target, priority, can_withdraw=v11)
+
+
+def _sensitivity(priority: Priority) -> None:
+    """Show what would change this band, and the bands its omitted items could give (1.1)."""
+    span = priority.band_range
+    if span is not None and span.lowest is not span.highest:
+        st.caption(
+            f"Omitted or unrated items could put this area anywhere from "
+            f"{form.BAND_LABELS[span.lowest]} to {form.BAND_LABELS[span.highest]}."
+        )
+    if priority.what_would_change is not None:
+        st.markdown("**What would change this band**")
+        st.write(plain(priority.what_would_change.summary))
 
 
 # --- the top of the page: escalation, priorities chart, focus ----------------------------------
 
 
 def _escalation(formulation: Formulation) -> None:
-    """Show the escalation prompt first, when the formulation raises it.
+    """Show the escalation prompt first (1.1): raised in red, otherwise why it is not raised.
 
-    The slot for instrument 1.1's `escalation` (`raised`, `reasons` naming the items, `prompt`):
-    a prompt for the assessor's judgement and the local safeguarding or referral procedure, never
-    a score. A formulation without it (instrument 1.0) draws nothing here.
+    A prompt for the assessor's judgement and the local safeguarding or referral procedure,
+    never a score. A formulation without it (instrument 1.0) draws nothing here.
     """
-    escalation = getattr(formulation, "escalation", None)
-    if escalation is None or not getattr(escalation, "raised", False):
-        return
-    prompt = str(getattr(escalation, "prompt", "") or "")
-    reasons = [str(r) for r in getattr(escalation, "reasons", None) or ()]
-    text = plain(prompt) if prompt else "The escalation prompt is raised."
-    if reasons:
-        text += "  \n" + plain("Because of: " + "; ".join(reasons))
-    st.error(text, icon=":material/priority_high:")
+    escalation_panel(formulation)
 
 
 def focus_areas(formulation: Formulation) -> list[Priority]:
@@ -353,10 +384,8 @@ def focus_areas(formulation: Formulation) -> list[Priority]:
     before it, the first offered areas by rank, at most three, stand in for it.
     """
     by_area = {p.area: p for p in formulation.priorities}
-    named = getattr(formulation, "focus", None)
-    if isinstance(named, list | tuple):
-        ids = [str(getattr(f, "area", f)) for f in named]
-        return [by_area[a] for a in ids if a in by_area]
+    if formulation.focus is not None:
+        return [by_area[a] for a in formulation.focus.areas if a in by_area]
     offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
     return offered[:3]
 
@@ -364,8 +393,14 @@ def focus_areas(formulation: Formulation) -> list[Priority]:
 def _focus(formulation: Formulation) -> None:
     st.subheader("Where to start", anchor="focus")
     areas = focus_areas(formulation)
+    focus = formulation.focus
+    if focus is not None:
+        text = plain(focus.summary)
+        if focus.adjusted and focus.rationale:
+            text += f" Reason: {plain(focus.rationale)}"
+        st.caption(text)
     if not areas:
-        st.markdown("No area is offered: nothing stands out from the ratings.")
+        st.markdown("No area offered: nothing stands out from the ratings.")
     for priority in areas:
         band = form.BAND_LABELS[priority.band]
         st.markdown(
@@ -386,7 +421,9 @@ def _focus(formulation: Formulation) -> None:
         )
 
 
-def _at_a_glance(formulation: Formulation) -> None:
+def _at_a_glance(
+    formulation: Formulation, target: Target | None = None, *, reviewing: bool = False
+) -> None:
     chart_column, focus_column = st.columns([2, 1], gap="medium")
     with chart_column:
         described = describe_priorities(formulation)
@@ -394,6 +431,8 @@ def _at_a_glance(formulation: Formulation) -> None:
         charts.facts_table(described)
     with focus_column:
         _focus(formulation)
+        if reviewing and target is not None and formulation.focus is not None:
+            _focus_editor(target, formulation)
 
 
 @st.fragment
@@ -514,23 +553,14 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
 
 
 def _password_gate(service: Service, actor: Actor, target: Target, purpose: str) -> bool:
-    """Return True when the actor entered the password in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.caption(f"Enter your password again to {purpose} (needed every 5 minutes).")
-    key = target.key("password", purpose)
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=key, width=320)
-        confirmed = st.button("Confirm password", key=target.key("confirm", purpose))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except InstrumentError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(key, None)
-        st.rerun()
-    return False
+    return password_gate(
+        service,
+        actor,
+        purpose=purpose,
+        password_key=target.key("password", purpose),
+        confirm_key=target.key("confirm", purpose),
+        width=320,
+    )
 
 
 def _countersign(service: Service, actor: Actor, target: Target, version: VersionRow) -> None:
@@ -556,50 +586,6 @@ def _countersign(service: Service, actor: Actor, target: Target, version: Versio
         st.rerun()
 
 
-def formulation_download(actor: Actor, reference: str, version: int) -> Callable[[], bytes]:
-    """Return the callable that builds the formulation JSON when the download is clicked.
-
-    It runs on the server's download thread, so it opens its own connection. The document is
-    validated against the published schema before it is handed over.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return formulation_bytes(service, actor, reference, version)
-
-    return build
-
-
-def formulation_bytes(service: Service, actor: Actor, reference: str, version: int) -> bytes:
-    """Return the formulation JSON of a version (audited as an export), checked against the schema.
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        DocumentError: when the document does not match the published schema (a bug).
-    """
-    text = formulation_json(service.export_formulation(actor, reference, version))
-    problems = schema_problems("formulation", json.loads(text))
-    if problems:
-        raise DocumentError(problems, source="formulation export")
-    return text.encode("utf-8")
-
-
-def case_download(actor: Actor, reference: str) -> Callable[[], bytes]:
-    """Return the callable that builds the whole case JSON (audited by the service) on click."""
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            document = service.export_case(actor, reference)
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    return build
-
-
-def _file_stem(reference: str) -> str:
-    """Return a case reference fit for a file name (`/` is allowed in references)."""
-    return reference.replace("/", "-")
-
-
 def _export(service: Service, actor: Actor, target: Target) -> None:
     st.subheader("Export", anchor="export")
     whole_case = may_ever(actor, Action.EXPORT_CASE)
@@ -615,25 +601,43 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
     if not _password_gate(service, actor, target, "export"):
         return
     with st.container(horizontal=True):
-        st.download_button(
-            "Download the formulation (JSON)",
-            data=formulation_download(actor, target.reference, target.version),
-            file_name=f"{_file_stem(target.reference)}-v{target.version}.formulation.json",
-            mime="application/json",
-            key=target.key("download", "formulation"),
-            icon=":material/download:",
-            on_click="ignore",
-        )
-        if whole_case:
-            st.download_button(
-                "Download the whole case (JSON)",
-                data=case_download(actor, target.reference),
-                file_name=f"{_file_stem(target.reference)}.case.json",
-                mime="application/json",
-                key=target.key("download", "case"),
-                icon=":material/download:",
-                on_click="ignore",
+        for fmt in FORMATS.values():
+            ending = f"-v{target.version}{fmt.formulation_suffix}"
+            download_button(
+                f"Download the formulation ({fmt.label})",
+                formulation_export(actor, target.reference, target.version, fmt.name),
+                file_name=file_name(target.reference, ending),
+                mime=fmt.media_type,
+                key=target.key("download", "formulation", fmt.name),
             )
+            if whole_case:
+                download_button(
+                    f"Download the whole case ({fmt.label})",
+                    case_export(actor, target.reference, fmt.name),
+                    file_name=file_name(target.reference, fmt.case_suffix),
+                    mime=fmt.media_type,
+                    key=target.key("download", "case", fmt.name),
+                )
+
+
+def formulation_export(
+    actor: Actor, reference: str, version: int, fmt: str
+) -> Callable[[Service], bytes]:
+    """Return what builds a version's formulation document (audited, checked) on click."""
+
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, "formulation", fmt=fmt)
+
+    return build
+
+
+def case_export(actor: Actor, reference: str, fmt: str) -> Callable[[Service], bytes]:
+    """Return what builds the whole case document (audited by the service) on click."""
+
+    def build(service: Service) -> bytes:
+        return case_document(service, actor, reference, fmt)
+
+    return build
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -739,7 +743,7 @@ def _body(
             show_error(error)
             reviewing = False
     _escalation(formulation)
-    _at_a_glance(formulation)
+    _at_a_glance(formulation, target, reviewing=reviewing)
     # Lazy tabs bound to the URL: only the open one runs and is drawn; a reload keeps it.
     tabs = st.tabs(list(PARTS), key=state.FORMULATION_PART, bind="query-params", default=PARTS[0])
     areas, five_p, summaries, quality, change, sign_off = tabs
@@ -773,3 +777,60 @@ def _body(
             ):
                 _countersign(service, actor, target, row)
             _export(service, actor, target)
+
+
+def _save_focus(target: Target) -> None:
+    actor = current_actor()
+    draft = _draft(target)
+    if actor is None or draft is None:
+        return
+    areas = list(st.session_state.get(target.key("focus", "areas")) or [])
+    rationale = st.session_state.get(target.key("focus", "rationale")) or ""
+    problem_key = target.key("focus", "problem")
+    try:
+        saved = current_service().set_focus(
+            actor, target.reference, target.version, areas, rationale, base_revision=draft.revision
+        )
+    except InstrumentError as error:
+        st.session_state[problem_key] = "; ".join(
+            f"{p.message} — {p.fix}" if p.fix else p.message for p in error.problems()
+        )
+        return
+    st.session_state.pop(problem_key, None)
+    st.session_state[target.key("draft")] = saved
+
+
+def _focus_editor(target: Target, formulation: Formulation) -> None:
+    """Let the assessor choose the focus among the offered areas, with a reason (1.1)."""
+    focus = formulation.focus
+    assert focus is not None
+    offered = {p.area: p.name for p in formulation.priorities if p.offered}
+    if not offered:
+        return
+    with st.expander("Choose the focus", icon=":material/edit:"):
+        areas_key = target.key("focus", "areas")
+        if areas_key not in st.session_state:
+            st.session_state[areas_key] = [a for a in focus.areas if a in offered]
+        st.multiselect(
+            "Start with (up to three offered areas; none returns to the computed focus)",
+            list(offered),
+            format_func=lambda a: offered.get(a, a),
+            max_selections=3,
+            key=areas_key,
+        )
+        st.text_area(
+            "Why (at least 20 characters)",
+            key=target.key("focus", "rationale"),
+            max_chars=20_000,
+            height=80,
+        )
+        problem = st.session_state.get(target.key("focus", "problem"))
+        if problem:
+            st.error(plain(str(problem)), icon=":material/error:")
+        st.button(
+            "Save the focus",
+            key=target.key("focus", "save"),
+            on_click=_save_focus,
+            args=(target,),
+            type="primary",
+        )

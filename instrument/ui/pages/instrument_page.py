@@ -99,8 +99,8 @@ def _blank_form(instrument: Instrument) -> Callable[[], bytes]:
     """
 
     def build() -> bytes:
-        from instrument.report import render_blank_form_pdf
+        from instrument.ui.context import current_documents
 
-        return render_blank_form_pdf(instrument)
+        return current_documents().blank_form(instrument, "pdf")
 
     return build
