@@ -66,10 +66,13 @@ def content_security_policy(page: str | None = None) -> str:
     images and fonts, its websocket (`'self'`), workers from `blob:` and WebAssembly
     (`'wasm-unsafe-eval'` compiles WebAssembly; it does not allow `eval` of JavaScript); nothing
     else, and nothing from another site (Streamlit's Material-icon favicons come from Google:
-    the app uses an emoji icon, which Streamlit draws as a `data:` image).
+    the app uses an emoji icon, which Streamlit draws as a `data:` image). Scripts from `blob:`
+    are allowed because a custom component v2 (the assessment form's item control) is loaded by
+    `import()` of a `blob:` URL that Streamlit's own script makes from the component's JS; only
+    a script already running on the page can make such a URL.
     """
     page_scripts = script_hashes(streamlit_index() if page is None else page)
-    scripts = " ".join(["'self'", "'wasm-unsafe-eval'", *page_scripts])
+    scripts = " ".join(["'self'", "blob:", "'wasm-unsafe-eval'", *page_scripts])
     directives = [
         "default-src 'self'",
         f"script-src {scripts}",
