@@ -6,12 +6,15 @@ load under the Content-Security-Policy with no violation reported by the browser
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 
 from playwright.sync_api import Page, expect
 
+from instrument.service import Service
 from tests.browser.conftest import AppServer, open_app, sign_in, wait_for_app
-from tests.browser.test_conference import _import, _settle
+from tests.browser.test_conference import WORKED, _import, _settle
 
 WATCH_VIOLATIONS = """
 window.__csp = [];
@@ -53,3 +56,26 @@ def test_req34_headers_arrive_and_the_csp_breaks_nothing(page: Page, app_server:
     assert [m for m in console if "Content Security Policy" in m] == []
     open_app(page, app_server, "/instrument")
     assert page.evaluate("window.__csp") == []
+
+    # A draft's item control is a custom component, loaded by Streamlit from a `blob:` URL.
+    draft = _draft(app_server)
+    open_app(page, app_server, f"/assessment?case={draft}&v=1")
+    page.get_by_role("tab", name="Identity", exact=True).click()
+    _settle(page)
+    control = page.locator(f".st-key-ifi-assessment-{draft}-1-ID1-control")
+    expect(control.get_by_role("radio", name="Yes", exact=True).first).to_be_visible()
+    assert page.evaluate("window.__csp") == []
+    assert [m for m in console if "Content Security Policy" in m] == []
+
+
+def _draft(server: AppServer) -> str:
+    """Import a worked case as a draft of team north; return its reference."""
+    reference = f"CD-{secrets.token_hex(3).upper()}"
+    account = server.accounts["psychologist"]
+    document = json.loads((WORKED / "wc-02-grievance.assessment.json").read_text("utf-8"))
+    document["case"]["reference"] = reference
+    with Service.open(server.db_path) as service:
+        actor = service.session_actor(service.sign_in(account.username, account.password))
+        assert actor is not None
+        service.import_assessment(actor, json.dumps(document).encode())
+    return reference
