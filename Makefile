@@ -11,7 +11,7 @@ PORT   ?= 8501
 # Debian packages: WeasyPrint's libraries and a font (reports), poppler (PDF checks in tests),
 # Chromium (browser tests).
 RUN_DEBS  := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-TEST_DEBS := $(RUN_DEBS) poppler-utils chromium
+TEST_DEBS := $(RUN_DEBS) poppler-utils chromium caddy
 
 .PHONY: run test lint unit bench demo install debs-run debs-test schema clean
 

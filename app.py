@@ -8,15 +8,16 @@ import streamlit as st
 
 from instrument.errors import InstrumentError
 from instrument.ui import navigation
-from instrument.ui.components import banner, cached_instrument, session_panel, show_error
+from instrument.ui.components import banner, cached_instrument, session_panel
 from instrument.ui.context import current_actor
 from instrument.ui.pages import sign_in_page
+from instrument.ui.web_security import UNAVAILABLE, log_hidden_error
 
 # The favicon is an emoji, which Streamlit draws as an inline SVG data URL: a `:material/...:`
 # favicon is fetched from fonts.gstatic.com on every page load, and nothing may leave the machine.
 st.set_page_config(
     page_title="Intervention formulation",
-    page_icon="⚖️",
+    page_icon="⚖️",  # drawn as a data: image; Material icons load from Google (CSP: refused)
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -24,11 +25,16 @@ banner(cached_instrument())
 try:
     actor = current_actor()
 except InstrumentError as error:
-    show_error(error)
+    # Not known to be signed in: never show a store error's text (it may name files).
+    log_hidden_error("app", [error.message, error.where, error.fix])
+    st.error(UNAVAILABLE, icon=":material/error:")
     st.stop()
 
 if actor is None:
     st.navigation(navigation.signed_out(sign_in_page.render), position="hidden").run()
+elif actor.must_change:
+    session_panel(actor)
+    st.navigation(navigation.one_time(), position="hidden").run()
 else:
     page = st.navigation(navigation.menu(actor.role), position="hidden")
     navigation.sidebar_menu(actor.role)

@@ -21,13 +21,17 @@ from types import MappingProxyType
 from typing import Any
 
 import streamlit as st
+from starlette.middleware import Middleware
 from streamlit import config
 
 from instrument.config import Settings
 from instrument.errors import ConfigurationError
+from instrument.service.maintenance import use_private_umask
 from instrument.ui.sign_in import routes
+from instrument.ui.web_security import SecurityHeaders
 
 HERE = Path(__file__).resolve().parent
+use_private_umask()  # every file and folder the server creates is 0600/0700 (SECURITY.md 25)
 
 HARDENING: Mapping[str, Any] = MappingProxyType(
     {
@@ -61,7 +65,11 @@ def _first_start(settings: Settings) -> None:
     if settings.demo:
         from instrument.demo import load_demo
 
-        accounts = load_demo(settings.db, key_path=settings.audit_key_path)
+        accounts = load_demo(
+            settings.db,
+            key_path=settings.audit_key_path,
+            db_key_path=settings.db_key_path,
+        )
         if accounts:
             print("\nDemo accounts (fictional data; passwords shown once, now):", flush=True)
             for username, role, password in accounts:
@@ -75,7 +83,10 @@ def _first_start(settings: Settings) -> None:
             )
         return
     service = Service.open(
-        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
     try:
         password = service.ensure_admin()
@@ -85,7 +96,8 @@ def _first_start(settings: Settings) -> None:
         print(
             "\nFirst start: created the administrator account.\n"
             f"  username: admin\n  password: {password}\n"
-            "This password is shown once. Sign in, then create the team's accounts.\n",
+            "This one-time password is shown once: sign in with it, choose your own, then "
+            "create the team's accounts.\n",
             flush=True,
         )
 
@@ -111,4 +123,9 @@ async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any] | None]:
     yield None
 
 
-app = st.App(str(HERE / "app.py"), routes=routes(SETTINGS), lifespan=lifespan)
+app = st.App(
+    str(HERE / "app.py"),
+    routes=routes(SETTINGS),
+    lifespan=lifespan,
+    middleware=[Middleware(SecurityHeaders)],
+)

@@ -11,7 +11,7 @@ without an entry for an action is denied: deny by default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
 
@@ -20,6 +20,10 @@ from instrument.errors import Problem
 MIN_PASSWORD = 15
 MAX_PASSWORD = 1024
 COMMON_PASSWORDS_REFUSED = 1000
+MIN_STRENGTH = 3
+"""The lowest zxcvbn score (0 to 4) a new password may have (SECURITY.md 33)."""
+STRENGTH_CHARACTERS = 72
+"""zxcvbn rates at most this many characters; a longer password is rated by its beginning."""
 
 
 class Role(StrEnum):
@@ -172,12 +176,19 @@ MATRIX: dict[Role, dict[Action, Scope]] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """The user an operation is done for: id, username, role and team name."""
+    """The user an operation is done for: id, username, role and team name.
+
+    `session` is the stored key of the sign-in session the actor acts through: a password
+    re-entry belongs to that session, not to the user (SECURITY.md 28).
+    """
 
     user_id: int | None
     username: str
     role: Role
     team: str | None = None
+    session: str | None = field(default=None, compare=False, repr=False)
+    must_change: bool = field(default=False, compare=False, repr=False)
+    """True while the account holds a one-time password: only changing it is allowed."""
 
 
 SYSTEM = Actor(user_id=None, username="system", role=Role.SYSTEM, team=None)
@@ -275,4 +286,28 @@ def password_problems(password: str, *, username: str = "") -> list[Problem]:
         )
     if username and lowered == username.strip().lower():
         problems.append(Problem("password", "the password must not be the username", "change it"))
+    if not problems:
+        problems += strength_problems(password, username=username)
     return problems
+
+
+def strength_problems(password: str, *, username: str = "") -> list[Problem]:
+    """Return the strength estimator's refusal with its feedback, when it rates below 3."""
+    from zxcvbn import zxcvbn
+
+    inputs = [username] if username else []
+    rating = zxcvbn(password[:STRENGTH_CHARACTERS], user_inputs=inputs)
+    if rating["score"] >= MIN_STRENGTH:
+        return []
+    feedback = rating.get("feedback") or {}
+    warning = str(feedback.get("warning") or "").strip()
+    suggestions = [str(s).strip() for s in feedback.get("suggestions") or [] if str(s).strip()]
+    advice = " ".join([warning, *suggestions]).strip()
+    message = f"this password is easy to guess (strength {rating['score']} of 4; 3 is needed)"
+    return [
+        Problem(
+            "password",
+            f"{message}: {advice}" if advice else message,
+            "use a passphrase of four or more unrelated words",
+        )
+    ]

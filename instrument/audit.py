@@ -67,6 +67,10 @@ class AuditAction(StrEnum):
     SESSION_LOG = "session-log"
     SESSION_SAVE = "session-save"
     PROGRESS_REVIEW = "progress-review"
+    AUDIT_RESTORE = "audit-restore"
+    PASSWORD_CHANGE = "password-change"
+    PASSWORD_RESET = "password-reset"
+    KEY_ROTATE = "key-rotate"
 
 
 class Outcome(StrEnum):
@@ -123,7 +127,7 @@ ACTION_MEANING: dict[AuditAction, str] = {
     AuditAction.USERS_LIST: "the user list was read",
     AuditAction.TEAMS_LIST: "the team list was read",
     AuditAction.AUDIT_READ: "the audit log was read",
-    AuditAction.BACKUP: "a backup was written",
+    AuditAction.BACKUP: "a backup was written (`failed` when it was not)",
     AuditAction.PLAN_START: "an intervention plan's first draft was started",
     AuditAction.PLAN_SAVE: "a draft plan was saved (one field)",
     AuditAction.PLAN_AGREE: "a plan was agreed and signed by a facilitator",
@@ -131,6 +135,10 @@ ACTION_MEANING: dict[AuditAction, str] = {
     AuditAction.SESSION_LOG: "a session was logged in the delivery log",
     AuditAction.SESSION_SAVE: "a delivery log entry was saved (one field)",
     AuditAction.PROGRESS_REVIEW: "a progress review of the plan was recorded",
+    AuditAction.AUDIT_RESTORE: "the audit log was accepted as it is after a deliberate restore",
+    AuditAction.PASSWORD_CHANGE: "a user changed their own password (the one-time one included)",
+    AuditAction.PASSWORD_RESET: "an administrator gave a user a new one-time password",
+    AuditAction.KEY_ROTATE: "the audit or cookie key was replaced by a new one",
 }
 
 

@@ -48,6 +48,19 @@ class VersionRecord(_Frozen):
     )
 
 
+class ExportSignature(_Frozen):
+    """The exporting installation's keyed signature over the rest of the document."""
+
+    algorithm: Literal["HMAC-SHA256"] = Field(description="Always `HMAC-SHA256`.")
+    installation: str = Field(
+        pattern=r"^[0-9a-f]{16}$", description="Which installation signed (a key id, not a key)."
+    )
+    value: str = Field(
+        pattern=r"^[0-9a-f]{64}$",
+        description="HMAC-SHA256 of the canonical JSON of the document without `signature`.",
+    )
+
+
 class CaseExport(_Frozen):
     """A whole case: every assessment version with its review, formulation and signatures."""
 
@@ -66,6 +79,11 @@ class CaseExport(_Frozen):
     )
     reviews: list[ProgressReview] = Field(
         default_factory=list, max_length=1000, description="The progress reviews, oldest first."
+    )
+    signature: ExportSignature | None = Field(
+        default=None,
+        description="The exporting installation's signature; an import into the same "
+        "installation verifies it (SECURITY.md 23).",
     )
 
 

@@ -29,6 +29,9 @@ from instrument.service.documents import (
     REPORT_FORMATS,
     Documents,
 )
+from instrument.service.maintenance import encrypt as encrypt_database
+from instrument.service.maintenance import restore_audit, use_private_umask
+from instrument.service.maintenance import rotate_key as rotate_key_files
 from instrument.service.verification import verify_audit
 
 EXIT_INVALID = 2
@@ -280,7 +283,10 @@ def chart_command(file: Path, kind: str, output: Path) -> None:
 
 # --- the case store: users, import, export, cases, audit, backup ---------------------------------
 
-_DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db in the project)."
+_DB_HELP = (
+    "The database file (default: $INSTRUMENT_DB, else data/instrument.db in the project). A new "
+    "database is encrypted with a new key in <db>.dbkey (or $INSTRUMENT_DB_KEY)."
+)
 _AS_HELP = (
     "Act as this local user (the password is read from standard input); "
     "without it the command acts as the built-in `system` actor."
@@ -300,7 +306,10 @@ def _db_option(command: Any) -> Any:
 def _open_service(db: Path | None) -> Service:
     settings = _settings().with_db(db)
     return Service.open(
-        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
 
 
@@ -345,19 +354,33 @@ def users() -> None:
     "--password-stdin",
     "password_stdin",
     is_flag=True,
-    required=True,
-    help="Read the password from the first line of standard input (required).",
+    help="Read a first password of your choosing from standard input; without it the account "
+    "gets a one-time password, printed once, to be changed at the first sign-in.",
 )
 def users_add(
     db: Path | None, username: str, role: str, team: str | None, password_stdin: bool
 ) -> None:
-    """Add a user; the password (15+ characters) comes from standard input."""
-    if not password_stdin:
-        raise click.UsageError("give --password-stdin and pipe the password in")
-    password = _read_password()
+    """Add a user, with a one-time password printed once (or one from standard input)."""
+    password = _read_password() if password_stdin else None
     with _open_service(db) as service:
-        service.add_user(SYSTEM, username, role, password, team)
+        row = service.add_user(SYSTEM, username, role, password, team)
     click.echo(f"added {username} ({role})", err=True)
+    if row.one_time_password:
+        click.echo("one-time password (to be changed at the first sign-in): ", err=True, nl=False)
+        click.echo(row.one_time_password)
+
+
+@users.command(name="reset")
+@_db_option
+@click.option("--username", required=True, help="The user whose password is reset.")
+def users_reset(db: Path | None, username: str) -> None:
+    """Give a user a new one-time password (printed once); their sessions end now."""
+    with _open_service(db) as service:
+        password = service.reset_password(SYSTEM, username)
+    click.echo(
+        f"reset {username}; one-time password (to be changed at sign-in): ", err=True, nl=False
+    )
+    click.echo(password)
 
 
 @cli.command(name="import")
@@ -476,12 +499,61 @@ def audit() -> None:
 def audit_verify(db: Path | None) -> None:
     """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
     settings = _settings().with_db(db)
-    result = verify_audit(settings.db, settings.audit_key_path)
+    result = verify_audit(settings.db, settings.audit_key_path, settings.db_key_path)
     if result.ok:
         click.echo(f"audit chain intact: {result.entries} entries", err=True)
         return
     click.echo(f"audit chain broken at seq {result.first_bad_seq}: {result.reason}", err=True)
     sys.exit(1)
+
+
+@audit.command(name="restore")
+@_db_option
+def audit_restore(db: Path | None) -> None:
+    """After a deliberate restore from a backup, accept the audit log as it is (audited).
+
+    The chain in the database must verify; an `audit-restore` entry is added and the head kept
+    outside the database moves to it, so that writes are allowed again.
+    """
+    settings = _settings().with_db(db)
+    before, seq = restore_audit(settings.db, settings.audit_key_path, settings.db_key_path)
+    if before:
+        click.echo(f"was: {before}", err=True)
+    click.echo(f"re-anchored the audit log at seq {seq}", err=True)
+
+
+@cli.command(name="rotate-key")
+@_db_option
+@click.argument("which", type=click.Choice(["audit", "cookie"]))
+def rotate_key(db: Path | None, which: str) -> None:
+    """Replace the audit key or the cookie key with a new one (audited as `key-rotate`).
+
+    audit: the chain is verified with the old key, re-signed with the new one in one
+    transaction, and the new key file moved into place (the old one is kept as <key>.old until
+    you delete it). cookie: a new cookie key signs everyone out; restart the web server.
+    """
+    settings = _settings().with_db(db)
+    key_path = rotate_key_files(
+        settings.db,
+        which,
+        key_path=settings.audit_key_path,
+        cookie_key_path=settings.cookie_key_path,
+        db_key_path=settings.db_key_path,
+    )
+    click.echo(f"rotated the {which} key: {key_path}", err=True)
+
+
+@cli.command()
+@_db_option
+def encrypt(db: Path | None) -> None:
+    """Encrypt an existing unencrypted database in place, with a new key file (0600).
+
+    Stop the web app first. The key goes to <db>.dbkey (or $INSTRUMENT_DB_KEY): keep it apart
+    from the backups, which are encrypted with it from now on.
+    """
+    settings = _settings().with_db(db)
+    key_path = encrypt_database(settings.db, settings.db_key_path)
+    click.echo(f"encrypted {settings.db}; its key is {key_path}", err=True)
 
 
 @cli.command()
@@ -496,6 +568,7 @@ def backup(db: Path | None, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every refusal into exit 2 with its problems on stderr."""
+    use_private_umask()
     try:
         settings = Settings.from_env()
         cli.main(args=argv, prog_name="instrument", standalone_mode=False, obj=settings)

@@ -6,7 +6,7 @@ reads the environment. Every variable is a field here, named by its `validation_
 README's configuration table lists the same variables with the same defaults (a test compares
 them).
 
-pydantic-settings would read the same five variables; a plain pydantic model with aliases does it
+pydantic-settings would read the same variables; a plain pydantic model with aliases does it
 in a few lines, without a second settings library and its own rules for `.env` files.
 """
 
@@ -49,6 +49,23 @@ class Settings(BaseModel):
         default=None,
         validation_alias="INSTRUMENT_DEFINITIONS",
         description="A folder of extra instrument definitions (`*.yaml`), beside the shipped one.",
+    )
+    db_key: Path | None = Field(
+        default=None,
+        validation_alias="INSTRUMENT_DB_KEY",
+        description="The database encryption key file; unset: `<database file>.dbkey` beside it.",
+    )
+    sign_in_per_address: int = Field(
+        default=30,
+        gt=0,
+        validation_alias="INSTRUMENT_SIGN_IN_PER_ADDRESS",
+        description="Sign-in attempts allowed in 10 minutes from one address.",
+    )
+    sign_in_per_account: int = Field(
+        default=10,
+        gt=0,
+        validation_alias="INSTRUMENT_SIGN_IN_PER_ACCOUNT",
+        description="Sign-in attempts allowed in 10 minutes for one typed username.",
     )
     demo: bool = Field(
         default=False,
@@ -93,6 +110,11 @@ class Settings(BaseModel):
     def audit_key_path(self) -> Path:
         """Return the audit key file: `INSTRUMENT_AUDIT_KEY`, else `<database file>.key`."""
         return self.audit_key or self.db.with_name(self.db.name + ".key")
+
+    @property
+    def db_key_path(self) -> Path:
+        """Return the database key file: `INSTRUMENT_DB_KEY`, else `<database file>.dbkey`."""
+        return self.db_key or self.db.with_name(self.db.name + ".dbkey")
 
     @property
     def cookie_key_path(self) -> Path:

@@ -15,7 +15,7 @@ import json
 import secrets
 from pathlib import Path
 
-from instrument.access import Actor
+from instrument.access import SYSTEM, Actor
 from instrument.errors import AuthenticationError
 from instrument.service import Service
 
@@ -46,21 +46,23 @@ def load_demo(
     *,
     key_path: Path | None = None,
     cases: Path = WORKED_CASES,
+    db_key_path: Path | None = None,
 ) -> list[tuple[str, str, str]]:
     """Fill an empty database with the demo; return (username, role, password) once.
 
     Returns an empty list when the database already has users (the demo was loaded before).
     """
-    with Service.open(db_path, key_path=key_path) as service:
+    with Service.open(db_path, key_path=key_path, db_key_path=db_key_path) as service:
         admin_password = service.ensure_admin()
         if admin_password is None:
             return []
-        admin = _signed_in(service, "admin", admin_password)
-        service.add_team(admin, DEMO_TEAM)
+        # The operator's `system` actor sets the demo accounts up (an administrator never
+        # chooses passwords); the admin's own is a one-time one, changed at the first sign-in.
+        service.add_team(SYSTEM, DEMO_TEAM)
         accounts = [("admin", "admin", admin_password)]
         for username, role in DEMO_ACCOUNTS:
             password = secrets.token_urlsafe(15)
-            service.add_user(admin, username, role, password, team=DEMO_TEAM)
+            service.add_user(SYSTEM, username, role, password, team=DEMO_TEAM)
             accounts.append((username, role, password))
         psychologist, password = accounts[1][0], accounts[1][2]
         actor = _signed_in(service, psychologist, password)
@@ -76,7 +78,6 @@ def load_demo(
         for path in sorted((cases / "plans").glob("*.case.json")):
             service.import_case(actor, path.read_bytes(), team=DEMO_TEAM)
         service.sign_out_everywhere(actor)
-        service.sign_out_everywhere(admin)
     return accounts
 
 

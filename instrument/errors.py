@@ -36,6 +36,16 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
+MAX_PROBLEMS = 100
+"""At most this many problems are listed; the rest are counted ("… and N more")."""
+
+MAX_COUNTED = 10_000
+"""Producers of problems stop after this many, so a hostile document cannot keep them busy."""
+
+UNCOUNTED = Problem("$", "(further problems were not counted)")
+"""Added by a producer that stopped at `MAX_COUNTED` problems, so the count says "more than"."""
+
+
 class InstrumentError(Exception):
     """Base of every error the instrument raises on purpose."""
 
@@ -58,10 +68,13 @@ class DocumentError(InstrumentError):
     """An outside document (file, upload, import) was refused; it lists every problem found."""
 
     def __init__(self, problems: list[Problem], *, source: str = "") -> None:
-        ordered = sorted(set(problems))
+        unique = set(problems)
+        self.counted_all = UNCOUNTED not in unique
+        ordered = sorted(unique - {UNCOUNTED})
         first = ordered[0] if ordered else Problem("$", "the document is not valid")
         super().__init__(first.message, where=first.where, fix=first.fix)
-        self.all_problems = ordered or [first]
+        self.all_problems = ordered[:MAX_PROBLEMS] or [first]
+        self.more = max(0, len(ordered) - MAX_PROBLEMS)
         self.source = source
 
     @classmethod
@@ -70,12 +83,22 @@ class DocumentError(InstrumentError):
         return cls([Problem(where, message, fix)], source=source)
 
     def problems(self) -> list[Problem]:
-        """Return every problem, sorted by path."""
-        return list(self.all_problems)
+        """Return the first 100 problems sorted by path, then one line counting the rest."""
+        if not self.more:
+            return list(self.all_problems)
+        count = f"{self.more:,}" if self.counted_all else f"more than {self.more:,}"
+        return [
+            *self.all_problems,
+            Problem(
+                "$",
+                f"… and {count} more problems (only the first {MAX_PROBLEMS} are listed)",
+                "fix the problems listed and check the document again",
+            ),
+        ]
 
     def __str__(self) -> str:
-        """Render every problem on its own line as `path: message`."""
-        return "\n".join(str(p) for p in self.all_problems)
+        """Render every problem listed on its own line as `path: message`."""
+        return "\n".join(str(p) for p in self.problems())
 
 
 class DefinitionError(DocumentError):

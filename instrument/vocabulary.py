@@ -6,10 +6,13 @@ the formulation and the tests all refer to these strings.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated
 
 from pydantic import StringConstraints
+
+from instrument.errors import Problem
 
 
 class Presence(StrEnum):
@@ -158,18 +161,67 @@ BAND_ORDER: dict[Band, int] = {
 
 ITEM_ID_PATTERN = r"^[A-Z]{2}[0-9]{1,2}$"
 AREA_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+# Segments of letters, digits, `_` and `-`, joined by single `.` or `/`: `C-0001`, `WC/2026.3`;
+# never `a/../../etc/x`, a leading dot, a trailing slash or a doubled separator.
+CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]*([./][A-Za-z0-9_-]+)*$"
+MAX_REFERENCE = 40
 # A session of the catalogue: `<area-id>.<n>` or `foundation.<n>`, e.g. `identity.1`.
 SESSION_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[1-9][0-9]?$"
-CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
 VERSION_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
+
+# Characters refused in every text field (SECURITY.md 32): the C0 controls (free text keeps tab,
+# line feed and carriage return), DEL, the C1 controls, and the bidirectional marks, embeddings,
+# overrides and isolates that make text display differently from what is stored. Written as
+# escapes so that the published schemas hold no invisible characters; Python, the Rust regex of
+# pydantic and ECMAScript (JSON Schema) read them alike.
+_BIDI = r"\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069"
+TEXT_PATTERN = rf"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F{_BIDI}]*$"
+LINE_PATTERN = rf"^[^\x00-\x1F\x7F-\x9F{_BIDI}]*$"
+_FORBIDDEN_IN_TEXT = re.compile(rf"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F{_BIDI}]")
+_FORBIDDEN_IN_LINE = re.compile(rf"[\x00-\x1F\x7F-\x9F{_BIDI}]")
 
 ItemId = Annotated[str, StringConstraints(pattern=ITEM_ID_PATTERN)]
 AreaId = Annotated[str, StringConstraints(pattern=AREA_ID_PATTERN)]
-CaseReference = Annotated[str, StringConstraints(pattern=CASE_REFERENCE_PATTERN)]
+CaseReference = Annotated[
+    str, StringConstraints(pattern=CASE_REFERENCE_PATTERN, max_length=MAX_REFERENCE)
+]
 SemanticVersion = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
 SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 
 # Longest free text accepted anywhere (SECURITY.md 18).
 MAX_TEXT = 20_000
-Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT, pattern=TEXT_PATTERN)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=LINE_PATTERN)]
+
+
+def is_case_reference(value: object) -> bool:
+    """Return whether `value` is a whole, well-formed case reference (no trailing newline)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MAX_REFERENCE
+        and re.fullmatch(CASE_REFERENCE_PATTERN, value) is not None
+    )
+
+
+def forbidden_character(value: str, *, single_line: bool = False) -> str | None:
+    """Return the first control or bidirectional character in `value` as `U+XXXX`, or None.
+
+    Args:
+        value: The text to check.
+        single_line: Also refuse tab, line feed and carriage return (names, labels).
+    """
+    found = (_FORBIDDEN_IN_LINE if single_line else _FORBIDDEN_IN_TEXT).search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def text_problem(value: str, where: str, *, single_line: bool = False) -> Problem | None:
+    """Return the problem of a text holding a control or bidirectional character, or None."""
+    found = forbidden_character(value, single_line=single_line)
+    if found is None:
+        return None
+    kind = "a line break or control" if single_line else "a control"
+    return Problem(
+        where,
+        f"contains {kind} or bidirectional character ({found})",
+        "remove it: such characters can hide or reorder what the text shows",
+    )

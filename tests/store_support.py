@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +51,8 @@ class Team:
     other: Actor  # a psychologist of team south
 
 
-def sign(service: Service, username: str) -> Actor:
-    actor = service.session_actor(service.sign_in(username, PASSWORD))
+def sign(service: Service, username: str, password: str = PASSWORD) -> Actor:
+    actor = service.session_actor(service.sign_in(username, password))
     assert actor is not None
     return actor
 
@@ -117,10 +116,29 @@ def complete(
 
 
 def dump(db: Path) -> list[str]:
-    """Return the database's content as SQL text, for before/after comparisons."""
-    conn = sqlite3.connect(db)  # a raw read-only look, outside the package
+    """Return the database's schema and rows as text, for before/after comparisons.
+
+    An encrypted database (a `<db>.dbkey` beside it, as the command line makes) is read with
+    its key through the connection factory.
+    """
+    from instrument.store.files import load_key
+    from instrument.store.sqlite.connection import connect
+
+    keyfile = db.with_name(db.name + ".dbkey")
+    key = load_key(keyfile, create=False, what="database key") if keyfile.exists() else None
+    conn = connect(db, key)
     try:
-        return list(conn.iterdump())
+        lines = []
+        tables = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "ORDER BY type, name"
+        ).fetchall()
+        for kind, name, sql in tables:
+            lines.append(f"{kind} {name}: {sql}")
+            if kind == "table":
+                rows = conn.execute(f'SELECT * FROM "{name}" ORDER BY rowid').fetchall()
+                lines += [f'INSERT INTO "{name}" VALUES{tuple(row)!r}' for row in rows]
+        return lines
     finally:
         conn.close()
 

@@ -124,14 +124,41 @@ def test_the_readme_shows_the_matrix() -> None:
     "password",
     [
         "correct horse battery staple",
-        "x" * 64,
+        "quartz lantern 7 meadow orbit violin ferry copper thistle plume",
         "Pasted-ÅÉÎ-密码-🔑-with spaces\tand tab",
-        "a" * 15,
+        "vq3-Lk9zP!m2Rtx",
     ],
     ids=["passphrase", "64-chars", "pasted-unicode", "exactly-15"],
 )
 def test_good_passwords_are_accepted(password: str) -> None:
     assert password_problems(password, username="alice") == []
+
+
+def test_good_passwords_of_64_and_1024_characters_are_rated_quickly() -> None:
+    import time
+
+    started = time.process_time()
+    assert password_problems("quartz lantern 7 meadow orbit violin " * 27) == []
+    assert time.process_time() - started < 1
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "passwordpassword",
+        "aaaaaaaaaaaaaaa",
+        "123456789012345",
+        "qwertyuiopasdfgh",
+        "alicealicealice1",
+    ],
+)
+def test_req33_passwords_rated_below_3_are_refused_with_feedback(password: str) -> None:
+    problems = password_problems(password, username="alice")
+    assert len(problems) == 1
+    message = problems[0].message
+    assert message.startswith("this password is easy to guess (strength ")
+    assert "3 is needed): " in message  # zxcvbn's warning or suggestions follow
+    assert problems[0].where == "password"
 
 
 def test_short_common_and_username_passwords_are_refused() -> None:

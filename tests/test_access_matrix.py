@@ -78,6 +78,7 @@ def _copy(template: Path, target: Path) -> Service:
     db = target / "case.db"
     shutil.copy(template, db)
     shutil.copy(Path(str(template) + ".key"), Path(str(db) + ".key"))
+    shutil.copy(Path(str(template) + ".head"), Path(str(db) + ".head"))
     (target / "case.db.key").chmod(0o600)
     return open_service(db, Clock(T0))
 
@@ -90,7 +91,11 @@ def _actor(service: Service, role: str) -> Actor:
         " WHERE u.username = ?",
         (f"{role}-north",),
     ).fetchone()
-    return Actor(row[0], row[1], Role(role), row[2])
+    session = service.store.conn.execute(  # the password was entered in this session
+        "SELECT id FROM sessions WHERE user_id = ? AND ended_at IS NULL ORDER BY rowid DESC",
+        (row[0],),
+    ).fetchone()
+    return Actor(row[0], row[1], Role(role), row[2], session=session[0])
 
 
 def _revision(service: Service, reference: str) -> int:
@@ -267,7 +272,7 @@ CASE_OPERATIONS: dict[str, tuple[Action, Operation]] = {
 GLOBAL_OPERATIONS: dict[str, tuple[Action, Operation]] = {
     "add_user": (
         Action.MANAGE_USERS,
-        lambda s, a, t: s.add_user(a, "newuser", "viewer", PASSWORD, t),
+        lambda s, a, t: s.add_user(a, "newuser", "viewer", None, t),
     ),
     "list_users": (Action.MANAGE_USERS, lambda s, a, t: s.list_users(a)),
     "set_team": (Action.MANAGE_USERS, lambda s, a, t: s.set_team(a, "viewer-north", t)),

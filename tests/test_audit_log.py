@@ -53,6 +53,7 @@ def _copy(db: Path, target: Path) -> tuple[Path, sqlite3.Connection, int]:
     copy = target / "t.db"
     shutil.copy(db, copy)
     shutil.copy(Path(str(db) + ".key"), Path(str(copy) + ".key"))
+    shutil.copy(Path(str(db) + ".head"), Path(str(copy) + ".head"))
     conn = sqlite3.connect(copy)  # the tamperer: a raw connection, triggers dropped
     conn.execute("DROP TRIGGER audit_log_no_update")
     conn.execute("DROP TRIGGER audit_log_no_delete")
@@ -193,7 +194,7 @@ def test_a_scripted_scenario_yields_exactly_the_expected_entries(
         s.save_rating(vic, "C-1", 2, "ID1", None, base_revision=1)
     with pytest.raises(NotFoundError):
         s.open_case(team.other, "C-1")
-    s.add_user(ada, "newbie", "viewer", PASSWORD, "north")
+    s.add_user(ada, "newbie", "viewer", None, "north")  # a one-time password
     s.confirm_password(ada, PASSWORD)
     s.set_role(ada, "newbie", "supervisor")
     s.backup(ada, tmp_path / "b.db")

@@ -94,7 +94,7 @@ BAD_INPUTS: list[tuple[str, str, bytes | str, str]] = [
         "control-character",
         "ctrl.json",
         _doc(case={"reference": "C-1\u0007", "pathway": "engaged"}),
-        "$.case.reference: contains control characters",
+        "$.case.reference: contains a line break or control or bidirectional character",
     ),
     ("too-large", "big.json", b" " * (5 * 1024 * 1024 + 1), "the limit is 5 MB"),
     ("deep-nesting", "deep.json", b"[" * 100_000 + b"]" * 100_000, "$: nesting is deeper than 32"),

@@ -17,8 +17,12 @@ from instrument.exchange.documents import MAX_BYTES, json_path, parse
 INSTRUMENT = default_instrument()
 ITEMS = [item.id for item in INSTRUMENT.items]
 RESPONSIVITY = [rs.id for rs in INSTRUMENT.responsivity]
+# Any text but surrogates, control and bidirectional characters (refused: SECURITY.md 32).
+BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=40
+    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc"), exclude_characters=BIDI),
+    min_size=0,
+    max_size=40,
 )
 SOURCES = ["interview", "file-review", "collateral", "observation", "self-report", "other"]
 
@@ -54,7 +58,7 @@ def documents(draw: st.DrawFn) -> dict[str, Any]:
         st.lists(
             st.fixed_dictionaries(
                 {
-                    "name": st.text(min_size=1, max_size=30).filter(str.strip),
+                    "name": TEXT.filter(str.strip),
                     "role": st.sampled_from(["psychologist", "supervisor", "co-assessor"]),
                 }
             ),

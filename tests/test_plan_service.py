@@ -63,7 +63,9 @@ def test_a_plan_from_start_to_a_completed_intervention(ready, tmp_path: Path) ->
     assert saved.revision == 2
     with pytest.raises(ConflictError, match="changed by fay"):
         s.save_plan(fred, "C-1", 1, "order_reason", "Mine.", base_revision=1)
-    # Agreeing is a signature: the password again, and only a facilitator of the plan.
+    # Agreeing is a signature: the password again (the sign-in's entry lasts 5 minutes), and only
+    # a facilitator of the plan.
+    clock.advance(minutes=6)
     with pytest.raises(AuthenticationError):
         s.agree_plan(fay, "C-1", 1)
     s.confirm_password(fay, PASSWORD)

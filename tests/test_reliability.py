@@ -13,6 +13,7 @@ from pathlib import Path
 
 from instrument.access import SYSTEM, Actor
 from instrument.assessment import Rating
+from instrument.audit import AuditAction, AuditEvent, Entity
 from instrument.definition import Instrument
 from instrument.errors import ConflictError
 from instrument.service import Service
@@ -383,6 +384,11 @@ def test_backup_while_writers_run_restores_every_case(tmp_path: Path) -> None:
         key_path=Path(str(db) + ".key"),
         clock=team.clock,
         hasher=team.service.hasher,
+    )
+    # A deliberate restore is accepted with a re-anchoring, audited (SECURITY.md 21).
+    assert "missing" in restored.store.audit_problem
+    restored.store.reanchor(
+        AuditEvent(at=team.clock(), action=AuditAction.AUDIT_RESTORE, entity=Entity.DATABASE)
     )
     actor = Actor(team.psychologist.user_id, "pat", team.psychologist.role, "north")
     references = {row.reference for row in restored.list_cases(actor)}

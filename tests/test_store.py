@@ -113,8 +113,10 @@ def test_every_path_opens_through_the_factory(
     seen: list[dict[str, object]] = []
     original = connection_module.connect
 
-    def recording(path: Path) -> sqlite3.Connection:
-        conn = original(path)
+    def recording(
+        path: Path, key: bytes | None = None, *, key_path: Path | None = None
+    ) -> sqlite3.Connection:
+        conn = original(path, key, key_path=key_path)
         seen.append(read_pragmas(conn))
         return conn
 

@@ -8,15 +8,18 @@ gives the same document. Final versions carry their stored formulation, whose
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from instrument.assessment import CaseInfo, assessment_hash
 from instrument.case import FORMAT, CaseExport, VersionRecord
-from instrument.errors import DocumentError, Problem
+from instrument.errors import DocumentError, NotFoundError, Problem
 from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
+from instrument.formulation import formulate
 from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview
 from instrument.vocabulary import AssessmentStatus
 
@@ -157,6 +160,155 @@ def _version_problems(export: CaseExport, definitions: Definitions) -> list[Prob
     return problems
 
 
+def _first_difference(mine: Any, theirs: Any, path: str = "") -> str | None:
+    """Return the JSON path (below some root) of the first place two JSON values differ."""
+    if isinstance(mine, dict) and isinstance(theirs, dict):
+        for key in list(mine) + [k for k in theirs if k not in mine]:
+            if key not in mine or key not in theirs:
+                return f"{path}.{key}"
+            found = _first_difference(mine[key], theirs[key], f"{path}.{key}")
+            if found is not None:
+                return found
+        return None
+    if isinstance(mine, list) and isinstance(theirs, list):
+        for index, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+            found = _first_difference(a, b, f"{path}[{index}]")
+            if found is not None:
+                return found
+        return None if len(mine) == len(theirs) else f"{path}[{min(len(mine), len(theirs))}]"
+    return None if mine == theirs else path
+
+
+def recomputed_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
+    """Recompute every stored formulation from its assessment and review; name any mismatch.
+
+    A formulation is never typed in: it is what `formulate` gives for the assessment (and the
+    previous final occasion, and the review). An export whose bands, scores, reasons or 5P
+    were rewritten is refused, with the path of the first difference (SECURITY.md 23).
+    """
+    problems: list[Problem] = []
+    versions = export.versions
+    for index, record in enumerate(versions):
+        stored = record.formulation
+        if stored is None:
+            continue
+        ref = record.assessment.instrument
+        try:
+            instrument = definitions.get(ref.id, ref.version)
+        except NotFoundError:
+            continue  # reported by the assessment's own checks
+        replaced = {
+            r.assessment.assessment.replaces
+            for r in versions[: index + 1]
+            if r.assessment.assessment.replaces is not None
+        }
+        previous = next(
+            (
+                r.assessment
+                for r in reversed(versions[:index])
+                if r.assessment.assessment.status is AssessmentStatus.FINAL
+                and r.assessment.assessment.version not in replaced
+            ),
+            None,
+        )
+        again = formulate(
+            instrument,
+            record.assessment,
+            previous,
+            generated_at=stored.header.generated_at,
+            review=record.review,
+        )
+        skip = {"header": {"generator"}}
+        found = _first_difference(
+            again.model_dump(mode="json", exclude=skip),
+            stored.model_dump(mode="json", exclude=skip),
+        )
+        if found is not None:
+            problems.append(
+                Problem(
+                    f"$.versions[{index}].formulation{found}",
+                    "does not match the formulation recomputed from the assessment beside it",
+                    "a formulation is never edited: export the case again from where it was made",
+                )
+            )
+    return problems
+
+
+def _checked_case(export: CaseExport, definitions: Definitions) -> list[Problem]:
+    problems = case_problems(export, definitions)
+    return problems or recomputed_problems(export, definitions)
+
+
+EXPORT_KEY_LABEL = b"instrument case export signature, version 1"
+
+
+def _signing_key(installation_key: bytes) -> bytes:
+    return hmac.new(installation_key, EXPORT_KEY_LABEL, hashlib.sha256).digest()
+
+
+def installation_id(installation_key: bytes) -> str:
+    """Return the id of the installation's export key (16 hex digits; never the key)."""
+    return hashlib.sha256(_signing_key(installation_key)).hexdigest()[:16]
+
+
+def _signature_value(document: dict[str, Any], installation_key: bytes) -> str:
+    unsigned = {k: v for k, v in document.items() if k != "signature"}
+    canonical = json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hmac.new(_signing_key(installation_key), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+def export_document(export: CaseExport) -> dict[str, Any]:
+    """Return a case export as the JSON document it is written as (and signed over).
+
+    Empty plan, delivery and review lists are left out, so an export of a case without a plan is
+    exactly as it was before plans existed.
+    """
+    document = export.model_dump(mode="json", exclude_none=True)
+    for key in ("plans", "delivery", "reviews"):
+        if not document[key]:
+            del document[key]
+    return document
+
+
+def sign_export(document: dict[str, Any], installation_key: bytes) -> dict[str, Any]:
+    """Return the export with the installation's signature over everything else in it."""
+    unsigned = {k: v for k, v in document.items() if k != "signature"}
+    return {
+        **unsigned,
+        "signature": {
+            "algorithm": "HMAC-SHA256",
+            "installation": installation_id(installation_key),
+            "value": _signature_value(unsigned, installation_key),
+        },
+    }
+
+
+def export_origin(export: CaseExport, installation_key: bytes) -> str:
+    """Return `here` (signed by this installation, verified), `elsewhere` or `unsigned`.
+
+    Raises:
+        DocumentError: when this installation's signature does not match: the document was
+            changed after it was exported.
+    """
+    signature = export.signature
+    if signature is None:
+        return "unsigned"
+    if signature.installation != installation_id(installation_key):
+        return "elsewhere"
+    document = export_document(export)
+    if not hmac.compare_digest(signature.value, _signature_value(document, installation_key)):
+        raise DocumentError(
+            [
+                Problem(
+                    "$.signature.value",
+                    "does not match the document: it was changed after it was exported here",
+                    "export the case again",
+                )
+            ]
+        )
+    return "here"
+
+
 def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
 
@@ -165,7 +317,7 @@ def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
     """
 
     def semantic(export: CaseExport) -> list[Problem]:
-        return case_problems(export, definitions)
+        return _checked_case(export, definitions)
 
     return read_document(data, "case", CaseExport, semantic=semantic)
 
@@ -203,10 +355,7 @@ def case_document(
         delivery=list(delivery),
         reviews=list(reviews),
     )
-    document = export.model_dump(mode="json", exclude_none=True)
-    for key in ("plans", "delivery", "reviews"):
-        if not document[key]:
-            del document[key]
+    document = export_document(export)
     problems = schema_problems("case", document)
     if problems:
         raise DocumentError(problems)

@@ -11,10 +11,11 @@ Every refusal is one `DocumentError` carrying every problem with its JSON path.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,14 +24,18 @@ from jsonschema.exceptions import ValidationError
 from pydantic import BaseModel
 from pydantic import ValidationError as ModelValidationError
 
-from instrument.errors import DocumentError, Problem
+from instrument.errors import MAX_COUNTED, UNCOUNTED, DocumentError, Problem
 from instrument.schemas import validator_for
-from instrument.vocabulary import MAX_TEXT
+from instrument.vocabulary import MAX_TEXT, TEXT_PATTERN, text_problem
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 32
+MAX_VALUES = 100_000
+"""A case export of 60 versions holds about 80,000 values; more is refused before the schema."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -41,7 +46,7 @@ def json_path(parts: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif _IDENTIFIER.match(str(part)):
+        elif _IDENTIFIER.fullmatch(str(part)):
             path += f".{part}"
         else:
             path += f"[{json.dumps(str(part), ensure_ascii=True)}]"
@@ -114,27 +119,29 @@ def parse(data: bytes, *, syntax: str = "json") -> Any:
             "flatten the document; no valid document nests this deep",
         )
     document = _parse_yaml(text) if syntax == "yaml" else _parse_json(text)
-    problems = list(_walk(document, []))
+    problems = bounded(_walk(document, []))
     if problems:
         raise DocumentError(problems)
     return document
 
 
+def bounded(problems: Iterable[Problem]) -> list[Problem]:
+    """Return at most `MAX_COUNTED` problems (then `UNCOUNTED`): enough to list 100, count more."""
+    found = list(itertools.islice(problems, MAX_COUNTED + 1))
+    if len(found) > MAX_COUNTED:
+        found[MAX_COUNTED] = UNCOUNTED
+    return found
+
+
 def _max_depth(text: str) -> int:
-    """Return the deepest bracket nesting outside strings: a cheap scan that cannot recurse."""
+    """Return the deepest bracket nesting outside strings: a cheap scan that cannot recurse.
+
+    Regular expressions drop the strings and everything but brackets (in C), so the Python
+    loop only sees the brackets themselves.
+    """
     depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for char in _NOT_BRACKET.sub("", _STRING.sub("", text)):
+        if char in "[{":
             depth += 1
             deepest = max(deepest, depth)
             if deepest > MAX_DEPTH:
@@ -181,8 +188,8 @@ def _parse_json(text: str) -> Any:
         raise DocumentError.at("$", f"not valid JSON: {error}", "fix the JSON syntax") from None
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A YAML loader that keeps dates as strings and marks duplicate keys."""
+class _StrictLoader(yaml.CSafeLoader):
+    """A YAML loader (libyaml) that keeps dates as strings and marks duplicate keys."""
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -206,8 +213,49 @@ _StrictLoader.add_constructor(
 )
 
 
+MAX_YAML_EVENTS = 100_000
+"""A definition is a few thousand YAML values; a document with more is refused unread."""
+
+
+def _prescan_yaml(text: str) -> None:
+    """Refuse aliases and oversized YAML from the event stream, before any value is built.
+
+    An alias (`*name`) lets 450 bytes stand for billions of values ("billion laughs"); a
+    definition never needs one. Counting events stops a document of 330,000 keys in a fraction
+    of the time building it would take.
+
+    Raises:
+        DocumentError: naming the line of the first alias, or the limit.
+    """
+    for count, event in enumerate(yaml.parse(text, Loader=yaml.CSafeLoader)):
+        if isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
+            raise DocumentError(
+                [
+                    Problem(
+                        "$",
+                        f"YAML aliases are not allowed: *{event.anchor}{where}",
+                        "write the value out in full where it is needed",
+                    )
+                ]
+            )
+        if count > MAX_YAML_EVENTS:
+            raise DocumentError(
+                [
+                    Problem(
+                        "$",
+                        f"the YAML document holds more than {MAX_YAML_EVENTS:,} values; "
+                        "an instrument definition holds a few thousand",
+                        "remove what is not part of the definition",
+                    )
+                ]
+            )
+
+
 def _parse_yaml(text: str) -> Any:
     try:
+        _prescan_yaml(text)
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -221,11 +269,26 @@ def _parse_yaml(text: str) -> Any:
 
 
 def _walk(value: Any, parts: list[Any]) -> Iterator[Problem]:
-    """Yield problems the parser let through: duplicates, NaN, long strings, bad keys."""
+    """Yield problems the parser let through: duplicates, NaN, long strings, bad keys, depth."""
     stack: list[tuple[Any, list[Any]]] = [(value, parts)]
+    seen = 0
     while stack:
         node, path = stack.pop()
-        if isinstance(node, _Duplicate):
+        seen += 1
+        if seen > MAX_VALUES:
+            yield Problem(
+                "$",
+                f"the document holds more than {MAX_VALUES:,} values",
+                "split it into smaller documents",
+            )
+            return
+        if len(path) > MAX_DEPTH and isinstance(node, dict | list):
+            yield Problem(
+                json_path(path[:MAX_DEPTH]),
+                f"nesting is deeper than {MAX_DEPTH} levels",
+                "flatten the document; no valid document nests this deep",
+            )
+        elif isinstance(node, _Duplicate):
             yield Problem(json_path(path), f"duplicate key {node.key!r}", "give each key once")
         elif isinstance(node, _Constant):
             yield Problem(
@@ -258,8 +321,7 @@ def _walk(value: Any, parts: list[Any]) -> Iterator[Problem]:
 def schema_problems(kind: str, document: Any) -> list[Problem]:
     """Return every problem jsonschema finds in `document` against the published schema."""
     validator = validator_for(kind)
-    problems = [_problem(error) for error in validator.iter_errors(document)]
-    return sorted(problems)
+    return sorted(bounded(_problem(error) for error in validator.iter_errors(document)))
 
 
 def _problem(error: ValidationError) -> Problem:
@@ -271,10 +333,10 @@ def _problem(error: ValidationError) -> Problem:
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = error.schema if isinstance(error.schema, dict) else {}
         allowed = set(schema.get("properties", {}))
-        extra = sorted(set(error.instance) - allowed)
+        extra = set(error.instance) - allowed
         if extra:
             return Problem(
-                json_path([*path, extra[0]]),
+                json_path([*path, min(extra)]),
                 "is not a field of this document",
                 f"remove it; allowed here: {', '.join(sorted(allowed))}",
             )
@@ -284,12 +346,11 @@ def _problem(error: ValidationError) -> Problem:
             f"{json.dumps(error.instance)[:60]} is not of type {error.validator_value!r}",
             f"give a {error.validator_value}",
         )
-    if (
-        error.validator == "pattern"
-        and isinstance(error.instance, str)
-        and _CONTROL.search(error.instance)
-    ):
-        return Problem(json_path(path), "contains control characters", "remove them")
+    if error.validator == "pattern" and isinstance(error.instance, str):
+        single_line = error.validator_value != TEXT_PATTERN
+        found = text_problem(error.instance, json_path(path), single_line=single_line)
+        if found is not None:
+            return found
     message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
     return Problem(json_path(path), message, "see the published schema for what is allowed")
 

@@ -68,6 +68,7 @@ from instrument.vocabulary import (
     SpjDomain,
     Text,
     Timeframe,
+    text_problem,
 )
 from instrument.wording import (
     move_sentence,
@@ -594,11 +595,22 @@ def formulation_json(formulation: Formulation) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def redact(formulation: Formulation) -> Formulation:
-    """Return the formulation without evidence text (contributors, strengths, responsivity notes).
+REDACTED_RATIONALE = "(withheld: a redacted formulation shows no text a person wrote)"
+"""Stands for an override's rationale where the override is shown but its text is not."""
 
-    Everything else stays, so that a redacted formulation still draws the same charts.
+
+def redact(formulation: Formulation) -> Formulation:
+    """Return the formulation without any free text a person wrote (SECURITY.md 29).
+
+    Evidence (contributors, strengths), responsivity notes and adaptations, the 5P narratives
+    and override rationales are left out; an override stays visible (its band, who and when)
+    with `REDACTED_RATIONALE` instead of its text. Everything else stays, so that a redacted
+    formulation still draws the same charts.
     """
+    overrides = {
+        area: override.model_copy(update={"rationale": REDACTED_RATIONALE})
+        for area, override in formulation.review.overrides.items()
+    }
     priorities = [
         priority.model_copy(
             update={
@@ -606,13 +618,24 @@ def redact(formulation: Formulation) -> Formulation:
                     c.model_copy(update={"evidence": None}) for c in priority.contributors
                 ],
                 "strengths": [s.model_copy(update={"evidence": None}) for s in priority.strengths],
+                "override": overrides.get(priority.area) if priority.override else None,
             }
         )
         for priority in formulation.priorities
     ]
-    responsivity = [r.model_copy(update={"note": None}) for r in formulation.responsivity]
+    responsivity = [
+        r.model_copy(update={"note": None, "adaptation": None}) for r in formulation.responsivity
+    ]
+    five_p = [section.model_copy(update={"narrative": None}) for section in formulation.five_p]
+    review = formulation.review.model_copy(update={"overrides": overrides, "narratives": {}})
     return formulation.model_copy(
-        update={"priorities": priorities, "responsivity": responsivity, "redacted": True}
+        update={
+            "priorities": priorities,
+            "responsivity": responsivity,
+            "five_p": five_p,
+            "review": review,
+            "redacted": True,
+        }
     )
 
 
@@ -666,11 +689,17 @@ def apply_override(
         raise DocumentError.at(
             f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it"
         )
+    bad_text = text_problem(text, f"{where}.rationale")
+    if bad_text is not None:
+        raise DocumentError([bad_text])
     name = by.strip()
     if not name or len(name) > 200:
         raise DocumentError.at(
             f"{where}.by", "the assessor's name (1 to 200 characters) is required", "give it"
         )
+    bad_name = text_problem(name, f"{where}.by", single_line=True)
+    if bad_name is not None:
+        raise DocumentError([bad_name])
     if at.tzinfo is None or at.utcoffset() is None:
         raise DocumentError.at(f"{where}.at", "the time has no time zone", "give the time in UTC")
     override = Override(
@@ -774,6 +803,9 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
             f"longer than {MAX_TEXT:,} characters",
             "shorten it",
         )
+    bad_text = text_problem(narrative, f"$.review.narratives.{chosen.value}")
+    if bad_text is not None:
+        raise DocumentError([bad_text])
     narratives = {key: value for key, value in review.narratives.items() if key != chosen}
     if narrative:
         narratives[chosen] = narrative

@@ -18,7 +18,14 @@ TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$"
 
 
 def _user_row(user: UserRecord) -> UserRow:
-    return UserRow(user.username, user.role, user.team, user.active, user.locked_until)
+    return UserRow(
+        user.username, user.role, user.team, user.active, user.locked_until, user.must_change
+    )
+
+
+def one_time_password() -> str:
+    """Return a new one-time password: 120 random bits, to be changed at first sign-in."""
+    return secrets.token_urlsafe(15)
 
 
 def _audit_row(entry: AuditEntry, names: dict[int, str]) -> AuditRow:
@@ -43,14 +50,19 @@ class AdminService(ServiceBase):
 
         Returns None when any user exists.
         """
-        password = secrets.token_urlsafe(18)
+        password = one_time_password()
         password_hash = self.hasher.hash(password)
         now = self._now()
         with self.store.write() as tx:
             if tx.users.any():
                 return None
             user_id = tx.users.add(
-                "admin", Role.ADMIN, self._team_id(tx, DEFAULT_TEAM), password_hash, now
+                "admin",
+                Role.ADMIN,
+                self._team_id(tx, DEFAULT_TEAM),
+                password_hash,
+                now,
+                must_change=True,
             )
             tx.audit(
                 AuditEvent(
@@ -68,17 +80,34 @@ class AdminService(ServiceBase):
         actor: Actor,
         username: str,
         role: Role | str,
-        password: str,
+        password: str | None = None,
         team: str | None = None,
     ) -> UserRow:
-        """Add a user with a role and team (default `default`).
+        """Add a user with a role and team (default `default`), with a one-time password.
+
+        An administrator never chooses a password (SECURITY.md 24): the account gets a one-time
+        password, returned once on the row (`one_time_password`) to hand over in person, which
+        must be changed at the first sign-in; the administrator's own password must have been
+        entered within 5 minutes. Only the command line's `system` actor (the operator of the
+        machine) may set a first password of its choosing.
 
         Raises:
             DocumentError: for a bad username, role or password, naming the field.
             ConflictError: when the username is taken.
+            AuthenticationError: when the administrator must enter their password again.
         """
         problems = []
-        if not re.match(USERNAME_PATTERN, username):
+        one_time = password is None
+        if not one_time and actor.role is not Role.SYSTEM:
+            problems.append(
+                Problem(
+                    "password",
+                    "administrators do not choose passwords: the account gets a one-time one",
+                    "leave the password out",
+                )
+            )
+        password = one_time_password() if password is None else password
+        if not re.fullmatch(USERNAME_PATTERN, username):
             problems.append(
                 Problem(
                     "username",
@@ -94,10 +123,12 @@ class AdminService(ServiceBase):
                     "choose one of: " + ", ".join(r.value for r in USER_ROLES),
                 )
             )
-        problems += password_problems(password, username=username)
+        if not one_time:
+            problems += password_problems(password, username=username)
         password_hash = None if problems else self.hasher.hash(password)
         with self._operation(actor, AuditAction.USER_ADD) as (op, tx):
             self._require(op, Action.MANAGE_USERS)
+            self._require_password(tx, op)
             if problems or password_hash is None:
                 raise DocumentError(problems)
             team_name = team or DEFAULT_TEAM
@@ -106,9 +137,34 @@ class AdminService(ServiceBase):
                 raise ConflictError(
                     f"the username {username} is taken", where="username", fix="choose another"
                 )
-            user_id = tx.users.add(username, Role(role), team_id, password_hash, op.now)
+            user_id = tx.users.add(
+                username, Role(role), team_id, password_hash, op.now, must_change=one_time
+            )
             op.entity, op.entity_id = Entity.USER, user_id
-            return UserRow(username, Role(role), team_name, True, None)
+            return UserRow(
+                username,
+                Role(role),
+                team_name,
+                True,
+                None,
+                one_time,
+                one_time_password=password if one_time else None,
+            )
+
+    def reset_password(self, actor: Actor, username: str) -> str:
+        """Give a user a new one-time password (returned once); their sessions end now.
+
+        The administrator never sees the user's own password, nor chooses the new one; it must
+        be changed at the next sign-in. Needs the administrator's password within 5 minutes.
+        """
+        password = one_time_password()
+        password_hash = self.hasher.hash(password)
+        with self._operation(actor, AuditAction.PASSWORD_RESET) as (op, tx):
+            user = self._user(op, tx, username)
+            self._require_password(tx, op)
+            tx.users.set_password(user.id, password_hash, must_change=True)
+            tx.sessions.end_all(user.id, op.now, "password-reset")
+        return password
 
     def _user(self, op: Op, tx: Transaction, username: str) -> UserRecord:
         self._require(op, Action.MANAGE_USERS)
@@ -144,15 +200,18 @@ class AdminService(ServiceBase):
             )
 
     def set_team(self, actor: Actor, username: str, team: str) -> None:
-        """Move a user to another team."""
+        """Move a user to another team; needs the password entered within 5 minutes."""
         with self._operation(actor, AuditAction.TEAM_CHANGE) as (op, tx):
             user = self._user(op, tx, username)
-            tx.users.set_team(user.id, self._team_id(tx, team))
+            team_id = self._team_id(tx, team)
+            self._require_password(tx, op)
+            tx.users.set_team(user.id, team_id)
 
     def deactivate(self, actor: Actor, username: str) -> None:
         """Deactivate a user: they cannot sign in, and every session of theirs ends now."""
         with self._operation(actor, AuditAction.DEACTIVATE) as (op, tx):
             user = self._user(op, tx, username)
+            self._require_password(tx, op)
             if user.role is Role.ADMIN:
                 self._keep_an_admin(tx, user.id)
             tx.users.deactivate(user.id)
@@ -162,13 +221,14 @@ class AdminService(ServiceBase):
         """Lift a lockout and reset the failure count."""
         with self._operation(actor, AuditAction.UNLOCK) as (op, tx):
             user = self._user(op, tx, username)
+            self._require_password(tx, op)
             tx.users.clear_failures(user.id)
 
     def add_team(self, actor: Actor, name: str) -> None:
         """Add a team."""
         with self._operation(actor, AuditAction.TEAM_ADD) as (op, tx):
             self._require(op, Action.MANAGE_TEAMS)
-            if not re.match(TEAM_PATTERN, name):
+            if not re.fullmatch(TEAM_PATTERN, name):
                 raise DocumentError(
                     [Problem("team", "a team name is 1 to 40 letters, digits, ` ._-`", "rename")]
                 )

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import threading
 from dataclasses import replace
 
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from instrument.access import Actor
+from instrument.access import Actor, password_problems
 from instrument.audit import AuditAction, AuditEvent, Entity, Outcome
-from instrument.errors import AuthenticationError
+from instrument.errors import AuthenticationError, DocumentError, Problem
 from instrument.service.base import ServiceBase
 from instrument.store import SessionRecord, Transaction
 
@@ -23,6 +25,19 @@ IDLE_LIMIT = dt.timedelta(minutes=15)
 ABSOLUTE_LIMIT = dt.timedelta(hours=10)
 MAX_FAILURES = 5
 LOCKOUT = dt.timedelta(minutes=15)
+MAX_LOCKOUT = dt.timedelta(hours=24)
+"""The doubling of the lockout stops here (SECURITY.md 27)."""
+
+
+def lockout_for(lockouts: int) -> dt.timedelta:
+    """Return how long the next lockout lasts after `lockouts` earlier ones.
+
+    15 minutes, doubling, never more than 24 hours (and no overflow, however many failures).
+    """
+    longer: dt.timedelta = LOCKOUT * (2 ** min(lockouts, 16))
+    return min(longer, MAX_LOCKOUT)
+
+
 SIGN_IN_FAILED = (
     "the username or password is not right, or the account is locked for a while; "
     "try again, or ask an administrator"
@@ -39,6 +54,21 @@ def new_session_id() -> str:
     return secrets.token_urlsafe(32)
 
 
+_DUMMY_HASHES: dict[tuple[object, ...], str] = {}
+_DUMMY_LOCK = threading.Lock()
+
+
+def _parameters(hasher: PasswordHasher) -> tuple[object, ...]:
+    return (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+
+
 def _expiry(session: SessionRecord) -> dt.datetime:
     return min(session.last_seen_at + IDLE_LIMIT, session.created_at + ABSOLUTE_LIMIT)
 
@@ -48,9 +78,18 @@ class AuthService(ServiceBase):
 
     @property
     def _dummy_hash(self) -> str:
-        """Return a hash to verify against for unknown users, so they take the same time."""
+        """Return a hash to verify against for unknown users, so they take the same time.
+
+        Made once per process and hasher parameters (SECURITY.md 26): the web server opens a
+        service per sign-in, and hashing anew for each unknown username made those requests
+        twice as slow as a wrong password, telling the two apart.
+        """
         if self._dummy is None:
-            self._dummy = self.hasher.hash(secrets.token_hex(16))
+            params = _parameters(self.hasher)
+            with _DUMMY_LOCK:
+                if params not in _DUMMY_HASHES:
+                    _DUMMY_HASHES[params] = self.hasher.hash(secrets.token_hex(16))
+                self._dummy = _DUMMY_HASHES[params]
         return self._dummy
 
     def _verify(self, password_hash: str, password: str) -> bool:
@@ -113,7 +152,7 @@ class AuthService(ServiceBase):
         assert user is not None
         failures = user.failed_count + 1
         if failures >= MAX_FAILURES:
-            tx.users.lock(user_id, now + LOCKOUT * (2**user.lockouts))
+            tx.users.lock(user_id, now + lockout_for(user.lockouts))
             tx.audit(replace(event, action=AuditAction.LOCKOUT, outcome=Outcome.OK))
         else:
             tx.users.set_failures(user_id, failures)
@@ -140,7 +179,14 @@ class AuthService(ServiceBase):
                 self._end_session(tx, session, now, reason, AuditAction.TIMEOUT)
                 return None
             tx.sessions.touch(session.key, now)
-            return Actor(session.user_id, session.username, session.role, session.team)
+            return Actor(
+                session.user_id,
+                session.username,
+                session.role,
+                session.team,
+                session=session.key,
+                must_change=session.must_change,
+            )
 
     def session_expires_in(self, session_id: str) -> dt.timedelta | None:
         """Return how long the session has before it expires (for the idle warning), or None."""
@@ -199,7 +245,13 @@ class AuthService(ServiceBase):
         with self.store.read() as tx:
             fresh = self._fresh(tx, actor)
             user = tx.users.get(fresh.user_id) if fresh.user_id is not None else None
-        good = user is not None and self._verify(user.password_hash, password)
+        locked = user is not None and user.locked_until is not None and now < user.locked_until
+        usable = user is not None and not locked and fresh.session is not None
+        # The same work whatever the outcome: a locked account's password is not even compared.
+        checked = self._verify(
+            user.password_hash if usable and user is not None else self._dummy_hash, password
+        )
+        good = usable and checked
         event = AuditEvent(
             at=now,
             action=AuditAction.CONFIRM_PASSWORD,
@@ -209,15 +261,83 @@ class AuthService(ServiceBase):
             entity_id=fresh.user_id,
         )
         with self.store.write() as tx:
-            if good and fresh.user_id is not None:
-                tx.users.confirm(fresh.user_id, now)
+            if good and fresh.user_id is not None and fresh.session is not None:
+                tx.users.clear_failures(fresh.user_id)
+                tx.sessions.confirm(fresh.session, now)
                 tx.audit(event)
             elif fresh.user_id is not None:
-                self._record_failure(tx, fresh.user_id, now, event, count=True)
+                self._record_failure(tx, fresh.user_id, now, event, count=not locked)
+        if locked:
+            raise AuthenticationError(
+                "the account is locked for a while after too many wrong passwords",
+                where="password",
+                fix="wait, or ask an administrator to unlock it",
+            )
+        if fresh.session is None and fresh.user_id is not None:
+            raise AuthenticationError(
+                "a password entry belongs to a signed-in session", where="password", fix="sign in"
+            )
         if not good:
             raise AuthenticationError(
                 "the password is not right", where="password", fix="enter it again"
             )
+
+    def change_password(self, actor: Actor, old: str, new: str) -> None:
+        """Change the actor's own password: the old one is required (SECURITY.md 24).
+
+        A one-time password is changed this way too. The old password obeys the lockout (a
+        wrong one counts as a failure); the new one must pass the password rules. Every session
+        of the user ends: they sign in again with the new password.
+
+        Raises:
+            AuthenticationError: when the old password is wrong or the account is locked.
+            DocumentError: when the new password is refused, with the reasons.
+        """
+        now = self._now()
+        with self.store.read() as tx:
+            fresh = self._fresh(tx, actor)
+            user = tx.users.get(fresh.user_id) if fresh.user_id is not None else None
+        if user is None:
+            raise AuthenticationError("only a signed-in user changes their own password")
+        locked = user.locked_until is not None and now < user.locked_until
+        good = self._verify(self._dummy_hash if locked else user.password_hash, old) and not locked
+        problems = password_problems(new, username=user.username)
+        if new == old:
+            problems.append(
+                Problem("new_password", "the new password is the old one", "choose another")
+            )
+        problems = [Problem("new_password", p.message, p.fix) for p in problems]
+        new_hash = self.hasher.hash(new) if good and not problems else ""
+        event = AuditEvent(
+            at=now,
+            action=AuditAction.PASSWORD_CHANGE,
+            actor_id=user.id,
+            role=user.role.value,
+            entity=Entity.USER,
+            entity_id=user.id,
+        )
+        with self.store.write() as tx:
+            if not good:
+                self._record_failure(tx, user.id, now, event, count=not locked)
+            elif problems:
+                tx.audit(replace(event, outcome=Outcome.FAILED))
+            else:
+                tx.users.set_password(user.id, new_hash, must_change=False)
+                tx.users.clear_failures(user.id)
+                tx.sessions.end_all(user.id, now, "password-change")
+                tx.audit(event)
+        if locked:
+            raise AuthenticationError(
+                "the account is locked for a while after too many wrong passwords",
+                where="old_password",
+                fix="wait, or ask an administrator to unlock it",
+            )
+        if not good:
+            raise AuthenticationError(
+                "the current password is not right", where="old_password", fix="enter it again"
+            )
+        if problems:
+            raise DocumentError(problems)
 
     def needs_password(self, actor: Actor) -> bool:
         """Return True when the actor has not entered their password in the last 5 minutes."""

@@ -17,7 +17,6 @@ act on, refusing a stale or final version, writing a draft's next revision or a 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,7 +45,7 @@ from instrument.exchange.documents import model_problems
 from instrument.formulation import Review
 from instrument.service.views import Draft
 from instrument.store import AssessmentRecord, CaseRecord, Store, Transaction, open_store
-from instrument.vocabulary import CASE_REFERENCE_PATTERN, AssessmentStatus, Pathway
+from instrument.vocabulary import AssessmentStatus, Pathway, is_case_reference
 
 REENTRY_WINDOW = dt.timedelta(minutes=5)
 DEFAULT_TEAM = "default"
@@ -93,6 +92,10 @@ _OUTCOMES: list[tuple[type[InstrumentError], Outcome]] = [
 # Bad input (`DocumentError`) is not audited: a refused document writes 0 rows (SECURITY.md 18).
 
 
+ONE_TIME_ALLOWS = frozenset({AuditAction.PASSWORD_CHANGE, AuditAction.SIGN_OUT_EVERYWHERE})
+"""What an account holding a one-time password may do (SECURITY.md 24): change it, sign out."""
+
+
 def _outcome_of(error: InstrumentError) -> Outcome | None:
     for kind, outcome in _OUTCOMES:
         if isinstance(error, kind):
@@ -133,13 +136,16 @@ class ServiceBase:
         key_path: Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        db_key_path: Path | None = None,
         definitions: Path | None = None,
     ) -> Self:
         """Open the database (migrations, `quick_check`) and return the service over it.
 
+        `db_key_path`: the database key file (encryption at rest; the entry points always give
+        one, so every new database is encrypted); None opens the database unencrypted.
         `definitions` is the folder of extra instrument definitions (`INSTRUMENT_DEFINITIONS`).
         """
-        store = open_store(Path(db_path), key_path=key_path, now=clock())
+        store = open_store(Path(db_path), key_path=key_path, now=clock(), db_key_path=db_key_path)
         return cls(store, clock=clock, hasher=hasher, definitions=definitions)
 
     @property
@@ -179,6 +185,12 @@ class ServiceBase:
         try:
             with self.store.write() if write else self.store.read() as tx:
                 op.actor = self._fresh(tx, actor)
+                if op.actor.must_change and action not in ONE_TIME_ALLOWS:
+                    raise AuthenticationError(
+                        "this account still has its one-time password: change it first",
+                        where="password",
+                        fix="choose your own password on the Password page",
+                    )
                 yield op, tx
                 if write:
                     for event in op.extra:
@@ -201,7 +213,18 @@ class ServiceBase:
         user = tx.users.get(actor.user_id) if actor.user_id is not None else None
         if user is None or not user.active:
             raise AuthenticationError("your account is not active; sign in again")
-        return Actor(user.id, user.username, user.role, user.team)
+        if actor.session is not None:
+            session = tx.sessions.find_open(actor.session)
+            if session is None or session.user_id != user.id:
+                raise AuthenticationError("your session has ended; sign in again")
+        return Actor(
+            user.id,
+            user.username,
+            user.role,
+            user.team,
+            session=actor.session,
+            must_change=user.must_change,
+        )
 
     @staticmethod
     def _require(op: Op, action: Action) -> None:
@@ -259,12 +282,12 @@ class ServiceBase:
         op: Op, tx: Transaction, reference: str, pathway: Pathway | str, team_name: str
     ) -> int:
         problems = []
-        if not isinstance(reference, str) or not re.match(CASE_REFERENCE_PATTERN, reference):
+        if not is_case_reference(reference):
             problems.append(
                 Problem(
                     "reference",
-                    "a case reference is 1 to 40 letters, digits, dots, underscores, slashes "
-                    "or hyphens (never a name)",
+                    "a case reference is up to 40 letters, digits, `_` or `-`, in parts joined"
+                    " by one `.` or `/` (never a name)",
                     "e.g. C-0001",
                 )
             )
@@ -279,7 +302,7 @@ class ServiceBase:
         if problems:
             raise DocumentError(problems)
         team_id = ServiceBase._team_id(tx, team_name)
-        if tx.cases.in_team(team_id, reference) is not None:
+        if tx.cases.in_team(team_id, reference, fold_case=True) is not None:
             raise ConflictError(
                 f"case {reference} already exists in team {team_name}",
                 where="reference",
@@ -469,16 +492,24 @@ class ServiceBase:
 
     @staticmethod
     def _needs_password(tx: Transaction, actor: Actor, now: dt.datetime) -> bool:
+        """Return whether the actor's own session lacks a password entry in the last 5 minutes.
+
+        The entry belongs to the session that made it (SECURITY.md 28): another browser of the
+        same user must enter the password itself. Signing in counts as an entry.
+        """
         if actor.role is Role.SYSTEM:
             return False
-        user = tx.users.get(actor.user_id) if actor.user_id is not None else None
-        confirmed = user.confirmed_at if user is not None else None
+        session = tx.sessions.find_open(actor.session) if actor.session is not None else None
+        if session is None or session.user_id != actor.user_id:
+            return True
+        confirmed = session.confirmed_at
         return confirmed is None or now - confirmed > REENTRY_WINDOW
 
     def _require_password(self, tx: Transaction, op: Op) -> None:
         if self._needs_password(tx, op.actor, op.now):
             raise AuthenticationError(
-                "enter your password again to sign or export (it is needed within 5 minutes)",
+                "enter your password again to sign, export or change an account (it is needed "
+                "within 5 minutes)",
                 where="password",
                 fix="confirm your password, then try again",
             )

@@ -167,6 +167,9 @@ class CaseService(ServiceBase):
                     s.signer if names else None,
                     s.signed_at,
                     s.role.value if names and s.role else None,
+                    imported=s.imported,
+                    imported_by=s.imported_by if names else None,
+                    imported_at=s.imported_at,
                 )
             )
         return tuple(

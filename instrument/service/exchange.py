@@ -32,7 +32,7 @@ class ExchangeService(ServiceBase):
         Needs the password entered within 5 minutes; validated against the published
         `schemas/case.schema.json` before it is returned.
         """
-        from instrument.exchange.case import case_document
+        from instrument.exchange.case import case_document, sign_export
 
         with self._operation(actor, AuditAction.EXPORT) as (op, tx):
             case = self._case(op, tx, reference, Action.EXPORT_CASE, team)
@@ -51,13 +51,14 @@ class ExchangeService(ServiceBase):
                 )
                 for record in tx.assessments.all(case.id)
             ]
-            return case_document(
+            document = case_document(
                 CaseInfo(reference=case.reference, pathway=case.pathway),
                 versions,
                 plans=[record.plan for record in tx.plans.versions(case.id)],
                 delivery=[record.entry for record in tx.plans.entries(case.id)],
                 reviews=tx.plans.reviews(case.id),
             )
+            return sign_export(document, self.store.key)
 
     def import_assessment(self, actor: Actor, data: bytes, team: str | None = None) -> Draft:
         """Import an assessment document as a new draft of its case (created when new).
@@ -132,14 +133,15 @@ class ExchangeService(ServiceBase):
             DocumentError: listing every problem with its JSON path (nothing is written).
             ConflictError: when the reference exists in the team: import its assessment instead.
         """
-        from instrument.exchange.case import parse_case
+        from instrument.exchange.case import export_origin, parse_case
 
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
             export = parse_case(data, self.definitions)
+            export_origin(export, self.store.key)  # this installation's signature must match
             team_id = self._team_id(tx, team_name)
-            if tx.cases.in_team(team_id, export.case.reference) is not None:
+            if tx.cases.in_team(team_id, export.case.reference, fold_case=True) is not None:
                 raise ConflictError(
                     f"case {export.case.reference} already exists in team {team_name}",
                     where="$.case.reference",
@@ -164,6 +166,8 @@ class ExchangeService(ServiceBase):
                             at=signature.at,
                             sha256=sha,
                             imported=True,
+                            imported_by=op.actor.username,
+                            imported_at=op.now,
                         )
             self._import_plan(op, tx, case, export)
             op.version = None

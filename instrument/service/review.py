@@ -23,7 +23,7 @@ from instrument.formulation import (
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import Draft
 from instrument.store import Transaction
-from instrument.vocabulary import MAX_TEXT, AssessmentStatus, Band, FiveP
+from instrument.vocabulary import MAX_TEXT, AssessmentStatus, Band, FiveP, text_problem
 
 FINALISED_BY = "finalised by"
 COUNTERSIGNED_BY = "countersigned by"
@@ -138,6 +138,8 @@ class ReviewService(ServiceBase):
                 raise DocumentError(
                     [Problem("reason", "a reason (1 to 20,000 characters) is required", "give it")]
                 )
+            if (bad := text_problem(text, "reason")) is not None:
+                raise DocumentError([bad])
             replaced_by = tx.assessments.amended_by(case.id, version)
             if replaced_by is not None:
                 raise ConflictError(

@@ -9,7 +9,9 @@ from instrument.errors import DocumentError
 from instrument.store import open_store
 
 
-def verify_audit(db_path: Path, key_path: Path | None = None) -> Verification:
+def verify_audit(
+    db_path: Path, key_path: Path | None = None, db_key_path: Path | None = None
+) -> Verification:
     """Verify the audit chain of the database at `db_path` (which must exist).
 
     Raises:
@@ -18,7 +20,7 @@ def verify_audit(db_path: Path, key_path: Path | None = None) -> Verification:
     """
     if not db_path.exists():
         raise DocumentError.at(str(db_path), "no such database", "check --db")
-    store = open_store(db_path, key_path=key_path)
+    store = open_store(db_path, key_path=key_path, db_key_path=db_key_path)
     try:
         return store.verify_audit()
     finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from instrument.access import Role
@@ -16,13 +16,41 @@ from instrument.vocabulary import AssessmentStatus, Pathway
 
 @dataclass(frozen=True)
 class SignatureRow:
-    """A signature on a final version: who (None for viewers), its meaning, when (UTC)."""
+    """A signature on a final version: who (None for viewers), its meaning, when (UTC).
+
+    An imported signature was made in another installation (or exported and imported back):
+    it is shown as such, with who imported it and when, never as a local signature.
+    """
 
     meaning: str
     by: str | None
     at: dt.datetime
     role: str | None = None
     """The signer's role (None for viewers, and for a signer not on record)."""
+
+    imported: bool = False
+    imported_by: str | None = None
+    imported_at: dt.datetime | None = None
+
+    def describe(self, *, names: bool = True) -> str:
+        """Return the signature as a sentence: `finalised by pat (psychologist) on … UTC`.
+
+        An imported one reads `signed elsewhere: finalised by … on …, imported by … on …`.
+        """
+        who = f" {self.by}" if names and self.by else ""
+        meaning = self.meaning if who else self.meaning.removesuffix(" by")
+        if who and self.role:
+            who += f" ({self.role})"
+        text = f"{meaning}{who} on {_utc(self.at)}"
+        if not self.imported:
+            return text
+        importer = f" by {self.imported_by}" if names and self.imported_by else ""
+        when = f" on {_utc(self.imported_at)}" if self.imported_at else ""
+        return f"signed elsewhere: {text}, imported{importer}{when}"
+
+
+def _utc(at: dt.datetime) -> str:
+    return at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
@@ -142,6 +170,9 @@ class UserRow:
     team: str
     active: bool
     locked_until: dt.datetime | None
+    must_change: bool = False
+    one_time_password: str | None = field(default=None, repr=False, compare=False)
+    """Set once, on the row `add_user` returns, when the account got a one-time password."""
 
 
 @dataclass(frozen=True)

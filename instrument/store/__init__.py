@@ -76,6 +76,7 @@ def open_store(
     key_path: Path | None = None,
     now: dt.datetime | None = None,
     check: bool = True,
+    db_key_path: Path | None = None,
 ) -> Store:
     """Open (creating when missing) the database at `path`: migrations, `quick_check`.
 
@@ -84,4 +85,4 @@ def open_store(
     """
     from instrument.store.sqlite import SqliteStore
 
-    return SqliteStore.open(path, key_path=key_path, now=now, check=check)
+    return SqliteStore.open(path, key_path=key_path, now=now, check=check, db_key_path=db_key_path)

@@ -70,9 +70,19 @@ class Users(Protocol):
         """Return every user's username by id."""
 
     def add(
-        self, username: str, role: Role, team_id: int, password_hash: str, now: dt.datetime
+        self,
+        username: str,
+        role: Role,
+        team_id: int,
+        password_hash: str,
+        now: dt.datetime,
+        *,
+        must_change: bool = False,
     ) -> int:
-        """Add a user and return its id."""
+        """Add a user and return its id (`must_change`: the password is a one-time one)."""
+
+    def set_password(self, user_id: int, password_hash: str, *, must_change: bool) -> None:
+        """Store a new password hash; `must_change` marks it one-time (a reset)."""
 
     def clear_failures(self, user_id: int) -> None:
         """Reset the failure count and the lockouts (a good sign-in, an unlock)."""
@@ -109,7 +119,10 @@ class Sessions(Protocol):
         """Return an open session with its user, or None."""
 
     def add(self, key: str, user_id: int, now: dt.datetime) -> None:
-        """Open a session."""
+        """Open a session; signing in counts as a password entry (SECURITY.md 28)."""
+
+    def confirm(self, key: str, now: dt.datetime) -> None:
+        """Record a password re-entry on this session (only)."""
 
     def touch(self, key: str, now: dt.datetime) -> None:
         """Record that a session was used now."""
@@ -130,8 +143,10 @@ class Cases(Protocol):
     def get(self, case_id: int) -> CaseRecord | None:
         """Return a case by id, or None."""
 
-    def in_team(self, team_id: int, reference: str) -> CaseRecord | None:
-        """Return the case with this reference in a team, or None."""
+    def in_team(
+        self, team_id: int, reference: str, *, fold_case: bool = False
+    ) -> CaseRecord | None:
+        """Return the case with this reference in a team (any case with `fold_case`), or None."""
 
     def add(
         self,
@@ -297,8 +312,10 @@ class Signatures(Protocol):
         at: dt.datetime,
         sha256: str,
         imported: bool = False,
+        imported_by: str | None = None,
+        imported_at: dt.datetime | None = None,
     ) -> None:
-        """Record a signature."""
+        """Record a signature (an imported one with who imported it, and when)."""
 
     def has(self, assessment_id: int, meaning: str, user_id: int | None) -> bool:
         """Return whether this user already signed the version with this meaning."""
@@ -411,6 +428,20 @@ class Store(Protocol):
         newest_first: bool = False,
     ) -> list[AuditEntry]:
         """Return audit entries in seq order (or newest first), optionally filtered."""
+
+    @property
+    def key(self) -> bytes:
+        """The installation's audit key (also the root of its export signatures)."""
+
+    @property
+    def audit_problem(self) -> str:
+        """What is wrong between the audit log and its anchor outside the database ("" if ok)."""
+
+    def rotate_audit_key(self, new_key: bytes, event: AuditEvent) -> AuditEntry:
+        """Re-sign the verified chain with a new audit key and append `event` under it."""
+
+    def reanchor(self, event: AuditEvent) -> AuditEntry:
+        """Accept the audit log as it is now (a deliberate restore), appending `event`."""
 
     def verify_audit(self) -> Verification:
         """Check the whole audit chain against the recorded head."""

@@ -34,6 +34,7 @@ class UserRecord:
     lockouts: int
     locked_until: dt.datetime | None
     confirmed_at: dt.datetime | None
+    must_change: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class SessionRecord:
     active: bool
     created_at: dt.datetime
     last_seen_at: dt.datetime
+    confirmed_at: dt.datetime | None = None
+    must_change: bool = False
 
 
 # Stored as a case's top priority when its final formulation offers no area.
@@ -177,6 +180,8 @@ class StoredSignature:
     imported: bool
     role: Role | None = None
     """The signer's role as the users table holds it now (None for a signer not on record)."""
+    imported_by: str | None = None
+    imported_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

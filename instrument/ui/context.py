@@ -40,7 +40,10 @@ def open_service() -> Service:
     """Open a service on the configured database (tests replace this to freeze the clock)."""
     settings = current_settings()
     return Service.open(
-        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
 
 

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from instrument.assessment import Assessment, Assessor, Rating, ResponsivityNote
 from instrument.definition import Instrument, ScaleValue
-from instrument.errors import Problem
+from instrument.errors import DocumentError, Problem
 from instrument.formulation import MIN_RATIONALE
 from instrument.vocabulary import (
     AssessmentStatus,
@@ -30,6 +30,7 @@ from instrument.vocabulary import (
     ResponsivityPresence,
     Source,
     Timeframe,
+    text_problem,
 )
 
 # --- progress --------------------------------------------------------------------------------
@@ -115,6 +116,18 @@ def relevance_applies(presence: Presence | str | None) -> bool:
     return presence in (Presence.PARTIAL, Presence.YES)
 
 
+def checked_text(text: str, field: str, *, single_line: bool = False) -> str:
+    """Return `text` when it holds no control or bidirectional character (SECURITY.md 32).
+
+    Raises:
+        DocumentError: naming the field and the character.
+    """
+    problem = text_problem(text, field, single_line=single_line)
+    if problem is not None:
+        raise DocumentError([problem])
+    return text
+
+
 def rating_from_fields(
     presence: Presence | str | None,
     relevance: Relevance | str | None,
@@ -130,7 +143,7 @@ def rating_from_fields(
     if presence is None:
         return None
     presence = Presence(presence)
-    text = (evidence or "").strip()
+    text = checked_text((evidence or "").strip(), "evidence")
     return Rating(
         presence=presence,
         relevance=Relevance(relevance) if relevance and relevance_applies(presence) else None,
@@ -148,8 +161,8 @@ def note_from_fields(
         return None
     return ResponsivityNote(
         presence=ResponsivityPresence(presence),
-        note=(note or "").strip() or None,
-        adaptation=(adaptation or "").strip() or None,
+        note=checked_text((note or "").strip(), "note") or None,
+        adaptation=checked_text((adaptation or "").strip(), "adaptation") or None,
     )
 
 
@@ -158,7 +171,10 @@ def assessors_from_rows(
 ) -> list[Assessor]:
     """Return the assessors named in the form's rows; rows without a name are left out."""
     return [
-        Assessor(name=name.strip()[:200], role=AssessorRole(role or AssessorRole.PSYCHOLOGIST))
+        Assessor(
+            name=checked_text(name.strip()[:200], "assessor's name", single_line=True),
+            role=AssessorRole(role or AssessorRole.PSYCHOLOGIST),
+        )
         for name, role in rows
         if name and name.strip()
     ]

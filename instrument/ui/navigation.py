@@ -13,6 +13,7 @@ it, and a reload lands on the same page. Which pages appear depends on the role:
 | Plan            | `plan`        | hidden¹      | hidden¹    | hidden¹     | hidden¹ | no    |
 | Case conference | `conference`  | yes          | yes        | yes         | yes     | no    |
 | Instrument      | `instrument`  | yes          | yes        | yes         | yes     | yes   |
+| Your password   | `password`    | yes          | yes        | yes         | yes     | yes   |
 | Users           | `users`       | no           | no         | no          | no      | yes   |
 | Teams           | `teams`       | no           | no         | no          | no      | yes   |
 | Audit log       | `audit`       | no           | no         | no          | no      | yes   |
@@ -43,6 +44,7 @@ PageName = Literal[
     "users",
     "teams",
     "audit",
+    "password",
 ]
 
 
@@ -75,6 +77,7 @@ PAGES: dict[PageName, PageSpec] = {
     "users": PageSpec("instrument.ui.pages.admin", "Users", ":material/group:"),
     "teams": PageSpec("instrument.ui.pages.admin", "Teams", ":material/groups:"),
     "audit": PageSpec("instrument.ui.pages.admin", "Audit log", ":material/policy:"),
+    "password": PageSpec("instrument.ui.pages.password", "Your password", ":material/key:"),
 }
 
 CLINICAL: tuple[PageName, ...] = (
@@ -116,8 +119,20 @@ def page(name: PageName) -> st.Page:
 def menu_names(role: str) -> dict[str, list[PageName]]:
     """Return the names of a role's pages by menu section, the first page the default."""
     if role == "admin":
-        return {"Administration": list(ADMIN), "Reference": ["instrument"]}
-    return {"Work": list(CLINICAL), "Reference": ["instrument"]}
+        return {"Administration": list(ADMIN), "Reference": ["instrument"], "You": ["password"]}
+    return {"Work": list(CLINICAL), "Reference": ["instrument"], "You": ["password"]}
+
+
+def one_time() -> list[st.Page]:
+    """Return the only page of an account holding a one-time password: changing it."""
+    return [
+        st.Page(
+            _renderer("password"),
+            title=PAGES["password"].title,
+            url_path="password",
+            default=True,
+        )
+    ]
 
 
 def menu(role: str) -> dict[str, list[st.Page]]:

@@ -19,6 +19,7 @@ import streamlit as st
 
 from instrument.config import Settings
 from instrument.errors import StoreError
+from instrument.ui.web_security import Limits
 
 
 @st.cache_resource(show_spinner=False)
@@ -27,12 +28,19 @@ def current_settings() -> Settings:
     return Settings.from_env()
 
 
+def sign_in_limits(settings: Settings) -> Limits:
+    """Return the sign-in throttles of the settings (SECURITY.md 34)."""
+    return Limits(
+        per_address=settings.sign_in_per_address, per_account=settings.sign_in_per_account
+    )
+
+
 def cookie_secret(path: Path) -> bytes:
     """Return the cookie-signing key stored at `path`, creating it (mode 0600) when missing."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
         key = secrets.token_bytes(32)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -10,8 +10,10 @@ idle expiry and an administrator's deactivation end the session in every tab at 
 
 Forms carry a signed token, and the routes refuse a POST whose `Origin` is another site (no
 cross-site sign-in or sign-out). A failed sign-in comes back as a short-lived signed notice
-cookie holding the service's one failure message, shown above the form. The sign-in page that
-shows the form is `ui/pages/sign_in_page.py`.
+cookie holding the service's one failure message (never the typed username), shown above the
+form. Sign-in is throttled per address and per typed username, at most two password checks run
+at once, and signing in while holding another session ends that session (SECURITY.md 34). The
+sign-in page that shows the form is `ui/pages/sign_in_page.py`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from starlette.routing import BaseRoute, Route
 from instrument.config import Settings
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.service import Service
-from instrument.ui.settings import cookie_secret, current_settings
+from instrument.ui.settings import cookie_secret, current_settings, sign_in_limits
+from instrument.ui.web_security import (
+    UNAVAILABLE,
+    HashingSlots,
+    SignInGuard,
+    log_hidden_error,
+    wait_text,
+)
 
 SESSION_COOKIE: Final = "ifi_session"
 NOTICE_COOKIE: Final = "ifi_notice"
@@ -46,6 +55,8 @@ MAX_FIELD: Final = 1024
 """Longest username or password accepted by the route (a pasted 64-character one is fine)."""
 
 SIGNED_OUT: Final = "You have signed out."
+TOO_MANY: Final = "Too many sign-in attempts. Please wait {wait} and try again."
+BUSY: Final = "The server is busy. Please try again in a minute."
 
 
 # --- signing ---------------------------------------------------------------------------------
@@ -85,20 +96,23 @@ class CookieSigner:
             return False
         return bool(value == [purpose, _fingerprint(session_id)])
 
-    def notice(self, message: str, *, kind: str = "error", username: str = "") -> str:
-        """Return a notice cookie value: a message to show once on the sign-in page."""
-        return self._notice.dumps([kind, message, username[:MAX_FIELD]])
+    def notice(self, message: str, *, kind: str = "error") -> str:
+        """Return a notice cookie value: a message to show once on the sign-in page.
 
-    def read_notice(self, cookie: str | None) -> tuple[str, str, str] | None:
-        """Return (kind, message, username) from a fresh notice cookie, or None."""
+        It never carries what was typed: a cookie is readable by anyone holding the browser.
+        """
+        return self._notice.dumps([kind, message])
+
+    def read_notice(self, cookie: str | None) -> tuple[str, str] | None:
+        """Return (kind, message) from a fresh notice cookie, or None."""
         if not cookie:
             return None
         try:
             value = self._notice.loads(cookie, max_age=int(NOTICE_MAX_AGE.total_seconds()))
         except BadData:
             return None
-        if isinstance(value, list) and len(value) == 3 and all(isinstance(v, str) for v in value):
-            return value[0], value[1], value[2]
+        if isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value):
+            return value[0], value[1]
         return None
 
 
@@ -124,7 +138,15 @@ def safe_next(value: object) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """Return True when the POST comes from a page of this server (or sends no Origin at all)."""
+    """Return True when the POST comes from a page of this server (or sends no Origin at all).
+
+    Browsers say where a request comes from in `Sec-Fetch-Site`; under `Referrer-Policy:
+    no-referrer` they send `Origin: null` even for this server's own forms, so that header
+    decides when present.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         # Browsers send Origin on every form POST; its absence means a non-browser client,
@@ -161,7 +183,10 @@ def _redirect(to: str) -> RedirectResponse:
 
 def _open_service(settings: Settings) -> Service:
     return Service.open(
-        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+        settings.db,
+        key_path=settings.audit_key_path,
+        db_key_path=settings.db_key_path,
+        definitions=settings.definitions,
     )
 
 
@@ -182,10 +207,50 @@ def _sign_out(settings: Settings, session_id: str) -> None:
         service.close()
 
 
-def routes(settings: Settings | None = None) -> list[BaseRoute]:
-    """Return the sign-in and sign-out routes for `st.App(..., routes=...)`."""
+def _end_replaced(settings: Settings, session_id: str) -> None:
+    """End the session a new sign-in replaces (nothing when it has ended already)."""
+    try:
+        _sign_out(settings, session_id)
+    except InstrumentError as error:
+        log_hidden_error("ending the replaced session", [error.message])
+
+
+async def _password_check(
+    settings: Settings, hashing: HashingSlots, username: str, password: str
+) -> tuple[str, str]:
+    """Return (the new session id, "") or ("", the notice to show instead)."""
+    if not await hashing.acquire():
+        return "", BUSY
+    try:
+        return await run_in_threadpool(_sign_in, settings, username.strip(), password), ""
+    except AuthenticationError as error:
+        return "", error.message
+    except InstrumentError as error:
+        # A store or key problem: its text may name files, and the visitor is signed out.
+        log_hidden_error("sign-in", [error.message, error.where, error.fix])
+        return "", UNAVAILABLE
+    finally:
+        hashing.release()
+
+
+def routes(
+    settings: Settings | None = None, *, slots: HashingSlots | None = None
+) -> list[BaseRoute]:
+    """Return the sign-in and sign-out routes for `st.App(..., routes=...)`.
+
+    Args:
+        settings: Where the database and keys are, and the sign-in limits.
+        slots: The cap on concurrent password checks (one is made when not given).
+    """
     conf = settings or current_settings()
     signer = signer_for(conf)
+    guard = SignInGuard(sign_in_limits(conf))
+    hashing = slots or HashingSlots()
+
+    def notice(request: Request, back: str, message: str) -> Response:
+        response = _redirect(back)
+        _set_cookie(response, request, NOTICE_COOKIE, signer.notice(message))
+        return response
 
     async def sign_in(request: Request) -> Response:
         if not _same_origin(request):
@@ -196,24 +261,21 @@ def routes(settings: Settings | None = None) -> list[BaseRoute]:
         )
         back = safe_next(form.get("next"))
         if not signer.check_form_token(token, "sign-in"):
-            response = _redirect(back)
-            message = "The sign-in form had expired. Please sign in again."
-            _set_cookie(response, request, NOTICE_COOKIE, signer.notice(message, username=username))
-            return response
+            return notice(request, back, "The sign-in form had expired. Please sign in again.")
         if len(username) > MAX_FIELD or len(password) > MAX_FIELD:
             username, password = username[:MAX_FIELD], ""
-        try:
-            session_id = await run_in_threadpool(_sign_in, conf, username.strip(), password)
-        except AuthenticationError as error:
-            response = _redirect(back)
-            _set_cookie(
-                response, request, NOTICE_COOKIE, signer.notice(error.message, username=username)
-            )
+        wait = guard.admit(request.client.host if request.client else "", username)
+        if wait is not None:
+            response = notice(request, back, TOO_MANY.format(wait=wait_text(wait)))
+            response.headers["Retry-After"] = str(int(wait))
             return response
-        except InstrumentError as error:
-            response = _redirect(back)
-            _set_cookie(response, request, NOTICE_COOKIE, signer.notice(error.message))
-            return response
+        session_id, refusal = await _password_check(conf, hashing, username, password)
+        if refusal:
+            return notice(request, back, refusal)
+        guard.succeeded(username)
+        replaced = signer.session_id(request.cookies.get(SESSION_COOKIE))
+        if replaced and replaced != session_id:
+            await run_in_threadpool(_end_replaced, conf, replaced)
         response = _redirect(back)
         _set_cookie(response, request, SESSION_COOKIE, signer.session_cookie(session_id))
         response.delete_cookie(NOTICE_COOKIE, path="/", httponly=True, samesite="strict")

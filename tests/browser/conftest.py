@@ -78,22 +78,23 @@ def _free_port() -> int:
 
 def make_accounts(db_path: Path) -> dict[str, Account]:
     """Create the fixture teams and accounts in `db_path`; return them with real passwords."""
+    from instrument.access import SYSTEM
     from instrument.service import Service
 
     accounts = dict(ACCOUNTS)
     service = Service.open(db_path)
     try:
-        admin_password = service.ensure_admin()
-        assert admin_password, "the fixture database was not empty"
-        accounts["admin"] = Account("admin", "admin", None, admin_password)
-        admin = service.session_actor(service.sign_in("admin", admin_password))
+        one_time = service.ensure_admin()
+        assert one_time, "the fixture database was not empty"
+        admin = service.session_actor(service.sign_in("admin", one_time))
         assert admin is not None
+        service.change_password(admin, one_time, PASSWORD)  # as the first sign-in asks
         for team in sorted({a.team for a in ACCOUNTS.values() if a.team}):
-            service.add_team(admin, team)
+            service.add_team(SYSTEM, team)
         for key, account in ACCOUNTS.items():
             if key != "admin":
                 service.add_user(
-                    admin, account.username, account.role, account.password, team=account.team
+                    SYSTEM, account.username, account.role, account.password, team=account.team
                 )
     finally:
         service.close()

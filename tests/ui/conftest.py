@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
-from instrument.access import Actor
+from instrument.access import SYSTEM, Actor
 from instrument.service import Service
 from instrument.ui import context
 from instrument.ui.settings import cookie_secret
@@ -72,15 +72,12 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = root / "instrument.db"
     service = Service.open(db, clock=lambda: START, hasher=fast_hasher())
     try:
-        admin_password = service.ensure_admin()
+        admin_password = service.ensure_admin()  # a one-time password, never used here
         assert admin_password
-        admin = service.session_actor(service.sign_in("admin", admin_password))
-        assert admin is not None
-        service.add_team(admin, "north")
-        service.add_team(admin, "south")
+        service.add_team(SYSTEM, "north")
+        service.add_team(SYSTEM, "south")
         for username, role, team in ACCOUNTS.values():
-            service.add_user(admin, username, role, PASSWORD, team=team)
-        service.sign_out_everywhere(admin)
+            service.add_user(SYSTEM, username, role, PASSWORD, team=team)
     finally:
         service.close()
     return db
@@ -140,6 +137,7 @@ def web(template_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     db = tmp_path / "instrument.db"
     shutil.copy(template_db, db)
     shutil.copy(template_db.with_name(template_db.name + ".key"), tmp_path / "instrument.db.key")
+    shutil.copy(template_db.with_name(template_db.name + ".head"), tmp_path / "instrument.db.head")
     world = Web(db, Clock(START))
     monkeypatch.setenv("INSTRUMENT_DB", str(db))
     monkeypatch.delenv("INSTRUMENT_AUDIT_KEY", raising=False)

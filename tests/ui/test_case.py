@@ -41,7 +41,7 @@ def test_the_history_lists_every_version_newest_first(finalised: Web) -> None:
     assert list(frame["Version"]) == ["v2", "v1"]
     assert list(frame["Status"]) == ["draft", "final"]
     assert list(frame["Amends"]) == ["v1", ""]
-    assert frame["Signatures"][1].startswith("finalised by psy.north, 2026-")
+    assert frame["Signatures"][1].startswith("finalised by psy.north (psychologist) on 2026-")
     assert list(frame["Saved by"]) == ["psy.north", "psy.north"]
 
 
@@ -92,7 +92,7 @@ def test_what_each_role_can_do_from_a_case(finalised: Web, role: str, buttons: l
     assert ("Saved by" in frame.columns) is names
     if not names:
         assert "psy.north" not in texts(at)
-        assert frame["Signatures"][1].startswith("finalised, 2026-")
+        assert frame["Signatures"][1].startswith("finalised on 2026-")
 
 
 def test_a_psychologist_starts_the_first_assessment(finalised: Web) -> None:

@@ -42,7 +42,11 @@ def test_the_menu_of_each_role() -> None:
             for section, names in menu_names(role).items()
         }
 
-    clinical = {"Work": ["Cases", "Case conference"], "Reference": ["Instrument"]}
+    clinical = {
+        "Work": ["Cases", "Case conference"],
+        "Reference": ["Instrument"],
+        "You": ["Your password"],
+    }
     assert titles("psychologist") == clinical
     assert titles("supervisor") == clinical
     assert titles("viewer") == clinical
@@ -50,6 +54,7 @@ def test_the_menu_of_each_role() -> None:
     assert titles("admin") == {
         "Administration": ["Users", "Teams", "Audit log"],
         "Reference": ["Instrument"],
+        "You": ["Your password"],
     }
     assert menu_names("admin")["Administration"][0] == "users"
     assert menu_names("viewer")["Work"] == [
@@ -116,8 +121,8 @@ def test_creating_a_case_opens_it_with_one_audited_view(web: Web) -> None:
     ("reference", "message"),
     [
         ("", "Enter a reference for the case, e.g. C-0042."),
-        ("Jane Smith", "Reference: A case reference is 1 to 40 letters"),
-        ("<script>alert(1)</script>", "Reference: A case reference is 1 to 40 letters"),
+        ("Jane Smith", "Reference: A case reference is up to 40 letters"),
+        ("<script>alert(1)</script>", "Reference: A case reference is up to 40 letters"),
     ],
 )
 def test_a_bad_reference_is_refused_beside_the_form(web: Web, reference: str, message: str) -> None:

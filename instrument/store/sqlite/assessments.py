@@ -20,7 +20,7 @@ from instrument.store.records import (
     VersionSummary,
 )
 from instrument.store.sqlite.cases import SqliteCases
-from instrument.store.sqlite.sql import Sql, iso, parse_date
+from instrument.store.sqlite.sql import Sql, iso, parse_date, parse_time
 from instrument.vocabulary import AssessmentStatus
 
 _VERSION = (
@@ -281,8 +281,10 @@ class SqliteSignatures:
         at: dt.datetime,
         sha256: str,
         imported: bool = False,
+        imported_by: str | None = None,
+        imported_at: dt.datetime | None = None,
     ) -> None:
-        """Record a signature."""
+        """Record a signature (an imported one with who imported it, and when)."""
         row: dict[str, Any] = {
             "assessment_id": assessment_id,
             "user_id": user_id,
@@ -293,6 +295,8 @@ class SqliteSignatures:
         }
         if imported:
             row["imported"] = 1
+            row["imported_by"] = imported_by
+            row["imported_at"] = iso(imported_at) if imported_at else None
         self._sql.insert("signatures", row)
 
     def has(self, assessment_id: int, meaning: str, user_id: int | None) -> bool:
@@ -323,6 +327,8 @@ class SqliteSignatures:
                 meaning=r["meaning"],
                 signed_at=dt.datetime.fromisoformat(r["signed_at"]),
                 imported=bool(r["imported"]),
+                imported_by=r["imported_by"],
+                imported_at=parse_time(r["imported_at"]),
                 role=Role(r["signer_role"]) if r["signer_role"] else None,
             )
             for r in rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import sqlite3
 from typing import Any
 
@@ -11,6 +12,7 @@ from instrument.audit import (
     AuditEvent,
     Verification,
     chain,
+    compute_mac,
     head_mac,
     verify_chain,
 )
@@ -26,6 +28,38 @@ def has_entries(conn: sqlite3.Connection) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_log'"
     ).fetchone()
     return bool(exists) and conn.execute("SELECT 1 FROM audit_log LIMIT 1").fetchone() is not None
+
+
+def has_head(conn: sqlite3.Connection) -> bool:
+    """Return whether the database has a recorded audit head (even the genesis one)."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_head'"
+    ).fetchone()
+    return bool(exists) and conn.execute("SELECT 1 FROM audit_head").fetchone() is not None
+
+
+def key_fits(conn: sqlite3.Connection, key: bytes) -> bool:
+    """Return whether the recorded head was signed with `key` (True when there is no head)."""
+    if not has_head(conn):
+        return True
+    row = conn.execute("SELECT seq, mac, head_mac FROM audit_head WHERE id = 1").fetchone()
+    if row is None:
+        return True
+    return hmac.compare_digest(str(row[2]), head_mac(key, int(row[0]), str(row[1])))
+
+
+def head(sql: Sql) -> tuple[int, str] | None:
+    """Return the recorded head (seq, mac), or None."""
+    row = sql.one("SELECT seq, mac FROM audit_head WHERE id = 1")
+    return (int(row["seq"]), str(row["mac"])) if row is not None else None
+
+
+def mac_at(sql: Sql, seq: int) -> str | None:
+    """Return the MAC of the entry at `seq`, or None (the genesis MAC for seq 0)."""
+    if seq == 0:
+        return GENESIS
+    row = sql.one("SELECT mac FROM audit_log WHERE seq = ?", (seq,))
+    return str(row["mac"]) if row is not None else None
 
 
 def ensure_head(sql: Sql, key: bytes) -> None:
@@ -105,3 +139,29 @@ def verify(sql: Sql, key: bytes) -> Verification:
     head = sql.one("SELECT seq, mac, head_mac FROM audit_head WHERE id = 1")
     recorded = (head["seq"], head["mac"], head["head_mac"]) if head else None
     return verify_chain(key, (AuditEntry(*row) for row in rows), recorded)
+
+
+def rekey(sql: Sql, old_key: bytes, new_key: bytes) -> None:
+    """Re-sign every entry and the head with a new key, inside the caller's transaction.
+
+    The caller has verified the chain with the old key; the trigger that makes the log
+    append-only is lifted for this one transaction and put back before it commits.
+    """
+    from instrument.store.sqlite.migrations import trigger_sql
+
+    rows = sql.all(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq")
+    sql.execute("DROP TRIGGER audit_log_no_update")
+    prev = GENESIS
+    for row in rows:
+        entry = AuditEntry(*row)
+        mac = compute_mac(new_key, prev, entry.fields())
+        sql.execute(
+            "UPDATE audit_log SET prev_mac = ?, mac = ? WHERE seq = ?", (prev, mac, entry.seq)
+        )
+        prev = mac
+    sql.execute(trigger_sql("audit_log_no_update"))
+    seq = rows[-1]["seq"] if rows else 0
+    sql.execute(
+        "UPDATE audit_head SET seq = ?, mac = ?, head_mac = ? WHERE id = 1",
+        (seq, prev, head_mac(new_key, seq, prev)),
+    )

@@ -99,10 +99,17 @@ class SqliteCases:
         row = self._sql.one(_CASE + " WHERE c.id = ?", (case_id,))
         return _case(row) if row is not None else None
 
-    def in_team(self, team_id: int, reference: str) -> CaseRecord | None:
-        """Return the case with this reference in a team, or None."""
+    def in_team(
+        self, team_id: int, reference: str, *, fold_case: bool = False
+    ) -> CaseRecord | None:
+        """Return the case with this reference in a team (any case with `fold_case`), or None.
+
+        References are unique without regard to case (SECURITY.md 32): `C-1` and `c-1` would
+        be told apart by nobody reading a list.
+        """
+        collate = " COLLATE NOCASE" if fold_case else ""
         row = self._sql.one(
-            _CASE + " WHERE c.team_id = ? AND c.reference = ?", (team_id, reference)
+            _CASE + f" WHERE c.team_id = ? AND c.reference = ?{collate}", (team_id, reference)
         )
         return _case(row) if row is not None else None
 

@@ -42,6 +42,12 @@ _FROZEN_TRIGGERS = [
        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END""",
 ]
 
+
+def trigger_sql(name: str) -> str:
+    """Return the statement that creates one of the freezing triggers."""
+    return next(sql for sql in _FROZEN_TRIGGERS if f"TRIGGER {name} " in sql)
+
+
 _MIGRATION_1: list[Step] = [
     """CREATE TABLE teams (
         id INTEGER PRIMARY KEY,
@@ -319,6 +325,24 @@ _MIGRATION_6.append(_allow_facilitators)
 # switched inside a transaction), as SQLite's "making other kinds of table schema changes" says.
 _REBUILDS = {6}
 
+# SECURITY.md 24 and 28: a password re-entry belongs to the session that made it (signing in
+# counts as one), and a new or reset account holds a one-time password to be changed first.
+_MIGRATION_7: list[Step] = [
+    "ALTER TABLE sessions ADD COLUMN confirmed_at TEXT",
+    "ALTER TABLE users ADD COLUMN must_change INTEGER NOT NULL DEFAULT 0",
+    # SECURITY.md 23: an imported signature says who imported it, and when.
+    "ALTER TABLE signatures ADD COLUMN imported_by TEXT",
+    "ALTER TABLE signatures ADD COLUMN imported_at TEXT",
+    # Set once the audit head is also kept outside the database (SECURITY.md 21): from then
+    # on a missing anchor file is reported, never silently re-created.
+    """CREATE TABLE audit_anchor (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        created_at TEXT NOT NULL)""",
+]
+
+ANCHOR_MIGRATION = 7
+"""The migration that adds `audit_anchor`."""
+
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -334,6 +358,7 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         "intervention plans, plan versions, delivered sessions, progress reviews; facilitators",
         _MIGRATION_6,
     ),
+    (7, "password re-entry per session; one-time passwords; audit anchor", _MIGRATION_7),
 ]
 
 

@@ -25,6 +25,7 @@ def _user(row: Any) -> UserRecord:
         lockouts=row["lockouts"],
         locked_until=parse_time(row["locked_until"]),
         confirmed_at=parse_time(row["confirmed_at"]),
+        must_change=bool(row["must_change"]),
     )
 
 
@@ -79,9 +80,16 @@ class SqliteUsers:
         }
 
     def add(
-        self, username: str, role: Role, team_id: int, password_hash: str, now: dt.datetime
+        self,
+        username: str,
+        role: Role,
+        team_id: int,
+        password_hash: str,
+        now: dt.datetime,
+        *,
+        must_change: bool = False,
     ) -> int:
-        """Add a user and return its id."""
+        """Add a user and return its id (`must_change`: the password is a one-time one)."""
         return self._sql.insert(
             "users",
             {
@@ -90,7 +98,16 @@ class SqliteUsers:
                 "team_id": team_id,
                 "password_hash": password_hash,
                 "created_at": iso(now),
+                "must_change": int(must_change),
             },
+        )
+
+    def set_password(self, user_id: int, password_hash: str, *, must_change: bool) -> None:
+        """Store a new password hash; `must_change` marks it one-time (a reset)."""
+        self._sql.execute(
+            "UPDATE users SET password_hash = ?, must_change = ?, failed_count = 0,"
+            " locked_until = NULL WHERE id = ?",
+            (password_hash, int(must_change), user_id),
         )
 
     def clear_failures(self, user_id: int) -> None:
@@ -154,7 +171,8 @@ class SqliteSessions:
     def find_open(self, key: str) -> SessionRecord | None:
         """Return an open session with its user, or None."""
         row = self._sql.one(
-            "SELECT s.*, u.username, u.role, u.active, t.name AS team FROM sessions s"
+            "SELECT s.*, u.username, u.role, u.active, u.must_change, t.name AS team"
+            " FROM sessions s"
             " JOIN users u ON u.id = s.user_id JOIN teams t ON t.id = u.team_id"
             " WHERE s.id = ? AND s.ended_at IS NULL",
             (key,),
@@ -170,14 +188,26 @@ class SqliteSessions:
             active=bool(row["active"]),
             created_at=dt.datetime.fromisoformat(row["created_at"]),
             last_seen_at=dt.datetime.fromisoformat(row["last_seen_at"]),
+            confirmed_at=parse_time(row["confirmed_at"]),
+            must_change=bool(row["must_change"]),
         )
 
     def add(self, key: str, user_id: int, now: dt.datetime) -> None:
-        """Open a session."""
+        """Open a session; signing in counts as a password entry (SECURITY.md 28)."""
         self._sql.insert(
             "sessions",
-            {"id": key, "user_id": user_id, "created_at": iso(now), "last_seen_at": iso(now)},
+            {
+                "id": key,
+                "user_id": user_id,
+                "created_at": iso(now),
+                "last_seen_at": iso(now),
+                "confirmed_at": iso(now),
+            },
         )
+
+    def confirm(self, key: str, now: dt.datetime) -> None:
+        """Record a password re-entry on this session (only)."""
+        self._sql.execute("UPDATE sessions SET confirmed_at = ? WHERE id = ?", (iso(now), key))
 
     def touch(self, key: str, now: dt.datetime) -> None:
         """Record that a session was used now."""

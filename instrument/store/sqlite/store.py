@@ -27,9 +27,22 @@ from pathlib import Path
 
 import sqlite_utils
 
-from instrument.audit import AuditEntry, AuditEvent, Verification
+from instrument.audit import GENESIS, AuditEntry, AuditEvent, Verification, timestamp
 from instrument.errors import StoreError
-from instrument.store.files import default_key_path, load_key
+from instrument.store.anchor import (
+    advance_anchor,
+    anchor_path,
+    anchor_problem,
+    read_anchor,
+    write_anchor,
+)
+from instrument.store.files import (
+    database_files,
+    default_key_path,
+    load_key,
+    private_folder,
+    tighten,
+)
 from instrument.store.records import BackupReport
 from instrument.store.sqlite import audit, connection
 from instrument.store.sqlite.assessments import (
@@ -39,8 +52,9 @@ from instrument.store.sqlite.assessments import (
 )
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
+from instrument.store.sqlite.encryption import database_key
 from instrument.store.sqlite.history import SqliteFieldHistory
-from instrument.store.sqlite.migrations import migrate
+from instrument.store.sqlite.migrations import ANCHOR_MIGRATION, migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
 from instrument.store.sqlite.plans import SqlitePlans
 from instrument.store.sqlite.rendered import SqliteRenderedDocuments
@@ -105,6 +119,7 @@ class SqliteTransaction:
 
     def __init__(self, store: SqliteStore) -> None:
         self._store = store
+        self.last_entry: AuditEntry | None = None
         self.sql = Sql(store.conn, store.db, store.step)
         self.db = store.db
         self.teams = SqliteTeams(self.sql)
@@ -120,7 +135,9 @@ class SqliteTransaction:
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append the event to the chain, in this transaction."""
-        return audit.append(self.sql, self._store.key, event)
+        entry = audit.append(self.sql, self._store.key, event)
+        self.last_entry = entry
+        return entry
 
     # The statements themselves, for the SQLite-specific tools (benchmarks, tests).
 
@@ -144,14 +161,29 @@ class SqliteTransaction:
 class SqliteStore:
     """One open SQLite database: a connection from the factory, its audit key, the write path."""
 
-    def __init__(self, conn: sqlite3.Connection, key: bytes, path: Path) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        key: bytes,
+        path: Path,
+        anchor: Path | None = None,
+        db_key: bytes | None = None,
+    ) -> None:
+        self.db_key = db_key
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._path = path
         self.key = key
+        self.anchor = anchor or anchor_path(default_key_path(path))
         self._lock = threading.RLock()
         self._unsafe: str | None = None
+        self._audit_problem = ""
         self.fault: Callable[[], None] | None = None
+
+    @property
+    def audit_problem(self) -> str:
+        """What is wrong between the audit log and its anchor outside the database ("" if ok)."""
+        return self._audit_problem
 
     @property
     def path(self) -> Path:
@@ -172,6 +204,7 @@ class SqliteStore:
         now: dt.datetime | None = None,
         upto: int | None = None,
         check: bool = True,
+        db_key_path: Path | None = None,
     ) -> SqliteStore:
         """Open (creating when missing) the database, apply migrations and run `quick_check`.
 
@@ -182,24 +215,93 @@ class SqliteStore:
             upto: apply migrations up to this number only (tests of upgrades).
             check: run `PRAGMA quick_check` (unless this process found this very file sound);
                 on failure writes are refused and `unsafe` says why.
+            db_key_path: the database key file: a new database is encrypted with a new key
+                (SQLCipher), an existing one with its key; None opens it unencrypted.
         """
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = connection.connect(path)
+        private_folder(path.parent)
+        db_key = database_key(path, db_key_path)
+        conn = connection.connect(path, db_key, key_path=db_key_path)
+        keyfile = key_path or default_key_path(path)
         try:
-            has_entries = audit.has_entries(conn)
-            key = load_key(key_path or default_key_path(path), create=not has_entries)
+            tighten(*database_files(path))
+            started = audit.has_entries(conn) or audit.has_head(conn)
+            key = load_key(keyfile, create=not started)
+            if not audit.key_fits(conn, key):
+                raise StoreError(
+                    f"the audit key {keyfile} is not this database's audit key: its audit log "
+                    "was signed with another one; nothing was written",
+                    where=str(keyfile),
+                    fix="point INSTRUMENT_AUDIT_KEY (or --audit-key) at this database's key file",
+                )
             result = _checked(conn, path) if check else ["ok"]
-            store = cls(conn, key, path)
+            store = cls(conn, key, path, anchor_path(keyfile), db_key)
             if result != ["ok"]:
                 store._unsafe = "; ".join(str(r) for r in result[:5])
                 return store
-            migrate(conn, now or dt.datetime.now(dt.UTC), upto=upto)
+            moment = now or dt.datetime.now(dt.UTC)
+            migrate(conn, moment, upto=upto)
             with store.write() as tx:
                 audit.ensure_head(tx.sql, key)
+            if upto is None or upto >= ANCHOR_MIGRATION:
+                store._audit_problem = store._check_anchor(moment)
         except BaseException:
             conn.close()
             raise
         return store
+
+    def _check_anchor(self, now: dt.datetime) -> str:
+        """Compare the chain with its anchor; anchor a never-anchored database; move a lag."""
+        try:
+            anchor = read_anchor(self.anchor, self.key)
+        except StoreError as error:
+            return error.message
+        with self.read() as tx:
+            recorded = audit.head(tx.sql)
+            anchored = tx.sql.one("SELECT 1 FROM audit_anchor") is not None
+            at_anchor = audit.mac_at(tx.sql, anchor.seq) if anchor is not None else None
+        seq, mac = recorded or (0, GENESIS)
+        if anchor is None:
+            if anchored:
+                return (
+                    f"the audit anchor {self.anchor} is missing: the head kept outside the "
+                    "database was deleted, or this database was copied without it"
+                )
+            write_anchor(self.anchor, self.key, seq, mac, now)
+            with self._write(checked=False) as tx:
+                tx.sql.execute(
+                    "INSERT OR IGNORE INTO audit_anchor (id, created_at) VALUES (1, ?)",
+                    (timestamp(now),),
+                )
+            return ""
+        problem = anchor_problem(anchor, seq, mac, at_anchor)
+        if not problem and seq > anchor.seq:
+            advance_anchor(self.anchor, self.key, seq, mac, now)
+        return problem
+
+    def reanchor(self, event: AuditEvent) -> AuditEntry:
+        """Accept the database's audit log as it is now (a deliberate restore), audited.
+
+        The chain itself must verify; the event is appended and the anchor moved to it.
+
+        Raises:
+            StoreError: when the chain in the database is broken.
+        """
+        result = self._verify_chain()
+        if not result.ok:
+            raise StoreError(
+                f"the audit chain in the database is broken at seq {result.first_bad_seq}: "
+                f"{result.reason}; it cannot be re-anchored",
+                fix="restore a backup whose chain verifies",
+            )
+        with self._write(checked=False) as tx:
+            entry = tx.audit(event)
+            tx.sql.execute(
+                "INSERT OR IGNORE INTO audit_anchor (id, created_at) VALUES (1, ?)",
+                (entry.at,),
+            )
+        write_anchor(self.anchor, self.key, entry.seq, entry.mac, event.at)
+        self._audit_problem = ""
+        return entry
 
     def close(self) -> None:
         """Close the connection (the last one to a file checkpoints its WAL into it)."""
@@ -217,9 +319,24 @@ class SqliteStore:
     def write(self) -> Iterator[SqliteTransaction]:
         """Run a write transaction: process-wide lock, BEGIN IMMEDIATE, COMMIT or ROLLBACK.
 
+        After the commit, the audit head is anchored outside the database (SECURITY.md 21).
+
         Raises:
-            StoreError: when the database failed its integrity check, or stays locked.
+            StoreError: when the database failed its integrity check, its audit log does not
+                match its anchor, or it stays locked.
         """
+        with self._write(checked=True) as tx:
+            yield tx
+
+    @contextmanager
+    def _write(self, *, checked: bool) -> Iterator[SqliteTransaction]:
+        if checked and self._audit_problem:
+            raise StoreError(
+                f"{self._audit_problem}; writes are refused",
+                where=str(self._path),
+                fix="an administrator checks with `instrument audit verify`; after a deliberate "
+                "restore, `instrument audit restore` accepts the log as it is (audited)",
+            )
         if self._unsafe is not None:
             raise StoreError(
                 f"the database failed its integrity check ({self._unsafe}); writes are refused",
@@ -229,18 +346,22 @@ class SqliteStore:
         with self._lock, WRITE_LOCK:
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
+            except connection.OPERATIONAL_ERRORS as error:
                 raise StoreError(
                     f"the database is busy: {error}", fix="try again in a moment"
                 ) from None
             try:
-                yield SqliteTransaction(self)
+                tx = SqliteTransaction(self)
+                yield tx
                 self.conn.execute("COMMIT")
             except BaseException:
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 raise
             _carry_over(self._path)  # a commit may have checkpointed into the file
+            entry = tx.last_entry
+            if entry is not None and checked:
+                advance_anchor(self.anchor, self.key, entry.seq, entry.mac, dt.datetime.now(dt.UTC))
 
     @contextmanager
     def read(self) -> Iterator[SqliteTransaction]:
@@ -277,7 +398,59 @@ class SqliteStore:
             )
 
     def verify_audit(self) -> Verification:
-        """Check the whole audit chain against the recorded head (SECURITY.md 15)."""
+        """Check the whole chain against the recorded head (SECURITY.md 15) and its anchor (21)."""
+        result = self._verify_chain()
+        if not result.ok:
+            return result
+        try:
+            anchor = read_anchor(self.anchor, self.key)
+        except StoreError as error:
+            return Verification(False, result.entries, result.entries + 1, error.message)
+        with self.read() as tx:
+            recorded = audit.head(tx.sql)
+            anchored = tx.sql.one("SELECT 1 FROM audit_anchor") is not None
+            at_anchor = audit.mac_at(tx.sql, anchor.seq) if anchor is not None else None
+        seq, mac = recorded or (0, GENESIS)
+        if anchor is None:
+            if anchored or seq > 0:
+                return Verification(
+                    False, result.entries, 1, f"the audit anchor {self.anchor} is missing"
+                )
+            return result
+        problem = anchor_problem(anchor, seq, mac, at_anchor)
+        if problem:
+            return Verification(False, result.entries, min(seq, anchor.seq) + 1, problem)
+        return result
+
+    def rotate_audit_key(self, new_key: bytes, event: AuditEvent) -> AuditEntry:
+        """Re-sign the verified chain with a new audit key and append `event` under it.
+
+        The caller keeps the new key in a file beside the old one and moves it into place after
+        this returns (`instrument rotate-key audit` does both).
+
+        Raises:
+            StoreError: when the chain does not verify with the current key.
+        """
+        result = self.verify_audit()
+        if not result.ok:
+            raise StoreError(
+                f"the audit chain does not verify (seq {result.first_bad_seq}: {result.reason}); "
+                "the key is not rotated",
+                fix="run `instrument audit verify`",
+            )
+        old = self.key
+        try:
+            with self._write(checked=False) as tx:  # verified above; anchored below
+                audit.rekey(tx.sql, old, new_key)
+                self.key = new_key
+                entry = tx.audit(event)
+        except BaseException:
+            self.key = old
+            raise
+        write_anchor(self.anchor, new_key, entry.seq, entry.mac, event.at)
+        return entry
+
+    def _verify_chain(self) -> Verification:
         with self.read() as tx:
             return audit.verify(tx.sql, self.key)
 
@@ -291,8 +464,9 @@ class SqliteStore:
             raise StoreError(
                 f"{out} already exists", where=str(out), fix="name a new file for the backup"
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        target = connection.connect(out)
+        private_folder(out.parent)
+        target = connection.connect(out, self.db_key)  # encrypted with the same key
+        tighten(*database_files(out))
         try:
             with self.read():  # one snapshot: the copy and the counts it must match
                 expected = self._counts(self.db)
@@ -301,6 +475,7 @@ class SqliteStore:
             counts = self._counts(sqlite_utils.Database(target))
         finally:
             target.close()
+            tighten(*database_files(out))
         if integrity != ["ok"] or counts != expected:
             out.unlink(missing_ok=True)
             raise StoreError(

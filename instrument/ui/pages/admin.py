@@ -1,8 +1,11 @@
 """The administration pages: users, teams and the audit log. Administrators see no case content.
 
 Three pages share this module (`render_users`, `render_teams`, `render_audit`); each calls the
-service for everything, and the service checks the role again. A role change asks for the
-administrator's password when it was last entered more than 5 minutes ago.
+service for everything, and the service checks the role again. Every account change (add, role,
+team, unlock, deactivate, password reset) asks for the administrator's password when this
+session last had it more than 5 minutes ago (SECURITY.md 24). An administrator never chooses or
+sees a user's password: a new or reset account gets a one-time password, shown here once to be
+handed over, which the user must change at the first sign-in.
 """
 
 from __future__ import annotations
@@ -81,6 +84,26 @@ def _run(
     st.rerun()
 
 
+def _one_time_notice() -> None:
+    """Show a one-time password made by the last action, once (it is not kept anywhere)."""
+    made = st.session_state.pop(_key("one_time"), None)
+    if isinstance(made, tuple) and len(made) == 2:
+        username, password = made
+        st.warning(
+            f"One-time password for {plain(username)}: give it to them in person now; it is "
+            "not shown again. They choose their own at the first sign-in.",
+            icon=":material/key:",
+        )
+        st.code(password, language=None)
+
+
+def _confirmed(actor: Actor, needs: bool, password: str, change: Callable[[], object]) -> object:
+    """Enter the administrator's password first when this session needs it, then change."""
+    if needs:
+        current_service().confirm_password(actor, password)
+    return change()
+
+
 def _clear_added() -> None:
     """Empty the fields of a form whose addition succeeded in the previous run."""
     for key in st.session_state.pop(_key("clear"), ()):
@@ -91,12 +114,12 @@ def _clear_added() -> None:
 
 
 def user_status(user: UserRow, now: dt.datetime) -> str:
-    """Return `active`, `deactivated` or `locked until <time>` for the users table."""
+    """Return `active` (with a pending one-time password), `deactivated` or `locked until …`."""
     if not user.active:
         return "deactivated"
     if user.locked_until is not None and user.locked_until > now:
         return f"locked until {when(user.locked_until)}"
-    return "active"
+    return "active, one-time password" if user.must_change else "active"
 
 
 def render_users() -> None:
@@ -107,6 +130,7 @@ def render_users() -> None:
     st.title("Users")
     _clear_added()
     _notice()
+    _one_time_notice()
     service = current_service()
     try:
         users = service.list_users(actor)
@@ -146,20 +170,32 @@ def _add_user(actor: Actor, teams: list[str]) -> None:
         at_role = st.empty()
         team = st.selectbox("Team", teams, key=_key("new_team"))
         at_team = st.empty()
-        password = st.text_input(
-            "First password",
-            type="password",
-            key=_key("new_password"),
-            help="At least 15 characters; a passphrase of four unrelated words is good. Give "
-            "it to the user in person.",
-        )
+        needs = current_service().needs_password(actor)
+        password = ""
+        if needs:
+            password = st.text_input(
+                "Your password",
+                type="password",
+                key=_key("add_confirm_password"),
+                help="Adding a user needs your password, entered within the last 5 minutes.",
+            )
         at_password = st.empty()
         at_form = st.empty()
+        st.caption("The new user gets a one-time password, shown once, to change at first sign-in.")
         if st.form_submit_button("Add user", type="primary", icon=":material/person_add:"):
+
+            def add() -> None:
+                row = _confirmed(
+                    actor,
+                    needs,
+                    password,
+                    lambda: current_service().add_user(actor, username.strip(), role, team=team),
+                )
+                if isinstance(row, UserRow) and row.one_time_password:
+                    st.session_state[_key("one_time")] = (row.username, row.one_time_password)
+
             _run(
-                lambda: current_service().add_user(
-                    actor, username.strip(), role, password, team=team
-                ),
+                add,
                 f"User {username.strip()} added.",
                 {
                     "username": at_username,
@@ -168,7 +204,7 @@ def _add_user(actor: Actor, teams: list[str]) -> None:
                     "password": at_password,
                 },
                 at_form,
-                clear=(_key("new_username"), _key("new_password")),
+                clear=(_key("new_username"), _key("add_confirm_password")),
             )
 
 
@@ -185,29 +221,25 @@ def _change_user(actor: Actor, users: list[UserRow], teams: list[str], now: dt.d
         f"{user_status(user, now)}"
     )
     service = current_service()
+    needs = service.needs_password(actor)
+    password = ""
+    if needs:
+        password = st.text_input(
+            "Your password",
+            type="password",
+            key=_key("confirm_password"),
+            help="Every account change needs your password, entered within the last 5 minutes.",
+        )
+    at_password = st.empty()
 
     with st.form(_key("role_form"), enter_to_submit=False):
         role = st.selectbox("New role", ROLES, index=ROLES.index(user.role.value), key=_key("role"))
-        needs = service.needs_password(actor)
-        password = ""
-        if needs:
-            password = st.text_input(
-                "Your password",
-                type="password",
-                key=_key("confirm_password"),
-                help="A role change needs your password, entered within the last 5 minutes.",
-            )
-        at_password = st.empty()
         at_role = st.empty()
         if st.form_submit_button("Change role", icon=":material/badge:"):
-
-            def change_role() -> None:
-                if needs:
-                    service.confirm_password(actor, password)
-                service.set_role(actor, user.username, role)
-
             _run(
-                change_role,
+                lambda: _confirmed(
+                    actor, needs, password, lambda: service.set_role(actor, user.username, role)
+                ),
                 f"{user.username} is now {role}.",
                 {"password": at_password, "role": at_role},
                 at_role,
@@ -219,9 +251,11 @@ def _change_user(actor: Actor, users: list[UserRow], teams: list[str], now: dt.d
         at_team = st.empty()
         if st.form_submit_button("Move", icon=":material/group:"):
             _run(
-                lambda: service.set_team(actor, user.username, team),
+                lambda: _confirmed(
+                    actor, needs, password, lambda: service.set_team(actor, user.username, team)
+                ),
                 f"{user.username} moved to team {team}.",
-                {"team": at_team},
+                {"team": at_team, "password": at_password},
                 at_team,
             )
 
@@ -233,9 +267,25 @@ def _change_user(actor: Actor, users: list[UserRow], teams: list[str], now: dt.d
             and st.button("Unlock", icon=":material/lock_open:", key=_key("unlock"))
         ):
             _run(
-                lambda: service.unlock(actor, user.username),
+                lambda: _confirmed(
+                    actor, needs, password, lambda: service.unlock(actor, user.username)
+                ),
                 f"{user.username} unlocked.",
-                {},
+                {"password": at_password},
+                at_account,
+            )
+        if st.button("Reset password", icon=":material/lock_reset:", key=_key("reset")):
+
+            def reset() -> None:
+                made = _confirmed(
+                    actor, needs, password, lambda: service.reset_password(actor, user.username)
+                )
+                st.session_state[_key("one_time")] = (user.username, str(made))
+
+            _run(
+                reset,
+                f"{user.username} has a new one-time password; their sessions have ended.",
+                {"password": at_password},
                 at_account,
             )
     if user.active:
@@ -247,9 +297,11 @@ def _change_user(actor: Actor, users: list[UserRow], teams: list[str], now: dt.d
             "Deactivate", icon=":material/person_off:", key=_key("deactivate"), disabled=not sure
         ):
             _run(
-                lambda: service.deactivate(actor, user.username),
+                lambda: _confirmed(
+                    actor, needs, password, lambda: service.deactivate(actor, user.username)
+                ),
                 f"{user.username} deactivated; their sessions have ended.",
-                {},
+                {"password": at_password},
                 at_account,
             )
 

@@ -374,6 +374,9 @@ def _on_control(target: Target, item_id: str) -> None:
         return
     try:
         change = form.item_change(payload)
+    except InstrumentError as error:  # e.g. a control or bidi character (SECURITY.md 32)
+        st.session_state[target.key("error", item_id)] = error
+        return
     except ValueError as error:
         st.session_state[target.key("error", item_id)] = InstrumentError(
             f"the change to {item_id} could not be read ({error}) and was not saved.",
@@ -390,14 +393,23 @@ def _on_control(target: Target, item_id: str) -> None:
 def _on_note(target: Target, rs_id: str) -> None:
     base = st.session_state.get(target.key(rs_id, "shown"))
     where = f"responsivity.{rs_id}"
-    _save(target, "responsivity", rs_id, where, _note_in_form(target, rs_id), base)
+    try:
+        note = _note_in_form(target, rs_id)
+    except InstrumentError as error:  # e.g. a control or bidi character (SECURITY.md 32)
+        st.session_state[target.key("error", where)] = error
+        return
+    _save(target, "responsivity", rs_id, where, note, base)
     if target.key("error", where) not in st.session_state and _conflict(target) is None:
         st.session_state[target.key(rs_id, "shown")] = _note_in_form(target, rs_id)
 
 
 def _on_details(target: Target) -> None:
     base = st.session_state.get(target.key("details", "shown")) or _details_values(_draft(target))
-    value = _details_in_form(target)
+    try:
+        value = _details_in_form(target)
+    except InstrumentError as error:  # e.g. a control or bidi character (SECURITY.md 32)
+        st.session_state[target.key("error", "details")] = error
+        return
     _save(target, "details", "details", "details", value, base)
     if _conflict(target) is None:
         st.session_state[target.key("details", "shown")] = _values("details", "", None, value)

@@ -35,15 +35,7 @@ def history_columns(versions: list[VersionRow], *, names: bool) -> dict[str, lis
         "Assessed on": [v.assessed_on.isoformat() if v.assessed_on else "" for v in newest],
         "Last saved": [when(v.saved_at) for v in newest],
         "Amends": [f"v{v.replaces}" if v.replaces else "" for v in newest],
-        "Signatures": [
-            "; ".join(
-                f"{s.meaning} {s.by}, {when(s.at)}"
-                if names and s.by
-                else f"{s.meaning.removesuffix(' by')}, {when(s.at)}"
-                for s in v.signatures
-            )
-            for v in newest
-        ],
+        "Signatures": ["; ".join(s.describe(names=names) for s in v.signatures) for v in newest],
     }
     if names:
         columns["Saved by"] = [v.saved_by or "" for v in newest]

@@ -545,12 +545,9 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
             )
         return
     for signature in version.signatures:
-        who = plain(signature.by) if signature.by else "a team member"
-        role = f" ({signature.role})" if signature.role and signature.by else ""
-        st.markdown(
-            f":material/verified: {signature.meaning.capitalize()} {who}{role} · "
-            f"{signature.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
-        )
+        icon = ":material/move_to_inbox:" if signature.imported else ":material/verified:"
+        text = signature.describe()
+        st.markdown(f"{icon} {plain(text[:1].upper() + text[1:])}")
     if not any(s.meaning == "countersigned by" for s in version.signatures):
         st.caption("Not countersigned yet: a supervisor of the team countersigns on this page.")
 

@@ -1,4 +1,7 @@
-"""The sign-in page: the notice of the last attempt, if any, and the form POSTed to the route."""
+"""The sign-in page: the notice of the last attempt, if any, and the form POSTed to the route.
+
+The notice never holds the typed username (SECURITY.md 34), so the form always comes back empty.
+"""
 
 from __future__ import annotations
 
@@ -28,15 +31,14 @@ def render() -> None:
     signer = signer_for(settings)
     st.title("Sign in")
     notice = signer.read_notice(context.request_cookies().get(NOTICE_COOKIE))
-    username = ""
     if notice is not None:
-        kind, message, username = notice
+        kind, message = notice
         message = message[:1].upper() + message[1:]
         if kind == "info":
             st.success(message, icon=":material/logout:")
         else:
             st.error(message, icon=":material/error:")
-    st.html(sign_in_form(signer.form_token("sign-in"), next_path=current_path(), username=username))
+    st.html(sign_in_form(signer.form_token("sign-in"), next_path=current_path()))
     st.caption(
         "Accounts are made by your administrator. After 15 minutes without activity you are "
         "signed out and asked to sign in again."
