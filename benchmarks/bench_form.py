@@ -31,17 +31,17 @@ def build(db_path: Path) -> None:
     """Create an account and a draft with every item rated, evidence included."""
     import datetime as dt
 
+    from instrument.access import SYSTEM
     from instrument.assessment import Assessor, Rating
     from instrument.definitions import default_instrument
     from instrument.service import Service
 
     with Service.open(db_path) as service:
-        admin_password = service.ensure_admin()
-        assert admin_password
-        admin = service.session_actor(service.sign_in("admin", admin_password))
-        assert admin is not None
-        service.add_team(admin, "north")
-        service.add_user(admin, "psy.bench", "psychologist", PASSWORD, team="north")
+        assert service.ensure_admin()
+        # The operator's `system` actor sets the account up (an administrator never chooses
+        # passwords: SECURITY.md 24), as the browser tests' fixtures do.
+        service.add_team(SYSTEM, "north")
+        service.add_user(SYSTEM, "psy.bench", "psychologist", PASSWORD, team="north")
         actor = service.session_actor(service.sign_in("psy.bench", PASSWORD))
         assert actor is not None
         service.create_case(actor, REFERENCE, "engaged")
@@ -106,8 +106,9 @@ def server_side(root: Path) -> dict[str, float]:
     from tests.ui.app_support import send_change
 
     db = root / "server-side.db"
-    shutil.copy(root / "instrument.db", db)
-    shutil.copy(root / "instrument.db.key", root / "server-side.db.key")
+    # The database with what belongs to it: its key and its audit anchor (SECURITY.md 21, 22).
+    for companion in root.glob("instrument.db*"):
+        shutil.copy(companion, root / companion.name.replace("instrument.db", db.name, 1))
     os.environ["INSTRUMENT_DB"] = str(db)
     from instrument.service import Service
 
@@ -144,19 +145,25 @@ def server_side(root: Path) -> dict[str, float]:
     }
 
 
-FIND = """(key) => {
+FIND = """
   const host = Array.from(document.querySelectorAll(`.st-key-${key} *`))
     .find((e) => e.shadowRoot);
-  return host ? host.shadowRoot : null;
-}"""
-MARK = """([key, find]) => {
-  const root = eval(find)(key);
+  const root = host ? host.shadowRoot : null;
+"""
+"""Finds the item control's shadow root (inlined: the app's CSP forbids `eval` in the page)."""
+MARK = (
+    """([key]) => {"""
+    + FIND
+    + """
   const status = root.querySelector('.ifi-status');
   window.__ack = Number(status.dataset.ack || 0);
   return window.__ack;
 }"""
-SHOWN = """([key, find, group, visible]) => {
-  const root = eval(find)(key);
+)
+SHOWN = (
+    """([key, group, visible]) => {"""
+    + FIND
+    + """
   const box = root && root.querySelector(`[data-group="${group}"]`);
   if (box && box.classList.contains('ifi-hidden') !== visible) {
     window.__shownAt = performance.now();
@@ -164,8 +171,11 @@ SHOWN = """([key, find, group, visible]) => {
   }
   return false;
 }"""
-SAVED = """([key, find]) => {
-  const root = eval(find)(key);
+)
+SAVED = (
+    """([key]) => {"""
+    + FIND
+    + """
   const status = root && root.querySelector('.ifi-status');
   if (status && status.dataset.kind === 'saved' && Number(status.dataset.ack) > window.__ack) {
     window.__savedAt = performance.now();
@@ -173,6 +183,7 @@ SAVED = """([key, find]) => {
   }
   return false;
 }"""
+)
 
 
 def in_chromium(root: Path) -> tuple[list[float], list[float]]:
@@ -211,22 +222,22 @@ def in_chromium(root: Path) -> tuple[list[float], list[float]]:
             expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=60_000)
             key = f"ifi-assessment-{REFERENCE}-1-ID2-control"
             control = page.locator(f".st-key-{key}")
-            page.evaluate(MARK, [key, FIND])
+            page.evaluate(MARK, [key])
             control.get_by_role("radio", name="Omit", exact=True).click()  # ID2 starts as `no`
-            page.wait_for_function(SAVED, arg=[key, FIND], polling="raf")
+            page.wait_for_function(SAVED, arg=[key], polling="raf")
             page.evaluate(
                 "document.addEventListener('click',"
                 " () => { window.__clickAt = performance.now(); }, true)"
             )
 
             def click(name: str, group: str | None, visible: bool, save: bool) -> None:
-                page.evaluate(MARK, [key, FIND])
+                page.evaluate(MARK, [key])
                 control.get_by_role("radio", name=name, exact=True).click()
                 if group is not None:
-                    page.wait_for_function(SHOWN, arg=[key, FIND, group, visible], polling="raf")
+                    page.wait_for_function(SHOWN, arg=[key, group, visible], polling="raf")
                     shown.append(float(page.evaluate("window.__shownAt - window.__clickAt")))
                 if save:
-                    page.wait_for_function(SAVED, arg=[key, FIND], polling="raf")
+                    page.wait_for_function(SAVED, arg=[key], polling="raf")
                     saved.append(float(page.evaluate("window.__savedAt - window.__clickAt")))
                     page.wait_for_selector(idle)  # the run ends before the next click
 

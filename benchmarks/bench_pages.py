@@ -54,7 +54,7 @@ def run() -> list[Row]:
 
     def settle(page: Page) -> None:
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']")
-        page.wait_for_function("!document.querySelector(\"[data-testid='stSkeleton']\")")
+        page.wait_for_function("() => !document.querySelector(\"[data-testid='stSkeleton']\")")
 
     with tempfile.TemporaryDirectory() as tmp:
         server = AppServer(Path(tmp))
