@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from instrument.ui.navigation import PAGES
+
 REPO = Path(__file__).resolve().parent.parent
 
 EXPECTED = {
@@ -32,9 +34,9 @@ EXPECTED = {
 }
 
 # Runs `streamlit run SERVER` in this process and, once the health check answers, writes the
-# options the running server holds to OUT.
+# options the running server holds to OUT, with what its start-up warmed (`server.warm_up`).
 PROBE = """
-import json, sys, threading, time, urllib.request
+import gc, json, sys, threading, time, urllib.request
 from pathlib import Path
 from streamlit import config
 from streamlit.web import cli
@@ -49,7 +51,11 @@ def dump():
                 break
         except OSError:
             time.sleep(0.2)
-    out.write_text(json.dumps({name: config.get_option(name) for name in names}))
+    out.write_text(json.dumps({
+        "options": {name: config.get_option(name) for name in names},
+        "frozen": gc.get_freeze_count(),
+        "pages": sorted(m for m in sys.modules if m.startswith("instrument.ui.pages.")),
+    }))
 
 threading.Thread(target=dump, daemon=True).start()
 sys.argv = ["streamlit", "run", server, "--server.port", port]
@@ -102,7 +108,11 @@ def test_hardening_holds_from_another_directory(tmp_path: Path) -> None:
         while not out.exists() and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.2)
         assert out.exists(), process.stderr.read().decode() if process.poll() is not None else ""
-        assert json.loads(out.read_text()) == EXPECTED
+        probed = json.loads(out.read_text())
+        assert probed["options"] == EXPECTED
+        # Start-up imported every page and froze what it loaded out of the collector's sight.
+        assert probed["frozen"] > 100_000
+        assert set(probed["pages"]) >= {spec.module for spec in PAGES.values()}
     finally:
         process.terminate()
         process.wait(timeout=20)
