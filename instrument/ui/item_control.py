@@ -7,6 +7,11 @@ UTC"). Typed evidence is sent after a short pause in typing and when the box is 
 server confirms it, the text is also kept in the tab's `sessionStorage`, so a reload brings it back
 and sends it, and closing the tab asks first.
 
+That kept text is the signed-in person's and nobody else's: the sign-in page (shown after a
+sign-out, an expiry, or a sign-out in another tab) draws `forget_unsaved()`, which removes every
+kept entry and stops the items still on the page from keeping or sending anything; the sign-in
+and sign-out routes also answer with `Clear-Site-Data: "storage"` (`ui/sign_in.py`).
+
 The controls are generated from `data` (see `control_data`): each choice group says when it is
 shown (`show`: the presence values it appears for) and whether the rating waits for it
 (`required`), so a group such as an omit reason is one more entry, not new code. Every text put
@@ -72,6 +77,7 @@ button.ifi-all:focus-visible { outline: 2px solid #1a4f8b; }
 """
 
 JS = """
+const UNSAVED = 'ifi-unsaved:';
 const esc = (value) => String(value ?? '').replace(/[&<>"']/g, (c) => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'
 }[c]));
@@ -121,7 +127,7 @@ function makeItem(root) {
     root, d: null, sig: '', model: {}, base: {}, edited: {}, seq: 0, ack: 0, reset: null,
     timer: null, send: null,
   };
-  const storeKey = () => `ifi-unsaved:${it.d.storage}`;
+  const storeKey = () => `${UNSAVED}${it.d.storage}`;
 
   it.fields = () => [...it.d.groups.map((g) => g.name), 'sources', 'evidence'];
   it.edit = (field, value) => {
@@ -138,7 +144,7 @@ function makeItem(root) {
   };
   it.keep = () => {
     try {
-      if (it.dirty()) {
+      if (it.dirty() && !registry.closed) {
         sessionStorage.setItem(storeKey(), JSON.stringify(
           { values: it.payload(it.model), base: it.payload(it.base) }));
       } else {
@@ -149,6 +155,7 @@ function makeItem(root) {
   it.flush = () => {
     clearTimeout(it.timer);
     it.timer = null;
+    if (registry.closed) return;
     if (!it.dirty() || !it.model.presence || it.waitingFor() || it.d.conflict) {
       it.status();
       return;
@@ -329,6 +336,7 @@ if (!window.__ifiUnloadGuard) {
 
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
+  if (registry.closed) return () => {};
   const root = parentElement.querySelector('.ifi-item');
   let it = items.get(root);
   if (!it) {
@@ -344,6 +352,47 @@ export default function (component) {
   };
 }
 """
+
+
+FORGET_JS = """
+// Signed out: forget the text kept for unconfirmed saves, and keep nothing more in this page.
+const UNSAVED = 'ifi-unsaved:';
+export default function () {
+  if (!window.__ifiItems) window.__ifiItems = { items: new WeakMap(), open: new Set() };
+  const registry = window.__ifiItems;
+  registry.closed = true;
+  registry.open.forEach((it) => {
+    clearTimeout(it.timer);
+    it.edited = {};
+  });
+  registry.open.clear();
+  try {
+    for (let i = sessionStorage.length - 1; i >= 0; i -= 1) {
+      const key = sessionStorage.key(i);
+      if (key && key.startsWith(UNSAVED)) sessionStorage.removeItem(key);
+    }
+  } catch (e) { /* storage disabled: nothing was kept */ }
+}
+"""
+
+
+@st.cache_resource
+def _forget() -> Any:
+    """Register the sign-out sweep once per server (fixed JS, nothing per user)."""
+    # Multi-line on purpose: a one-line string holding "/" is taken as a file path (STACK-NOTES).
+    return st.components.v2.component(
+        "ifi_forget_unsaved", html='<div class="ifi-forget">\n</div>', js=FORGET_JS
+    )
+
+
+def forget_unsaved() -> None:
+    """Remove, in this tab, every text the item controls kept for saves never confirmed.
+
+    Drawn on the sign-in page, so that after a sign-out, an expiry or a sign-out in another tab,
+    the next person in this tab finds nothing of the last one's typing (the items still on the
+    page, if the sign-in page replaced them without a reload, stop keeping and sending too).
+    """
+    _forget()(key="ifi-forget-unsaved")
 
 
 @st.cache_resource

@@ -46,6 +46,12 @@ NOTICE_COOKIE: Final = "ifi_notice"
 SIGN_IN_PATH: Final = "/auth/sign-in"
 SIGN_OUT_PATH: Final = "/auth/sign-out"
 
+CLEAR_STORAGE: Final = ("Clear-Site-Data", '"storage"')
+"""Sent with every sign-in and sign-out: the browser forgets what the pages kept in its storage
+(the assessment form keeps typed text there until the server confirms it), so the next person in
+this browser finds none of it. Browsers honour it on HTTPS and on the loopback address; the
+sign-in page also removes it itself (`item_control.forget_unsaved`)."""
+
 SESSION_MAX_AGE: Final = dt.timedelta(hours=10)
 """The absolute limit; the service enforces it (and the 15-minute idle limit) server-side too."""
 
@@ -277,6 +283,7 @@ def routes(
         if replaced and replaced != session_id:
             await run_in_threadpool(_end_replaced, conf, replaced)
         response = _redirect(back)
+        response.headers[CLEAR_STORAGE[0]] = CLEAR_STORAGE[1]
         _set_cookie(response, request, SESSION_COOKIE, signer.session_cookie(session_id))
         response.delete_cookie(NOTICE_COOKIE, path="/", httponly=True, samesite="strict")
         return response
@@ -287,6 +294,7 @@ def routes(
         form = await request.form()
         session_id = signer.session_id(request.cookies.get(SESSION_COOKIE))
         response = _redirect("/")
+        response.headers[CLEAR_STORAGE[0]] = CLEAR_STORAGE[1]
         if session_id and signer.check_form_token(
             str(form.get("token") or ""), "sign-out", session_id
         ):

@@ -1,4 +1,4 @@
-"""The assessment form in Chromium: two tabs, a reload while typing, and the keyboard.
+"""The assessment form in Chromium: two tabs, a reload while typing, the keyboard, signing out.
 
 Each item's controls are drawn in the browser (a custom component in a shadow root; Playwright's
 locators pierce it). Two tabs of one signed-in browser edit the same draft: different items and
@@ -8,11 +8,12 @@ Screenshots go to test-artifacts/form-*.png.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
+from playwright.sync_api import BrowserContext, Dialog, Locator, Page, WebSocketRoute, expect
 
 from instrument.service import Draft, Service
 from tests.browser.conftest import AppServer, open_app, seed_case, shoot, sign_in, wait_for_app
@@ -218,3 +219,119 @@ def test_text_typed_while_relevance_is_missing_survives_another_tab(
     expect(status(page, "T-0005", "ID1")).to_contain_text("Saved")
     rating = stored(app_server, "T-0005").assessment.ratings["ID1"]
     assert (rating.presence.value, rating.evidence) == ("yes", "Typed before relevance.")
+
+
+# --- text kept in the tab until the server confirms it, and signing out ---------------------
+
+CANARY = "Canary typed by the first person, never confirmed"
+LEFT_IN_THE_TAB = """(canary) => {
+  const found = [];
+  const look = (root) => {
+    root.querySelectorAll('*').forEach((el) => {
+      if (el.shadowRoot) look(el.shadowRoot);
+      if ('value' in el && String(el.value).includes(canary)) found.push('value of ' + el.tagName);
+    });
+  };
+  look(document);
+  if (document.body.innerText.includes(canary)) found.push('text on the page');
+  for (const store of [sessionStorage, localStorage]) {
+    for (let i = 0; i < store.length; i += 1) {
+      const key = store.key(i);
+      if (String(store.getItem(key)).includes(canary)) found.push('storage ' + key);
+    }
+  }
+  return found;
+}"""
+"""Where the canary still is in a tab: field values (shadow roots too), page text, storage."""
+
+
+class HeldSaves:
+    """Holds back what a tab's open connection sends (as on a dead or very slow network).
+
+    `hold()` holds the connections open now; the server's messages still arrive, ordinary HTTP
+    (signing out) still works, and the connection of a page loaded later is not held.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.held: list[list[bool]] = []
+        page.route_web_socket(re.compile(r".*/_stcore/stream$"), self._route)
+
+    def _route(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        held = [False]
+        self.held.append(held)
+        ws.on_message(lambda message: None if held[0] else server.send(message))
+
+    def hold(self) -> None:
+        for held in self.held:
+            held[0] = True
+
+    def release(self) -> None:
+        for held in self.held:
+            held[0] = False
+
+
+def type_unconfirmed(page: Page, saves: HeldSaves, reference: str) -> None:
+    """Type the canary into ID1's evidence while the tab's saves are held: kept, not saved."""
+    choose(page, reference, "ID1", "presence", "No")
+    expect(status(page, reference, "ID1")).to_contain_text("Saved")
+    saves.hold()
+    box = control(page, reference, "ID1").get_by_role("textbox", name="Evidence")
+    box.press_sequentially(CANARY, delay=2)
+    box.press("Tab")  # sent now, and never heard by the server
+    expect(status(page, reference, "ID1")).to_contain_text("Saving")
+    # What is attacked: the text is in the tab's storage, waiting for the server to confirm it.
+    kept = f"storage ifi-unsaved:psy.north/{reference}/1/ID1"
+    assert page.evaluate(LEFT_IN_THE_TAB, CANARY) == ["value of TEXTAREA", kept]
+
+
+def another_person_finds_nothing(page: Page, server: AppServer, reference: str) -> None:
+    """The supervisor signs in in the same tab and opens the draft: none of the canary."""
+    account = server.accounts["supervisor"]
+    page.get_by_role("textbox", name="Username").fill(account.username)
+    page.get_by_role("textbox", name="Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text(f"Signed in as {account.username}").wait_for()
+    open_app(page, server, f"/assessment?case={reference}&v=1&section=Identity")
+    expect(page.get_by_text("Evidence: (empty)")).to_be_visible()  # ID1, as the server has it
+    page.wait_for_timeout(1_000)  # time for anything kept to be restored or sent: nothing is
+    assert page.evaluate(LEFT_IN_THE_TAB, CANARY) == []
+    assert stored(server, reference).assessment.ratings["ID1"].evidence in (None, "")
+
+
+def test_signing_out_forgets_text_never_confirmed(page: Page, app_server: AppServer) -> None:
+    seed_case(app_server, "psychologist", "T-0006")
+    saves = HeldSaves(page)
+    sign_in(page, app_server)
+    open_form(page, app_server, "T-0006")
+    type_unconfirmed(page, saves, "T-0006")
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave the page?": unsaved text
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    wait_for_app(page)
+    assert page.evaluate(LEFT_IN_THE_TAB, CANARY) == []
+    another_person_finds_nothing(page, app_server, "T-0006")
+
+
+def test_a_sign_out_in_another_tab_forgets_text_never_confirmed(
+    page: Page, context: BrowserContext, app_server: AppServer
+) -> None:
+    seed_case(app_server, "psychologist", "T-0007")
+    saves = HeldSaves(page)
+    sign_in(page, app_server)
+    open_form(page, app_server, "T-0007")
+    type_unconfirmed(page, saves, "T-0007")
+    other = context.new_page()
+    open_app(other, app_server, "/cases")
+    other.get_by_role("button", name="Sign out").click()
+    expect(other.get_by_role("textbox", name="Username")).to_be_visible()
+    other.close()
+    # The first tab, not reloaded, learns at its next run that the session has ended: the
+    # sign-in page replaces the form in the same page, and the items still there keep nothing.
+    saves.release()  # what the first tab sends from now on reaches the server
+    page.get_by_role("tab", name="Emotion", exact=True).click()
+    expect(page.get_by_role("textbox", name="Username")).to_be_visible()
+    wait_for_app(page)
+    page.wait_for_timeout(1_000)  # time for an item to keep or send its text again: none does
+    assert page.evaluate(LEFT_IN_THE_TAB, CANARY) == []
+    another_person_finds_nothing(page, app_server, "T-0007")

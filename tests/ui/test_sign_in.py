@@ -145,6 +145,7 @@ def test_signing_in_sets_a_signed_httponly_strict_cookie(web: Web, routes_app: S
     )
     assert status == 303
     assert headers["location"] == "/case?case=C-1"
+    assert headers["clear-site-data"] == '"storage"'  # nothing of the last person's typing
     value, line = _cookie(cookies, SESSION_COOKIE)
     assert "HttpOnly" in line
     assert "SameSite=strict" in line
@@ -209,6 +210,8 @@ def test_signing_out_ends_the_session_on_the_server(web: Web, routes_app: Starle
     )
     assert status == 303
     assert headers["location"] == "/"
+    # The browser forgets what the pages kept in its storage (typed text not yet confirmed).
+    assert headers["clear-site-data"] == '"storage"'
     _, line = _cookie(cookies, SESSION_COOKIE)
     assert "Max-Age=0" in line or "expires=Thu, 01 Jan 1970" in line.lower()
     with web.service() as service:

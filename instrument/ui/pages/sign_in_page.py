@@ -1,6 +1,8 @@
 """The sign-in page: the notice of the last attempt, if any, and the form POSTed to the route.
 
 The notice never holds the typed username (SECURITY.md 34), so the form always comes back empty.
+The page also removes what the assessment form kept in this tab for saves never confirmed
+(`item_control.forget_unsaved`): whoever signs in next finds nothing of it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from instrument.ui import context, state
+from instrument.ui.item_control import forget_unsaved
 from instrument.ui.settings import current_settings
 from instrument.ui.sign_in import NOTICE_COOKIE, safe_next, sign_in_form, signer_for
 
@@ -43,3 +46,4 @@ def render() -> None:
         "Accounts are made by your administrator. After 15 minutes without activity you are "
         "signed out and asked to sign in again."
     )
+    forget_unsaved()  # nothing typed by the last person in this tab stays in it
