@@ -19,7 +19,8 @@ it, and a reload lands on the same page. Which pages appear depends on the role:
 | Audit log       | `audit`       | no           | no         | no          | no      | yes   |
 
 ¹ reached from a case (the URL carries `?case=...&v=...`), not listed in the menu. What each
-role may do on a page is decided again by the service on every call.
+role may do on a page is decided again by the service on every call. At the address of a page
+its role does not have ("no"), a signed-in user is told so and shown the role's first page.
 """
 
 from __future__ import annotations
@@ -145,7 +146,10 @@ def menu(role: str) -> dict[str, list[st.Page]]:
     sections = menu_names(role)
     first = next(iter(sections.values()))[0]
     menu_pages = {section: [page(name) for name in names] for section, names in sections.items()}
-    menu_pages[next(iter(menu_pages))].insert(0, _home(first))
+    home_section = menu_pages[next(iter(menu_pages))]
+    home_section.insert(0, _home(first))
+    theirs = {name for names in sections.values() for name in names}
+    home_section += [_not_theirs(name, first) for name in PAGES if name not in theirs]
     return menu_pages
 
 
@@ -174,6 +178,32 @@ def _home(first: PageName) -> st.Page:
         title=PAGES[first].title,
         url_path="home",
         default=True,
+        visibility="hidden",
+    )
+
+
+def _not_theirs(name: PageName, first: PageName) -> st.Page:
+    """Return the stand-in at the address of a page the role does not have.
+
+    It says so, then draws the role's first page in the same run. Without it Streamlit answered such an address with its own modal ("does not seem to exist",
+    left open over the page until closed) and ran the hidden home page, which then switched
+    pages, so what showed, and when, depended on the order of two runs. The page's own module
+    is never imported here: nothing of it runs.
+    """
+
+    def render_not_theirs() -> None:
+        st.warning(
+            f"Page not found: {PAGES[name].title} is not one of the pages of your role. "
+            f"Here is {PAGES[first].title}.",
+            icon=":material/block:",
+        )
+        _renderer(first)()
+
+    render_not_theirs.__name__ = f"render_not_{name}"
+    return st.Page(
+        render_not_theirs,
+        title=PAGES[first].title,
+        url_path=name,
         visibility="hidden",
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from instrument.ui import navigation
 from tests.ui.conftest import Web
 
 BANNER = "Structured professional judgement aid"
@@ -65,3 +66,23 @@ def test_the_instrument_page_offers_the_blank_form_built_on_click(web: Web) -> N
     assert labels == ["Blank form to print (PDF)"]
     pdf = instrument_page._blank_form(default_instrument())()
     assert pdf.startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("role", "page", "first"),
+    [("admin", "cases", "Users"), ("admin", "conference", "Users"), ("viewer", "users", "Cases")],
+)
+def test_a_page_of_another_role_says_so_and_shows_the_first_page(
+    web: Web, role: str, page: str, first: str
+) -> None:
+    at = web.app(role, page)
+    assert not at.exception
+    # Told at once and drawn in this one run: no modal, no switch to another page.
+    assert [w.value for w in at.warning] == [
+        f"Page not found: {navigation.PAGES[page].title} is not one of the pages of your role. "
+        f"Here is {first}."
+    ]
+    assert [t.value for t in at.title] == [first]
+    at.run()  # a rerun stays as it was
+    assert [t.value for t in at.title] == [first]
+    assert len(at.warning) == 1
