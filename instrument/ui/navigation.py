@@ -185,10 +185,10 @@ def _home(first: PageName) -> st.Page:
 def _not_theirs(name: PageName, first: PageName) -> st.Page:
     """Return the stand-in at the address of a page the role does not have.
 
-    It says so, then draws the role's first page in the same run. Without it Streamlit answered such an address with its own modal ("does not seem to exist",
-    left open over the page until closed) and ran the hidden home page, which then switched
-    pages, so what showed, and when, depended on the order of two runs. The page's own module
-    is never imported here: nothing of it runs.
+    It says so, then draws the role's first page in the same run. Without it Streamlit answered
+    such an address with its own modal ("does not seem to exist", left open over the page until
+    closed) and ran the hidden home page, which then switched pages, so what showed, and when,
+    depended on the order of two runs. The page's own module is never imported here.
     """
 
     def render_not_theirs() -> None:
