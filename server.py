@@ -29,6 +29,7 @@ from streamlit import config
 from instrument.config import Settings
 from instrument.errors import ConfigurationError
 from instrument.service.maintenance import use_private_umask
+from instrument.ui.index_page import IndexHint
 from instrument.ui.navigation import PAGES
 from instrument.ui.sign_in import routes
 from instrument.ui.web_security import SecurityHeaders
@@ -151,5 +152,5 @@ app = st.App(
     str(HERE / "app.py"),
     routes=routes(SETTINGS),
     lifespan=lifespan,
-    middleware=[Middleware(SecurityHeaders)],
+    middleware=[Middleware(SecurityHeaders), Middleware(IndexHint)],
 )

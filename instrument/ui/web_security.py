@@ -32,6 +32,8 @@ from typing import Final
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from instrument.ui.index_page import with_hint
+
 LOG = logging.getLogger("instrument.web")
 
 HSTS: Final = "max-age=31536000; includeSubDomains"
@@ -71,7 +73,7 @@ def content_security_policy(page: str | None = None) -> str:
     `import()` of a `blob:` URL that Streamlit's own script makes from the component's JS; only
     a script already running on the page can make such a URL.
     """
-    page_scripts = script_hashes(streamlit_index() if page is None else page)
+    page_scripts = script_hashes(with_hint(streamlit_index()) if page is None else page)
     scripts = " ".join(["'self'", "blob:", "'wasm-unsafe-eval'", *page_scripts])
     directives = [
         "default-src 'self'",

@@ -119,7 +119,7 @@ def test_req34_csp_allows_scripts_only_from_the_server_and_by_hash() -> None:
 
 def test_req34_server_uses_the_headers_middleware() -> None:
     source = (Path(__file__).resolve().parents[2] / "server.py").read_text(encoding="utf-8")
-    assert "middleware=[Middleware(SecurityHeaders)]" in source
+    assert "middleware=[Middleware(SecurityHeaders)" in source
 
 
 # --- throttles -------------------------------------------------------------------------------
