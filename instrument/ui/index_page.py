@@ -13,6 +13,7 @@ Plain ASGI and text, no Streamlit, so that a unit test can drive it.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Final
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -80,10 +81,8 @@ class IndexHint:
             if message.get("more_body", False):
                 return
             body = b"".join(chunks)
-            try:
+            with contextlib.suppress(UnicodeDecodeError):  # not Streamlit's page: as it came
                 body = with_hint(body.decode("utf-8")).encode("utf-8")
-            except UnicodeDecodeError:
-                pass  # not Streamlit's page: sent as it came
             out = MutableHeaders(scope=start)
             out["content-length"] = str(len(body))
             await send(start)
