@@ -222,6 +222,7 @@ def in_chromium(root: Path) -> tuple[list[float], list[float]]:
             expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=60_000)
             key = f"ifi-assessment-{REFERENCE}-1-ID2-control"
             control = page.locator(f".st-key-{key}")
+            expect(control.get_by_role("radio", name="Omit", exact=True)).to_be_visible()
             page.evaluate(MARK, [key])
             control.get_by_role("radio", name="Omit", exact=True).click()  # ID2 starts as `no`
             page.wait_for_function(SAVED, arg=[key], polling="raf")
