@@ -17,6 +17,7 @@ from instrument.service import VersionRow
 from instrument.service.documents import formulation_document
 from instrument.ui import charts as screen
 from instrument.ui import state
+from instrument.ui.charts import facts_key
 from instrument.ui.exports import file_name
 from instrument.ui.pages import conference as page
 from instrument.vocabulary import AssessmentStatus
@@ -105,7 +106,12 @@ def test_each_role_sees_the_case_at_a_glance(final_case: Web, role: str) -> None
         assert title in titles
     assert all(c.proto.theme == "" for c in at.get("vega_lite_chart"))  # the chart's own theme
     assert all(c.proto.alt for c in at.get("vega_lite_chart"))  # described in words too
-    assert len([e for e in at.expander if e.label.endswith(": as a table")]) == 4
+    facts = [e for e in at.expander if e.label.endswith(": as a table")]
+    assert len(facts) == 4
+    assert not at.table  # drawn only when opened: the first paint stays light
+    for box in facts:
+        at.session_state[facts_key(box.label.removesuffix(": as a table"))] = True  # opened
+    at.run()
     assert len(at.table) == 4
     assert "first assessment: there is nothing to compare with" in shown
     ranked = [s.value for s in at.subheader if re.match(r"^\d+\\?\. ", str(s.value))]
