@@ -26,6 +26,13 @@ from instrument.assessment import (
 )
 from instrument.definition import Domain, Instrument, Item
 from instrument.errors import ConflictError, DocumentError, Problem
+from instrument.formulation.judgement import (
+    FormulationJudgement,
+    PersonSpecificReason,
+    redact_five_p,
+    redact_judgement,
+    with_judgement,
+)
 from instrument.priorities import (
     AreaScore,
     RankedArea,
@@ -205,6 +212,13 @@ class Priority(_Frozen):
     sessions: list[Text] = Field(description="Suggested session topics.")
     override: Override | None = Field(default=None, description="The assessor's override.")
     summary: Text = Field(description="A generated sentence giving the reasons.")
+    person_specific: list[PersonSpecificReason] | None = Field(
+        default=None,
+        description=(
+            "Person-specific factors the assessor linked to this area, listed among its reasons "
+            "and marked person-specific; they never change the score, band or rank."
+        ),
+    )
 
 
 class FivePSection(_Frozen):
@@ -214,6 +228,13 @@ class FivePSection(_Frozen):
     items: list[ItemSummary] = Field(description="Items of this heading rated present.")
     summary: Text = Field(description="A generated sentence listing those items.")
     narrative: Text | None = Field(default=None, description="The assessor's own narrative.")
+    not_applicable: Text | None = Field(
+        default=None,
+        description="Why the heading does not apply to this participant, as the assessor says.",
+    )
+    person_specific: list[PersonSpecificReason] | None = Field(
+        default=None, description="Person-specific factors the assessor placed under this heading."
+    )
 
 
 class SpjSummary(_Frozen):
@@ -299,6 +320,14 @@ class Formulation(_Frozen):
     data_quality: DataQuality = Field(description="Completeness and warnings.")
     change: Change | None = Field(default=None, description="Change since the previous assessment.")
     review: Review = Field(description="The assessor's overrides and narratives, as given.")
+    judgement: FormulationJudgement | None = Field(
+        default=None,
+        description=(
+            "The assessor's judgement after the ratings (person-specific factors, presenting "
+            "problem, Good Lives, scenarios, summary judgements, bias check, limitations); "
+            "present only when the assessment has a `judgement` section."
+        ),
+    )
 
 
 # --- formulate ----------------------------------------------------------------------------------
@@ -362,7 +391,7 @@ def formulate(
         for item in instrument.items
         if (rating := ratings.get(item.id)) is not None and rating.presence in _PRESENT
     }
-    return Formulation(
+    formulation = Formulation(
         notice=instrument.notice.strip(),
         header=_header(assessment, generated_at),
         redacted=False,
@@ -379,6 +408,7 @@ def formulate(
         change=None if previous is None else _change(instrument, previous, assessment, scores),
         review=review,
     )
+    return with_judgement(instrument, assessment, formulation, phrases)
 
 
 def formulation_json(formulation: Formulation) -> str:
@@ -394,6 +424,9 @@ def formulation_json(formulation: Formulation) -> str:
 def redact(formulation: Formulation) -> Formulation:
     """Return the formulation without evidence text (contributors, strengths, responsivity notes).
 
+    The assessor's judgement keeps its titles, levels and links, never evidence, scenario
+    texts, rationales or notes.
+
     Everything else stays, so that a redacted formulation still draws the same charts.
     """
     priorities = [
@@ -408,9 +441,15 @@ def redact(formulation: Formulation) -> Formulation:
         for priority in formulation.priorities
     ]
     responsivity = [r.model_copy(update={"note": None}) for r in formulation.responsivity]
-    return formulation.model_copy(
-        update={"priorities": priorities, "responsivity": responsivity, "redacted": True}
-    )
+    update: dict[str, object] = {
+        "priorities": priorities,
+        "responsivity": responsivity,
+        "redacted": True,
+    }
+    if formulation.judgement is not None:
+        update["judgement"] = redact_judgement(formulation.judgement)
+        update["five_p"] = redact_five_p(formulation.five_p)
+    return formulation.model_copy(update=update)
 
 
 # --- the review: overrides and narratives -------------------------------------------------------
