@@ -118,10 +118,15 @@ def test_a_worked_case_uses_every_section_of_the_assessors_judgement() -> None:
     assert judged, "no worked case has a judgement section"
     judgement = judged[0].assessment.judgement
     assert judgement is not None
-    assert judgement.person_specific and judgement.scenarios and judgement.limitations
-    assert judgement.five_p is not None and judgement.five_p.placements
-    assert judgement.good_lives is not None and len(judgement.good_lives.goods) == 11
-    assert judgement.summary is not None and judgement.bias_check is not None
+    assert judgement.person_specific
+    assert judgement.scenarios
+    assert judgement.limitations
+    assert judgement.five_p is not None
+    assert judgement.five_p.placements
+    assert judgement.good_lives is not None
+    assert len(judgement.good_lives.goods) == 11
+    assert judgement.summary is not None
+    assert judgement.bias_check is not None
 
 
 def test_the_worked_cases_cover_every_pathway_and_a_change() -> None:
