@@ -46,6 +46,7 @@ from instrument.profile import (
     change_spec,
     describe_change,
 )
+from instrument.profile.good_lives import describe_good_lives, good_lives_spec
 
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
@@ -241,6 +242,10 @@ def report_context(
         _figure(kind, SPECS[kind](shown), DESCRIPTIONS[kind](shown), inline=inline)
         for kind in SPECS
     ]
+    good_lives = good_lives_spec(shown)
+    good_lives_description = describe_good_lives(shown)
+    if good_lives is not None and good_lives_description is not None:
+        figures.append(_figure("good-lives", good_lives, good_lives_description, inline=inline))
     over_time = _history(shown, history)
     if len(over_time) > 1 or shown.change is not None:
         figures.append(
