@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from instrument.assessment import Assessment
+from instrument.assessment import Assessment, check_assessment
 from instrument.definition import Instrument
 from instrument.errors import Problem
 from instrument.formulation import Formulation, Review, formulate
@@ -55,7 +55,8 @@ def judgement_problems(
     `review` holds the overrides (the band that counts decides whether a scenario is needed) and
     any 5P narrative written on the formulation page. The assessment must fit the instrument.
     """
-    if not judgement_required(instrument, assessment):
+    if not judgement_required(instrument, assessment) or check_assessment(instrument, assessment):
+        # An assessment that does not fit its instrument is refused for that reason first.
         return []
     judgement = assessment.judgement or Judgement()
     formulation = formulate(instrument, assessment, generated_at=_ANY_TIME, review=review)

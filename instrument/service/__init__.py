@@ -82,6 +82,7 @@ from instrument.formulation import (
     redact,
     set_narrative,
 )
+from instrument.formulation.finalising import judgement_problems
 from instrument.store import (
     SUMMARY_REFRESH,
     BackupReport,
@@ -1370,6 +1371,23 @@ class Service:
                 raise _document_error(error) from None
             return self._store_draft(op, tx, case, row, changed)
 
+    def save_judgement(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        part: str,
+        value: Any,
+        *,
+        base_revision: int,
+    ) -> Draft:
+        """Autosave one part of the assessor's judgement on a draft (`service/judgement.py`)."""
+        from instrument.service.judgement import save_judgement
+
+        return save_judgement(
+            self, actor, reference, version, part, value, base_revision=base_revision
+        )
+
     def finalisation_problems(self, actor: Actor, reference: str, version: int) -> list[Problem]:
         """Return what still blocks finalising the version (empty when it may be finalised)."""
         with self._operation(actor, AuditAction.FINALISE, write=False) as (op, tx):
@@ -1378,7 +1396,10 @@ class Service:
         if row["status"] == AssessmentStatus.FINAL.value:
             return [Problem("version", f"version {version} is already final", "amend it")]
         assessment = self._assessment(row)
-        return _finalisation_problems(self._instrument(assessment), assessment)
+        instrument = self._instrument(assessment)
+        return _finalisation_problems(instrument, assessment) + judgement_problems(
+            instrument, assessment, self._review(row)
+        )
 
     def _previous_final(self, tx: Tx, case: sqlite3.Row, version: int) -> Assessment | None:
         """Return the final assessment before `version` that is the previous occasion.
@@ -1420,6 +1441,7 @@ class Service:
             draft = self._assessment(row)
             instrument = self._instrument(draft)
             problems = _finalisation_problems(instrument, draft)
+            problems += judgement_problems(instrument, draft, self._review(row))
             if problems:
                 raise DocumentError(problems)
             info = draft.assessment.model_copy(update={"status": AssessmentStatus.FINAL})
