@@ -150,7 +150,10 @@ def assessors_from_rows(
 
 DETAILS_SECTION = "Details"
 RESPONSIVITY_SECTION = "Responsivity"
+JUDGEMENT_SECTION = "Judgement"
 FINALISE_SECTION = "Finalise"
+JUDGEMENT_ANCHOR = "judgement"
+BIAS_CHECK_ANCHOR = "bias-check"
 DETAILS_ANCHOR = "assessment-details"
 RESPONSIVITY_ANCHOR = "responsivity"
 
@@ -159,11 +162,12 @@ _RESPONSIVITY_PATH = re.compile(r"^\$\.responsivity\.([A-Z]{2}[0-9]{1,2})")
 
 
 def section_labels(instrument: Instrument) -> list[str]:
-    """Return the form's tabs in order: details, one per domain, responsivity, finalise."""
+    """Return the form's tabs in order: details, each domain, responsivity, judgement, finalise."""
     return [
         DETAILS_SECTION,
         *(domain.name for domain in instrument.domains),
         RESPONSIVITY_SECTION,
+        JUDGEMENT_SECTION,
         FINALISE_SECTION,
     ]
 
@@ -205,6 +209,15 @@ def problem_link(instrument: Instrument, problem: Problem) -> ProblemLink:
             match.group(1),
             problem.message,
             problem.fix,
+        )
+    if problem.where.startswith("$.judgement"):
+        target = problem.where.removeprefix("$.judgement.").split(".", 1)[0].replace("_", " ")
+        if target.startswith("bias check"):
+            return ProblemLink(
+                FINALISE_SECTION, BIAS_CHECK_ANCHOR, "Bias check", problem.message, problem.fix
+            )
+        return ProblemLink(
+            JUDGEMENT_SECTION, JUDGEMENT_ANCHOR, target.capitalize(), problem.message, problem.fix
         )
     field = problem.where.rsplit(".", 1)[-1].replace("_", " ")
     return ProblemLink(

@@ -99,13 +99,13 @@ def test_every_unrated_item_of_an_empty_assessment_links_to_its_item(
     assert form.DETAILS_ANCHOR not in {k.anchor for k in links}  # it has a date and an assessor
 
 
-def test_the_sections_are_details_each_domain_responsivity_and_finalise(
+def test_the_sections_are_details_each_domain_responsivity_judgement_and_finalise(
     instrument: Instrument,
 ) -> None:
     labels = form.section_labels(instrument)
     assert labels[0] == "Details"
-    assert labels[1:-2] == [d.name for d in instrument.domains]
-    assert labels[-2:] == ["Responsivity", "Finalise"]
+    assert labels[1:-3] == [d.name for d in instrument.domains]
+    assert labels[-3:] == ["Responsivity", "Judgement", "Finalise"]
     assert len(set(labels)) == len(labels)
 
 

@@ -31,7 +31,7 @@ import altair as alt
 import streamlit as st
 import vl_convert
 
-from instrument.access import Actor
+from instrument.access import Actor, Role
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.formulation import Formulation, Priority
 from instrument.profile import (
@@ -46,7 +46,7 @@ from instrument.profile import (
 )
 from instrument.report import VL_VERSION, chart_png, chart_spec, chart_svg, render_html, render_pdf
 from instrument.service import CaseRow, Service, VersionRow
-from instrument.ui import context, form, navigation, state
+from instrument.ui import context, form, judgement_view, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
@@ -381,6 +381,7 @@ def _priority(priority: Priority, *, redacted: bool) -> None:
         if not priority.offered:
             st.markdown(f":gray-badge[Not offered] {plain(priority.offered_reason)}")
         st.markdown(plain(priority.summary))
+        judgement_view.person_specific_reasons(priority)
         if not priority.contributors:
             st.markdown("No rated item contributes to this area.")
         lines = []
@@ -442,6 +443,11 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     if formulation is None or version is None:
         st.info("This case has no assessment yet: nothing to present.", icon=":material/info:")
         return
+    # Supervisors and psychologists start from the assessor's own judgements and scenarios.
+    judgements_first = actor.role in (Role.SUPERVISOR, Role.PSYCHOLOGIST)
+    if judgements_first:
+        judgement_view.summary_judgements(formulation)
+        judgement_view.scenarios(formulation)
     ranked, counted = describe_priorities(formulation), describe_profile(formulation)
     with st.container(horizontal=True, wrap=True, gap="medium"):
         _chart(for_screen(priorities(formulation), width=340), ranked)
@@ -450,6 +456,9 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
         _table(ranked)
         _table(counted)
     _priorities(formulation)
+    if not judgements_first:
+        judgement_view.summary_judgements(formulation)
+        judgement_view.scenarios(formulation)
     _strengths_and_five_p(formulation)
     if not presenter:
         _downloads(service, actor, reference, version, formulation.redacted)

@@ -24,7 +24,7 @@ from instrument.errors import ConflictError, DocumentError, InstrumentError
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Priority, formulation_json
 from instrument.service import Draft, Service, VersionRow
-from instrument.ui import context, form, navigation, state
+from instrument.ui import context, form, judgement_view, navigation, state
 from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
@@ -266,6 +266,7 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             )
             st.markdown(f"**Rationale:** {plain(override.rationale)}")
         st.write(plain(priority.summary))
+        judgement_view.person_specific_reasons(priority)
         left, right = st.columns(2)
         with left:
             st.markdown("**Contributing items**")
@@ -320,13 +321,21 @@ def _overview(formulation: Formulation) -> None:
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
     # A fragment: leaving a narrative box saves it and reruns only this section.
     st.header("5P formulation", anchor="five-p", divider="gray")
+    if reviewing and formulation.judgement is not None:
+        # With the assessor's judgement, the 5P is written on the assessment form.
+        reviewing = False
+        st.caption("The narratives are written on the assessment form, in its Judgement tab.")
     if reviewing:
         st.caption(
             "Write your own narrative under each heading; it is saved when you leave the box."
         )
+    judgement_view.presenting_problem(formulation.judgement)
     for section in formulation.five_p:
         st.subheader(FIVE_P_TITLES[section.heading])
         st.write(plain(section.summary))
+        if section.not_applicable:
+            st.markdown("**Not applicable**")
+            st.text(section.not_applicable)
         if reviewing:
             st.text_area(
                 f"Your narrative: {FIVE_P_TITLES[section.heading].lower()}",
@@ -656,12 +665,15 @@ def _body(
         except InstrumentError as error:
             show_error(error)
             reviewing = False
+    judgement_view.summary_judgements(formulation)
     st.header("Intervention priorities", anchor="priorities", divider="gray")
     st.caption(form.SCORE_NOTE)
     _overview(formulation)
     for priority in formulation.priorities:
         _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
     _five_p(target, formulation, reviewing=reviewing)
+    judgement_view.scenarios(formulation)
+    judgement_view.rest(formulation)
     _summaries(formulation)
     _signatures(target, row)
     if (
