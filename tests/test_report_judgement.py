@@ -36,7 +36,7 @@ def test_the_report_has_every_judgement_section(instrument: Instrument) -> None:
     ):
         assert anchor in html, anchor
     assert html.index('id="summary-judgements"') < html.index('id="priorities"')
-    assert "Person-specific (linked by the assessor, not scored)" in html
+    assert "Person-specific factor linked by the assessor (not scored" in html
     assert "Presenting problem, in the assessor's words" in html
     assert "The assessor confirmed the bias check." in html
     assert "What leaving would cost" in html

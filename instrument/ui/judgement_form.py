@@ -395,7 +395,7 @@ def _good_lives(sheet: Sheet) -> None:
     for good in Good:
         with st.container(border=True):
             st.markdown(f"**{GOOD_NAMES[good]}**")
-            columns = st.columns([2, 2, 2, 2])
+            columns = st.columns([3, 3, 4, 3])
             for column, field, label, options in (
                 (columns[0], "importance", "Importance", _LEVELS),
                 (columns[1], "attainment", "Attainment now", _LEVELS),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from instrument.formulation import Formulation, Priority
+from instrument.formulation import Formulation
 from instrument.formulation.judgement import (
     FormulationJudgement,
     SummaryJudgementView,
@@ -110,17 +110,6 @@ def scenarios(formulation: Formulation) -> None:
                     st.text(text or "—")
             links = [*scenario.items, *scenario.person_specific]
             st.caption("Rests on: " + (", ".join(links) if links else "no linked factor"))
-
-
-def person_specific_reasons(priority: Priority) -> None:
-    """Show the person-specific factors linked to an area, marked as such."""
-    if not priority.person_specific:
-        return
-    listed = "; ".join(
-        f"{plain(r.title)} ({r.id}, {r.presence.value}, {r.relevance.value} relevance)"
-        for r in priority.person_specific
-    )
-    st.markdown(f":material/person_pin: **Person-specific (not scored):** {listed}")
 
 
 def presenting_problem(judgement: FormulationJudgement | None) -> None:

@@ -381,7 +381,6 @@ def _priority(priority: Priority, *, redacted: bool) -> None:
         if not priority.offered:
             st.markdown(f":gray-badge[Not offered] {plain(priority.offered_reason)}")
         st.markdown(plain(priority.summary))
-        judgement_view.person_specific_reasons(priority)
         if not priority.contributors:
             st.markdown("No rated item contributes to this area.")
         lines = []

@@ -266,7 +266,6 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             )
             st.markdown(f"**Rationale:** {plain(override.rationale)}")
         st.write(plain(priority.summary))
-        judgement_view.person_specific_reasons(priority)
         left, right = st.columns(2)
         with left:
             st.markdown("**Contributing items**")
