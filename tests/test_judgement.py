@@ -20,7 +20,7 @@ from instrument.formulation.judgement import NOT_APPLICABLE_WITHHELD, scenarios_
 from instrument.vocabulary import Band, FiveP
 
 FORMULATIONS = Path(__file__).resolve().parent.parent / "formulations"
-CASE = FORMULATIONS / "wc-07-judgement.assessment.json"
+CASE = FORMULATIONS / "wc-09-judgement.assessment.json"
 AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SCRIPT = "<script>alert('x')</script>"
 IMG = '<img src=x onerror="alert(1)">'
