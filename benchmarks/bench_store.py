@@ -21,8 +21,9 @@ from instrument.access import SYSTEM, Actor
 from instrument.assessment import Rating
 from instrument.audit import AuditAction, AuditEvent
 from instrument.definitions import default_instrument
-from instrument.service import _LIST_SQL, Service
-from instrument.store import SUMMARY_REFRESH
+from instrument.service import Service
+from instrument.store.sqlite.cases import LIST_SQL
+from instrument.store.sqlite.migrations import SUMMARY_REFRESH
 
 CASES = 10_000
 VERSIONS = 5  # 4 finals and 1 draft per case: 50,000 versions
@@ -120,7 +121,7 @@ def _build(folder: Path) -> tuple[Service, Actor]:
 
 def _raw_list(db: Path) -> object:
     conn = sqlite3.connect(db)
-    sql = _LIST_SQL + " WHERE t.name = ? ORDER BY c.reference"
+    sql = LIST_SQL + " WHERE t.name = ? ORDER BY c.reference"
     return lambda: conn.execute(sql, ("north",)).fetchall()
 
 
@@ -159,6 +160,10 @@ def run() -> list[Row]:
         assert rows == CASES
         list_ms = median_ms(lambda: service.list_cases(actor), repeat=20)
         raw_list = median_ms(_raw_list(db), repeat=20)  # type: ignore[arg-type]
+        page_ms = median_ms(lambda: service.list_cases_page(actor, offset=5_000), repeat=20)
+        search_ms = median_ms(
+            lambda: service.list_cases_page(actor, text="C-09", offset=50), repeat=20
+        )
 
         def load() -> object:
             view = service.open_case(actor, "C-04321")
@@ -199,6 +204,8 @@ def run() -> list[Row]:
             ratio=list_ms / raw_list,
             ratio_to="raw sqlite3 query",
         ),
+        Row("one page of the case list (50 of 10,000, with the total)", page_ms, target_ms=20),
+        Row("one page of a reference search (with the total)", search_ms, target_ms=50),
         Row(
             "load one case (open + its versions + latest assessment, audited)",
             load_ms,

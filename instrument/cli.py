@@ -415,12 +415,12 @@ def audit() -> None:
 @_db_option
 def audit_verify(db: Path | None) -> None:
     """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
-    from instrument.store import Store, default_db_path
+    from instrument.store import default_db_path, open_store
 
     path = db or default_db_path()
     if not path.exists():
         raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = Store.open(path)
+    store = open_store(path)
     try:
         result = store.verify_audit()
     finally:

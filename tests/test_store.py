@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import sqlite3
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from instrument import store as store_module
 from instrument.access import SYSTEM
 from instrument.definition import Instrument
 from instrument.errors import StoreError
-from instrument.store import MIGRATIONS, PRAGMAS, Store, connect, read_pragmas
+from instrument.store.sqlite import MIGRATIONS, PRAGMAS, connect, read_pragmas
+from instrument.store.sqlite import SqliteStore as Store
+from instrument.store.sqlite import connection as connection_module
 from tests.store_support import PASSWORD, complete, make_team, open_service
 
 PACKAGE = Path(__file__).resolve().parent.parent / "instrument"
@@ -34,12 +36,66 @@ def test_no_stray_sqlite_connect_in_the_package() -> None:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.search(r"sqlite3\s*\.\s*connect\s*\(", line):
                 found.append(f"{path.relative_to(PACKAGE)}:{number}")
-    assert found == [f"store/__init__.py:{_factory_line()}"]
+    assert found == [f"store/sqlite/connection.py:{_factory_line()}"]
 
 
 def _factory_line() -> int:
-    lines = (PACKAGE / "store" / "__init__.py").read_text(encoding="utf-8").splitlines()
-    return next(i for i, line in enumerate(lines, 1) if "sqlite3.connect(" in line)
+    text = (PACKAGE / "store" / "sqlite" / "connection.py").read_text(encoding="utf-8")
+    return next(i for i, line in enumerate(text.splitlines(), 1) if "sqlite3.connect(" in line)
+
+
+# An SQL statement in a string: its leading keyword in capitals, as the store writes them.
+SQL = re.compile(
+    r"\b(SELECT\b.+\bFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|"
+    r"BEGIN(\s+(IMMEDIATE|DEFERRED|EXCLUSIVE))?\s*$|PRAGMA\s+\w+|COMMIT\s*$|ROLLBACK\s*$|"
+    r"CREATE\s+(TABLE|INDEX|TRIGGER)|ALTER\s+TABLE)\b",
+    re.DOTALL,
+)
+
+
+def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """Return every string constant of a module except docstrings (they may name SQL)."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+    ]
+
+
+def test_no_sql_outside_the_store() -> None:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == "store":
+            continue
+        for line, text in _strings(ast.parse(path.read_text(encoding="utf-8"))):
+            if SQL.search(text.strip()):
+                found.append(f"{relative}:{line}: {text.strip()[:60]}")
+    assert found == []
+
+
+def test_the_sql_check_finds_sql() -> None:
+    module = ast.parse(
+        '''"""Docs may say SELECT x FROM y and BEGIN IMMEDIATE."""
+a = "SELECT id FROM users WHERE name = ?"
+b = "UPDATE users SET role = ?"
+c = f"INSERT INTO {table} (a) VALUES (?)"
+d = "BEGIN IMMEDIATE"
+e = "PRAGMA quick_check"
+f = "DELETE FROM sessions"
+g = "Select a case from the list"
+'''
+    )
+    hits = sorted(line for line, text in _strings(module) if SQL.search(text.strip()))
+    assert hits == [2, 3, 4, 5, 6, 7]
 
 
 def test_the_factory_sets_every_pragma(tmp_path: Path) -> None:
@@ -54,14 +110,14 @@ def test_every_path_opens_through_the_factory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instrument: Instrument
 ) -> None:
     seen: list[dict[str, object]] = []
-    original = store_module.connect
+    original = connection_module.connect
 
     def recording(path: Path) -> sqlite3.Connection:
         conn = original(path)
         seen.append(read_pragmas(conn))
         return conn
 
-    monkeypatch.setattr(store_module, "connect", recording)
+    monkeypatch.setattr(connection_module, "connect", recording)
     db = tmp_path / "paths.db"
     team = make_team(db)  # the app's path: Service.open, migrations
     team.service.create_case(team.psychologist, "C-1", "engaged")

@@ -82,3 +82,24 @@ def get_instrument(
 def default_instrument() -> Instrument:
     """Return the shipped default definition (`ifi` 1.0.0)."""
     return get_instrument(*DEFAULT)
+
+
+def _version_key(version: str) -> tuple[tuple[int, str], ...]:
+    """Return a sort key for `1.0.0`-style versions: numbers compare as numbers (1.10 > 1.9)."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in version.split("."))
+
+
+def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -> Instrument:
+    """Return the newest installed version of an instrument (what new drafts are made with).
+
+    Raises:
+        NotFoundError: when no version of the instrument is installed.
+    """
+    versions = [i for (key, _), i in installed(folder).items() if key == instrument_id]
+    if not versions:
+        raise NotFoundError(
+            f"no version of instrument {instrument_id} is installed",
+            where="$.instrument",
+            fix="install its definition",
+        )
+    return max(versions, key=lambda i: _version_key(i.version))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -156,39 +155,13 @@ def is_case_document(data: bytes) -> bool:
     return isinstance(document, dict) and document.get("format") == FORMAT
 
 
-def case_document(
-    case: sqlite3.Row | dict[str, Any],
-    rows: Sequence[sqlite3.Row | dict[str, Any]],
-    signatures: Sequence[sqlite3.Row | dict[str, Any]],
-) -> dict[str, Any]:
-    """Return the export of a case from its stored rows, checked against the published schema.
+def case_document(case: CaseInfo, versions: Sequence[VersionRecord]) -> dict[str, Any]:
+    """Return the export of a case from its versions, checked against the published schema.
 
     Raises:
         DocumentError: when the result does not validate (a bug, never user input).
     """
-    by_assessment: dict[int, list[SignatureRecord]] = {}
-    for s in signatures:
-        by_assessment.setdefault(s["assessment_id"], []).append(
-            SignatureRecord(
-                meaning=s["meaning"], by=s["signer"], at=dt.datetime.fromisoformat(s["signed_at"])
-            )
-        )
-    versions = [
-        VersionRecord(
-            assessment=Assessment.model_validate_json(row["document"]),
-            review=Review.model_validate_json(row["review"]),
-            formulation=(
-                Formulation.model_validate_json(row["formulation"]) if row["formulation"] else None
-            ),
-            signatures=by_assessment.get(row["id"], []),
-        )
-        for row in rows
-    ]
-    export = CaseExport(
-        format=FORMAT,
-        case=CaseInfo(reference=case["reference"], pathway=case["pathway"]),
-        versions=versions,
-    )
+    export = CaseExport(format=FORMAT, case=case, versions=list(versions))
     document = export.model_dump(mode="json", exclude_none=True)
     problems = schema_problems("case", document)
     if problems:

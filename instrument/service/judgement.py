@@ -10,7 +10,7 @@ name of who saved last, as for ratings.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -19,9 +19,8 @@ from instrument.assessment import Assessment
 from instrument.errors import DocumentError, Problem
 from instrument.exchange.documents import model_problems
 from instrument.judgement import Judgement, check_judgement
-
-if TYPE_CHECKING:
-    from instrument.service import Draft, Service
+from instrument.service.base import ServiceBase
+from instrument.service.views import Draft
 
 PARTS: tuple[str, ...] = tuple(Judgement.model_fields)
 
@@ -74,29 +73,32 @@ def with_part(assessment: Assessment, part: str, value: Any) -> Assessment:
     return assessment.model_copy(update={"judgement": None if empty else judgement})
 
 
-def save_judgement(
-    service: Service,
-    actor: Actor,
-    reference: str,
-    version: int,
-    part: str,
-    value: Any,
-    *,
-    base_revision: int,
-) -> Draft:
-    """Autosave one part of the assessor's judgement on a draft (None or empty clears it).
+class JudgementService(ServiceBase):
+    """The assessor's judgement on a draft, saved one part at a time."""
 
-    Raises:
-        ConflictError: when `base_revision` is stale or the version is final.
-        DocumentError: for an unknown part, an invalid value or ids the instrument does not
-            know, each with its JSON path (nothing is written).
-    """
-    with service._editing(actor, reference, version, base_revision) as (op, tx, case, row):
-        assessment = service._assessment(row)
-        instrument = service._instrument(assessment)
-        changed = with_part(assessment, part, value)
-        if changed.judgement is not None:
-            problems = check_judgement(instrument, changed.judgement)
-            if problems:
-                raise DocumentError(problems)
-        return service._store_draft(op, tx, case, row, changed)
+    def save_judgement(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        part: str,
+        value: Any,
+        *,
+        base_revision: int,
+    ) -> Draft:
+        """Autosave one part of the assessor's judgement on a draft (None or empty clears it).
+
+        Raises:
+            ConflictError: when `base_revision` is stale or the version is final.
+            DocumentError: for an unknown part, an invalid value or ids the instrument does not
+                know, each with its JSON path (nothing is written).
+        """
+        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+            assessment = record.assessment
+            instrument = self._instrument(assessment)
+            changed = with_part(assessment, part, value)
+            if changed.judgement is not None:
+                problems = check_judgement(instrument, changed.judgement)
+                if problems:
+                    raise DocumentError(problems)
+            return self._store_draft(op, tx, case, record, changed)

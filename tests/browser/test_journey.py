@@ -185,14 +185,6 @@ def journey_account(app_server: AppServer) -> str:
     return JOURNEY
 
 
-@pytest.fixture(autouse=True)
-def patient_expectations() -> Iterator[None]:
-    """Give each expectation 20 s, like the fixture's actions: CI machines run two at a time."""
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 @pytest.fixture
 def no_dialogs(page: Page) -> Iterator[list[str]]:
     """Collect any JavaScript dialog (alert, confirm) the page opens; none may open."""

@@ -1,0 +1,173 @@
+"""Assessments: start a draft, read a version, autosave ratings, responsivity and details.
+
+Every change to a draft carries the revision it was based on; a stale one is refused with a
+`ConflictError` naming who saved last and when. A rating is saved whole: presence with its
+relevance (a `partial`/`yes` rating without relevance is refused), so a stored draft is always
+a valid assessment document. Each draft is read and checked against the instrument version it
+records; a new draft records the newest installed version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import ValidationError
+
+from instrument.access import Action, Actor
+from instrument.assessment import (
+    Assessment,
+    AssessmentInfo,
+    Assessor,
+    CaseInfo,
+    InstrumentRef,
+    Rating,
+    ResponsivityNote,
+    check_assessment,
+)
+from instrument.audit import AuditAction
+from instrument.definition import Instrument
+from instrument.definitions import newest_instrument
+from instrument.errors import DocumentError, Problem
+from instrument.formulation import Review
+from instrument.service.base import ServiceBase, document_error
+from instrument.service.views import Draft
+from instrument.vocabulary import AssessmentStatus
+
+
+def _ordered(instrument: Instrument, ratings: dict[str, Rating]) -> dict[str, Rating]:
+    return {item.id: ratings[item.id] for item in instrument.items if item.id in ratings}
+
+
+class AssessmentService(ServiceBase):
+    """Drafts and their autosave."""
+
+    def start_assessment(self, actor: Actor, reference: str) -> Draft:
+        """Start the case's next assessment as an empty draft (v1 for a new case).
+
+        The draft records the newest installed version of the instrument.
+
+        Raises:
+            ConflictError: when the case already has an open draft.
+        """
+        with self._operation(actor, AuditAction.START) as (op, tx):
+            case = self._case(op, tx, reference, Action.EDIT_DRAFT)
+            self._no_open_draft(tx, case)
+            instrument = newest_instrument()
+            assessment = Assessment(
+                instrument=InstrumentRef(id=instrument.id, version=instrument.version),
+                case=CaseInfo(reference=case.reference, pathway=case.pathway),
+                assessment=AssessmentInfo(
+                    version=case.latest_version + 1, status=AssessmentStatus.DRAFT
+                ),
+            )
+            return self._insert_version(op, tx, case, assessment, Review())[1]
+
+    def get_assessment(self, actor: Actor, reference: str, version: int) -> Draft:
+        """Return an assessment version with its evidence (not for viewers; not audited)."""
+        with self._operation(actor, AuditAction.VIEW, write=False) as (op, tx):
+            case = self._case(op, tx, reference, Action.READ_EVIDENCE)
+            return self._draft(case, self._version(op, tx, case, version))
+
+    def assessment_instrument(self, actor: Actor, reference: str, version: int) -> Instrument:
+        """Return the instrument definition a version records (the form draws this one).
+
+        Not audited: part of opening the version, like `get_assessment`.
+        """
+        draft = self.get_assessment(actor, reference, version)
+        return self._instrument(draft.assessment)
+
+    def save_rating(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        item_id: str,
+        rating: Rating | None,
+        *,
+        base_revision: int,
+    ) -> Draft:
+        """Autosave one item's rating (None removes it) on a draft.
+
+        Raises:
+            ConflictError: when `base_revision` is stale (naming who saved last, and when) or
+                the version is final.
+            DocumentError: for an unknown item or an inconsistent rating (e.g. `yes` without
+                relevance), with its JSON path.
+        """
+        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+            assessment = record.assessment
+            instrument = self._instrument(assessment)
+            where = f"$.ratings.{item_id}"
+            if item_id not in instrument.item_by_id:
+                raise DocumentError(
+                    [Problem(where, f"unknown item id {item_id!r}", "use an item id such as ID1")]
+                )
+            ratings = {k: v for k, v in assessment.ratings.items() if k != item_id}
+            if rating is not None:
+                ratings[item_id] = Rating.model_validate(rating.model_dump())
+            changed = assessment.model_copy(update={"ratings": _ordered(instrument, ratings)})
+            problems = [
+                p for p in check_assessment(instrument, changed) if p.where.startswith(where)
+            ]
+            if problems:
+                raise DocumentError(problems)
+            return self._store_draft(op, tx, case, record, changed)
+
+    def save_responsivity(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        rs_id: str,
+        note: ResponsivityNote | None,
+        *,
+        base_revision: int,
+    ) -> Draft:
+        """Autosave one responsivity note (None removes it) on a draft."""
+        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+            assessment = record.assessment
+            instrument = self._instrument(assessment)
+            if rs_id not in instrument.responsivity_by_id:
+                raise DocumentError(
+                    [
+                        Problem(
+                            f"$.responsivity.{rs_id}",
+                            f"unknown responsivity id {rs_id!r}",
+                            "use an id such as RS1",
+                        )
+                    ]
+                )
+            notes = {k: v for k, v in assessment.responsivity.items() if k != rs_id}
+            if note is not None:
+                notes[rs_id] = ResponsivityNote.model_validate(note.model_dump())
+            ordered = {r.id: notes[r.id] for r in instrument.responsivity if r.id in notes}
+            changed = assessment.model_copy(update={"responsivity": ordered})
+            return self._store_draft(op, tx, case, record, changed)
+
+    def save_details(
+        self,
+        actor: Actor,
+        reference: str,
+        version: int,
+        *,
+        assessed_on: dt.date | None,
+        assessors: list[Assessor],
+        notes: str | None,
+        base_revision: int,
+    ) -> Draft:
+        """Autosave the occasion's date, assessors and notes on a draft."""
+        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+            document = record.assessment.to_document()
+            info = document["assessment"]
+            info.pop("assessed_on", None)
+            if assessed_on is not None:
+                info["assessed_on"] = assessed_on.isoformat()
+            info["assessors"] = [a.model_dump(mode="json") for a in assessors]
+            document.pop("notes", None)
+            if notes is not None and notes.strip():
+                document["notes"] = notes
+            try:
+                changed = Assessment.model_validate(document)
+            except ValidationError as error:
+                raise document_error(error) from None
+            return self._store_draft(op, tx, case, record, changed)

@@ -1,0 +1,164 @@
+"""Cases and the case list in SQLite.
+
+The case list shows a few columns of each case's latest version and latest final formulation.
+They are kept on the case row (migration 3), refreshed by `refresh_summary` in the same
+transaction as every change of a version, so the list is one scan of a team's cases in
+reference order (the `(team_id, reference)` index), paged with LIMIT/OFFSET.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from instrument.store.records import CasePage, CaseQuery, CaseRecord, CaseSummary
+from instrument.store.sqlite.migrations import SUMMARY_REFRESH
+from instrument.store.sqlite.sql import Sql, iso, parse_date
+from instrument.vocabulary import AssessmentStatus, Pathway
+
+_CASE = "SELECT c.*, t.name AS team FROM cases c JOIN teams t ON t.id = c.team_id"
+LIST_SQL = (
+    "SELECT c.reference, c.pathway, t.name, c.latest_status, c.latest_version,"
+    " c.latest_assessed_on, c.latest_assessor, c.top_priority"
+    " FROM cases c JOIN teams t ON t.id = c.team_id"
+)
+_COUNT_SQL = "SELECT count(*) FROM cases c JOIN teams t ON t.id = c.team_id"
+_PATHWAYS = {p.value: p for p in Pathway}
+_STATUSES = {s.value: s for s in AssessmentStatus}
+
+
+def _case(row: Any) -> CaseRecord:
+    return CaseRecord(
+        id=row["id"],
+        team_id=row["team_id"],
+        team=row["team"],
+        reference=row["reference"],
+        pathway=Pathway(row["pathway"]),
+        latest_version=row["latest_version"],
+        latest_final=row["latest_final"],
+    )
+
+
+def _like(text: str) -> str:
+    """Return `%text%` for LIKE, with the wildcards of `text` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(query: CaseQuery) -> tuple[str, list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if query.team is not None:
+        where.append("t.name = ?")
+        params.append(query.team)
+    if query.text:
+        where.append("c.reference LIKE ? ESCAPE '\\'")
+        params.append(_like(query.text))
+    if query.pathway is not None:
+        where.append("c.pathway = ?")
+        params.append(query.pathway.value)
+    if query.status is not None:
+        where.append("c.latest_status = ?")
+        params.append(query.status.value)
+    if query.assessor:
+        where.append("c.latest_assessor LIKE ? ESCAPE '\\'")
+        params.append(_like(query.assessor))
+    return (" WHERE " + " AND ".join(where) if where else ""), params
+
+
+class SqliteCases:
+    """The cases table and the case list."""
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+
+    def find(self, reference: str, team: str | None) -> list[CaseRecord]:
+        """Return the cases with this reference, in one team or in all."""
+        if team is None:
+            rows = self._sql.all(_CASE + " WHERE c.reference = ?", (reference,))
+        else:
+            rows = self._sql.all(_CASE + " WHERE c.reference = ? AND t.name = ?", (reference, team))
+        return [_case(row) for row in rows]
+
+    def get(self, case_id: int) -> CaseRecord | None:
+        """Return a case by id, or None."""
+        row = self._sql.one(_CASE + " WHERE c.id = ?", (case_id,))
+        return _case(row) if row is not None else None
+
+    def in_team(self, team_id: int, reference: str) -> CaseRecord | None:
+        """Return the case with this reference in a team, or None."""
+        row = self._sql.one(
+            _CASE + " WHERE c.team_id = ? AND c.reference = ?", (team_id, reference)
+        )
+        return _case(row) if row is not None else None
+
+    def add(
+        self,
+        team_id: int,
+        reference: str,
+        pathway: Pathway,
+        created_by: int | None,
+        now: dt.datetime,
+    ) -> int:
+        """Add a case with no assessment and return its id."""
+        return self._sql.insert(
+            "cases",
+            {
+                "team_id": team_id,
+                "reference": reference,
+                "pathway": pathway.value,
+                "created_by": created_by,
+                "created_at": iso(now),
+            },
+        )
+
+    def note_version(self, case_id: int, version: int, *, final: bool) -> None:
+        """Raise the case's latest version (and latest final) counters to `version`."""
+        self._sql.execute(
+            "UPDATE cases SET latest_version = max(latest_version, ?),"
+            " latest_final = CASE WHEN ? THEN max(coalesce(latest_final, 0), ?)"
+            " ELSE latest_final END WHERE id = ?",
+            (version, final, version, case_id),
+        )
+
+    def note_final(self, case_id: int, version: int) -> None:
+        """Raise the case's latest final counter to `version`."""
+        self._sql.execute(
+            "UPDATE cases SET latest_final = max(coalesce(latest_final, 0), ?) WHERE id = ?",
+            (version, case_id),
+        )
+
+    def refresh_summary(self, case_id: int) -> None:
+        """Refresh the case row's list columns, in the transaction that changed a version."""
+        self._sql.execute(SUMMARY_REFRESH + " WHERE id = ?", (case_id,))
+
+    def search(self, query: CaseQuery, *, limit: int | None = None, offset: int = 0) -> CasePage:
+        """Return one page of the matching cases (reference order) and how many match in all."""
+        where, params = _where(query)
+        # One team's cases come in reference order from the (team_id, reference) index.
+        order = " ORDER BY c.reference" if query.team else " ORDER BY t.name, c.reference"
+        sql = LIST_SQL + where + order
+        page_params = list(params)
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            page_params += [int(limit), max(0, int(offset))]
+        rows = self._sql.all(sql, page_params)
+        if limit is None and not offset:
+            total = len(rows)
+        else:
+            counted = self._sql.one(_COUNT_SQL + where, params)
+            total = int(counted[0]) if counted is not None else 0
+        return CasePage(tuple(_summary(r) for r in rows), total)
+
+
+def _summary(r: Any) -> CaseSummary:
+    return CaseSummary(
+        reference=r[0],
+        pathway=_PATHWAYS[r[1]],
+        team=r[2],
+        status=_STATUSES[r[3]] if r[3] else None,
+        latest_version=r[4] or None,
+        last_assessed=parse_date(r[5]),
+        assessor=r[6],
+        top_priority=r[7],
+    )
