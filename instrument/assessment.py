@@ -22,6 +22,8 @@ from instrument.vocabulary import (
     AssessmentStatus,
     AssessorRole,
     CaseReference,
+    ItemId,
+    OmitReason,
     Pathway,
     Presence,
     Relevance,
@@ -64,6 +66,20 @@ class Assessor(_Frozen):
     role: AssessorRole = Field(description="The assessor's role in this assessment.")
 
 
+class UpgradeRecord(_Frozen):
+    """Where an upgraded assessment came from, and what the assessor must look at (1.1 on)."""
+
+    from_version: SemanticVersion = Field(description="The instrument version upgraded from.")
+    new_items: list[ItemId] = Field(
+        default_factory=list, description="Items new in this version: they arrive unrated."
+    )
+    review_items: list[ItemId] = Field(
+        default_factory=list,
+        description="Items whose rating was carried over but whose guidance changed: check each.",
+    )
+    note: Text = Field(description="What changed between the versions.")
+
+
 class AssessmentInfo(_Frozen):
     """The occasion: version, status, date and assessors."""
 
@@ -84,6 +100,16 @@ class AssessmentInfo(_Frozen):
     )
     amendment_reason: Text | None = Field(
         default=None, description="For an amendment: why the finalised version was amended."
+    )
+    provisional_reason: Text | None = Field(
+        default=None,
+        description=(
+            "The assessor's record that the formulation is provisional, and why (1.1 on): lets "
+            "an assessment with most of an area's main drivers omitted be finalised."
+        ),
+    )
+    upgraded_from: UpgradeRecord | None = Field(
+        default=None, description="Set when the assessment was upgraded from an earlier version."
     )
 
 
@@ -106,6 +132,13 @@ class Rating(_Frozen):
     )
     sources: list[Source] = Field(
         default_factory=list, max_length=6, description="Where the evidence came from."
+    )
+    omit_reason: OmitReason | None = Field(
+        default=None,
+        description=(
+            "Why the item is omitted (1.1 on; only with `omit`): `not-asked`, `declined`, "
+            "`no-records`, `conflicting-information`, or `other` with the text in `evidence`."
+        ),
     )
     timeframe: Timeframe | None = Field(
         default=None, description="Whether the evidence is `current` or `historical`."
@@ -196,6 +229,22 @@ def check_assessment(instrument: Instrument, assessment: Assessment) -> list[Pro
                     "remove relevance, or rate presence as partial or yes",
                 )
             )
+        if rating.omit_reason is not None and rating.presence is not Presence.OMIT:
+            problems.append(
+                Problem(
+                    f"{where}.omit_reason",
+                    f"must be absent when presence is {rating.presence.value!r}",
+                    "remove the omit reason, or rate presence as omit",
+                )
+            )
+        elif rating.omit_reason is not None and instrument.scales.omit_reasons is None:
+            problems.append(
+                Problem(
+                    f"{where}.omit_reason",
+                    f"{instrument.id} {instrument.version} records no omit reasons",
+                    "remove it, or upgrade the assessment to a version that has them",
+                )
+            )
     for rs_id in assessment.responsivity:
         if rs_id not in instrument.responsivity_by_id:
             problems.append(
@@ -250,6 +299,26 @@ def finalisation_problems(instrument: Instrument, assessment: Assessment) -> lis
                     "describe what the rating rests on",
                 )
             )
+        elif (
+            rating.presence is Presence.OMIT
+            and instrument.scales.omit_reasons is not None
+            and rating.omit_reason is None
+        ):
+            problems.append(
+                Problem(
+                    f"{where}.omit_reason",
+                    f"{item.id} ({item.name}) is omitted without a reason",
+                    "say why: not-asked, declined, no-records, conflicting-information or other",
+                )
+            )
+        elif rating.omit_reason is OmitReason.OTHER and not (rating.evidence or "").strip():
+            problems.append(
+                Problem(
+                    f"{where}.evidence",
+                    "the omit reason `other` needs its text",
+                    "say in the text why the item could not be rated",
+                )
+            )
         elif rating.is_present and not rating.sources:
             problems.append(
                 Problem(
@@ -258,4 +327,41 @@ def finalisation_problems(instrument: Instrument, assessment: Assessment) -> lis
                     "choose where the evidence came from",
                 )
             )
+    problems += _omitted_drivers(instrument, assessment)
     return problems
+
+
+def omitted_main_drivers(instrument: Instrument, assessment: Assessment) -> dict[str, list[str]]:
+    """Return, per area, its omitted or unrated main drivers when more than the limit allows.
+
+    Empty when the definition sets no limit (1.0) or no area passes it.
+    """
+    limit = instrument.rule.main_drivers_omitted_limit
+    if limit is None:
+        return {}
+    found = {}
+    for area in instrument.areas:
+        drivers = instrument.main_drivers(area.id)
+        missing = [
+            item.id
+            for item in drivers
+            if (r := assessment.ratings.get(item.id)) is None or r.presence is Presence.OMIT
+        ]
+        if drivers and len(missing) > limit * len(drivers):
+            found[area.id] = missing
+    return found
+
+
+def _omitted_drivers(instrument: Instrument, assessment: Assessment) -> list[Problem]:
+    if (assessment.assessment.provisional_reason or "").strip():
+        return []
+    return [
+        Problem(
+            "$.assessment.provisional_reason",
+            f"more than half of the main drivers of {instrument.area_by_id[area].name} are "
+            f"omitted or not rated ({', '.join(items)})",
+            "gather the information and rate them, or record that the formulation is "
+            "provisional and why",
+        )
+        for area, items in omitted_main_drivers(instrument, assessment).items()
+    ]

@@ -14,12 +14,19 @@ from typing import Any
 
 import click
 
-from instrument.definitions import default_instrument, get_instrument, installed, load_definition
+from instrument.definitions import (
+    current_instrument,
+    default_instrument,
+    get_instrument,
+    installed,
+    load_definition,
+)
 from instrument.errors import DocumentError, InstrumentError, Problem
 from instrument.exchange.assessments import load_assessment, load_formulation
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import formulate as formulate_assessment
 from instrument.formulation import formulation_json
+from instrument.migration import upgrade_assessment
 from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
 
 EXIT_INVALID = 2
@@ -113,6 +120,33 @@ def formulate(assessment: Path, previous: Path | None, output: Path | None) -> N
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write the upgraded assessment here."
+)
+def upgrade(file: Path, output: Path | None) -> None:
+    """Upgrade an assessment to the current definition (a draft; new items unrated, flagged)."""
+    assessment = load_assessment(file)
+    upgraded = upgrade_assessment(current_instrument(), assessment)
+    text = json.dumps(upgraded.to_document(), indent=2, ensure_ascii=False) + "\n"
+    problems = schema_problems("assessment", json.loads(text))
+    if problems:
+        raise DocumentError(problems)
+    record = upgraded.assessment.upgraded_from
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    if record is not None and (record.new_items or record.review_items):
+        click.echo(
+            f"to rate: {', '.join(record.new_items) or 'none'}; "
+            f"to check: {', '.join(record.review_items) or 'none'}",
+            err=True,
+        )
 
 
 @cli.command()

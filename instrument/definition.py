@@ -9,6 +9,7 @@ item driving an area).
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -16,13 +17,17 @@ from instrument.errors import DefinitionError, Problem
 from instrument.vocabulary import (
     AreaId,
     FiveP,
+    Good,
     ItemId,
     ItemKind,
+    OmitReason,
     Pathway,
     Presence,
     Relevance,
     SemanticVersion,
+    SessionId,
     ShortText,
+    Source,
     SpjDomain,
     Text,
 )
@@ -52,6 +57,32 @@ class Scales(_Frozen):
     relevance: list[ScaleValue] = Field(description="Relevance: `low`, `moderate`, `high`.")
     sources: list[ScaleValue] = Field(description="Sources of evidence.")
     timeframe: list[ScaleValue] = Field(description="Timeframe of the evidence.")
+    relevance_by_pathway: dict[Pathway, list[ScaleValue]] | None = Field(
+        default=None,
+        description=(
+            "Relevance anchors worded for each pathway (1.1 on): relevance to susceptibility "
+            "(prevention), to interest or involvement (engaged), to offending (convicted)."
+        ),
+    )
+    strength_relevance: list[ScaleValue] | None = Field(
+        default=None,
+        description="Relevance anchors for protective items: their value as a strength (1.1 on).",
+    )
+    omit_reasons: list[ScaleValue] | None = Field(
+        default=None,
+        description=(
+            "Why an item may be omitted (1.1 on): `not-asked`, `declined`, `no-records`, "
+            "`conflicting-information`, `other` (with text). When listed, omit needs a reason."
+        ),
+    )
+
+    def relevance_for(self, pathway: Pathway | str, kind: ItemKind) -> list[ScaleValue]:
+        """Return the relevance anchors an assessor sees for an item of this kind on a pathway."""
+        if kind is ItemKind.PROTECTIVE and self.strength_relevance:
+            return self.strength_relevance
+        if self.relevance_by_pathway:
+            return self.relevance_by_pathway.get(Pathway(pathway), self.relevance)
+        return self.relevance
 
 
 class PathwayDefinition(_Frozen):
@@ -88,6 +119,10 @@ class Guidance(_Frozen):
     no: Text = Field(description="What a rating of `no` looks like.")
     partial: Text = Field(description="What a rating of `partial` looks like.")
     yes: Text = Field(description="What a rating of `yes` looks like.")
+    note: Text | None = Field(
+        default=None,
+        description="A caution for the rater, e.g. what the item is not (1.1 on).",
+    )
 
 
 class Item(_Frozen):
@@ -107,6 +142,17 @@ class Item(_Frozen):
         default_factory=dict,
         description="Weight of the item in each area it drives (risk items only).",
     )
+    phrase: ShortText | None = Field(
+        default=None,
+        description=(
+            "How the factor reads inside a generated sentence, subject included, e.g. `a group's "
+            "influence and control over the participant` (1.1 on)."
+        ),
+    )
+    phrase_partial: ShortText | None = Field(
+        default=None,
+        description="The phrase for a `partial` rating, when `some signs of …` reads wrongly.",
+    )
 
     @field_validator("weights")
     @classmethod
@@ -117,6 +163,28 @@ class Item(_Frozen):
         return value
 
 
+class Session(_Frozen):
+    """One session of the catalogue (1.1 on): what it is for and whom it suits."""
+
+    id: SessionId = Field(
+        description="`<area-id>.<n>` for an area's sessions, `foundation.<n>` for foundation ones."
+    )
+    title: ShortText = Field(description="The session's title.")
+    aims: list[Text] = Field(min_length=1, max_length=6, description="What the session aims at.")
+    items: list[ItemId] = Field(
+        default_factory=list, description="The items the session addresses (none for foundation)."
+    )
+    pathways: list[Pathway] = Field(min_length=1, description="The pathways the session suits.")
+
+
+class GoodDefinition(_Frozen):
+    """A Good Lives good: something people seek in life, met lawfully in the plan (1.1 on)."""
+
+    id: Good = Field(description="The fixed id of the good, e.g. `relatedness`.")
+    name: ShortText = Field(description="The good's name.")
+    description: Text = Field(description="What the good is.")
+
+
 class InterventionArea(_Frozen):
     """An area of intervention work that ratings may make a priority."""
 
@@ -124,11 +192,26 @@ class InterventionArea(_Frozen):
     name: ShortText = Field(description="The area's name for forms and reports.")
     description: Text = Field(description="What the work in this area addresses.")
     sessions: list[Text] = Field(
-        min_length=3, max_length=6, description="Suggested session topics, three to six."
+        default_factory=list,
+        max_length=6,
+        description="Suggested session topics, three to six (1.0; 1.1 uses `catalogue`).",
+    )
+    catalogue: list[Session] = Field(
+        default_factory=list,
+        max_length=6,
+        description="The area's sessions, three to six, with ids `<area-id>.<n>` (1.1 on).",
+    )
+    goods: list[Good] = Field(
+        default_factory=list, description="The Good Lives goods the work in this area serves."
     )
     strengths: list[ItemId] = Field(
         description="Protective items that, when present, are strengths to build on in this area."
     )
+
+    @property
+    def session_titles(self) -> list[str]:
+        """Return the session topics as shown in a formulation: the catalogue's titles in 1.1."""
+        return [session.title for session in self.catalogue] or list(self.sessions)
 
 
 class ResponsivityItem(_Frozen):
@@ -171,6 +254,114 @@ class Rule(_Frozen):
         description="A formulation is provisional when more than this share of items is omitted.",
     )
     decimals: int = Field(ge=2, le=6, description="Decimal places of scores and contributions.")
+    score_basis: Literal["area-weight", "reference-weight"] = Field(
+        default="area-weight",
+        description=(
+            "What a contribution is divided by: `area-weight` (1.0: the area's total weight) or "
+            "`reference-weight` (1.1: one fixed weight for every area, so that a band means the "
+            "same however many items an area has; the score is capped at 1)."
+        ),
+    )
+    reference_weight: float | None = Field(
+        default=None,
+        gt=0,
+        description="The fixed divisor of `reference-weight` scoring, e.g. 3 main drivers.",
+    )
+    focus_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=3,
+        description="How many offered areas the formulation names as its focus (1.1 on).",
+    )
+    main_drivers_omitted_limit: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description=(
+            "Finalising is refused while more than this share of an area's main drivers is "
+            "omitted, unless the formulation is recorded as provisional with a reason (1.1 on)."
+        ),
+    )
+    what_would_change: int | None = Field(
+        default=None,
+        ge=1,
+        le=3,
+        description="How many sets of rating changes a priority lists each way (1.1 on).",
+    )
+
+
+class ItemTest(_Frozen):
+    """A test on ratings: one of `items` has one of `presence` (and of `relevance`, if given)."""
+
+    items: list[ItemId] = Field(min_length=1, description="The items tested; any one may match.")
+    presence: list[Presence] = Field(min_length=1, description="The presences that match.")
+    relevance: list[Relevance] | None = Field(
+        default=None, description="The relevances that match; any when absent."
+    )
+
+
+class EscalationCondition(_Frozen):
+    """One way the escalation prompt is raised: every test in `all_of` holds."""
+
+    all_of: list[ItemTest] = Field(min_length=1, description="Tests that must all hold.")
+    reason: ShortText = Field(description="What the condition is, for the prompt's reasons.")
+
+
+class Escalation(_Frozen):
+    """When the formulation raises its escalation prompt, and what the prompt says (1.1 on)."""
+
+    any_of: list[EscalationCondition] = Field(
+        min_length=1, description="The prompt is raised when any condition holds."
+    )
+    prompt: Text = Field(
+        description=(
+            "The prompt: asks for the assessor's summary judgement and the local safeguarding or "
+            "referral procedure; never a score or a prediction."
+        )
+    )
+
+
+class Migration(_Frozen):
+    """How an assessment of an earlier version becomes one of this version (1.1 on)."""
+
+    from_version: SemanticVersion = Field(description="The earlier version, e.g. `1.0.0`.")
+    renamed: dict[ItemId, ItemId] = Field(
+        default_factory=dict, description="Old item id → new item id; the rating moves as is."
+    )
+    split: dict[ItemId, list[ItemId]] = Field(
+        default_factory=dict,
+        description=(
+            "Old item id → the new items it became; the rating is copied to each and flagged for "
+            "the assessor to check."
+        ),
+    )
+    new: list[ItemId] = Field(
+        default_factory=list, description="Items new in this version: they arrive unrated."
+    )
+    review: list[ItemId] = Field(
+        default_factory=list,
+        description="Items whose guidance changed enough that their rating should be checked.",
+    )
+    note: Text = Field(description="What changed, for the assessor who upgrades.")
+
+
+class Contradiction(_Frozen):
+    """Two items that contradict each other when both are rated `yes` (1.1 on)."""
+
+    items: list[ItemId] = Field(min_length=2, max_length=2, description="The two item ids.")
+    why: Text = Field(description="Why both `yes` is unlikely, for the data-quality warning.")
+
+
+class QualityChecks(_Frozen):
+    """Checks of the ratings' consistency that data quality reports (1.1 on)."""
+
+    contradictions: list[Contradiction] = Field(
+        default_factory=list, description="Pairs of items that should not both be `yes`."
+    )
+    sole_sources: list[Source] = Field(
+        default_factory=list,
+        description="Sources that, as a present item's only source, are flagged for corroboration.",
+    )
 
 
 class Instrument(_Cached):
@@ -188,6 +379,48 @@ class Instrument(_Cached):
     areas: list[InterventionArea] = Field(description="The intervention areas, in display order.")
     responsivity: list[ResponsivityItem] = Field(description="The responsivity considerations.")
     rule: Rule = Field(description="The priority rule's numbers.")
+    escalation: Escalation | None = Field(
+        default=None, description="When the escalation prompt is raised (1.1 on)."
+    )
+    goods: list[GoodDefinition] = Field(
+        default_factory=list, description="The Good Lives goods (1.1 on)."
+    )
+    foundation: list[Session] = Field(
+        default_factory=list,
+        description="Foundation sessions (engagement, working relationship, safety and goals).",
+    )
+    quality: QualityChecks | None = Field(
+        default=None, description="Consistency checks data quality reports (1.1 on)."
+    )
+    change_detail: Literal["presence", "full"] = Field(
+        default="presence",
+        description=(
+            "What change since the previous assessment reports: `presence` (1.0) or `full` "
+            "(1.1: presence and relevance, strengths and overrides)."
+        ),
+    )
+    migrations: list[Migration] = Field(
+        default_factory=list,
+        description="How assessments of earlier versions become assessments of this one.",
+    )
+
+    @cached_property
+    def session_by_id(self) -> dict[str, Session]:
+        """Map session id to session: foundation sessions, then each area's catalogue."""
+        sessions = list(self.foundation)
+        for area in self.areas:
+            sessions += area.catalogue
+        return {session.id: session for session in sessions}
+
+    def migration_from(self, version: str) -> Migration | None:
+        """Return the declared migration from an earlier version, or None."""
+        return next((m for m in self.migrations if m.from_version == version), None)
+
+    def main_drivers(self, area_id: str) -> list[Item]:
+        """Return the items that mainly drive an area: those of its highest weight."""
+        rows = self.area_items(area_id)
+        top = max((weight for _, weight in rows), default=0)
+        return [item for item, weight in rows if weight == top]
 
     @cached_property
     def item_by_id(self) -> dict[str, Item]:
@@ -253,6 +486,12 @@ def check_definition(instrument: Instrument) -> Instrument:
     problems += _check_areas(instrument)
     problems += _check_pathways(instrument)
     problems += _check_rule(instrument)
+    problems += _check_sessions(instrument)
+    problems += _check_goods(instrument)
+    problems += _check_escalation(instrument)
+    problems += _check_migrations(instrument)
+    problems += _check_scales(instrument)
+    problems += _check_phrases(instrument)
     if problems:
         raise DefinitionError(problems)
     return instrument
@@ -305,6 +544,16 @@ def _check_areas(instrument: Instrument) -> list[Problem]:
     problems = []
     for index, area in enumerate(instrument.areas):
         drivers = instrument.area_items(area.id)
+        if not 3 <= len(area.sessions) + len(area.catalogue) <= 6 or (
+            area.sessions and area.catalogue
+        ):
+            problems.append(
+                Problem(
+                    f"$.areas[{index}].sessions",
+                    f"area {area.id!r} needs three to six sessions, as `sessions` or `catalogue`",
+                    "list three to six sessions in one of them",
+                )
+            )
         if len(drivers) < 2:
             problems.append(
                 Problem(
@@ -372,6 +621,30 @@ def _check_rule(instrument: Instrument) -> list[Problem]:
         problems.append(
             Problem("$.rule.presence_values", "must not decrease from no to yes", "reorder them")
         )
+    if rule.score_basis == "reference-weight":
+        if rule.reference_weight is None:
+            problems.append(
+                Problem(
+                    "$.rule.reference_weight",
+                    "required when score_basis is reference-weight",
+                    "give the fixed weight every area's contributions are divided by",
+                )
+            )
+        elif Presence.YES in rule.presence_values and Relevance.HIGH in rule.relevance_values:
+            # The rule must never bury a decisive factor: any driving item rated yes with high
+            # relevance reaches at least `moderate` (offered) in every area it drives.
+            top = rule.presence_values[Presence.YES] * rule.relevance_values[Relevance.HIGH]
+            for index, item in enumerate(instrument.items):
+                for area, weight in item.weights.items():
+                    if weight * top / rule.reference_weight < rule.moderate_from - 1e-9:
+                        problems.append(
+                            Problem(
+                                f"$.items[{index}].weights.{area}",
+                                f"{item.id} rated yes with high relevance would leave {area} "
+                                "below moderate",
+                                "raise the weight, or lower reference_weight or moderate_from",
+                            )
+                        )
     if set(rule.relevance_values) != set(Relevance):
         problems.append(
             Problem("$.rule.relevance_values", "must give low, moderate and high", "list all three")
@@ -389,4 +662,163 @@ def _check_rule(instrument: Instrument) -> list[Problem]:
                 "reorder them",
             )
         )
+    return problems
+
+
+def _check_sessions(instrument: Instrument) -> list[Problem]:
+    problems = []
+    items = set(instrument.item_by_id)
+    seen: set[str] = set()
+    places = [("$.foundation", "foundation", instrument.foundation)] + [
+        (f"$.areas[{i}].catalogue", area.id, area.catalogue)
+        for i, area in enumerate(instrument.areas)
+    ]
+    for where, prefix, sessions in places:
+        for index, session in enumerate(sessions):
+            expected = f"{prefix}.{index + 1}"
+            if session.id != expected or session.id in seen:
+                problems.append(
+                    Problem(
+                        f"{where}[{index}].id",
+                        f"session id {session.id!r} should be {expected!r}",
+                        "number sessions `<area-id>.<n>` (or `foundation.<n>`) from 1, in order",
+                    )
+                )
+            seen.add(session.id)
+            for i_index, item in enumerate(session.items):
+                if item not in items:
+                    problems.append(
+                        Problem(
+                            f"{where}[{index}].items[{i_index}]",
+                            f"unknown item id {item!r}",
+                            "name an item of this definition",
+                        )
+                    )
+    return problems
+
+
+def _check_goods(instrument: Instrument) -> list[Problem]:
+    problems = _unique("$.goods", [good.id.value for good in instrument.goods])
+    defined = {good.id for good in instrument.goods}
+    for index, area in enumerate(instrument.areas):
+        for g_index, good in enumerate(area.goods):
+            if good not in defined:
+                problems.append(
+                    Problem(
+                        f"$.areas[{index}].goods[{g_index}]",
+                        f"good {good.value!r} is not defined under `goods`",
+                        "define it under `goods`, or remove it",
+                    )
+                )
+    return problems
+
+
+def _check_escalation(instrument: Instrument) -> list[Problem]:
+    escalation = instrument.escalation
+    if escalation is None:
+        return []
+    problems = []
+    for c_index, condition in enumerate(escalation.any_of):
+        for t_index, test in enumerate(condition.all_of):
+            for i_index, item in enumerate(test.items):
+                if item not in instrument.item_by_id:
+                    problems.append(
+                        Problem(
+                            f"$.escalation.any_of[{c_index}].all_of[{t_index}].items[{i_index}]",
+                            f"unknown item id {item!r}",
+                            "name an item of this definition",
+                        )
+                    )
+    return problems
+
+
+def _check_migrations(instrument: Instrument) -> list[Problem]:
+    problems = []
+    items = set(instrument.item_by_id)
+    for index, migration in enumerate(instrument.migrations):
+        where = f"$.migrations[{index}]"
+        if migration.from_version == instrument.version:
+            problems.append(
+                Problem(f"{where}.from_version", "must be an earlier version", "name it")
+            )
+        targets = [
+            ("renamed", list(migration.renamed.values())),
+            ("split", [new for news in migration.split.values() for new in news]),
+            ("new", migration.new),
+            ("review", migration.review),
+        ]
+        for field, ids in targets:
+            problems += [
+                Problem(
+                    f"{where}.{field}",
+                    f"{item!r} is not an item of this version",
+                    "name items of this definition",
+                )
+                for item in ids
+                if item not in items
+            ]
+    return problems
+
+
+def _check_scales(instrument: Instrument) -> list[Problem]:
+    problems = []
+    scales = instrument.scales
+    relevance = {r.value for r in Relevance}
+    anchors = [("$.scales.strength_relevance", scales.strength_relevance)]
+    if scales.relevance_by_pathway is not None:
+        missing = sorted(
+            {p.value for p in Pathway} - {p.value for p in scales.relevance_by_pathway}
+        )
+        if missing:
+            problems.append(
+                Problem(
+                    "$.scales.relevance_by_pathway",
+                    f"missing pathway(s): {', '.join(missing)}",
+                    "word the relevance anchors for every pathway",
+                )
+            )
+        anchors += [
+            (f"$.scales.relevance_by_pathway.{p.value}", values)
+            for p, values in scales.relevance_by_pathway.items()
+        ]
+    for where, values in anchors:
+        if values is not None and sorted(v.value for v in values) != sorted(relevance):
+            problems.append(Problem(where, "must give low, moderate and high", "list all three"))
+    if scales.omit_reasons is not None and sorted(v.value for v in scales.omit_reasons) != sorted(
+        r.value for r in OmitReason
+    ):
+        problems.append(
+            Problem(
+                "$.scales.omit_reasons",
+                "must give not-asked, declined, no-records, conflicting-information and other",
+                "list all five",
+            )
+        )
+    return problems
+
+
+def _check_phrases(instrument: Instrument) -> list[Problem]:
+    problems = []
+    phrased = [item.phrase is not None for item in instrument.items]
+    if any(phrased) and not all(phrased):
+        problems += [
+            Problem(
+                f"$.items[{index}].phrase",
+                f"{item.id} has no phrase while other items have one",
+                "give every item a phrase, or none",
+            )
+            for index, item in enumerate(instrument.items)
+            if item.phrase is None
+        ]
+    if instrument.quality is not None:
+        for index, pair in enumerate(instrument.quality.contradictions):
+            problems += [
+                Problem(
+                    f"$.quality.contradictions[{index}].items",
+                    f"unknown item id {item!r}",
+                    "name items of this definition",
+                )
+                for item in pair.items
+                if item not in instrument.item_by_id
+            ]
     return problems

@@ -22,7 +22,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from instrument.definition import Instrument
 from instrument.errors import Problem
-from instrument.vocabulary import AreaId, FiveP, ItemId, Relevance, ShortText, Source, Text
+from instrument.vocabulary import (
+    AreaId,
+    FiveP,
+    Good,
+    ItemId,
+    Relevance,
+    ShortText,
+    Source,
+    Text,
+)
 
 PERSON_SPECIFIC_PATTERN = r"^PS[0-9]{1,2}$"
 PersonSpecificId = Annotated[str, StringConstraints(pattern=PERSON_SPECIFIC_PATTERN)]
@@ -51,22 +60,7 @@ class FactorPresence(StrEnum):
     YES = "yes"
 
 
-class Good(StrEnum):
-    """The eleven primary goods of the Good Lives Model, with the ids INSTRUMENT.md fixes."""
-
-    LIFE = "life"
-    KNOWLEDGE = "knowledge"
-    PLAY = "play"
-    WORK = "work"
-    AGENCY = "agency"
-    INNER_PEACE = "inner-peace"
-    RELATEDNESS = "relatedness"
-    COMMUNITY = "community"
-    SPIRITUALITY = "spirituality"
-    PLEASURE = "pleasure"
-    CREATIVITY = "creativity"
-
-
+# Names for reports and forms (the 1.1 definition names its goods too; 1.0 has none).
 GOOD_NAMES: dict[Good, str] = {
     Good.LIFE: "Life (healthy living and functioning)",
     Good.KNOWLEDGE: "Knowledge",

@@ -63,6 +63,9 @@ class AreaScore(NamedTuple):
     strengths: tuple[tuple[Item, Rating], ...]
     omitted: tuple[str, ...]
     item_count: int
+    # The sum before the cap at 1 (1.1 caps the score; 1.0 never reaches it): ranks areas whose
+    # capped scores tie, so that a heavier area still comes first.
+    raw_units: int = 0
 
 
 class RankedArea(NamedTuple):
@@ -113,7 +116,7 @@ def _divide_to_units(numerator: int, denominator: int) -> int:
     return quotient
 
 
-class _Tables:
+class RuleTables:
     """The rule's numbers as exact integer ratios, and each area's weights as whole numbers.
 
     Built once per computation (never shared between calls). Every weight of an area becomes a
@@ -137,8 +140,18 @@ class _Tables:
         # One common denominator for every weight (a definition uses few distinct weights).
         distinct = {w for item in instrument.items for w in item.weights.values()}
         weights = {w: ratio(w) for w in distinct}
-        lcd = math.lcm(*(d for _, d in weights.values())) if weights else 1
+        reference = rule.reference_weight if rule.score_basis == "reference-weight" else None
+        denominators = [d for _, d in weights.values()]
+        if reference is not None:
+            denominators.append(ratio(reference)[1])
+        lcd = math.lcm(*denominators) if denominators else 1
         whole = {w: n * (lcd // d) for w, (n, d) in weights.items()}
+        # 1.0 divides by each area's total weight; 1.1 by one reference weight for every area
+        # (None here), and caps the score at 1.
+        self.reference: int | None = None
+        if reference is not None:
+            n, d = ratio(reference)
+            self.reference = n * (lcd // d)
         self.areas: dict[str, tuple[list[tuple[Item, float, int]], int]] = {
             area_id: ([], 0) for area_id in area_ids
         }
@@ -180,20 +193,33 @@ def band_for(rule: Rule, score_units: int, coverage_units: int) -> Band:
 
 def score_area(instrument: Instrument, ratings: Mapping[str, Rating], area_id: str) -> AreaScore:
     """Apply the rule to one area: contributions, score, coverage, band, strengths, omissions."""
-    return _score_area(instrument, ratings, area_id, _Tables(instrument, [area_id]))
+    return _score_area(instrument, ratings, area_id, RuleTables(instrument, [area_id]))
 
 
 def score_areas(instrument: Instrument, ratings: Mapping[str, Rating]) -> list[AreaScore]:
     """Apply the rule to every area, in the definition's order."""
-    tables = _Tables(instrument, [area.id for area in instrument.areas])
+    tables = RuleTables(instrument, [area.id for area in instrument.areas])
     return [_score_area(instrument, ratings, area.id, tables) for area in instrument.areas]
 
 
+def rule_tables(instrument: Instrument) -> RuleTables:
+    """Return the rule's tables for every area, to score many variants of the ratings quickly."""
+    return RuleTables(instrument, [area.id for area in instrument.areas])
+
+
+def score_with(
+    instrument: Instrument, ratings: Mapping[str, Rating], area_id: str, tables: RuleTables
+) -> AreaScore:
+    """Apply the rule to one area with tables built once by `rule_tables`."""
+    return _score_area(instrument, ratings, area_id, tables)
+
+
 def _score_area(
-    instrument: Instrument, ratings: Mapping[str, Rating], area_id: str, tables: _Tables
+    instrument: Instrument, ratings: Mapping[str, Rating], area_id: str, tables: RuleTables
 ) -> AreaScore:
     area = instrument.area_by_id[area_id]
     rows, total = tables.areas[area_id]
+    divisor = total if tables.reference is None else tables.reference
     scale = tables.scale
     rated = 0
     contributions: list[tuple[int, int, Contribution]] = []
@@ -211,10 +237,12 @@ def _score_area(
         rated += whole
         if presence is not _NO and rating.relevance is not None:
             numerator, denominator = values[(presence, rating.relevance)]
-            units = _divide_to_units(whole * numerator * scale, denominator * total)
+            units = _divide_to_units(whole * numerator * scale, denominator * divisor)
             contributions.append((-units, index, Contribution(item, rating, weight, units)))
     contributions.sort(key=lambda entry: entry[:2])
-    score_units = sum(entry[2].units for entry in contributions)
+    raw_units = score_units = sum(entry[2].units for entry in contributions)
+    if tables.reference is not None:
+        score_units = min(score_units, scale)
     coverage_units = _divide_to_units(rated * scale, total) if total else 0
     strengths = tuple(
         (instrument.item_by_id[item_id], rating)
@@ -230,6 +258,7 @@ def _score_area(
         strengths=strengths,
         omitted=tuple(omitted),
         item_count=len(rows),
+        raw_units=raw_units,
     )
 
 
@@ -238,11 +267,14 @@ def rank_areas(
     scores: Sequence[AreaScore],
     pathway: PathwayDefinition,
     overrides: Mapping[str, Band] | None = None,
+    withdrawn: frozenset[str] = frozenset(),
 ) -> list[RankedArea]:
     """Rank areas by the band that counts, then score, then the pathway's tie order, then order.
 
     `overrides` maps an area id to the band the assessor set; it counts instead of the computed
-    band, which the result keeps in `score.band`.
+    band, which the result keeps in `score.band`. `withdrawn` names areas the assessor withdrew
+    from the offer by an override with a rationale (1.1 on), even where the pathway always
+    offers them.
     """
     overrides = overrides or {}
     definition_order = {area.id: index for index, area in enumerate(instrument.areas)}
@@ -256,7 +288,7 @@ def rank_areas(
         area_id = score.area.id
         return (
             -BAND_ORDER[counted(score)],
-            -score.score_units,
+            -max(score.score_units, score.raw_units),
             tie.get(area_id, after),
             definition_order[area_id],
         )
@@ -265,7 +297,13 @@ def rank_areas(
     for rank, score in enumerate(sorted(scores, key=key), start=1):
         band = counted(score)
         overridden = score.area.id in overrides
-        offered, reason = _offer(score.area.id, band, overridden, pathway)
+        if score.area.id in withdrawn:
+            offered, reason = (
+                False,
+                "Not offered: the assessor withdrew this area (see the rationale).",
+            )
+        else:
+            offered, reason = _offer(score.area.id, band, overridden, pathway)
         ranked.append(RankedArea(score, rank, band, overridden, offered, reason))
     return ranked
 

@@ -63,6 +63,32 @@ class ResponsivityPresence(StrEnum):
     OMIT = "omit"
 
 
+class OmitReason(StrEnum):
+    """Why an item was omitted (1.1 on): `other` needs its text in the rating's evidence."""
+
+    NOT_ASKED = "not-asked"
+    DECLINED = "declined"
+    NO_RECORDS = "no-records"
+    CONFLICTING_INFORMATION = "conflicting-information"
+    OTHER = "other"
+
+
+class Good(StrEnum):
+    """The Good Lives goods: what people seek in life, which an intervention helps meet lawfully."""
+
+    LIFE = "life"
+    KNOWLEDGE = "knowledge"
+    PLAY = "play"
+    WORK = "work"
+    AGENCY = "agency"
+    INNER_PEACE = "inner-peace"
+    RELATEDNESS = "relatedness"
+    COMMUNITY = "community"
+    SPIRITUALITY = "spirituality"
+    PLEASURE = "pleasure"
+    CREATIVITY = "creativity"
+
+
 class FiveP(StrEnum):
     """The five headings of a 5P case formulation; each rated item belongs to one."""
 
@@ -77,12 +103,15 @@ class ItemKind(StrEnum):
     """What a domain's items do in the formulation.
 
     `risk` items can drive an intervention area; `protective` items are strengths and never raise a
-    priority; `capability` items raise urgency and appear in risk management notes only.
+    priority; `capability` items raise urgency and appear in risk management notes only; `intent`
+    items (intent and action, from 1.1) never enter a priority either: they raise the escalation
+    prompt.
     """
 
     RISK = "risk"
     PROTECTIVE = "protective"
     CAPABILITY = "capability"
+    INTENT = "intent"
 
 
 class SpjDomain(StrEnum):
@@ -129,6 +158,8 @@ BAND_ORDER: dict[Band, int] = {
 
 ITEM_ID_PATTERN = r"^[A-Z]{2}[0-9]{1,2}$"
 AREA_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+# A session of the catalogue: `<area-id>.<n>` or `foundation.<n>`, e.g. `identity.1`.
+SESSION_ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*\.[1-9][0-9]?$"
 CASE_REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$"
 VERSION_PATTERN = r"^[0-9]+\.[0-9]+\.[0-9]+$"
 
@@ -136,6 +167,7 @@ ItemId = Annotated[str, StringConstraints(pattern=ITEM_ID_PATTERN)]
 AreaId = Annotated[str, StringConstraints(pattern=AREA_ID_PATTERN)]
 CaseReference = Annotated[str, StringConstraints(pattern=CASE_REFERENCE_PATTERN)]
 SemanticVersion = Annotated[str, StringConstraints(pattern=VERSION_PATTERN)]
+SessionId = Annotated[str, StringConstraints(pattern=SESSION_ID_PATTERN)]
 
 # Longest free text accepted anywhere (SECURITY.md 18).
 MAX_TEXT = 20_000

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TextIO
 
 from instrument.assessment import Assessor, Rating
-from instrument.definitions import default_instrument
+from instrument.definitions import current_instrument
+from tests.judgement_support import minimal_judgement
 from tests.store_support import PASSWORD, open_service
 
 
@@ -23,7 +24,7 @@ def work(db: Path, run: int, out: TextIO) -> None:
     actor = service.session_actor(service.sign_in("pat", PASSWORD))
     assert actor is not None
     service.confirm_password(actor, PASSWORD)
-    instrument = default_instrument()
+    instrument = current_instrument()
     rng = random.Random(run)
     number = 0
     while True:
@@ -50,6 +51,7 @@ def work(db: Path, run: int, out: TextIO) -> None:
             assessors=[Assessor(name="A. Assessor", role="psychologist")],
             notes=None,
             base_revision=draft.revision,
+            provisional_reason="Fictional: random ratings may omit most main drivers.",
         )
         for item in instrument.items:
             presence = rng.choice(["no", "partial", "yes", "omit"])
@@ -58,9 +60,16 @@ def work(db: Path, run: int, out: TextIO) -> None:
                 relevance="high" if presence in ("partial", "yes") else None,
                 evidence="Fictional evidence.",
                 sources=["interview"] if presence in ("partial", "yes") else [],
+                omit_reason="not-asked" if presence == "omit" else None,
             )
             draft = service.save_rating(
                 actor, reference, 1, item.id, rating, base_revision=draft.revision
+            )
+            out.write(f"ACK save {reference} 1 {draft.revision}\n")
+        # The judgement a 1.1 draft needs to finalise, saved part by part (one commit each).
+        for part, value in minimal_judgement(instrument.items[0].id).items():
+            draft = service.save_judgement(
+                actor, reference, 1, part, value, base_revision=draft.revision
             )
             out.write(f"ACK save {reference} 1 {draft.revision}\n")
         service.finalise(actor, reference, 1)

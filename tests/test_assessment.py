@@ -84,7 +84,8 @@ def test_bad_pathway() -> None:
 def test_instrument_version_not_installed() -> None:
     document = assessment_document(instrument={"id": "ifi", "version": "9.0.0"})
     assert _problems(document) == [
-        "$.instrument.version: instrument ifi 9.0.0 is not installed (installed: ifi 1.0.0)"
+        "$.instrument.version: instrument ifi 9.0.0 is not installed "
+        "(installed: ifi 1.0.0, ifi 1.1.0)"
     ]
 
 

@@ -21,7 +21,8 @@ def test_the_demo_loads_once_with_every_role_and_the_worked_cases(tmp_path: Path
         viewer = service.session_actor(service.sign_in(username, password))
         assert viewer is not None
         rows = service.list_cases(viewer)
-    assert [r.reference for r in rows] == [f"WC-0{n}" for n in range(1, 7)]
-    assert [r.status.value if r.status else None for r in rows] == ["final"] * 5 + ["draft"]
+    assert [r.reference for r in rows] == [*(f"WC-0{n}" for n in range(1, 7)), "WC-09"]
+    statuses = [r.status.value if r.status else None for r in rows]
+    assert statuses == ["final"] * 5 + ["draft", "final"]
     assert rows[0].latest_version == 2
     assert all(r.team == "demo" for r in rows)

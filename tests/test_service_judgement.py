@@ -38,7 +38,7 @@ def started(team: Team, instrument: Instrument) -> Draft:
     s, pat = team.service, team.psychologist
     s.create_case(pat, REF, "engaged")
     s.start_assessment(pat, REF)
-    return complete(s, pat, REF, 1, instrument)
+    return complete(s, pat, REF, 1, instrument, judgement=False)
 
 
 def save_all(team: Team, draft: Draft, section: dict[str, Any]) -> Draft:
@@ -161,11 +161,22 @@ def test_finalising_needs_the_judgement_once_it_is_started(
     assert amended.assessment.judgement == draft.assessment.judgement
 
 
-def test_a_1_0_draft_without_judgement_finalises_as_before(
-    team: Team, instrument: Instrument
-) -> None:
-    started(team, instrument)
-    assert team.service.finalisation_problems(team.psychologist, REF, 1) == []
+def test_a_1_0_draft_without_judgement_finalises_as_before(team: Team) -> None:
+    document = case_document()
+    document.pop("judgement")
+    document["case"]["reference"] = REF
+    draft = team.service.import_assessment(team.psychologist, json.dumps(document).encode())
+    assert draft.assessment.instrument.version == "1.0.0"
+    assert team.service.finalisation_problems(team.psychologist, REF, draft.version) == []
+
+
+def test_a_1_1_draft_needs_the_judgement_to_finalise(team: Team, instrument: Instrument) -> None:
+    draft = started(team, instrument)
+    assert draft.assessment.instrument.version == "1.1.0"
+    assert draft.assessment.judgement is None
+    wheres = [p.where for p in team.service.finalisation_problems(team.psychologist, REF, 1)]
+    assert "$.judgement.five_p.presenting_problem" in wheres
+    assert "$.judgement.bias_check.confirmed" in wheres
 
 
 def test_the_judgement_round_trips_through_the_case_export(

@@ -18,12 +18,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from instrument.access import SYSTEM
 from instrument.assessment import Assessor, Rating
-from instrument.definitions import default_instrument
+from instrument.definitions import current_instrument
 from instrument.errors import ConflictError
 from instrument.exchange.case import case_json
+from tests.judgement_support import complete_judgement
 from tests.store_support import PASSWORD, make_team
 
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()
 ITEMS = [item.id for item in INSTRUMENT.items]
 RATINGS = st.builds(
     lambda presence, relevance: Rating(
@@ -31,6 +32,7 @@ RATINGS = st.builds(
         relevance=relevance if presence in ("partial", "yes") else None,
         evidence="Fictional evidence.",
         sources=["interview"] if presence in ("partial", "yes") else [],
+        omit_reason="not-asked" if presence == "omit" else None,
     ),
     st.sampled_from(["no", "partial", "yes", "omit"]),
     st.sampled_from(["low", "moderate", "high"]),
@@ -82,6 +84,7 @@ class FrozenVersions(RuleBasedStateMachine):
             assessors=[Assessor(name="A. Assessor", role="psychologist")],
             notes=None,
             base_revision=draft.revision,
+            provisional_reason="Fictional: every item is omitted in this test.",
         )
         for item in ITEMS:  # a complete draft, so that it can be finalised
             draft = self.s.save_rating(
@@ -89,9 +92,10 @@ class FrozenVersions(RuleBasedStateMachine):
                 reference,
                 draft.version,
                 item,
-                Rating(presence="omit"),
+                Rating(presence="omit", omit_reason="not-asked"),
                 base_revision=draft.revision,
             )
+        complete_judgement(self.s, self.pat, reference, draft.version, draft)
 
     @precondition(lambda self: self.cases)
     @rule(index=st.integers(0, 50), item=st.sampled_from(ITEMS), rating=RATINGS)

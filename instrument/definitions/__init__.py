@@ -15,6 +15,8 @@ from instrument.exchange.documents import read_bytes, read_document, syntax_for
 
 SHIPPED = Path(__file__).resolve().parent
 DEFAULT = ("ifi", "1.0.0")
+# The version new drafts use (`DEFAULT` stays 1.0.0: stored 1.0 documents and tests name it).
+CURRENT = ("ifi", "1.1.0")
 
 
 def load_definition(path: Path) -> Instrument:
@@ -103,3 +105,8 @@ def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -
             fix="install its definition",
         )
     return max(versions, key=lambda i: _version_key(i.version))
+
+
+def current_instrument() -> Instrument:
+    """Return the definition new drafts use (`ifi` 1.1.0)."""
+    return get_instrument(*CURRENT)

@@ -23,9 +23,11 @@ from instrument.assessment import (
     Rating,
     assessment_hash,
     check_assessment,
+    omitted_main_drivers,
 )
 from instrument.definition import Domain, Instrument, Item
 from instrument.errors import ConflictError, DocumentError, Problem
+from instrument.escalation import evaluate as evaluate_escalation
 from instrument.formulation.judgement import (
     FormulationJudgement,
     PersonSpecificReason,
@@ -33,9 +35,11 @@ from instrument.formulation.judgement import (
     redact_judgement,
     with_judgement,
 )
+from instrument.migration import can_upgrade, upgrade_assessment
 from instrument.priorities import (
     AreaScore,
     RankedArea,
+    RuleTables,
     as_float,
     exact,
     factor_name,
@@ -44,9 +48,11 @@ from instrument.priorities import (
     plural,
     priority_summary,
     rank_areas,
+    rule_tables,
     score_areas,
     to_units,
 )
+from instrument.sensitivity import Move, band_range, what_would_change
 from instrument.vocabulary import (
     MAX_TEXT,
     AreaId,
@@ -54,17 +60,26 @@ from instrument.vocabulary import (
     Band,
     CaseReference,
     FiveP,
+    Good,
     ItemId,
     ItemKind,
+    OmitReason,
     Pathway,
     Presence,
     Relevance,
     ResponsivityPresence,
+    SessionId,
     ShortText,
     Source,
     SpjDomain,
     Text,
     Timeframe,
+)
+from instrument.wording import (
+    move_sentence,
+    priority_sentences,
+    rated_phrase,
+    rating_words,
 )
 
 MIN_RATIONALE = 20
@@ -87,6 +102,25 @@ class Override(_Frozen):
     )
     by: ShortText = Field(description="Who set the override.")
     at: dt.datetime = Field(description="When the override was set (UTC, ISO 8601).")
+    withdrawn: bool | None = Field(
+        default=None,
+        description=(
+            "True when the assessor withdraws the area from the offer, even where the pathway "
+            "always offers it (1.1 on); the rationale says why."
+        ),
+    )
+
+
+class FocusChoice(_Frozen):
+    """The assessor's own focus: the offered areas where work should start, and why (1.1 on)."""
+
+    areas: list[AreaId] = Field(max_length=3, description="Up to three offered areas, in order.")
+    rationale: Text = Field(
+        min_length=MIN_RATIONALE,
+        description=f"Why the assessor departs from the computed focus ({MIN_RATIONALE}+ chars).",
+    )
+    by: ShortText = Field(description="Who chose the focus.")
+    at: dt.datetime = Field(description="When the focus was chosen (UTC, ISO 8601).")
 
 
 class Review(_Frozen):
@@ -97,6 +131,9 @@ class Review(_Frozen):
     )
     narratives: dict[FiveP, Text] = Field(
         default_factory=dict, description="The assessor's narrative for each 5P heading."
+    )
+    focus: FocusChoice | None = Field(
+        default=None, description="The assessor's own focus, when they adjust it (1.1 on)."
     )
 
 
@@ -192,6 +229,40 @@ class Strength(_Frozen):
     )
 
 
+class RatingStep(_Frozen):
+    """One single-item rating change: the item's rating now and the rating it would take."""
+
+    item: ItemId = Field(description="The item id.")
+    presence_before: Presence | None = Field(default=None, description="Presence now.")
+    relevance_before: Relevance | None = Field(default=None, description="Relevance now.")
+    presence_after: Presence = Field(description="The presence it would take.")
+    relevance_after: Relevance | None = Field(
+        default=None, description="The relevance it would take."
+    )
+
+
+class BandMove(_Frozen):
+    """A smallest set of single-item changes, and the band the area would then take."""
+
+    band: Band = Field(description="The band after these changes.")
+    changes: list[RatingStep] = Field(description="The rating changes, all needed together.")
+
+
+class WhatWouldChange(_Frozen):
+    """What would move an area's band one step: up to three smallest sets each way (1.1 on)."""
+
+    up: list[BandMove] = Field(description="Sets of changes that would raise the band.")
+    down: list[BandMove] = Field(description="Sets of changes that would lower the band.")
+    summary: Text = Field(description="The same in sentences.")
+
+
+class BandRange(_Frozen):
+    """The bands the area's omitted or unrated items could move it to (1.1 on)."""
+
+    lowest: Band = Field(description="The band were every omitted item rated `no`.")
+    highest: Band = Field(description="The band were every omitted item `yes`, high relevance.")
+
+
 class Priority(_Frozen):
     """One intervention area's priority, with every reason for it."""
 
@@ -218,6 +289,19 @@ class Priority(_Frozen):
             "Person-specific factors the assessor linked to this area, listed among its reasons "
             "and marked person-specific; they never change the score, band or rank."
         ),
+    )
+    session_ids: list[SessionId] | None = Field(
+        default=None,
+        description="The catalogue ids of `sessions`, those that suit the pathway (1.1 on).",
+    )
+    goods: list[Good] | None = Field(
+        default=None, description="The Good Lives goods the area's work serves (1.1 on)."
+    )
+    band_range: BandRange | None = Field(
+        default=None, description="The bands its omitted or unrated items could move it to."
+    )
+    what_would_change: WhatWouldChange | None = Field(
+        default=None, description="The smallest rating changes that would move its band."
     )
 
 
@@ -259,6 +343,13 @@ class ResponsivitySummary(_Frozen):
     )
 
 
+class ContradictionFlag(_Frozen):
+    """Two items rated `yes` that contradict each other (1.1 on)."""
+
+    items: list[ItemId] = Field(description="The two item ids.")
+    why: Text = Field(description="Why both `yes` is unlikely.")
+
+
 class DataQuality(_Frozen):
     """How complete the assessment is, and what the formulation should be read with."""
 
@@ -268,6 +359,22 @@ class DataQuality(_Frozen):
     unrated: list[ItemId] = Field(description="Items not rated at all.")
     missing_evidence: list[ItemId] = Field(description="Present items without evidence text.")
     warnings: list[Text] = Field(description="Plain-language warnings for the reader.")
+    provisional_reason: Text | None = Field(
+        default=None, description="The assessor's record that the formulation is provisional."
+    )
+    omit_reasons: dict[ItemId, OmitReason] | None = Field(
+        default=None, description="Why each omitted item is omitted, where given (1.1 on)."
+    )
+    contradictions: list[ContradictionFlag] | None = Field(
+        default=None, description="Pairs of items both rated `yes` that contradict (1.1 on)."
+    )
+    self_report_only: list[ItemId] | None = Field(
+        default=None, description="Present items whose only source is self-report (1.1 on)."
+    )
+    upgrade_review: list[ItemId] | None = Field(
+        default=None,
+        description="Upgraded assessments: new items to rate and carried ratings to check.",
+    )
 
 
 class AreaChange(_Frozen):
@@ -286,6 +393,18 @@ class ItemChange(_Frozen):
     item: ItemId = Field(description="The item id.")
     presence_before: Presence | None = Field(default=None, description="Presence before.")
     presence_after: Presence | None = Field(default=None, description="Presence now.")
+    relevance_before: Relevance | None = Field(
+        default=None, description="Relevance before (1.1 on)."
+    )
+    relevance_after: Relevance | None = Field(default=None, description="Relevance now (1.1 on).")
+
+
+class OverrideChange(_Frozen):
+    """How the assessor's override of an area changed since the previous assessment (1.1 on)."""
+
+    area: AreaId = Field(description="The area id.")
+    band_before: Band | None = Field(default=None, description="The override's band before.")
+    band_after: Band | None = Field(default=None, description="The override's band now.")
 
 
 class Change(_Frozen):
@@ -294,7 +413,55 @@ class Change(_Frozen):
     previous_version: int = Field(ge=1, description="The previous assessment's version.")
     previous_assessed_on: dt.date | None = Field(default=None, description="Its date.")
     areas: list[AreaChange] = Field(description="Every area, before and after.")
-    items: list[ItemChange] = Field(description="Items whose presence changed.")
+    items: list[ItemChange] = Field(
+        description="Items whose presence changed (1.1 on: or whose relevance changed)."
+    )
+    summary: Text = Field(description="A generated sentence.")
+    strengths_gained: list[ItemId] | None = Field(
+        default=None, description="Protective items now rated present that were not (1.1 on)."
+    )
+    strengths_lost: list[ItemId] | None = Field(
+        default=None, description="Protective items no longer rated present (1.1 on)."
+    )
+    overrides: list[OverrideChange] | None = Field(
+        default=None, description="Areas whose override was set, changed or cleared (1.1 on)."
+    )
+
+
+class EscalationReason(_Frozen):
+    """A condition of the escalation prompt that holds, with the items that make it hold."""
+
+    reason: ShortText = Field(description="The condition, e.g. `an intent-and-action factor…`.")
+    items: list[ItemId] = Field(description="The items that make it hold.")
+
+
+class EscalationPrompt(_Frozen):
+    """The escalation prompt (1.1 on): a prompt for judgement, never a score or a prediction."""
+
+    raised: bool = Field(description="True when any of the definition's conditions holds.")
+    reasons: list[EscalationReason] = Field(description="The conditions that hold.")
+    unknown: list[ItemId] = Field(
+        description="Items the conditions name that are omitted or not rated."
+    )
+    prompt: Text = Field(
+        description=(
+            "When raised, the definition's prompt: the assessor's summary judgement and the "
+            "local safeguarding or referral procedure; otherwise why it is not raised."
+        )
+    )
+
+
+class Focus(_Frozen):
+    """Where work should start: at most three offered areas (1.1 on)."""
+
+    areas: list[AreaId] = Field(
+        max_length=3, description="The focus, in order; empty when nothing is offered."
+    )
+    computed: list[AreaId] = Field(
+        max_length=3, description="The focus the rule gives: the first offered areas by rank."
+    )
+    adjusted: bool = Field(description="True when the assessor chose the focus.")
+    rationale: Text | None = Field(default=None, description="The assessor's reason, if adjusted.")
     summary: Text = Field(description="A generated sentence.")
 
 
@@ -309,6 +476,12 @@ class Formulation(_Frozen):
     )
     header: Header = Field(description="Provenance.")
     redacted: bool = Field(description="True when evidence text has been left out.")
+    escalation: EscalationPrompt | None = Field(
+        default=None, description="The escalation prompt (1.1 on); shown first wherever shown."
+    )
+    focus: Focus | None = Field(
+        default=None, description="Where work should start: up to three offered areas (1.1 on)."
+    )
     domains: list[DomainSummary] = Field(description="Per-domain summaries, in definition order.")
     priorities: list[Priority] = Field(description="Intervention priorities, ranked.")
     five_p: list[FivePSection] = Field(description="The 5P formulation, in 5P order.")
@@ -356,19 +529,28 @@ def formulate(
     *,
     generated_at: dt.datetime,
     review: Review | None = None,
+    previous_review: Review | None = None,
 ) -> Formulation:
     """Return the formulation of an assessment: ranked priorities with reasons, 5P, and the rest.
 
     A pure function: the same arguments give the same formulation, byte for byte once written
     with `formulation_json`. `generated_at` is passed in (timezone-aware; stored in UTC);
     `previous` is the previous assessment of the same case, for `change`; `review` holds the
-    assessor's overrides and narratives.
+    assessor's overrides and narratives; `previous_review` the previous assessment's, for the
+    change in overrides (1.1 on). A `previous` of an earlier instrument version is first upgraded
+    by the migration the instrument declares.
 
     Raises:
         DocumentError: when the assessment (or the review) does not fit the instrument.
         ConflictError: when `previous` is not an earlier assessment of the same case.
     """
     _check_fits(instrument, assessment, "$")
+    if (
+        previous is not None
+        and previous.instrument.version != instrument.version
+        and can_upgrade(instrument, previous)
+    ):
+        previous = upgrade_assessment(instrument, previous)
     if previous is not None:
         _check_previous(instrument, assessment, previous)
     review = _ordered_review(instrument, review or Review())
@@ -377,7 +559,9 @@ def formulate(
     scores = score_areas(instrument, ratings)
     pathway = instrument.pathway_by_id[assessment.case.pathway.value]
     overrides = {area: override.band for area, override in review.overrides.items()}
-    ranked = rank_areas(instrument, scores, pathway, overrides)
+    withdrawn = frozenset(area for area, o in review.overrides.items() if o.withdrawn)
+    ranked = rank_areas(instrument, scores, pathway, overrides, withdrawn)
+    worded = instrument.items[0].phrase is not None if instrument.items else False
     # Each item's summary and phrase is built once and shared by every section that shows it.
     summaries = {item.id: _item_summary(item, ratings.get(item.id)) for item in instrument.items}
     by_domain: dict[str, list[Item]] = {domain.id: [] for domain in instrument.domains}
@@ -386,26 +570,37 @@ def formulate(
         by_domain[item.domain].append(item)
         if item.informs is not None:
             by_spj[item.informs].append(item)
+    phrase = rated_phrase if worded else item_phrase
     phrases = {
-        item.id: item_phrase(item, rating)
+        item.id: phrase(item, rating)
         for item in instrument.items
         if (rating := ratings.get(item.id)) is not None and rating.presence in _PRESENT
     }
+    tables = rule_tables(instrument) if instrument.rule.what_would_change else None
+    priorities = [
+        _priority(entry, review, decimals, phrases, worded=worded, withdrawn=withdrawn)
+        | _sensitivity(instrument, ratings, entry, tables, pathway.id)
+        for entry in ranked
+    ]
     formulation = Formulation(
         notice=instrument.notice.strip(),
         header=_header(assessment, generated_at),
         redacted=False,
+        escalation=_escalation(instrument, ratings),
+        focus=_focus(instrument, ranked, review),
         domains=[
             _domain_summary(instrument, domain, by_domain[domain.id], ratings, summaries)
             for domain in instrument.domains
         ],
-        priorities=[_priority(entry, review, decimals, phrases) for entry in ranked],
+        priorities=[Priority.model_validate(fields) for fields in priorities],
         five_p=_five_p(instrument, ratings, review, summaries, phrases),
         spj=[_spj(spj, by_spj[spj], ratings, summaries) for spj in SpjDomain],
         risk_management=_risk_management(by_domain, instrument, ratings, phrases),
         responsivity=_responsivity(instrument, assessment),
         data_quality=_data_quality(instrument, assessment, scores),
-        change=None if previous is None else _change(instrument, previous, assessment, scores),
+        change=None
+        if previous is None
+        else _change(instrument, previous, assessment, scores, review, previous_review),
         review=review,
     )
     return with_judgement(instrument, assessment, formulation, phrases)
@@ -464,10 +659,13 @@ def apply_override(
     at: dt.datetime,
     *,
     instrument: Instrument | None = None,
+    withdraw: bool = False,
 ) -> Review:
     """Return the review with the assessor's band for an area, replacing any earlier override.
 
-    Give `instrument` to check the area id against it (`formulate` always checks).
+    Give `instrument` to check the area id against it (`formulate` always checks). `withdraw`
+    takes the area out of the offer even where the pathway always offers it (1.1 on); the
+    rationale says why.
 
     Raises:
         DocumentError: for an unknown area or band, a rationale shorter than
@@ -528,8 +726,78 @@ def apply_override(
         raise DocumentError(
             [Problem(f"{where}.at", "the time has no time zone", "give the time in UTC")]
         )
-    override = Override(band=chosen, rationale=text, by=name, at=at.astimezone(dt.UTC))
+    override = Override(
+        band=chosen,
+        rationale=text,
+        by=name,
+        at=at.astimezone(dt.UTC),
+        withdrawn=True if withdraw else None,
+    )
     return review.model_copy(update={"overrides": {**review.overrides, area: override}})
+
+
+def apply_focus(
+    review: Review,
+    areas: Sequence[str],
+    rationale: str,
+    by: str,
+    at: dt.datetime,
+    *,
+    instrument: Instrument,
+    offered: Sequence[str],
+) -> Review:
+    """Return the review with the assessor's own focus: up to three offered areas, with a reason.
+
+    `offered` are the areas the current formulation offers. An empty `areas` clears the choice.
+
+    Raises:
+        DocumentError: for more than three areas, a repeated, unknown or unoffered area, a
+            rationale shorter than `MIN_RATIONALE` characters, or a time without a time zone.
+    """
+    where = "$.review.focus"
+    if not areas:
+        return review.model_copy(update={"focus": None})
+    problems = []
+    if len(areas) > 3:
+        problems.append(Problem(f"{where}.areas", "at most three areas", "choose up to three"))
+    if len(set(areas)) != len(areas):
+        problems.append(Problem(f"{where}.areas", "an area is named twice", "name each once"))
+    for index, area in enumerate(areas):
+        if area not in instrument.area_by_id:
+            problems.append(
+                Problem(
+                    f"{where}.areas[{index}]",
+                    f"unknown intervention area {area!r}",
+                    "choose one of: " + ", ".join(instrument.area_by_id),
+                )
+            )
+        elif area not in offered:
+            problems.append(
+                Problem(
+                    f"{where}.areas[{index}]",
+                    f"{instrument.area_by_id[area].name} is not offered",
+                    "choose offered areas, or override the area's band first",
+                )
+            )
+    text = rationale.strip()
+    if len("".join(text.split())) < MIN_RATIONALE or len(text) > MAX_TEXT:
+        problems.append(
+            Problem(
+                f"{where}.rationale",
+                f"a rationale of {MIN_RATIONALE} to {MAX_TEXT:,} characters is required",
+                "write why your focus departs from the computed one",
+            )
+        )
+    if at.tzinfo is None or at.utcoffset() is None or not by.strip() or len(by.strip()) > 200:
+        problems.append(
+            Problem(
+                where, "the assessor's name and a time with a time zone are required", "give them"
+            )
+        )
+    if problems:
+        raise DocumentError(problems)
+    choice = FocusChoice(areas=list(areas), rationale=text, by=by.strip(), at=at.astimezone(dt.UTC))
+    return review.model_copy(update={"focus": choice})
 
 
 def clear_override(review: Review, area: str) -> Review:
@@ -632,7 +900,7 @@ def _ordered_review(instrument: Instrument, review: Review) -> Review:
     narratives = {h: review.narratives[h] for h in FiveP if h in review.narratives}
     if list(overrides) == list(review.overrides) and list(narratives) == list(review.narratives):
         return review
-    return Review(overrides=overrides, narratives=narratives)
+    return Review(overrides=overrides, narratives=narratives, focus=review.focus)
 
 
 # --- sections -----------------------------------------------------------------------------------
@@ -731,11 +999,22 @@ def _domain_sentence(
 
 
 def _priority(
-    entry: RankedArea, review: Review, decimals: int, phrases: Mapping[str, str]
-) -> Priority:
+    entry: RankedArea,
+    review: Review,
+    decimals: int,
+    phrases: Mapping[str, str],
+    *,
+    worded: bool,
+    withdrawn: frozenset[str],
+) -> dict[str, object]:
     score = entry.score
     area = score.area
-    return Priority(
+    summary = (
+        priority_sentences(entry, dict(phrases), withdrawn=area.id in withdrawn)
+        if worded
+        else priority_summary(entry, phrases)
+    )
+    return dict(
         area=area.id,
         name=area.name,
         rank=entry.rank,
@@ -772,8 +1051,143 @@ def _priority(
         ],
         sessions=area.sessions,
         override=review.overrides.get(area.id),
-        summary=priority_summary(entry, phrases),
+        summary=summary,
     )
+
+
+def _sensitivity(
+    instrument: Instrument,
+    ratings: Mapping[str, Rating],
+    entry: RankedArea,
+    tables: RuleTables | None,
+    pathway: Pathway,
+) -> dict[str, object]:
+    """Return the 1.1 fields of a priority: sessions by id, goods, band range, what would change."""
+    area = entry.score.area
+    extra: dict[str, object] = {}
+    if area.catalogue:
+        suited = [session for session in area.catalogue if pathway in session.pathways]
+        extra["sessions"] = [session.title for session in suited]
+        extra["session_ids"] = [session.id for session in suited]
+        extra["goods"] = list(area.goods)
+    limit = instrument.rule.what_would_change
+    if tables is None or limit is None:
+        return extra
+    score = entry.score
+    lowest, highest = band_range(instrument, ratings, area.id, score, tables)
+    up, down = what_would_change(instrument, ratings, area.id, score, tables, limit=limit)
+    extra["band_range"] = BandRange(lowest=lowest, highest=highest)
+    extra["what_would_change"] = WhatWouldChange(
+        up=[_band_move(move) for move in up],
+        down=[_band_move(move) for move in down],
+        summary=_change_sentence(score.band, up, down),
+    )
+    return extra
+
+
+def _band_move(move: Move) -> BandMove:
+    return BandMove(
+        band=move.band,
+        changes=[
+            RatingStep(
+                item=step.item.id,
+                presence_before=None if step.before is None else step.before.presence,
+                relevance_before=None if step.before is None else step.before.relevance,
+                presence_after=step.after.presence,
+                relevance_after=step.after.relevance,
+            )
+            for step in move.steps
+        ],
+    )
+
+
+def _step_words(move: Move) -> list[str]:
+    words = []
+    for step in move.steps:
+        before = step.before
+        now = rating_words(
+            None if before is None else before.presence,
+            None if before is None else before.relevance,
+        )
+        after = rating_words(step.after.presence, step.after.relevance)
+        words.append(f"{step.item.id} were rated {after} (now {now})")
+    return words
+
+
+def _change_sentence(band: Band, up: Sequence[Move], down: Sequence[Move]) -> str:
+    sentences = []
+    if up:
+        sentences.append(move_sentence("up", up[0].band, [_step_words(m) for m in up]))
+    elif band is Band.HIGH:
+        sentences.append("It is already high.")
+    else:
+        sentences.append("No change in the ratings of this area's factors would raise it.")
+    if down:
+        sentences.append(move_sentence("down", down[0].band, [_step_words(m) for m in down]))
+    elif band is Band.LOW:
+        sentences.append("It is already low.")
+    return " ".join(sentences)
+
+
+def _escalation(instrument: Instrument, ratings: Mapping[str, Rating]) -> EscalationPrompt | None:
+    result = evaluate_escalation(instrument, ratings)
+    if result is None or instrument.escalation is None:
+        return None
+    reasons = [
+        EscalationReason(reason=raised.condition.reason, items=list(raised.items))
+        for raised in result.raised_by
+    ]
+    if result.raised:
+        named = join([f"{r.reason} ({', '.join(r.items)})" for r in reasons])
+        prompt = f"Escalation prompt raised: {named}. {instrument.escalation.prompt.strip()}"
+    else:
+        conditions = "; ".join(c.reason for c in instrument.escalation.any_of)
+        prompt = f"Not raised: none of its conditions holds ({conditions})."
+    if result.unknown:
+        verb = "is" if len(result.unknown) == 1 else "are"
+        prompt += (
+            f" {join(list(result.unknown))} {verb} omitted or not rated, so the prompt cannot be "
+            "ruled out: gather the information and rate them."
+        )
+    return EscalationPrompt(
+        raised=result.raised, reasons=reasons, unknown=list(result.unknown), prompt=prompt
+    )
+
+
+def _focus(instrument: Instrument, ranked: Sequence[RankedArea], review: Review) -> Focus | None:
+    size = instrument.rule.focus_size
+    if size is None:
+        return None
+    offered = [entry.score.area.id for entry in ranked if entry.offered]
+    computed = offered[:size]
+    names = instrument.area_by_id
+    choice = review.focus
+    if choice is not None:
+        kept = [area for area in choice.areas if area in offered]
+        dropped = [area for area in choice.areas if area not in offered]
+        summary = (
+            f"The assessor chose the focus: {join([names[a].name for a in kept]) or 'none'}"
+            f" (from the ratings: {join([names[a].name for a in computed]) or 'none'})."
+        )
+        if dropped:
+            summary += (
+                f" {join([names[a].name for a in dropped])} "
+                f"{'is' if len(dropped) == 1 else 'are'} no longer offered and left out of it."
+            )
+        return Focus(
+            areas=kept,
+            computed=computed,
+            adjusted=True,
+            rationale=choice.rationale,
+            summary=summary,
+        )
+    if computed:
+        summary = f"Start with {join([names[a].name for a in computed])}."
+        if len(offered) > size:
+            summary += f" {plural(len(offered) - size, 'other area')} offered can follow."
+    else:
+        summary = "No area offered: the ratings do not point to work in any area at present."
+    return Focus(areas=computed, computed=computed, adjusted=False, summary=summary)
 
 
 def _five_p(
@@ -930,6 +1344,9 @@ def _data_quality(
     total = len(instrument.items)
     share = Fraction(len(omitted) + len(unrated), total) if total else Fraction(0)
     provisional = share > exact(rule.provisional_omitted_share)
+    extra, more_warnings = _quality_checks(instrument, assessment)
+    provisional = provisional or bool(extra.get("provisional_reason"))
+    provisional = provisional or bool(omitted_main_drivers(instrument, assessment))
     warnings = _warnings(
         instrument,
         assessment,
@@ -940,14 +1357,110 @@ def _data_quality(
         missing_evidence=missing_evidence,
         historical=historical,
     )
-    return DataQuality(
-        provisional=provisional,
-        omitted_share=as_float(to_units(share, rule.decimals), rule.decimals),
-        omitted=omitted,
-        unrated=unrated,
-        missing_evidence=missing_evidence,
-        warnings=warnings,
+    if more_warnings:
+        # The draft warning stays last.
+        draft = warnings[-1:] if assessment.assessment.status is AssessmentStatus.DRAFT else []
+        warnings = warnings[: len(warnings) - len(draft)] + more_warnings + draft
+    return DataQuality.model_validate(
+        dict(
+            provisional=provisional,
+            omitted_share=as_float(to_units(share, rule.decimals), rule.decimals),
+            omitted=omitted,
+            unrated=unrated,
+            missing_evidence=missing_evidence,
+            warnings=warnings,
+            **extra,
+        )
     )
+
+
+def _quality_checks(
+    instrument: Instrument, assessment: Assessment
+) -> tuple[dict[str, object], list[str]]:
+    """Return the 1.1 data-quality fields and their warnings (nothing for 1.0)."""
+    extra: dict[str, object] = {}
+    warnings: list[str] = []
+    ratings = assessment.ratings
+    info = assessment.assessment
+    if instrument.scales.omit_reasons is not None:
+        reasons = {
+            item.id: rating.omit_reason
+            for item in instrument.items
+            if (rating := ratings.get(item.id)) is not None
+            and rating.presence is Presence.OMIT
+            and rating.omit_reason is not None
+        }
+        extra["omit_reasons"] = reasons
+        without = [
+            item.id
+            for item in instrument.items
+            if (rating := ratings.get(item.id)) is not None
+            and rating.presence is Presence.OMIT
+            and rating.omit_reason is None
+        ]
+        if without:
+            warnings.append(
+                f"Omitted without a reason: {', '.join(without)}. Say why each is omitted "
+                "before finalising."
+            )
+        drivers = omitted_main_drivers(instrument, assessment)
+        for area_id, items in drivers.items():
+            warnings.append(
+                f"More than half of the main drivers of {instrument.area_by_id[area_id].name} "
+                f"are omitted or not rated ({', '.join(items)}): its band rests on too little "
+                "information."
+            )
+    if (info.provisional_reason or "").strip():
+        extra["provisional_reason"] = info.provisional_reason
+        warnings.append("The assessor recorded this formulation as provisional; see the reason.")
+    quality = instrument.quality
+    if quality is not None:
+        flags = [
+            ContradictionFlag(items=list(pair.items), why=pair.why)
+            for pair in quality.contradictions
+            if all(
+                (r := ratings.get(i)) is not None and r.presence is Presence.YES for i in pair.items
+            )
+        ]
+        extra["contradictions"] = flags
+        for flag in flags:
+            first, second = flag.items
+            warnings.append(
+                f"{first} and {second} are both rated yes ({flag.why}): check the two ratings "
+                "against each other and the evidence."
+            )
+        sole = set(quality.sole_sources)
+        alone = [
+            item.id
+            for item in instrument.items
+            if (r := ratings.get(item.id)) is not None
+            and r.presence in _PRESENT
+            and r.sources
+            and set(r.sources) <= sole
+        ]
+        extra["self_report_only"] = alone
+        if alone:
+            warnings.append(
+                f"Rated present on self-report alone: {', '.join(alone)}. Seek corroboration "
+                "from another source where possible."
+            )
+    upgrade = info.upgraded_from
+    if upgrade is not None:
+        pending = [i for i in upgrade.new_items if ratings.get(i) is None]
+        extra["upgrade_review"] = pending + list(upgrade.review_items)
+        parts = []
+        if pending:
+            parts.append(f"rate the new items {join(pending)}")
+        if upgrade.review_items:
+            parts.append(
+                f"check the carried-over ratings of {join(list(upgrade.review_items))} against "
+                f"the {instrument.version} guidance"
+            )
+        if parts:
+            warnings.append(
+                f"Upgraded from {instrument.id} {upgrade.from_version}: {' and '.join(parts)}."
+            )
+    return extra, warnings
 
 
 def _warnings(
@@ -1002,7 +1515,11 @@ def _change(
     previous: Assessment,
     assessment: Assessment,
     scores: Sequence[AreaScore],
+    review: Review,
+    previous_review: Review | None,
 ) -> Change:
+    if instrument.change_detail == "full":
+        return _full_change(instrument, previous, assessment, scores, review, previous_review)
     decimals = instrument.rule.decimals
     before = score_areas(instrument, previous.ratings)
     areas = [
@@ -1048,4 +1565,106 @@ def _change(
         areas=areas,
         items=items,
         summary=summary,
+    )
+
+
+def _full_change(
+    instrument: Instrument,
+    previous: Assessment,
+    assessment: Assessment,
+    scores: Sequence[AreaScore],
+    review: Review,
+    previous_review: Review | None,
+) -> Change:
+    """Return change in bands, presence and relevance, strengths and overrides (1.1 on)."""
+    decimals = instrument.rule.decimals
+    before = score_areas(instrument, previous.ratings)
+    areas = [
+        AreaChange(
+            area=now.area.id,
+            band_before=then.band,
+            band_after=now.band,
+            score_before=as_float(then.score_units, decimals),
+            score_after=as_float(now.score_units, decimals),
+        )
+        for then, now in zip(before, scores, strict=True)
+    ]
+    items: list[ItemChange] = []
+    gained: list[str] = []
+    lost: list[str] = []
+    risk_presence: list[str] = []
+    relevance: list[str] = []
+    for item in instrument.items:
+        old = previous.ratings.get(item.id)
+        new = assessment.ratings.get(item.id)
+        old_p, new_p = (None if r is None else r.presence for r in (old, new))
+        old_r, new_r = (None if r is None else r.relevance for r in (old, new))
+        if old_p == new_p and old_r == new_r:
+            continue
+        items.append(
+            ItemChange(
+                item=item.id,
+                presence_before=old_p,
+                presence_after=new_p,
+                relevance_before=old_r,
+                relevance_after=new_r,
+            )
+        )
+        protective = instrument.kind_of(item.id) is ItemKind.PROTECTIVE
+        was, now_present = old_p in _PRESENT, new_p in _PRESENT
+        if protective and was != now_present:
+            (gained if now_present else lost).append(item.id)
+        elif old_p != new_p:
+            risk_presence.append(item.id)
+        else:
+            relevance.append(item.id)
+    earlier = previous_review.overrides if previous_review is not None else {}
+    overrides = [
+        OverrideChange(
+            area=area.id,
+            band_before=earlier[area.id].band if area.id in earlier else None,
+            band_after=review.overrides[area.id].band if area.id in review.overrides else None,
+        )
+        for area in instrument.areas
+        if (earlier[area.id].band if area.id in earlier else None)
+        != (review.overrides[area.id].band if area.id in review.overrides else None)
+    ]
+    info = previous.assessment
+    since = f"Since version {info.version}"
+    if info.assessed_on is not None:
+        since += f" (assessed on {info.assessed_on.isoformat()})"
+    moved = [
+        f"{instrument.area_by_id[c.area].name} moved from {c.band_before} to {c.band_after}"
+        for c in areas
+        if c.band_before is not c.band_after
+    ]
+    parts = [join(moved) if moved else "no area changed band"]
+    if risk_presence:
+        parts.append(
+            f"{plural(len(risk_presence), 'factor')} changed presence ({', '.join(risk_presence)})"
+        )
+    if relevance:
+        parts.append(
+            f"{plural(len(relevance), 'factor')} changed relevance only ({', '.join(relevance)})"
+        )
+    if gained:
+        parts.append(f"strengths now rated present: {', '.join(gained)}")
+    if lost:
+        parts.append(f"strengths no longer rated present: {', '.join(lost)}")
+    if overrides:
+        parts.append(
+            "the assessor's overrides changed for "
+            + join([instrument.area_by_id[o.area].name for o in overrides])
+        )
+    if not (risk_presence or relevance or gained or lost or items):
+        parts.append("no rating changed")
+    return Change(
+        previous_version=info.version,
+        previous_assessed_on=info.assessed_on,
+        areas=areas,
+        items=items,
+        summary=f"{since}, " + "; ".join(parts) + ".",
+        strengths_gained=gained,
+        strengths_lost=lost,
+        overrides=overrides,
     )

@@ -22,7 +22,7 @@ texts, rationales or notes.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,7 +33,6 @@ from instrument.judgement import (
     GOOD_NAMES,
     BiasQuestion,
     FactorPresence,
-    Good,
     Judgement,
     Level,
     Means,
@@ -45,6 +44,7 @@ from instrument.vocabulary import (
     AreaId,
     Band,
     FiveP,
+    Good,
     ItemId,
     ItemKind,
     Presence,
@@ -224,11 +224,9 @@ def scenarios_required(bands: Sequence[Band], *, escalation_raised: bool) -> boo
 def escalation_raised(formulation: Formulation) -> bool:
     """Return whether the formulation's escalation prompt is raised (False when it has none).
 
-    Instrument 1.0 formulations have no `escalation`; the instrument 1.1 formulation carries
-    `escalation.raised`.
+    Instrument 1.0 formulations have no `escalation`; from 1.1 it is `escalation.raised`.
     """
-    escalation: Any = getattr(formulation, "escalation", None)
-    return bool(escalation is not None and escalation.raised)
+    return formulation.escalation is not None and formulation.escalation.raised
 
 
 # --- building -----------------------------------------------------------------------------------
@@ -469,9 +467,13 @@ def _summary_judgements(
     ]
     harm = [i.id for i in present if i.informs in (SpjDomain.INTENT, SpjDomain.CAPABILITY)]
     capability = [i.id for i in present if instrument.kind_of(i.id) is ItemKind.CAPABILITY]
-    escalation: Any = getattr(formulation, "escalation", None)
-    raised_items = list(getattr(escalation, "reasons", []) or []) if escalation else []
-    urgency_items = list(dict.fromkeys([*capability, *[str(i) for i in raised_items]]))
+    escalation = formulation.escalation
+    raised_items = (
+        [i for reason in escalation.reasons for i in reason.items]
+        if escalation is not None and escalation.raised
+        else []
+    )
+    urgency_items = list(dict.fromkeys([*capability, *raised_items]))
     numbers = list(range(1, len(judgement.scenarios) + 1))
     choices = {
         "priority": (given.priority, high_risk, []),
@@ -556,8 +558,8 @@ def _limitations(instrument: Instrument, assessment: Assessment, formulation: Fo
         key=list(Source).index,
     )
     parts = [
-        "This formulation is a structured professional judgement aid: it does not predict "
-        "behaviour, gives no risk score for the participant and must be read with the "
+        "This formulation is a structured professional judgement aid, not a prediction of "
+        "behaviour: it gives no risk score for the participant and must be read with the "
         "assessor's judgement, which decides."
     ]
     if used:

@@ -17,8 +17,9 @@ import altair as alt
 
 from instrument.formulation import Formulation
 from instrument.formulation.judgement import GoodLivesSummary
-from instrument.judgement import GOOD_NAMES, Good, Level, Means
+from instrument.judgement import GOOD_NAMES, Level, Means
 from instrument.profile import INK, LABEL_SIZE, MUTED, THEME, WHITE, Description
+from instrument.vocabulary import Good
 
 Spec = dict[str, Any]
 

@@ -6,7 +6,8 @@ first (deny by default), does its work in one store transaction together with it
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
 viewer), `cases`, `assessments` (drafts and autosave), `judgement` (the assessor's judgement,
 part by part), `review` (finalise, countersign, amend, overrides, narratives, formulations),
-`exchange` (import and export) and `backup`.
+`upgrade` (a final version onto the current definition), `exchange` (import and export) and
+`backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -24,6 +25,7 @@ from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
 from instrument.service.judgement import JudgementService
 from instrument.service.review import ReviewService
+from instrument.service.upgrade import UpgradeService
 from instrument.service.views import (
     AuditRow,
     CasePageView,
@@ -60,6 +62,7 @@ class Service(
     AssessmentService,
     JudgementService,
     ReviewService,
+    UpgradeService,
     ExchangeService,
     BackupService,
 ):

@@ -154,11 +154,20 @@ class AssessmentService(ServiceBase):
         assessors: list[Assessor],
         notes: str | None,
         base_revision: int,
+        provisional_reason: str | None = None,
     ) -> Draft:
-        """Autosave the occasion's date, assessors and notes on a draft."""
+        """Autosave the occasion's date, assessors and notes on a draft.
+
+        `provisional_reason` records that the formulation is provisional and why (1.1 on); None
+        leaves it as it is, blank text removes it.
+        """
         with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
             document = record.assessment.to_document()
             info = document["assessment"]
+            if provisional_reason is not None:
+                info.pop("provisional_reason", None)
+                if provisional_reason.strip():
+                    info["provisional_reason"] = provisional_reason.strip()
             info.pop("assessed_on", None)
             if assessed_on is not None:
                 info["assessed_on"] = assessed_on.isoformat()

@@ -23,6 +23,7 @@ from instrument.vocabulary import (
     AssessmentStatus,
     AssessorRole,
     Band,
+    OmitReason,
     Presence,
     Relevance,
     ResponsivityPresence,
@@ -103,11 +104,13 @@ def rating_from_fields(
     evidence: str | None,
     sources: Sequence[Source | str],
     timeframe: Timeframe | str | None,
+    omit_reason: OmitReason | str | None = None,
 ) -> Rating | None:
     """Return the rating the fields of one item describe, or None when presence is not chosen.
 
     Relevance is kept only when it applies, so switching a `yes` to `no` drops it (the document
-    rule) while the evidence typed so far is kept. Blank evidence is stored as absent.
+    rule) while the evidence typed so far is kept; the omit reason likewise only with `omit`.
+    Blank evidence is stored as absent.
     """
     if presence is None:
         return None
@@ -119,6 +122,7 @@ def rating_from_fields(
         evidence=text or None,
         sources=[Source(s) for s in sources],
         timeframe=Timeframe(timeframe) if timeframe else None,
+        omit_reason=OmitReason(omit_reason) if omit_reason and presence is Presence.OMIT else None,
     )
 
 
@@ -153,6 +157,15 @@ RESPONSIVITY_SECTION = "Responsivity"
 JUDGEMENT_SECTION = "Judgement"
 FINALISE_SECTION = "Finalise"
 JUDGEMENT_ANCHOR = "judgement"
+JUDGEMENT_PARTS = {
+    "five_p": "5P",
+    "person_specific": "Person-specific factors",
+    "good_lives": "Good Lives",
+    "scenarios": "Scenarios",
+    "summary": "Summary judgements",
+    "limitations": "Limitations",
+}
+"""How each part of the assessor's judgement is named where a problem points to it."""
 BIAS_CHECK_ANCHOR = "bias-check"
 DETAILS_ANCHOR = "assessment-details"
 RESPONSIVITY_ANCHOR = "responsivity"
@@ -211,13 +224,14 @@ def problem_link(instrument: Instrument, problem: Problem) -> ProblemLink:
             problem.fix,
         )
     if problem.where.startswith("$.judgement"):
-        target = problem.where.removeprefix("$.judgement.").split(".", 1)[0].replace("_", " ")
-        if target.startswith("bias check"):
+        part = re.split(r"[.\[]", problem.where.removeprefix("$.judgement."), maxsplit=1)[0]
+        if part == "bias_check":
             return ProblemLink(
                 FINALISE_SECTION, BIAS_CHECK_ANCHOR, "Bias check", problem.message, problem.fix
             )
+        target = JUDGEMENT_PARTS.get(part, "Judgement")
         return ProblemLink(
-            JUDGEMENT_SECTION, JUDGEMENT_ANCHOR, target.capitalize(), problem.message, problem.fix
+            JUDGEMENT_SECTION, JUDGEMENT_ANCHOR, target, problem.message, problem.fix
         )
     field = problem.where.rsplit(".", 1)[-1].replace("_", " ")
     return ProblemLink(
@@ -256,7 +270,7 @@ def rating_fields(rating: Rating | None) -> dict[str, str]:
         "Evidence": rating.evidence or EMPTY,
         "Sources": ", ".join(s.value for s in rating.sources) or "—",
         "Timeframe": rating.timeframe.value if rating.timeframe else "—",
-    }
+    } | ({"Omit reason": rating.omit_reason.value} if rating.omit_reason else {})
 
 
 def rating_summary(rating: Rating | None) -> str:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from instrument.formulation import Review
-from instrument.judgement import BiasQuestion, Good, Judgement
-from instrument.vocabulary import FiveP
+from instrument.judgement import BiasQuestion, Judgement
+from instrument.vocabulary import FiveP, Good
 
 Get = Callable[[str], Any]
 """Returns a field's current value (None when the widget is empty)."""

@@ -22,19 +22,19 @@ from instrument.definition import Instrument
 from instrument.errors import ConflictError, DocumentError, InstrumentError
 from instrument.formulation import formulate
 from instrument.formulation.finalising import judgement_required
-from instrument.judgement import BIAS_QUESTIONS, GOOD_NAMES, BiasQuestion, Good, Level, Means
+from instrument.judgement import BIAS_QUESTIONS, GOOD_NAMES, BiasQuestion, Level, Means
 from instrument.service import Draft
 from instrument.ui import form, judgement_view, state
 from instrument.ui import judgement_fields as fields
 from instrument.ui.components import (
     FIVE_P_TITLES,
-    cached_instrument,
+    instrument_for,
     plain,
     problem_text,
     show_error,
 )
 from instrument.ui.context import current_actor, current_service
-from instrument.vocabulary import FiveP, Presence, Relevance, Source
+from instrument.vocabulary import FiveP, Good, Presence, Relevance, Source
 
 _LEVELS = [level.value for level in Level]
 _SUMMARY_NAMES = {
@@ -185,7 +185,7 @@ def _placeable(instrument: Instrument, sheet: Sheet) -> list[tuple[str, FiveP]]:
 
 
 def _save_five_p(sheet: Sheet) -> None:
-    instrument = cached_instrument()
+    instrument = instrument_for(sheet.draft().assessment)
     _save(sheet, "five_p", lambda: fields.five_p_value(sheet.get, _placeable(instrument, sheet)))
 
 
@@ -569,8 +569,8 @@ def _save_limitations(sheet: Sheet) -> None:
 
 def judgement_tab(reference: str, version: int, draft_key: str) -> None:
     """Draw the Judgement tab of a draft the actor may edit."""
-    instrument = cached_instrument()
     sheet = Sheet(reference, version, draft_key)
+    instrument = instrument_for(sheet.draft().assessment)
     _refill(sheet)
     st.header("Your judgement", anchor=form.JUDGEMENT_ANCHOR, divider="gray")
     judgement_optional_note(sheet.draft())
@@ -602,7 +602,7 @@ def _save_bias(sheet: Sheet) -> None:
 def bias_check(reference: str, version: int, draft_key: str) -> None:
     """Draw the bias check asked before finalising; the answers are kept with the assessment."""
     sheet = Sheet(reference, version, draft_key)
-    if not judgement_required(cached_instrument(), sheet.draft().assessment):
+    if not judgement_required(instrument_for(sheet.draft().assessment), sheet.draft().assessment):
         return
     _refill(sheet)
     st.subheader("Bias check", anchor=form.BIAS_CHECK_ANCHOR)
@@ -642,7 +642,10 @@ def judgement_record(draft: Draft) -> None:
         st.caption("No judgement section was recorded with this version.")
         return
     formulation = formulate(
-        cached_instrument(), draft.assessment, generated_at=draft.saved_at, review=draft.review
+        instrument_for(draft.assessment),
+        draft.assessment,
+        generated_at=draft.saved_at,
+        review=draft.review,
     )
     judgement_view.presenting_problem(formulation.judgement)
     for section in formulation.five_p:
@@ -658,7 +661,7 @@ def judgement_record(draft: Draft) -> None:
 
 def judgement_optional_note(sheet_draft: Draft) -> bool:
     """Say when the judgement is optional (a 1.0 draft without it); return whether it is."""
-    if judgement_required(cached_instrument(), sheet_draft.assessment):
+    if judgement_required(instrument_for(sheet_draft.assessment), sheet_draft.assessment):
         return False
     st.info(
         "The judgement is optional for an assessment of instrument 1.0. Once you start it, "

@@ -6,7 +6,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from instrument.definition import Instrument
+from instrument.definitions import current_instrument
 from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, draft, fill, finalise, key, new_case
@@ -49,7 +49,8 @@ def raw_markup(at: AppTest) -> list[str]:
 # --- the form ---------------------------------------------------------------------------------
 
 
-def test_the_form_is_generated_from_the_definition(web: Web, instrument: Instrument) -> None:
+def test_the_form_is_generated_from_the_definition(web: Web) -> None:
+    instrument = current_instrument()  # new drafts use the current definition (1.1)
     new_case(web)
     at = open_form(web)
     assert at.header[0].value == "Assessment details"  # the first tab
@@ -221,7 +222,17 @@ def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> N
     assert any(link.startswith("Identity · ID1 evidence: evidence is required") for link in links)
     assert any(link.startswith("Protective factors · PF8: PF8") for link in links)
     assert any(link.startswith("Details · Assessment assessed on") for link in links)
-    assert len(links) == 1 + 34 + 2  # ID1 evidence, 34 unrated, date and assessor
+    # ID1 evidence, 39 unrated, date and assessor, and for each of the 7 areas: most of its main
+    # drivers unrated, with no record that the formulation is provisional (1.1).
+    # The assessor's judgement (1.1): its problems lead to the Judgement tab, the bias check's to
+    # the Finalise tab where it is asked.
+    judgement = [
+        link for link in links if link.startswith(("Judgement · ", "Finalise · Bias check"))
+    ]
+    assert any(link.startswith("Judgement · 5P: the presenting problem") for link in judgement)
+    assert any(link.startswith("Finalise · Bias check") for link in judgement)
+    assert len(links) - len(judgement) == 1 + 39 + 2 + 7
+    assert any(link.startswith("Details · Assessment provisional reason") for link in links)
     # A problem opens the tab where it is fixed.
     pf8 = next(b for b in at.button if unescape(b.label).startswith("Protective factors · PF8"))
     pf8.click().run()

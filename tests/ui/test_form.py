@@ -145,3 +145,21 @@ def test_rating_summary_holds_the_choices_only() -> None:
     no = form.rating_from_fields("no", None, None, [], None)
     assert form.rating_summary(no) == "no · no source recorded"
     assert form.rating_summary(None) == form.NOT_RATED
+
+
+@pytest.mark.parametrize(
+    ("where", "section", "target"),
+    [
+        ("$.judgement.five_p.presenting_problem", "Judgement", "5P"),
+        ("$.judgement.scenarios", "Judgement", "Scenarios"),
+        ("$.judgement.scenarios[0].what", "Judgement", "Scenarios"),
+        ("$.judgement.person_specific.PS1.evidence", "Judgement", "Person-specific factors"),
+        ("$.judgement.summary.urgency.rationale", "Judgement", "Summary judgements"),
+        ("$.judgement.bias_check.confirmed", "Finalise", "Bias check"),
+    ],
+)
+def test_a_judgement_problem_leads_to_its_tab(
+    instrument: Instrument, where: str, section: str, target: str
+) -> None:
+    link = form.problem_link(instrument, Problem(where, "message", "fix"))
+    assert (link.section, link.target) == (section, target)

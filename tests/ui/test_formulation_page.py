@@ -46,7 +46,7 @@ def top_area(web: Web) -> str:
 
 def test_the_psychologist_sees_ranked_priorities_with_reasons_and_evidence(web: Web) -> None:
     new_case(web)
-    fill(web, evidence=XSS)
+    fill(web, evidence=XSS, judgement=False)
     at = open_page(web)
     ranks = [s.value for s in at.subheader if re.match(r"^\d+\. ", str(s.value))]
     assert len(ranks) == 7
@@ -119,8 +119,9 @@ def test_an_override_with_a_short_rationale_is_refused_beside_the_field(web: Web
 
 
 def test_the_narrative_is_saved_when_the_box_is_left(web: Web) -> None:
+    # Without a judgement section the 5P narratives are written here; with one, on the form.
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_page(web)
     at.text_area(key=review_key("narrative", "presenting")).input(XSS).run()
     assert draft(web).review.narratives[FiveP.PRESENTING] == XSS
@@ -132,7 +133,7 @@ def test_the_narrative_is_saved_when_the_box_is_left(web: Web) -> None:
 
 def test_a_stale_narrative_is_shown_as_a_conflict(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_page(web)
     actor = web.actor("psychologist")
     with web.service() as service:

@@ -96,10 +96,10 @@ def test_an_incomplete_good_is_not_saved_and_ids_are_not_reused() -> None:
 
 def test_the_tab_saves_each_part_as_it_changes(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_tab(web)
     assert not raw_markup(at)
-    assert "optional for an assessment of instrument 1.0" in texts(at)
+    assert "optional for an assessment of instrument 1.0" not in texts(at)  # a 1.1 draft
     at.text_area(key=field("five_p.presenting_problem")).input("Referred by the college.").run()
     stored = draft(web).assessment.judgement
     assert stored is not None
@@ -128,7 +128,7 @@ def test_the_tab_saves_each_part_as_it_changes(web: Web) -> None:
 
 def test_factors_and_scenarios_are_added_and_removed(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_tab(web)
     at.text_input(key=field("new_ps.title")).input("Night-time online immersion").run()
     at.button(key=state.widget_key(state.JUDGEMENT_FORM, f"{CASE}.1.add_ps")).click().run()
@@ -151,7 +151,7 @@ def test_factors_and_scenarios_are_added_and_removed(web: Web) -> None:
 
 def test_typed_markup_stays_text_and_a_bad_value_is_refused_beside_it(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     store_judgement(web, {"limitations": XSS})
     at = open_tab(web)
     assert at.text_area(key=field("limitations")).value == XSS
@@ -167,7 +167,7 @@ def test_typed_markup_stays_text_and_a_bad_value_is_refused_beside_it(web: Web) 
 
 def test_a_stale_save_is_refused_and_can_be_reloaded(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_tab(web)
     store_judgement(web, {"limitations": "Saved in another tab."})
     at.text_area(key=field("five_p.presenting_problem")).input("Mine.").run()
@@ -182,7 +182,7 @@ def test_a_stale_save_is_refused_and_can_be_reloaded(web: Web) -> None:
 
 def test_finalising_asks_for_the_bias_check_and_lists_judgement_problems(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     store_judgement(web, {"limitations": "Some limits."})
     at = open_tab(web, "Finalise")
     assert "Bias check" in [s.value for s in at.subheader]
@@ -198,11 +198,19 @@ def test_finalising_asks_for_the_bias_check_and_lists_judgement_problems(web: We
     assert check.answers["single-source"].applies is False
 
 
-def test_a_1_0_draft_shows_no_bias_check(web: Web) -> None:
-    new_case(web)
-    fill(web)
+def test_a_1_0_draft_shows_no_bias_check_and_says_the_judgement_is_optional(web: Web) -> None:
+    document = case_document()
+    document.pop("judgement")
+    document["case"]["reference"] = CASE
+    with web.service() as service:
+        imported = service.import_assessment(
+            web.actor("psychologist"), json.dumps(document).encode()
+        )
+    assert imported.assessment.instrument.version == "1.0.0"
     at = open_tab(web, "Finalise")
     assert "Bias check" not in [s.value for s in at.subheader]
+    at = open_tab(web)
+    assert "optional for an assessment of instrument 1.0" in texts(at)
 
 
 # --- the formulation page and the conference view ------------------------------------------------
@@ -210,7 +218,7 @@ def test_a_1_0_draft_shows_no_bias_check(web: Web) -> None:
 
 def _judged_final(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     store_judgement(web, judgement_section())
     finalise(web)
 

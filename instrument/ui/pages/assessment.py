@@ -18,11 +18,11 @@ import streamlit as st
 
 from instrument.access import Action, Actor, may_ever
 from instrument.assessment import Rating, ResponsivityNote
-from instrument.definition import Instrument, Item
+from instrument.definition import Instrument, Item, ScaleValue
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, judgement_form, navigation, state
-from instrument.ui.components import cached_instrument, plain, show_error
+from instrument.ui.components import instrument_for, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
@@ -68,6 +68,11 @@ def _draft(target: Target) -> Draft:
     return value
 
 
+def _instrument(target: Target) -> Instrument:
+    """Return the definition of the draft being edited (1.0 or 1.1), loaded once per process."""
+    return instrument_for(_draft(target).assessment)
+
+
 def _remember(target: Target, draft: Draft) -> None:
     st.session_state[target.key("draft")] = draft
 
@@ -91,7 +96,15 @@ def _put(key: str, value: Any, *, only_missing: bool) -> None:
         st.session_state[key] = value
 
 
-ITEM_FIELDS = ("presence", "relevance", "evidence", "sources", "timeframe", "waiting")
+ITEM_FIELDS = (
+    "presence",
+    "relevance",
+    "evidence",
+    "sources",
+    "timeframe",
+    "omit_reason",
+    "waiting",
+)
 NOTE_FIELDS = ("presence", "note", "adaptation")
 
 
@@ -103,6 +116,7 @@ def _fill_item(target: Target, item_id: str, *, only_missing: bool = True) -> No
         "evidence": rating.evidence if rating else None,
         "sources": [s.value for s in rating.sources] if rating else [],
         "timeframe": rating.timeframe.value if rating and rating.timeframe else None,
+        "omit_reason": rating.omit_reason.value if rating and rating.omit_reason else None,
     }
     unsaved = st.session_state.get(target.key(item_id, "unsaved"))
     if isinstance(unsaved, dict):
@@ -130,6 +144,7 @@ def _fill_details(target: Target) -> None:
         _put(target.key("details", "name", row), person.name if person else None, only_missing=True)
         _put(target.key("details", "role", row), role.value, only_missing=True)
     _put(target.key("details", "notes"), assessment.notes, only_missing=True)
+    _put(target.key("details", "provisional"), info.provisional_reason, only_missing=True)
 
 
 def _clear_widgets(instrument: Instrument, target: Target, *, unsaved: bool = False) -> None:
@@ -140,7 +155,7 @@ def _clear_widgets(instrument: Instrument, target: Target, *, unsaved: bool = Fa
     fields = (*ITEM_FIELDS, "unsaved") if unsaved else ITEM_FIELDS
     keys = [target.key(item.id, field) for item in instrument.items for field in fields]
     keys += [target.key(rs.id, field) for rs in instrument.responsivity for field in NOTE_FIELDS]
-    keys += [target.key("details", field) for field in ("date", "notes")]
+    keys += [target.key("details", field) for field in ("date", "notes", "provisional")]
     keys += [
         target.key("details", field, row)
         for row in range(MAX_ASSESSOR_ROWS)
@@ -175,6 +190,7 @@ def _rating_in_form(target: Target, item_id: str) -> Rating | None:
         s.get(target.key(item_id, "evidence")),
         s.get(target.key(item_id, "sources")) or [],
         s.get(target.key(item_id, "timeframe")),
+        s.get(target.key(item_id, "omit_reason")),
     )
 
 
@@ -194,11 +210,15 @@ def _details_in_form(target: Target) -> dict[str, Any]:
         for row in range(MAX_ASSESSOR_ROWS)
     ]
     notes = (s.get(target.key("details", "notes")) or "").strip()
-    return {
+    details = {
         "assessed_on": s.get(target.key("details", "date")),
         "assessors": form.assessors_from_rows(rows),
         "notes": notes or None,
     }
+    provisional = target.key("details", "provisional")
+    if provisional in s:  # drawn for 1.1 drafts only; blank text removes the record
+        details["provisional_reason"] = s.get(provisional) or ""
+    return details
 
 
 def _after_save(target: Target, draft: Draft, where: str) -> None:
@@ -324,7 +344,7 @@ def _keep_theirs(target: Target) -> None:
     stored = st.session_state.pop(target.key("stored"), None)
     st.session_state.pop(target.key("conflict"), None)
     if isinstance(stored, Draft):
-        _clear_widgets(cached_instrument(), target, unsaved=True)
+        _clear_widgets(_instrument(target), target, unsaved=True)
         _remember(target, stored)
 
 
@@ -339,7 +359,7 @@ def _keep_mine(target: Target) -> None:
     _save(target, pending.kind, pending.subject, where, pending.retry)
     if _conflict(target) is None:
         # Everything now shows what is stored, with this change on top.
-        _clear_widgets(cached_instrument(), target)
+        _clear_widgets(_instrument(target), target)
 
 
 # --- drawing ----------------------------------------------------------------------------------
@@ -408,7 +428,14 @@ def _guidance(instrument: Instrument, item: Item) -> None:
             f"**{_label(instrument, 'presence', 'yes')}** — {item.guidance.yes.strip()}\n\n"
             f"*{_label(instrument, 'presence', 'omit')}* — "
             "not enough reliable information to rate; never the same as No."
+            + (f"\n\n**Note** — {item.guidance.note.strip()}" if item.guidance.note else "")
         )
+
+
+def _relevance_anchors(instrument: Instrument, target: Target, item: Item) -> list[ScaleValue]:
+    """Return the relevance anchors for this item on the case's pathway (1.1 words them so)."""
+    pathway = _draft(target).assessment.case.pathway
+    return instrument.scales.relevance_for(pathway, instrument.kind_of(item.id))
 
 
 def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
@@ -433,14 +460,17 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
                 args=args,
             )
             if form.relevance_applies(presence):
+                anchors = _relevance_anchors(instrument, target, item)
+                labels = {v.value: v.label for v in anchors}
                 relevance = st.segmented_control(
                     "Relevance",
-                    [v.value for v in instrument.scales.relevance],
-                    format_func=lambda v: _label(instrument, "relevance", v),
+                    [v.value for v in anchors],
+                    format_func=lambda v: labels.get(v, v),
                     required=True,
                     key=target.key(item.id, "relevance"),
                     on_change=_on_rating,
                     args=args,
+                    help="\n\n".join(f"**{v.label}**: {v.description.strip()}" for v in anchors),
                 )
                 if relevance is None and st.session_state.get(target.key(item.id, "waiting")):
                     st.warning(
@@ -458,6 +488,17 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
                     help="Click the chosen value again to clear it.",
                 )
         with right:
+            if presence == "omit" and instrument.scales.omit_reasons:
+                reasons = {v.value: v.label for v in instrument.scales.omit_reasons}
+                st.segmented_control(
+                    "Why omitted",
+                    list(reasons),
+                    format_func=lambda v: reasons.get(v, v),
+                    key=target.key(item.id, "omit_reason"),
+                    on_change=_on_rating,
+                    args=args,
+                    help="Needed before finalising; for Other, say why in the text below.",
+                )
             if presence is None:
                 st.caption("Rate presence first; evidence and sources are recorded with it.")
             else:
@@ -482,14 +523,14 @@ def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
 
 
 def _domain_progress_line(target: Target, domain_id: str) -> str:
-    row = form.domain_progress(cached_instrument(), _draft(target).assessment, domain_id)
+    row = form.domain_progress(_instrument(target), _draft(target).assessment, domain_id)
     tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
     return f"{tick} {row.name} · {row.label}"
 
 
 def _domain_section(target: Target, domain_id: str, sidebar_slot: Any) -> None:
     """Draw one domain: heading, description, its progress, and each item as its own fragment."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     domain = instrument.domain_by_id[domain_id]
     row = form.domain_progress(instrument, _draft(target).assessment, domain_id)
     st.header(domain.name, anchor=form.domain_anchor(domain_id), divider="gray")
@@ -510,7 +551,7 @@ def _item_section(target: Target, item_id: str, sidebar_slot: Any, count_slot: A
 
 def draw_item(target: Target, item_id: str, sidebar_slot: Any, count_slot: Any) -> None:
     """Draw one item's editor from the draft, and the domain's progress where it is shown."""
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     item = instrument.item_by_id[item_id]
     _fill_item(target, item_id)
     _item_editor(instrument, target, item)
@@ -570,11 +611,25 @@ def _details_section(target: Target) -> None:
         height=80,
         max_chars=20_000,
     )
+    if _instrument(target).rule.main_drivers_omitted_limit is not None:
+        st.text_area(
+            "Provisional formulation: why (leave empty unless it is provisional)",
+            key=target.key("details", "provisional"),
+            on_change=_on_details,
+            args=(target,),
+            height=80,
+            max_chars=20_000,
+            help=(
+                "Record here that the formulation is provisional and why, for example when the "
+                "participant declined to discuss most topics. Finalising is refused while more "
+                "than half of an area's main drivers are omitted, unless this is recorded."
+            ),
+        )
 
 
 @st.fragment
 def _responsivity_section(target: Target) -> None:
-    instrument = cached_instrument()
+    instrument = _instrument(target)
     for rs in instrument.responsivity:
         _fill_note(target, rs.id)
     st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
@@ -900,7 +955,6 @@ def render() -> None:
             navigation.link("formulation", "Open the formulation", case=reference)
         return
     service = current_service()
-    instrument = cached_instrument()
     try:
         version = _choose_version(service, actor, reference)
         if version is None:
@@ -913,6 +967,7 @@ def render() -> None:
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
         return
     target = Target(reference, draft.version)
+    instrument = instrument_for(draft.assessment)
     if state.selected_version() != draft.version:
         state.select_version(draft.version)
     _header(draft, target)
