@@ -67,12 +67,20 @@ def minimal_judgement(item_id: str) -> dict[str, Any]:
 def complete_judgement(
     service: Service, actor: Actor, reference: str, version: int, draft: Draft
 ) -> Draft:
-    """Save the minimal judgement when the draft's definition needs one to finalise."""
+    """Save the minimal judgement when the draft's definition needs one to finalise.
+
+    Headings that already have a narrative in the draft's review keep it.
+    """
     ref = draft.assessment.instrument
     instrument = get_instrument(ref.id, ref.version)
     if not judgement_required(instrument, draft.assessment):
         return draft
-    for part, value in minimal_judgement(instrument.items[0].id).items():
+    parts = minimal_judgement(instrument.items[0].id)
+    # A narrative already written on the formulation page (the review) stands for its heading.
+    headings = parts["five_p"]["headings"]
+    for heading in draft.review.narratives:
+        headings.pop(heading.value, None)
+    for part, value in parts.items():
         draft = service.save_judgement(
             actor, reference, version, part, value, base_revision=draft.revision
         )
