@@ -38,6 +38,7 @@ from instrument.judgement import (
     Means,
     PersonSpecificFactor,
     PersonSpecificId,
+    SummaryJudgements,
 )
 from instrument.priorities import join
 from instrument.vocabulary import (
@@ -451,9 +452,8 @@ _JUDGEMENT_NAMES = {
 def _summary_judgements(
     instrument: Instrument, assessment: Assessment, judgement: Judgement, formulation: Formulation
 ) -> SummaryJudgementsSummary | None:
-    given = judgement.summary
-    if given is None:
-        return None
+    # Shown even before the assessor judges: the items and scenarios that bear on each.
+    given = judgement.summary or SummaryJudgements()
     ratings = assessment.ratings
     present = [
         item

@@ -22,6 +22,7 @@ from instrument.definition import Instrument
 from instrument.errors import ConflictError, DocumentError, InstrumentError
 from instrument.formulation import formulate
 from instrument.formulation.finalising import judgement_required
+from instrument.formulation.judgement import escalation_raised
 from instrument.judgement import BIAS_QUESTIONS, GOOD_NAMES, BiasQuestion, Level, Means
 from instrument.service import Draft
 from instrument.ui import form, judgement_view, state
@@ -536,9 +537,12 @@ def _summary(sheet: Sheet) -> None:
         "rationale. They are signed with the assessment."
     )
     _status(sheet, "summary")
+    bearing = _bearing(sheet)
     columns = st.columns(3)
     for column, (key, name) in zip(columns, _SUMMARY_NAMES.items(), strict=True):
         with column, st.container(border=True):
+            if bearing.get(key):
+                st.caption(f"Bearing on it: {bearing[key]}")
             st.segmented_control(
                 name,
                 _LEVELS,
@@ -561,6 +565,33 @@ def _summary(sheet: Sheet) -> None:
         on_change=_save_summary,
         args=(sheet,),
     )
+
+
+def _bearing(sheet: Sheet) -> dict[str, str]:
+    """Show the escalation prompt when raised; return what bears on each summary judgement."""
+    draft = sheet.draft()
+    try:
+        formulation = formulate(
+            instrument_for(draft.assessment),
+            draft.assessment,
+            generated_at=draft.saved_at,
+            review=draft.review,
+        )
+    except InstrumentError:
+        return {}
+    if formulation.escalation is not None and escalation_raised(formulation):
+        st.warning(plain(formulation.escalation.prompt), icon=":material/priority_high:")
+    judgement = formulation.judgement
+    views = judgement.summary_judgements if judgement else None
+    found = {}
+    for view in views.judgements if views else []:
+        parts = []
+        if view.items:
+            parts.append("items " + ", ".join(view.items))
+        if view.scenarios:
+            parts.append("scenarios " + ", ".join(str(n) for n in view.scenarios))
+        found[view.judgement.replace("-", "_")] = "; ".join(parts)
+    return found
 
 
 def _save_limitations(sheet: Sheet) -> None:
