@@ -352,13 +352,21 @@ def omitted_main_drivers(instrument: Instrument, assessment: Assessment) -> dict
     return found
 
 
+def more_than(limit: float | None) -> str:
+    """Return a share limit in words: `more than half` for 0.5, else `more than 40%`."""
+    if limit is None or limit == 0.5:
+        return "more than half"
+    return f"more than {limit:.0%}"
+
+
 def _omitted_drivers(instrument: Instrument, assessment: Assessment) -> list[Problem]:
     if (assessment.assessment.provisional_reason or "").strip():
         return []
     return [
         Problem(
             "$.assessment.provisional_reason",
-            f"more than half of the main drivers of {instrument.area_by_id[area].name} are "
+            f"{more_than(instrument.rule.main_drivers_omitted_limit)} of the main drivers of "
+            f"{instrument.area_by_id[area].name} are "
             f"omitted or not rated ({', '.join(items)})",
             "gather the information and rate them, or record that the formulation is "
             "provisional and why",

@@ -16,7 +16,6 @@ import click
 
 from instrument.definitions import (
     current_instrument,
-    default_instrument,
     get_instrument,
     installed,
     load_definition,
@@ -47,9 +46,15 @@ def cli() -> None:
 
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
-def show(as_json: bool) -> None:
-    """Show the installed instrument: domains, items and intervention areas."""
-    instrument = default_instrument()
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="An installed version, e.g. 1.0.0 (default: the one new drafts use).",
+)
+def show(as_json: bool, version: str | None) -> None:
+    """Show the instrument: domains, items and intervention areas (the current one by default)."""
+    instrument = current_instrument() if version is None else get_instrument("ifi", version)
     if as_json:
         _print_json(instrument.model_dump(mode="json"))
         return
@@ -426,6 +431,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
                     "last_assessed": r.last_assessed.isoformat() if r.last_assessed else None,
                     "assessor": r.assessor,
                     "top_priority": r.top_priority,
+                    "no_area_offered": r.no_area_offered,
                 }
                 for r in rows
             ]
@@ -436,7 +442,7 @@ def cases(db: Path | None, as_json: bool, as_user: str | None) -> None:
         assessed = r.last_assessed.isoformat() if r.last_assessed else "-"
         click.echo(
             f"{r.reference:<20} {r.team:<12} {r.pathway.value:<11} {status:<12} "
-            f"{assessed:<10} {r.top_priority or '-'}"
+            f"{assessed:<10} {'no area offered' if r.no_area_offered else r.top_priority or '-'}"
         )
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from instrument.assessment import Rating
 from instrument.definition import Instrument, Item
-from instrument.priorities import AreaScore, RuleTables, score_with
+from instrument.priorities import AreaScore, RuleTables, band_with
 from instrument.vocabulary import Band, Presence, Relevance
 
 # The ladder of need a step moves along: insufficient-information sits with low (an omitted item
@@ -56,13 +56,6 @@ def levels(instrument: Instrument) -> list[tuple[Presence, Relevance]]:
     )
 
 
-def _value(instrument: Instrument, rating: Rating | None) -> float:
-    if rating is None or rating.presence not in _PRESENT or rating.relevance is None:
-        return 0.0
-    rule = instrument.rule
-    return rule.presence_values[rating.presence] * rule.relevance_values[rating.relevance]
-
-
 def band_range(
     instrument: Instrument,
     ratings: Mapping[str, Rating],
@@ -73,14 +66,9 @@ def band_range(
     """Return the lowest and highest band the area's omitted or unrated items could move it to."""
     if not score.omitted:
         return score.band, score.band
-    low = dict(ratings)
-    high = dict(ratings)
-    for item_id in score.omitted:
-        low[item_id] = Rating(presence=Presence.NO)
-        high[item_id] = Rating(presence=Presence.YES, relevance=Relevance.HIGH)
-    lowest = score_with(instrument, low, area_id, tables).band
-    highest = score_with(instrument, high, area_id, tables).band
-    return lowest, highest
+    low = dict.fromkeys(score.omitted, Rating(presence=Presence.NO))
+    high = dict.fromkeys(score.omitted, Rating(presence=Presence.YES, relevance=Relevance.HIGH))
+    return band_with(tables, area_id, ratings, low), band_with(tables, area_id, ratings, high)
 
 
 def _moved(before: Band, after: Band, up: bool) -> bool:
@@ -107,36 +95,44 @@ def what_would_change(
     smaller set would do. Empty when no change of the area's items moves the band that way.
     """
     items = [item for item, _ in instrument.area_items(area_id)]
+    ladder = _ladder(instrument)
     return (
-        _search(instrument, ratings, area_id, score, tables, items, limit, up=True),
-        _search(instrument, ratings, area_id, score, tables, items, limit, up=False),
+        _search(ladder, ratings, area_id, score, tables, items, limit, up=True),
+        _search(ladder, ratings, area_id, score, tables, items, limit, up=False),
     )
 
 
+def _ladder(instrument: Instrument) -> list[tuple[float, Rating]]:
+    """Return every present rating with the value the rule gives it, least first."""
+    rule = instrument.rule
+    return [
+        (rule.presence_values[p] * rule.relevance_values[r], Rating(presence=p, relevance=r))
+        for p, r in levels(instrument)
+    ]
+
+
+_NO_RATING = Rating(presence=Presence.NO)
+
+
 def _candidates(
-    instrument: Instrument, item: Item, rating: Rating | None, up: bool
+    ladder: list[tuple[float, Rating]], rating: Rating | None, up: bool
 ) -> list[Rating]:
     """Return the ratings an item could change to, nearest first, in one direction."""
-    now = _value(instrument, rating)
+    now = 0.0
+    if rating is not None and rating.presence in _PRESENT and rating.relevance is not None:
+        key = (rating.presence, rating.relevance)
+        now = next(v for v, r in ladder if (r.presence, r.relevance) == key)
     unrated = rating is None or rating.presence is Presence.OMIT
     if up:
-        return [
-            Rating(presence=p, relevance=r)
-            for p, r in levels(instrument)
-            if instrument.rule.presence_values[p] * instrument.rule.relevance_values[r] > now
-        ]
-    lower = [
-        Rating(presence=p, relevance=r)
-        for p, r in reversed(levels(instrument))
-        if instrument.rule.presence_values[p] * instrument.rule.relevance_values[r] < now
-    ]
+        return [r for v, r in ladder if v > now]
+    lower = [r for v, r in reversed(ladder) if v < now]
     if now > 0 or unrated:
-        lower.append(Rating(presence=Presence.NO))
+        lower.append(_NO_RATING)
     return lower
 
 
 def _search(
-    instrument: Instrument,
+    ladder: list[tuple[float, Rating]],
     ratings: Mapping[str, Rating],
     area_id: str,
     score: AreaScore,
@@ -149,12 +145,12 @@ def _search(
     before = score.band
     if (up and before is Band.HIGH) or (not up and before is Band.LOW):
         return []
-    options = {item.id: _candidates(instrument, item, ratings.get(item.id), up) for item in items}
+    options = {item.id: _candidates(ladder, ratings.get(item.id), up) for item in items}
     movable = [item for item in items if options[item.id]]
     found: list[Move] = []
     for size in range(1, len(movable) + 1):
         for group in combinations(movable, size):
-            move = _try(instrument, ratings, area_id, tables, group, options, before, up)
+            move = _try(ratings, area_id, tables, group, options, before, up)
             if move is not None:
                 found.append(move)
                 if len(found) == limit:
@@ -165,7 +161,6 @@ def _search(
 
 
 def _try(
-    instrument: Instrument,
     ratings: Mapping[str, Rating],
     area_id: str,
     tables: RuleTables,
@@ -174,19 +169,15 @@ def _try(
     before: Band,
     up: bool,
 ) -> Move | None:
-    changed = dict(ratings)
     if len(group) == 1:
         item = group[0]
         for candidate in options[item.id]:
-            changed[item.id] = candidate
-            band = score_with(instrument, changed, area_id, tables).band
+            band = band_with(tables, area_id, ratings, {item.id: candidate})
             if _moved(before, band, up):
                 return Move((Step(item, ratings.get(item.id), candidate),), band)
         return None
-    steps = []
-    for item in group:
-        furthest = options[item.id][-1]
-        changed[item.id] = furthest
-        steps.append(Step(item, ratings.get(item.id), furthest))
-    band = score_with(instrument, changed, area_id, tables).band
-    return Move(tuple(steps), band) if _moved(before, band, up) else None
+    changed = {item.id: options[item.id][-1] for item in group}
+    band = band_with(tables, area_id, ratings, changed)
+    if not _moved(before, band, up):
+        return None
+    return Move(tuple(Step(i, ratings.get(i.id), changed[i.id]) for i in group), band)

@@ -147,8 +147,13 @@ def test_show_prints_domains_items_and_areas() -> None:
 def test_show_json_is_the_whole_definition() -> None:
     result = run("show", "--json")
     data = json.loads(result.stdout)
-    assert data["id"] == "ifi"
-    assert len(data["items"]) == 35
+    assert (data["id"], data["version"]) == ("ifi", "1.1.0")  # the one new drafts use
+    assert len(data["items"]) == 40
+    older = json.loads(run("show", "--json", "--version", "1.0.0").stdout)
+    assert (older["version"], len(older["items"])) == ("1.0.0", 35)
+    missing = run("show", "--version", "9.9.9")
+    assert missing.returncode == 2
+    assert "ifi 9.9.9 is not installed" in missing.stderr
 
 
 def test_every_command_has_help() -> None:

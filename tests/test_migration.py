@@ -165,3 +165,77 @@ def test_the_service_upgrades_a_final_version_into_a_new_draft(
         s.upgrade(pat, "WC-02", upgraded.version)
     with pytest.raises(Exception, match=r"not found|may not"):
         s.upgrade(team.viewer, "WC-02", version)
+
+
+def test_the_case_list_says_no_area_offered_instead_of_a_tie_order_winner(team: Team) -> None:
+    s, pat = team.service, team.psychologist
+    document = (FORMULATIONS / "1.1" / "wc-08-nothing-offered.assessment.json").read_bytes()
+    s.import_assessment(pat, document)
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, "WC-08", 1)
+    row = next(r for r in s.list_cases(pat) if r.reference == "WC-08")
+    assert row.top_priority is None
+    assert row.no_area_offered
+    s.import_assessment(pat, (FORMULATIONS / "wc-03-entitlement.assessment.json").read_bytes())
+    s.finalise(pat, "WC-03", 1)
+    row = next(r for r in s.list_cases(pat) if r.reference == "WC-03")
+    assert (row.top_priority, row.no_area_offered) == ("entitlement-to-harm", False)
+
+
+def test_focus_and_withdrawal_are_set_through_the_service_on_11_drafts_only(team: Team) -> None:
+    s, pat = team.service, team.psychologist
+    document = (FORMULATIONS / "1.1" / "wc-07-intent-prompt.assessment.json").read_bytes()
+    s.import_assessment(pat, document)
+    reason = "Hostility is what the participant asked to work on first."
+    s.set_focus(pat, "WC-07", 1, ["group-identity-hostility", "identity"], reason)
+    formulation = s.formulation(pat, "WC-07", 1)
+    assert formulation.focus is not None
+    assert formulation.focus.adjusted
+    assert formulation.focus.areas == ["group-identity-hostility", "identity"]
+    with pytest.raises(DocumentError, match="at most three areas"):
+        s.set_focus(pat, "WC-07", 1, ["identity", "emotion-management", "identity", "x-y"], reason)
+    with pytest.raises(DocumentError, match="rationale"):
+        s.set_focus(pat, "WC-07", 1, ["identity"], "too short")
+    s.set_focus(pat, "WC-07", 1, [], "")
+    assert s.formulation(pat, "WC-07", 1).focus.adjusted is False  # type: ignore[union-attr]
+    s.set_override(
+        pat,
+        "WC-07",
+        1,
+        "emotion-management",
+        "low",
+        "Covered by the anger group already.",
+        withdraw=True,
+    )
+    emotion = next(
+        p for p in s.formulation(pat, "WC-07", 1).priorities if p.area == "emotion-management"
+    )
+    assert not emotion.offered
+    assert emotion.override is not None
+    assert emotion.override.withdrawn
+    s.import_assessment(pat, (FORMULATIONS / "wc-02-grievance.assessment.json").read_bytes())
+    with pytest.raises(DocumentError, match="names no focus"):
+        s.set_focus(pat, "WC-02", 1, ["identity"], reason)
+    with pytest.raises(DocumentError, match="cannot withdraw"):
+        s.set_override(pat, "WC-02", 1, "identity", "low", reason, withdraw=True)
+
+
+def test_change_reports_the_assessors_overrides_across_finalised_11_versions(team: Team) -> None:
+    s, pat = team.service, team.psychologist
+    document = (FORMULATIONS / "1.1" / "wc-07-intent-prompt.assessment.json").read_bytes()
+    s.import_assessment(pat, document)
+    reason = "The participant's fear of the channel drives the anger."
+    s.set_override(pat, "WC-07", 1, "emotion-management", "high", reason)
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, "WC-07", 1)
+    s.import_assessment(pat, document)  # the next occasion: version 2, a draft
+    s.set_override(pat, "WC-07", 2, "identity", "moderate", reason)
+    change = s.formulation(pat, "WC-07", 2).change
+    assert change is not None
+    assert [(o.area, o.band_before, o.band_after) for o in change.overrides or []] == [
+        ("identity", None, "moderate"),
+        ("emotion-management", "high", None),
+    ]
+    assert "overrides changed for Identity and belonging and Managing powerful feelings" in (
+        change.summary
+    )

@@ -238,8 +238,14 @@ def test_profile_bars_are_the_domain_counts(formulation: Formulation) -> None:
     for domain in formulation.domains:
         counts = domain.counts.model_dump()
         mine = [row for row in rows if row["domain"] == domain.domain]
+        # Strengths are drawn in their own colour family: `strength-yes`, `strength-partial`.
+        strength = domain.kind == ItemKind.PROTECTIVE
         assert {row["presence"]: row["count"] for row in mine} == {
-            presence: count for presence, count in counts.items() if count
+            (f"strength-{presence}" if strength and presence in ("yes", "partial") else presence): (
+                count
+            )
+            for presence, count in counts.items()
+            if count
         }
         for row in mine:
             assert row["end"] - row["start"] == row["count"]
@@ -295,7 +301,10 @@ def test_heatmap_has_one_cell_per_item_with_its_rating(formulation: Formulation)
     items = [item for domain in formulation.domains for item in domain.items]
     assert [cell["item"] for cell in cells] == [item.item for item in items]
     for cell, item in zip(cells, items, strict=True):
-        assert cell["presence"] == (item.presence.value if item.presence else "unrated")
+        presence = item.presence.value if item.presence else "unrated"
+        if item.item.startswith("PF") and presence in ("yes", "partial"):
+            presence = f"strength-{presence}"  # strengths: their own colour family
+        assert cell["presence"] == presence
         assert cell["high"] == (
             item.presence in (Presence.YES, Presence.PARTIAL) and item.relevance == Relevance.HIGH
         )
@@ -482,3 +491,15 @@ def test_every_chart_of_every_worked_case_validates(path: Path) -> None:
 def test_the_fixture_uses_the_shipped_instrument(instrument: Instrument) -> None:
     assert make_formulation().header.instrument.version == instrument.version
     assert NOW.tzinfo is dt.UTC
+
+
+def test_strengths_have_their_own_colour_family_in_every_chart(formulation: Formulation) -> None:
+    spec = json.dumps(P.profile(formulation).to_dict())
+    assert P.STRENGTH_COLOURS["strength-yes"] in spec
+    heat = rows_with(P.heatmap(formulation).to_dict(), "item", "presence")
+    for row in heat:
+        if row["item"].startswith("PF") and row["presence"] in ("yes", "partial"):
+            raise AssertionError(f"{row['item']} drawn like a risk item")
+    strengths = json.dumps(P.strengths(formulation).to_dict())
+    assert P.STRENGTH_COLOURS["strength-yes"] in strengths
+    assert P.PRESENCE_COLOURS["yes"] not in strengths

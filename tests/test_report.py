@@ -390,3 +390,21 @@ def test_cli_refuses_an_invalid_formulation(
     code, err = run_cli(capsys, "report", str(bad), "-o", str(tmp_path / "r.html"))
     assert code == 2
     assert "$" in err
+
+
+def test_a_11_report_shows_the_escalation_prompt_first_and_bars_not_decimal_scores() -> None:
+    from instrument.exchange.assessments import load_formulation
+    from instrument.report import render_html
+
+    path = Path(__file__).resolve().parent.parent / "formulations" / "1.1"
+    formulation = load_formulation(path / "wc-07-intent-prompt.formulation.json")
+    html = render_html(formulation)
+    assert html.index("Escalation prompt: raised") < html.index("Intervention priorities")
+    assert "safeguarding or referral procedure" in html
+    assert "<strong>Focus.</strong> Start with" in html
+    assert "What would change this band." in html
+    assert 'class="bar"' in html
+    assert ">Score 0." not in html
+    assert "Score 1.00" not in html
+    nothing = render_html(load_formulation(path / "wc-08-nothing-offered.formulation.json"))
+    assert "No area offered" in nothing

@@ -258,7 +258,7 @@ def test_the_escalation_prompt_is_raised_exactly_when_the_definition_says(
         assert ratings[item].presence is not Presence.NO
     text = prompt.prompt.lower()
     assert "score" not in text.replace("not a score", "")
-    assert "predict" not in text.replace("does not predict", "")
+    assert "predict" not in text.replace("not a prediction", "")
     if prompt.raised:
         assert "safeguarding or referral procedure" in prompt.prompt
 

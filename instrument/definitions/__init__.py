@@ -15,8 +15,6 @@ from instrument.exchange.documents import read_bytes, read_document, syntax_for
 
 SHIPPED = Path(__file__).resolve().parent
 DEFAULT = ("ifi", "1.0.0")
-# The version new drafts use (`DEFAULT` stays 1.0.0: stored 1.0 documents and tests name it).
-CURRENT = ("ifi", "1.1.0")
 
 
 def load_definition(path: Path) -> Instrument:
@@ -108,5 +106,5 @@ def newest_instrument(instrument_id: str = DEFAULT[0], folder: Path = SHIPPED) -
 
 
 def current_instrument() -> Instrument:
-    """Return the definition new drafts use (`ifi` 1.1.0)."""
-    return get_instrument(*CURRENT)
+    """Return the definition new drafts use: the newest installed `ifi` (1.1.0)."""
+    return newest_instrument(DEFAULT[0])

@@ -23,6 +23,7 @@ from instrument.assessment import (
     Rating,
     assessment_hash,
     check_assessment,
+    more_than,
     omitted_main_drivers,
 )
 from instrument.definition import Domain, Instrument, Item
@@ -593,9 +594,13 @@ def formulate(
             for domain in instrument.domains
         ],
         priorities=[Priority.model_validate(fields) for fields in priorities],
-        five_p=_five_p(instrument, ratings, review, summaries, phrases),
-        spj=[_spj(spj, by_spj[spj], ratings, summaries) for spj in SpjDomain],
-        risk_management=_risk_management(by_domain, instrument, ratings, phrases),
+        five_p=_five_p(instrument, ratings, review, summaries, phrases, _leads(worded, pathway.id)),
+        spj=[_spj(spj, by_spj[spj], ratings, summaries, worded=worded) for spj in SpjDomain],
+        risk_management=(
+            _risk_management_11(by_domain, instrument, ratings, phrases)
+            if worded
+            else _risk_management(by_domain, instrument, ratings, phrases)
+        ),
         responsivity=_responsivity(instrument, assessment),
         data_quality=_data_quality(instrument, assessment, scores),
         change=None
@@ -952,6 +957,10 @@ def _domain_summary(
             elif rating.relevance is Relevance.MODERATE and rating.presence is Presence.YES:
                 moderate_yes.append(item.id)
     key_factors = high + moderate_yes
+    if instrument.items and instrument.items[0].phrase is not None:
+        sentence = _domain_sentence_11(instrument, domain, len(items), counts, ratings, key_factors)
+    else:
+        sentence = _domain_sentence(instrument, domain, len(items), counts, len(high), key_factors)
     return DomainSummary(
         domain=domain.id,
         name=domain.name,
@@ -960,7 +969,7 @@ def _domain_summary(
         high_relevance=len(high),
         key_factors=key_factors,
         items=[summaries[item.id] for item in items],
-        summary=_domain_sentence(instrument, domain, len(items), counts, len(high), key_factors),
+        summary=sentence,
     )
 
 
@@ -1190,12 +1199,37 @@ def _focus(instrument: Instrument, ranked: Sequence[RankedArea], review: Review)
     return Focus(areas=computed, computed=computed, adjusted=False, summary=summary)
 
 
+def _leads(worded: bool, pathway: Pathway) -> Mapping[FiveP, str]:
+    """Return the 5P lead-ins: 1.1 words them for the pathway (prevention has no involvement)."""
+    if not worded:
+        return _FIVE_P_LEAD
+    if pathway is Pathway.PREVENTION:
+        return {
+            FiveP.PRESENTING: "Presenting factors",
+            FiveP.PREDISPOSING: "Factors that may make the participant more open to "
+            "harm-promoting groups or ideas",
+            FiveP.PRECIPITATING: "Events or circumstances that may have added to the "
+            "participant's susceptibility",
+            FiveP.PERPETUATING: "Factors that may keep the participant susceptible",
+            FiveP.PROTECTIVE: "Strengths that support a life away from harm",
+        }
+    if pathway is Pathway.CONVICTED:
+        return {
+            **_FIVE_P_LEAD,
+            FiveP.PRECIPITATING: "Events or circumstances that may have set off the "
+            "participant's involvement or offending",
+            FiveP.PERPETUATING: "Factors that may keep the participant's involvement going",
+        }
+    return _FIVE_P_LEAD
+
+
 def _five_p(
     instrument: Instrument,
     ratings: Mapping[str, Rating],
     review: Review,
     summaries: Mapping[str, ItemSummary],
     phrases: Mapping[str, str],
+    leads: Mapping[FiveP, str] = _FIVE_P_LEAD,
 ) -> list[FivePSection]:
     present: dict[FiveP, list[str]] = {heading: [] for heading in FiveP}
     for item in instrument.items:
@@ -1205,9 +1239,9 @@ def _five_p(
     for heading in FiveP:
         ids = present[heading]
         if ids:
-            summary = f"{_FIVE_P_LEAD[heading]}: {join([phrases[i] for i in ids])}."
+            summary = f"{leads[heading]}: {join([phrases[i] for i in ids])}."
         else:
-            summary = f"{_FIVE_P_LEAD[heading]}: none rated present."
+            summary = f"{leads[heading]}: none rated present."
         sections.append(
             FivePSection(
                 heading=heading,
@@ -1224,6 +1258,8 @@ def _spj(
     items: Sequence[Item],
     ratings: Mapping[str, Rating],
     summaries: Mapping[str, ItemSummary],
+    *,
+    worded: bool = False,
 ) -> SpjSummary:
     present: list[ItemSummary] = []
     omitted: list[str] = []
@@ -1236,10 +1272,13 @@ def _spj(
             present.append(summaries[item.id])
             if rating.relevance is Relevance.HIGH:
                 high.append(item.id)
+    lead = _SPJ_LEAD[spj]
+    if worded and spj is SpjDomain.INTENT:
+        lead = "Intent (views of other groups and of harm; intent and action)"
     if present:
-        summary = f"{_SPJ_LEAD[spj]}: {len(present)} of {len(items)} factors rated present"
+        summary = f"{lead}: {len(present)} of {len(items)} factors rated present"
     else:
-        summary = f"{_SPJ_LEAD[spj]}: none of the {len(items)} factors is rated present"
+        summary = f"{lead}: none of the {len(items)} factors is rated present"
     if high:
         summary += f", {len(high)} of high relevance ({', '.join(high)})"
     if omitted:
@@ -1406,7 +1445,8 @@ def _quality_checks(
         drivers = omitted_main_drivers(instrument, assessment)
         for area_id, items in drivers.items():
             warnings.append(
-                f"More than half of the main drivers of {instrument.area_by_id[area_id].name} "
+                f"{more_than(instrument.rule.main_drivers_omitted_limit).capitalize()} of the "
+                f"main drivers of {instrument.area_by_id[area_id].name} "
                 f"are omitted or not rated ({', '.join(items)}): its band rests on too little "
                 "information."
             )
@@ -1668,3 +1708,82 @@ def _full_change(
         strengths_lost=lost,
         overrides=overrides,
     )
+
+
+def _domain_sentence_11(
+    instrument: Instrument,
+    domain: Domain,
+    total: int,
+    counts: Mapping[str, int],
+    ratings: Mapping[str, Rating],
+    key_factors: list[str],
+) -> str:
+    """Return the 1.1 domain sentence: key factors as rated (partial as partial)."""
+    if counts["unrated"] == total:
+        return f"{domain.name}: not rated yet."
+    present = counts["yes"] + counts["partial"]
+    noun = "strengths" if domain.kind is ItemKind.PROTECTIVE else "factors"
+    missing = counts["omit"] + counts["unrated"]
+    if present:
+        split = join([f"{counts[p]} {p}" for p in ("yes", "partial") if counts[p]])
+        share = f"all {total}" if present == total else f"{present} of {total}"
+        sentence = f"{domain.name}: {share} {noun} rated present ({split})"
+    elif missing == total:
+        sentence = f"{domain.name}: all {total} {noun} are omitted or not rated"
+    else:
+        sentence = f"{domain.name}: none of the {total} {noun} is rated present"
+    if missing and missing != total:
+        sentence += f"; {missing} omitted or not rated"
+    sentence += "."
+    if key_factors:
+        named = [rated_phrase(instrument.item_by_id[i], ratings[i]) for i in key_factors]
+        sentence += f" Key {noun}: {join(named)}."
+    if domain.kind is ItemKind.CAPABILITY:
+        sentence += " They inform the urgency and intensity of the plan, never an area's priority."
+    if domain.kind is ItemKind.INTENT:
+        sentence += " They raise the escalation prompt, never an area's priority."
+    return sentence
+
+
+def _risk_management_11(
+    by_domain: Mapping[str, Sequence[Item]],
+    instrument: Instrument,
+    ratings: Mapping[str, Rating],
+    phrases: Mapping[str, str],
+) -> list[str]:
+    """Return the 1.1 risk management notes: capability weighed, never asserted as urgent."""
+    capability = [
+        item
+        for domain in instrument.domains
+        if domain.kind is ItemKind.CAPABILITY
+        for item in by_domain[domain.id]
+    ]
+    present = [i for i in capability if i.id in phrases]
+    missing = [
+        i for i in capability if (r := ratings.get(i.id)) is None or r.presence is Presence.OMIT
+    ]
+    notes = []
+    if present:
+        listed = join([phrases[item.id] for item in present])
+        notes.append(
+            f"Capability rated present: {listed}. Weigh this in how urgently and intensively the "
+            "plan is delivered (for example, more frequent sessions and reviews), and share "
+            "relevant information with those responsible for managing risk, following local "
+            "procedures."
+        )
+    if missing:
+        listed = join([f"{item.phrase} ({item.id})" for item in missing])
+        notes.append(
+            f"Capability is omitted or not rated yet for {listed}: seek the information from "
+            "files or collateral sources before the plan is settled."
+        )
+    if not present and not missing:
+        notes.append(
+            "No capability factor is rated present: the urgency and intensity of the plan follow "
+            "the priorities."
+        )
+    notes.append(
+        "Capability and intent-and-action factors never change an area's priority; "
+        "intent and action are weighed in the escalation prompt."
+    )
+    return notes

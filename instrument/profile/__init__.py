@@ -74,6 +74,20 @@ PRESENCE_DASH: Mapping[str, list[int]] = MappingProxyType(
 PRESENCE_TEXT: Mapping[str, str] = MappingProxyType(
     {"yes": WHITE, "partial": INK, "no": INK, "omit": INK, UNRATED: MUTED}
 )
+# Strengths have their own colour family (Okabe–Ito bluish green, and a light tint of it), so a
+# protective `yes` is never drawn like a risk `yes`.
+STRENGTH_PRESENCE: Mapping[str, str] = MappingProxyType(
+    {"yes": "strength-yes", "partial": "strength-partial"}
+)
+STRENGTH_LABELS: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": "strength: yes", "strength-partial": "strength: partial"}
+)
+STRENGTH_COLOURS: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": "#009E73", "strength-partial": "#A6DCC9"}
+)
+STRENGTH_TEXT: Mapping[str, str] = MappingProxyType(
+    {"strength-yes": WHITE, "strength-partial": INK}
+)
 
 BAND_ORDER: tuple[str, ...] = tuple(band.value for band in Band)
 BAND_LABELS: Mapping[str, str] = MappingProxyType(
@@ -226,13 +240,24 @@ def _by_value(
 
 
 def _presence_values(with_unrated: bool) -> list[str]:
-    return [p for p in PRESENCE_ORDER if with_unrated or p != UNRATED]
+    values = [p for p in PRESENCE_ORDER if with_unrated or p != UNRATED]
+    return values[:2] + list(STRENGTH_COLOURS) + values[2:]
+
+
+def _shown_presence(kind: ItemKind, presence: str) -> str:
+    """Return the presence as drawn: a protective item present is drawn as a strength."""
+    if kind == ItemKind.PROTECTIVE:
+        return STRENGTH_PRESENCE.get(presence, presence)
+    return presence
 
 
 def _presence_channels(*, with_unrated: bool, dashed: bool) -> Spec:
     values = _presence_values(with_unrated)
-    legend = _legend("Presence", PRESENCE_LABELS, values)
-    return _by_value("presence", values, PRESENCE_COLOURS, PRESENCE_DASH, legend, dashed=dashed)
+    labels = {**PRESENCE_LABELS, **STRENGTH_LABELS}
+    colours = {**PRESENCE_COLOURS, **STRENGTH_COLOURS}
+    dashes = {**PRESENCE_DASH, **{v: [1, 0] for v in STRENGTH_COLOURS}}
+    legend = _legend("Presence", labels, values)
+    return _by_value("presence", values, colours, dashes, legend, dashed=dashed)
 
 
 def _band_channels(*, dashed: bool) -> Spec:
@@ -433,16 +458,17 @@ def _profile_rows(formulation: Formulation) -> list[Spec]:
             count = int(counts[presence])
             if count == 0:
                 continue
+            shown = _shown_presence(domain.kind, presence)
             rows.append(
                 {
                     "domain": domain.domain,
                     "label": _domain_label(formulation, index),
-                    "presence": presence,
+                    "presence": shown,
                     "count": count,
                     "start": start,
                     "end": start + count,
                     "middle": start + count / 2,
-                    "ink": PRESENCE_TEXT[presence],
+                    "ink": {**PRESENCE_TEXT, **STRENGTH_TEXT}[shown],
                 }
             )
             start += count
@@ -569,7 +595,7 @@ def _heatmap_rows(formulation: Formulation) -> list[Spec]:
     rows: list[Spec] = []
     for domain in formulation.domains:
         for position, item in enumerate(domain.items, start=1):
-            presence = _presence_of(item)
+            presence = _shown_presence(domain.kind, _presence_of(item))
             rows.append(
                 {
                     "domain": domain.name,
@@ -580,7 +606,7 @@ def _heatmap_rows(formulation: Formulation) -> list[Spec]:
                     "relevance": item.relevance.value if item.relevance else "",
                     "word": _relevance_word(item),
                     "high": _is_high(item),
-                    "ink": PRESENCE_TEXT[presence],
+                    "ink": {**PRESENCE_TEXT, **STRENGTH_TEXT}[presence],
                 }
             )
     return rows
@@ -700,13 +726,16 @@ def band_phrase(priority: Priority) -> str:
 
 def _priority_rows(formulation: Formulation) -> list[Spec]:
     rows = []
+    # 1.1 formulations (they carry a focus) show bands and bars, never decimal scores.
+    number = formulation.focus is None
     for priority in _ranked(formulation):
         overridden = priority.override is not None
         band = BAND_LABELS[priority.band.value]
-        note = f"{band} · {priority.score:.2f}"
+        score = f" · {priority.score:.2f}" if number else ""
+        note = f"{band}{score}"
         if overridden:
             rule = BAND_LABELS[priority.computed_band.value]
-            note = f"✎ {band} by override (rule: {rule}) · {priority.score:.2f}"
+            note = f"✎ {band} by override (rule: {rule}){score}"
         if not priority.offered:
             note += " · not offered"
         rows.append(
@@ -738,6 +767,11 @@ def _priorities_spec(formulation: Formulation) -> Spec:
         "person); colour is its band.",
         "✎ and a heavy outline mark a band set by the assessor; the rule's band is in brackets.",
     )
+    if formulation.focus is not None and not formulation.focus.areas:
+        title["subtitle"] = [
+            *title["subtitle"],
+            "No area offered: the ratings do not point to work in any area.",
+        ]
     if not rows:
         return _message("No intervention areas in this formulation.", title)
     y = _nominal(
@@ -815,6 +849,12 @@ def priorities_spec(formulation: Formulation) -> Spec:
     return _complete(_priorities_spec(formulation))
 
 
+def _text_bar(value: float) -> str:
+    """Return a score as a bar of ten blocks, e.g. `▮▮▮▯▯▯▯▯▯▯`, for tables people read."""
+    filled = round(max(0.0, min(1.0, value)) * 10)
+    return "▮" * filled + "▯" * (10 - filled)
+
+
 def describe_priorities(formulation: Formulation) -> Description:
     """Describe the priorities chart: each area's rank, band, score, override and reasons."""
     sentences = []
@@ -823,9 +863,10 @@ def describe_priorities(formulation: Formulation) -> Description:
         contributors = ", ".join(
             f"{c.item} ({c.presence.value}, {c.relevance.value})" for c in priority.contributors
         )
+        score = f"score {priority.score:.2f} " if formulation.focus is None else ""
         sentences.append(
-            f"{priority.rank}. {priority.name}: {band_phrase(priority)}, score "
-            f"{priority.score:.2f} with {priority.coverage:.0%} of its items rated; "
+            f"{priority.rank}. {priority.name}: {band_phrase(priority)}, {score}"
+            f"with {priority.coverage:.0%} of its items rated; "
             f"contributing items: {contributors or 'none'}."
         )
         rows.append(
@@ -834,7 +875,7 @@ def describe_priorities(formulation: Formulation) -> Description:
                 priority.name,
                 BAND_LABELS[priority.band.value],
                 BAND_LABELS[priority.computed_band.value],
-                f"{priority.score:.2f}",
+                f"{priority.score:.2f}" if formulation.focus is None else _text_bar(priority.score),
                 f"{priority.coverage:.0%}",
                 "yes" if priority.override is not None else "no",
                 _ids([c.item for c in priority.contributors]),
@@ -842,6 +883,8 @@ def describe_priorities(formulation: Formulation) -> Description:
         )
     if not rows:
         sentences.append("No intervention areas in this formulation.")
+    elif formulation.focus is not None and not formulation.focus.areas:
+        sentences.insert(0, "No area offered: the ratings do not point to work in any area.")
     return Description(
         title="Intervention areas ranked by priority",
         sentences=tuple(sentences),
@@ -960,7 +1003,10 @@ def _strengths_spec(formulation: Formulation) -> Spec:
                     "presence",
                     scale={
                         "domain": ["yes", "partial"],
-                        "range": [PRESENCE_COLOURS["yes"], PRESENCE_COLOURS["partial"]],
+                        "range": [
+                            STRENGTH_COLOURS["strength-yes"],
+                            STRENGTH_COLOURS["strength-partial"],
+                        ],
                     },
                     legend={"title": "Strength present"},
                 ),

@@ -6,8 +6,8 @@ first (deny by default), does its work in one store transaction together with it
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
 viewer), `cases`, `assessments` (drafts and autosave), `judgement` (the assessor's judgement,
 part by part), `review` (finalise, countersign, amend, overrides, narratives, formulations),
-`upgrade` (a final version onto the current definition), `exchange` (import and export) and
-`backup`.
+`upgrade` (a final version onto the current definition), `focus`, `exchange` (import and
+export) and `backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -23,6 +23,7 @@ from instrument.service.auth import AuthService
 from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
+from instrument.service.focus import FocusService
 from instrument.service.judgement import JudgementService
 from instrument.service.review import ReviewService
 from instrument.service.upgrade import UpgradeService
@@ -63,6 +64,7 @@ class Service(
     JudgementService,
     ReviewService,
     UpgradeService,
+    FocusService,
     ExchangeService,
     BackupService,
 ):

@@ -419,6 +419,15 @@ class ServiceBase:
                 return record.assessment
         return None
 
+    @staticmethod
+    def _previous_review(tx: Transaction, case: CaseRecord, version: int) -> Review | None:
+        """Return the review (overrides, narratives) of the previous occasion, as above."""
+        replaced = tx.assessments.replaced(case.id, version)
+        for record in tx.assessments.finals_before(case.id, version):
+            if record.version not in replaced:
+                return record.review
+        return None
+
     # --- password re-entry ---------------------------------------------------------------------
 
     @staticmethod

@@ -7,6 +7,7 @@ from instrument.audit import AuditAction, Entity
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import CasePageView, CaseRow, CaseView, SignatureRow, VersionRow
 from instrument.store import CaseQuery, CaseRecord, CaseSummary, Transaction
+from instrument.store.records import NO_AREA_OFFERED
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 PAGE_SIZE = 50
@@ -22,7 +23,8 @@ def _row(summary: CaseSummary, *, hide_names: bool) -> CaseRow:
         latest_version=summary.latest_version,
         last_assessed=summary.last_assessed,
         assessor=None if hide_names else summary.assessor,
-        top_priority=summary.top_priority,
+        top_priority=None if summary.top_priority == NO_AREA_OFFERED else summary.top_priority,
+        no_area_offered=summary.top_priority == NO_AREA_OFFERED,
     )
 
 

@@ -92,6 +92,7 @@ class ReviewService(ServiceBase):
                 self._previous_final(tx, case, version),
                 generated_at=op.now,
                 review=record.review,
+                previous_review=self._previous_review(tx, case, version),
             )
             sha = assessment_hash(final)
             tx.assessments.finalise(record, final, sha, by=op.actor.user_id, now=op.now)
@@ -198,6 +199,7 @@ class ReviewService(ServiceBase):
                 self._previous_final(tx, case, version),
                 generated_at=op.now,
                 review=record.review,
+                previous_review=self._previous_review(tx, case, version),
             )
         full = can(op.actor, Action.READ_EVIDENCE, Resource(case.team))
         return result if full else for_viewers(result)
@@ -212,12 +214,27 @@ class ReviewService(ServiceBase):
         rationale: str,
         *,
         base_revision: int | None = None,
+        withdraw: bool = False,
     ) -> Draft:
-        """Set the assessor's band for an area on a draft, with a rationale (20+ characters)."""
+        """Set the assessor's band for an area on a draft, with a rationale (20+ characters).
+
+        `withdraw` (1.1 on) also takes the area out of the offer, even where the pathway always
+        offers it.
+        """
         with self._editing(
             actor, reference, version, base_revision, AuditAction.OVERRIDE, Action.REVIEW
         ) as (op, tx, case, record):
             instrument = self._instrument(record.assessment)
+            if withdraw and instrument.rule.focus_size is None:
+                raise DocumentError(
+                    [
+                        Problem(
+                            f"$.review.overrides.{area}.withdrawn",
+                            f"{instrument.id} {instrument.version} cannot withdraw an area",
+                            "upgrade the assessment to 1.1 first",
+                        )
+                    ]
+                )
             review = apply_override(
                 record.review,
                 area,
@@ -226,6 +243,7 @@ class ReviewService(ServiceBase):
                 op.actor.username,
                 op.now,
                 instrument=instrument,
+                withdraw=withdraw,
             )
             return self._store_draft(op, tx, case, record, record.assessment, review)
 

@@ -3,8 +3,7 @@
 Shaped like amend: the final version stays exactly as it was; the next version of the case is a
 draft of the current definition, made by the migration that definition declares (new items
 unrated and flagged, split or changed items flagged for the assessor to check). The review
-(narratives, overrides) is carried over; focus choices and overrides are for the assessor to
-confirm on the new draft.
+(narratives, overrides) is carried over for the assessor to confirm on the new draft.
 """
 
 from __future__ import annotations
@@ -19,13 +18,13 @@ from instrument.service.views import Draft
 
 
 class UpgradeService(ServiceBase):
-    """Upgrading a final version to the current definition."""
+    """Upgrade a final version to the current definition (a new draft; the final stays)."""
 
     def upgrade(self, actor: Actor, reference: str, version: int) -> Draft:
         """Start the case's next version as a draft of the current definition, from `version`.
 
         Raises:
-            ConflictError: when `version` is a draft, is already of the current definition, or
+            ConflictError: when `version` is a draft, already uses the current definition, or
                 the case has an open draft.
             DocumentError: when the current definition declares no migration from its version.
         """

@@ -73,6 +73,9 @@ class CaseRow:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    # True when the newest final formulation offers no area: the list says "no area offered",
+    # never a tie-order winner.
+    no_area_offered: bool = False
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,10 @@ class SessionRecord:
     last_seen_at: dt.datetime
 
 
+# Stored as a case's top priority when its final formulation offers no area.
+NO_AREA_OFFERED = "no-area-offered"
+
+
 @dataclass(frozen=True)
 class CaseRecord:
     """A stored case: ids, reference, pathway and its version counters."""

@@ -13,6 +13,7 @@ from instrument.assessment import Assessment
 from instrument.definition import Instrument
 from instrument.definitions import current_instrument, get_instrument
 from instrument.errors import InstrumentError
+from instrument.formulation import Formulation
 from instrument.ui import state
 from instrument.vocabulary import Band, FiveP
 
@@ -118,3 +119,33 @@ def _keep_alive() -> None:
     from instrument.ui.context import current_actor
 
     current_actor()
+
+
+# --- the 1.1 prompts shown first on the formulation page, the conference view ---------------
+
+
+def escalation_panel(formulation: Formulation) -> None:
+    """Show the escalation prompt first (1.1): raised in red, otherwise why it is not raised."""
+    prompt = formulation.escalation
+    if prompt is None:
+        return
+    if prompt.raised:
+        st.error(f"**Escalation prompt.** {plain(prompt.prompt)}", icon=":material/report:")
+    elif prompt.unknown:
+        st.warning(f"**Escalation prompt.** {plain(prompt.prompt)}", icon=":material/help:")
+    else:
+        st.caption(f"Escalation prompt: {plain(prompt.prompt)}")
+
+
+def focus_panel(formulation: Formulation) -> None:
+    """Show where work should start: the focus, or that no area is offered (1.1)."""
+    focus = formulation.focus
+    if focus is None:
+        return
+    text = f"**Focus.** {plain(focus.summary)}"
+    if focus.adjusted and focus.rationale:
+        text += f" Reason: {plain(focus.rationale)}"
+    if focus.areas:
+        st.success(text, icon=":material/my_location:")
+    else:
+        st.info(text, icon=":material/do_not_disturb_on:")

@@ -34,11 +34,8 @@ def summary_judgements(formulation: Formulation) -> None:
         return
     st.header("The assessor's summary judgements", anchor="summary-judgements", divider="gray")
     if escalation_raised(formulation):
-        st.warning(
-            "The escalation prompt is raised: record your summary judgement and follow the local "
-            "safeguarding or referral procedure.",
-            icon=":material/priority_high:",
-        )
+        # The prompt itself is shown first on the page; here, beside the judgements it asks for.
+        st.caption("The escalation prompt is raised (see above): it asks for these judgements.")
     given = judgement.summary_judgements
     if given is None:
         st.caption("The assessor has not recorded summary judgements yet.")

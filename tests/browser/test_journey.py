@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
 
 from instrument.assessment import Rating
-from instrument.definitions import default_instrument
+from instrument.definitions import current_instrument
 from instrument.exchange.documents import schema_problems
 from instrument.service import Service
 from tests.browser.conftest import (
@@ -37,7 +37,7 @@ SCRIPT = "<script>alert('evidence')</script>"
 IMAGE = "<img src=x onerror=alert('narrative')>"
 # Two items of every domain are rated through the form (12 in all); the first of each domain is
 # rated `yes` with evidence, the second `no`.
-INSTRUMENT = default_instrument()
+INSTRUMENT = current_instrument()  # new drafts use the current definition (1.1)
 THROUGH_THE_FORM = [
     item.id for domain in INSTRUMENT.domains for item in INSTRUMENT.items_of(domain.id)[:2]
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -346,3 +347,25 @@ def test_a_crafted_reference_in_the_address_stays_text(web: Web) -> None:
     assert [unescape(t) for t in titles] == [f"Assessment · {crafted}"]
     assert not [t for t in titles if "](javascript" in t or "![" in t]
     assert any("not found" in str(e.value) for e in at.error)
+
+
+def test_a_final_10_version_is_upgraded_to_a_new_11_draft_with_one_click(web: Web) -> None:
+    actor = web.actor("psychologist")
+    document = (
+        Path(__file__).resolve().parents[2] / "formulations" / "wc-02-grievance.assessment.json"
+    ).read_bytes()
+    with web.service() as service:
+        service.import_assessment(actor, document)
+    finalise(web, "WC-02", 1)
+    at = web.app("psychologist", "assessment", case="WC-02", v="1")
+    assert not at.exception
+    at.button(key="ifi.assessment.WC-02.1.upgrade").click().run()
+    assert not at.exception
+    upgraded = draft(web, "WC-02", version=2)
+    assert upgraded.status is AssessmentStatus.DRAFT
+    assert upgraded.assessment.instrument.version == "1.1.0"
+    assert draft(web, "WC-02", version=1).assessment.instrument.version == "1.0.0"
+    at = web.app("psychologist", "assessment", case="WC-02", v="2", section="Intent and action")
+    assert not at.exception
+    assert at.segmented_control(key=key("IA1", "presence", case="WC-02", version=2)).value is None
+    assert not [b for b in at.button if (b.key or "").endswith(".upgrade")]

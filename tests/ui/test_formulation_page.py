@@ -261,3 +261,22 @@ def test_the_downloads_are_built_on_click_and_the_case_export_is_audited(
     formulation = json.loads(page.formulation_download(actor, CASE, 1)())
     assert formulation["header"]["assessment_version"] == 1
     assert audit_actions(web, "export") == [*before, "export", "export"]
+
+
+def test_a_11_formulation_shows_the_prompt_first_then_the_focus_and_no_decimal_scores(
+    web: Web,
+) -> None:
+    new_case(web)
+    fill(web)  # every third item yes/high: IA3 among them, so the prompt is raised
+    at = open_page(web)
+    blocks = [str(b.value) for b in at.main if hasattr(b, "value") and isinstance(b.value, str)]
+    first = next(i for i, b in enumerate(blocks) if "Escalation prompt" in b)
+    priorities = next(i for i, b in enumerate(blocks) if b == "Intervention priorities")
+    assert first < priorities
+    assert any("safeguarding or referral procedure" in str(e.value) for e in at.error)
+    assert any(str(s.value).startswith("**Focus.** Start with") for s in at.success)
+    assert [e.label for e in at.expander if e.label == "What would change this band"]
+    shown = unescape(texts(at))
+    assert not re.search(r"Score \d\.\d", shown)
+    assert "contributes 0." not in shown
+    assert [e.label for e in at.expander if e.label == "Choose the focus"]

@@ -12,7 +12,12 @@ from typing import Any
 
 from instrument.assessment import Assessment, assessment_hash
 from instrument.formulation import Formulation, Review, formulation_json
-from instrument.store.records import AssessmentRecord, StoredSignature, VersionSummary
+from instrument.store.records import (
+    NO_AREA_OFFERED,
+    AssessmentRecord,
+    StoredSignature,
+    VersionSummary,
+)
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.sql import Sql, iso, parse_date
 from instrument.vocabulary import AssessmentStatus
@@ -243,7 +248,9 @@ class SqliteFormulations:
         now: dt.datetime,
     ) -> None:
         """Store the formulation of a final version (and refresh its case's list columns)."""
-        top = formulation.priorities[0].area if formulation.priorities else None
+        # The first offered area; never a tie-order winner when nothing is offered.
+        offered = [p.area for p in formulation.priorities if p.offered]
+        top = offered[0] if offered else NO_AREA_OFFERED
         self._sql.insert(
             "formulations",
             {

@@ -22,7 +22,7 @@ from instrument.definition import Instrument, Item, ScaleValue
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, judgement_form, navigation, state
-from instrument.ui.components import instrument_for, plain, show_error
+from instrument.ui.components import cached_instrument, instrument_for, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
@@ -776,7 +776,7 @@ def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
         navigation.go("formulation", case=target.reference, version=target.version)
 
 
-def _amend_section(service: Service, actor: Actor, target: Target) -> None:
+def _amend_section(service: Service, actor: Actor, target: Target, draft: Draft) -> None:
     st.button(
         "Amend this version…",
         key=target.key("amend", "open"),
@@ -786,6 +786,27 @@ def _amend_section(service: Service, actor: Actor, target: Target) -> None:
     )
     if _is_open(target, "amend"):
         _amend_dialog(service, actor, target)
+    current = cached_instrument()
+    ref = draft.assessment.instrument
+    if (ref.id, ref.version) == current.key:
+        return
+    if st.button(
+        f"Upgrade to {current.version}",
+        key=target.key("upgrade"),
+        icon=":material/upgrade:",
+        help=(
+            f"Start the next version as a draft of {current.id} {current.version}, by its "
+            "declared migration: new items arrive unrated and flagged. This version stays as it "
+            "was signed."
+        ),
+    ):
+        try:
+            upgraded = service.upgrade(actor, target.reference, target.version)
+        except InstrumentError as error:
+            show_error(error)
+            return
+        state.flash(f"Version {upgraded.version} started as an upgrade to {current.version}.")
+        navigation.go("assessment", case=target.reference, version=upgraded.version)
 
 
 @st.dialog("Amend a finalised version")
@@ -983,7 +1004,7 @@ def _body(
         if draft.status is AssessmentStatus.FINAL:
             st.info("This version is finalised and frozen.", icon=":material/lock:")
             if may_ever(actor, Action.AMEND):
-                _amend_section(service, actor, target)
+                _amend_section(service, actor, target, draft)
         _read_only(instrument, draft)
         return
     _sync(instrument, target, draft)

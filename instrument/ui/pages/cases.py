@@ -138,7 +138,11 @@ def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
         ],
         "Last assessed": [r.last_assessed.isoformat() if r.last_assessed else "" for r in rows],
         "Top priority": [
-            areas[r.top_priority].name if r.top_priority in areas else (r.top_priority or "")
+            "no area offered"
+            if r.no_area_offered
+            else areas[r.top_priority].name
+            if r.top_priority in areas
+            else (r.top_priority or "")
             for r in rows
         ],
     }

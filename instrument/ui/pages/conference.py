@@ -51,6 +51,8 @@ from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
     cached_instrument,
+    escalation_panel,
+    focus_panel,
     plain,
     show_error,
 )
@@ -442,6 +444,9 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     if formulation is None or version is None:
         st.info("This case has no assessment yet: nothing to present.", icon=":material/info:")
         return
+    # The escalation prompt and the focus come before anything else about the case (1.1).
+    escalation_panel(formulation)
+    focus_panel(formulation)
     # Supervisors and psychologists start from the assessor's own judgements and scenarios.
     judgements_first = actor.role in (Role.SUPERVISOR, Role.PSYCHOLOGIST)
     if judgements_first:

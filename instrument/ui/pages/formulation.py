@@ -25,7 +25,14 @@ from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Priority, formulation_json
 from instrument.service import Draft, Service, VersionRow
 from instrument.ui import context, form, judgement_view, navigation, state
-from instrument.ui.components import BAND_BADGES, FIVE_P_TITLES, plain, show_error
+from instrument.ui.components import (
+    BAND_BADGES,
+    FIVE_P_TITLES,
+    escalation_panel,
+    focus_panel,
+    plain,
+    show_error,
+)
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
 
@@ -141,6 +148,7 @@ def _save_override(target: Target, area: str) -> None:
         return
     band = st.session_state.get(target.key("override", area, "band"))
     rationale = st.session_state.get(target.key("override", area, "rationale")) or ""
+    withdraw = bool(st.session_state.get(target.key("override", area, "withdraw")))
     problem_key = target.key("override", area, "problem")
     refused = form.rationale_problem(rationale)
     if band is None:
@@ -157,6 +165,7 @@ def _save_override(target: Target, area: str) -> None:
             band,
             rationale,
             base_revision=draft.revision,
+            withdraw=withdraw,
         )
     except DocumentError as error:
         st.session_state[problem_key] = "; ".join(
@@ -190,7 +199,7 @@ def _clear_override(target: Target, area: str) -> None:
     st.session_state[target.key("draft")] = saved
 
 
-def _override_editor(target: Target, priority: Priority) -> None:
+def _override_editor(target: Target, priority: Priority, *, can_withdraw: bool = False) -> None:
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
     # Keyed per area (the cards move when an override changes the ranking) and drawn only when
@@ -221,6 +230,12 @@ def _override_editor(target: Target, priority: Priority) -> None:
             height=90,
             placeholder="Why your judgement departs from the computed band",
         )
+        if can_withdraw:
+            st.checkbox(
+                "Withdraw this area from the offer (even where the pathway always offers it)",
+                key=target.key("override", area, "withdraw"),
+                value=bool(priority.override and priority.override.withdrawn),
+            )
         problem = st.session_state.get(target.key("override", area, "problem"))
         if problem:
             st.error(plain(str(problem)), icon=":material/error:")
@@ -244,7 +259,9 @@ def _override_editor(target: Target, priority: Priority) -> None:
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+def _priority(
+    target: Target, priority: Priority, *, redacted: bool, reviewing: bool, v11: bool = False
+) -> None:
     with st.container(border=True):
         st.subheader(f"{priority.rank}. {priority.name}", anchor=f"area-{priority.area}")
         st.badge(
@@ -252,11 +269,22 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             color=BAND_BADGES[priority.band],
             icon=":material/flag:",
         )
-        st.caption(
-            f"Score {priority.score:.2f} (not a risk score) · coverage "
-            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-            help=form.SCORE_NOTE,
-        )
+        if v11:
+            # People see the band and a bar; the exact score stays in the JSON.
+            st.progress(
+                min(max(priority.score, 0.0), 1.0),
+                text="How strongly the ratings point to work here (not a risk score)",
+            )
+            st.caption(
+                f"Coverage {form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+                help=form.SCORE_NOTE,
+            )
+        else:
+            st.caption(
+                f"Score {priority.score:.2f} (not a risk score) · coverage "
+                f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+                help=form.SCORE_NOTE,
+            )
         if priority.override is not None:
             override = priority.override
             st.markdown(
@@ -273,9 +301,9 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
                 st.caption("No rated item contributes to this area.")
             for item in priority.contributors:
                 relevance = f", {item.relevance.value} relevance"
+                share = "" if v11 else f" · contributes {item.contribution:.2f}"
                 st.markdown(
-                    f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance} · "
-                    f"contributes {item.contribution:.2f}"
+                    f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance}{share}"
                 )
                 if redacted:
                     continue
@@ -291,29 +319,62 @@ def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: 
             if not priority.strengths:
                 st.caption("None rated present for this area.")
             for strength in priority.strengths:
-                st.markdown(f"- **{strength.item}** {plain(strength.name)}")
+                rated = strength.presence.value + (
+                    f", {strength.relevance.value} relevance" if strength.relevance else ""
+                )
+                st.markdown(f"- **{strength.item}** {plain(strength.name)} ({rated})")
             st.markdown("**Suggested sessions**")
-            st.markdown("\n".join(f"- {plain(topic)}" for topic in priority.sessions))
+            ids = priority.session_ids or []
+            st.markdown(
+                "\n".join(
+                    f"- {plain(topic)}" + (f" (`{ids[index]}`)" if index < len(ids) else "")
+                    for index, topic in enumerate(priority.sessions)
+                )
+            )
+        _sensitivity(priority)
         if reviewing:
-            _override_editor(target, priority)
+            _override_editor(target, priority, can_withdraw=v11)
+
+
+def _sensitivity(priority: Priority) -> None:
+    """Show what would change this band, and the bands its omitted items could give (1.1)."""
+    span = priority.band_range
+    if span is not None and span.lowest is not span.highest:
+        st.caption(
+            f"Omitted or unrated items could put this area anywhere from "
+            f"{form.BAND_LABELS[span.lowest]} to {form.BAND_LABELS[span.highest]}."
+        )
+    if priority.what_would_change is not None:
+        with st.expander("What would change this band", icon=":material/swap_vert:"):
+            st.write(plain(priority.what_would_change.summary))
 
 
 def _overview(formulation: Formulation) -> None:
     """Show the ranked areas at a glance; the cards below give the reasons."""
+    v11 = formulation.focus is not None
     rows = [
         {
             "Rank": p.rank,
             "Area": p.name,
             "Band": form.BAND_LABELS[p.band],
             "Computed band": form.BAND_LABELS[p.computed_band],
-            "Score": f"{p.score:.2f}",
+            "Score": p.score if v11 else f"{p.score:.2f}",
             "Coverage": form.percent(p.coverage),
             "Overridden": "yes" if p.override else "",
             "Offered": "yes" if p.offered else "no",
         }
         for p in formulation.priorities
     ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    config = (
+        {
+            "Score": st.column_config.ProgressColumn(
+                "Strength of the ratings", min_value=0.0, max_value=1.0, format=" "
+            )
+        }
+        if v11
+        else None
+    )
+    st.dataframe(rows, hide_index=True, width="stretch", column_config=config)
 
 
 @st.fragment
@@ -664,12 +725,17 @@ def _body(
         except InstrumentError as error:
             show_error(error)
             reviewing = False
+    escalation_panel(formulation)
+    focus_panel(formulation)
+    if reviewing and formulation.focus is not None:
+        _focus_editor(target, formulation)
     judgement_view.summary_judgements(formulation)
     st.header("Intervention priorities", anchor="priorities", divider="gray")
     st.caption(form.SCORE_NOTE)
     _overview(formulation)
+    v11 = formulation.focus is not None
     for priority in formulation.priorities:
-        _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
+        _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing, v11=v11)
     _five_p(target, formulation, reviewing=reviewing)
     judgement_view.scenarios(formulation)
     judgement_view.rest(formulation)
@@ -682,3 +748,60 @@ def _body(
     ):
         _countersign(service, actor, target, row)
     _export(service, actor, target)
+
+
+def _save_focus(target: Target) -> None:
+    actor = current_actor()
+    draft = _draft(target)
+    if actor is None or draft is None:
+        return
+    areas = list(st.session_state.get(target.key("focus", "areas")) or [])
+    rationale = st.session_state.get(target.key("focus", "rationale")) or ""
+    problem_key = target.key("focus", "problem")
+    try:
+        saved = current_service().set_focus(
+            actor, target.reference, target.version, areas, rationale, base_revision=draft.revision
+        )
+    except InstrumentError as error:
+        st.session_state[problem_key] = "; ".join(
+            f"{p.message} — {p.fix}" if p.fix else p.message for p in error.problems()
+        )
+        return
+    st.session_state.pop(problem_key, None)
+    st.session_state[target.key("draft")] = saved
+
+
+def _focus_editor(target: Target, formulation: Formulation) -> None:
+    """Let the assessor choose the focus among the offered areas, with a reason (1.1)."""
+    focus = formulation.focus
+    assert focus is not None
+    offered = {p.area: p.name for p in formulation.priorities if p.offered}
+    if not offered:
+        return
+    with st.expander("Choose the focus", icon=":material/edit:"):
+        areas_key = target.key("focus", "areas")
+        if areas_key not in st.session_state:
+            st.session_state[areas_key] = [a for a in focus.areas if a in offered]
+        st.multiselect(
+            "Start with (up to three offered areas; none returns to the computed focus)",
+            list(offered),
+            format_func=lambda a: offered.get(a, a),
+            max_selections=3,
+            key=areas_key,
+        )
+        st.text_area(
+            "Why (at least 20 characters)",
+            key=target.key("focus", "rationale"),
+            max_chars=20_000,
+            height=80,
+        )
+        problem = st.session_state.get(target.key("focus", "problem"))
+        if problem:
+            st.error(plain(str(problem)), icon=":material/error:")
+        st.button(
+            "Save the focus",
+            key=target.key("focus", "save"),
+            on_click=_save_focus,
+            args=(target,),
+            type="primary",
+        )
