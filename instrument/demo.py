@@ -22,6 +22,8 @@ DEMO_TEAM = "demo"
 WORKED_CASES = Path(__file__).resolve().parent.parent / "formulations"
 KEEP_AS_DRAFT = ("wc-06",)
 """Worked cases left as drafts, so that the demo shows one."""
+NATIVE_11 = ("wc-07-intent-prompt", "wc-08-nothing-offered")
+"""Worked cases assessed under ifi 1.1: the escalation prompt raised, and no area offered."""
 
 DEMO_ACCOUNTS = (
     ("demo.psychologist", "psychologist"),
@@ -62,6 +64,12 @@ def load_demo(
         actor = _signed_in(service, psychologist, password)
         for path in sorted(cases.glob("*.assessment.json")):
             _load_case(service, actor, password, path)
+        # The cases assessed under 1.1 (the upgraded copies of the cases above are not loaded:
+        # the demo shows the upgrade as a button on each final 1.0 version instead).
+        for name in NATIVE_11:
+            path = cases / "1.1" / f"{name}.assessment.json"
+            if path.exists():
+                _load_case(service, actor, password, path)
         service.sign_out_everywhere(actor)
         service.sign_out_everywhere(admin)
     return accounts
