@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import Row, median_ms
-from instrument.service import Service
+from instrument.service import PAGE_SIZE, Service
 
 CASES = 10_000
 LOADS = 5
@@ -79,6 +79,9 @@ def run() -> list[Row]:
             actor = service.session_actor(service.sign_in("psy.bench", password))
             assert actor is not None
             listing = median_ms(lambda: service.list_cases(actor), repeat=10, warmup=1)
+            paging = median_ms(
+                lambda: service.list_cases_page(actor, offset=5_000), repeat=10, warmup=1
+            )
         server.accounts = {"psychologist": Account("psy.bench", "psychologist", "north", password)}
         server.start()
         try:
@@ -92,7 +95,7 @@ def run() -> list[Row]:
                 page.get_by_role("textbox", name="Username").fill("psy.bench")
                 page.get_by_role("textbox", name="Password").fill(password)
                 page.get_by_role("button", name="Sign in").click()
-                page.get_by_text(f"{CASES} cases.", exact=False).wait_for()
+                page.get_by_text(f"{CASES:,} cases.", exact=False).wait_for()
                 loads = []
                 for _ in range(LOADS + 1):
                     start = time.perf_counter()
@@ -108,8 +111,10 @@ def run() -> list[Row]:
     print(f"(built the {CASES}-case database in {built_s:.1f} s)")
     return [
         Row(f"service: list {CASES} cases (one team)", listing),
+        Row(f"service: one page of {PAGE_SIZE} of {CASES} cases, with the total", paging),
         Row(
-            f"Chromium: open /cases to first paint of {CASES} cases",
+            f"Chromium: open /cases to first paint of a {CASES}-case list (one page)",
             statistics.median(loads[1:]),  # the first load also warms the browser cache
+            target_ms=1000,
         ),
     ]

@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from argon2 import PasswordHasher
 
 from instrument.access import SYSTEM, Actor
@@ -128,3 +129,25 @@ def dump(db: Path) -> list[str]:
         return list(conn.iterdump())
     finally:
         conn.close()
+
+
+def install_versions(
+    monkeypatch: pytest.MonkeyPatch, instrument: Instrument, *versions: str
+) -> Instrument:
+    """Install more versions of the instrument beside the shipped one; return the last.
+
+    Each is the shipped definition under another version number with its first item renamed
+    `Renamed in <version>`, so a page or a formulation shows which version it was drawn from.
+    """
+    from instrument import definitions
+
+    found = dict(definitions.installed())
+    newer = instrument
+    for version in versions:
+        data = instrument.model_dump(mode="json", by_alias=True, exclude_none=True)
+        data["version"] = version
+        data["items"][0]["name"] = f"Renamed in {version}"
+        newer = Instrument.model_validate(data)
+        found[newer.key] = newer
+    monkeypatch.setattr(definitions, "installed", lambda folder=definitions.SHIPPED: found)
+    return newer

@@ -97,11 +97,16 @@ def _import_bytes(reference: str) -> bytes:
 
 
 Operation = Callable[[Service, Actor, str], Any]
+LISTS = ("list_cases", "list_cases_page")
 
 # Each case operation: the matrix action it needs, and how to do it on team `t`'s cases.
 CASE_OPERATIONS: dict[str, tuple[Action, Operation]] = {
     "create_case": (Action.CREATE_CASE, lambda s, a, t: s.create_case(a, f"{t}-new", "engaged", t)),
     "list_cases": (Action.LIST_CASES, lambda s, a, t: s.list_cases(a, team=t)),
+    "list_cases_page": (
+        Action.LIST_CASES,
+        lambda s, a, t: list(s.list_cases_page(a, team=t, limit=1).rows),
+    ),
     "open_case": (Action.VIEW_CASE, lambda s, a, t: s.open_case(a, f"{t}-F", team=t)),
     "case_history": (Action.VIEW_CASE, lambda s, a, t: s.case_history(a, f"{t}-F", team=t)),
     "formulation": (Action.READ_FORMULATION, lambda s, a, t: s.formulation(a, f"{t}-F", 1)),
@@ -204,11 +209,11 @@ def test_role_operation_team(
     before = dump(service.store.path)
     if allowed:
         result = run(service, actor, target)
-        if operation == "list_cases":
+        if operation in LISTS:
             assert result
             assert {row.team for row in result} == {target}
         return
-    if operation == "list_cases" and may_ever(actor, action):
+    if operation in LISTS and may_ever(actor, action):
         assert run(service, actor, target) == []  # 0 rows of another team
         return
     with pytest.raises((PermissionDeniedError, NotFoundError)) as refused:
@@ -234,6 +239,7 @@ def test_list_cases_of_another_team_returns_no_row(template: Path, tmp_path: Pat
     for role in ("psychologist", "supervisor", "viewer"):
         actor = _actor(service, role)
         assert service.list_cases(actor, team="south") == []
+        assert service.list_cases_page(actor, team="south").total == 0
         assert {row.team for row in service.list_cases(actor)} == {"north"}
 
 
@@ -262,6 +268,6 @@ def test_viewers_write_nothing(template: Path, tmp_path: Path) -> None:
             run(service, viewer, "north")
         except (PermissionDeniedError, NotFoundError):
             continue
-        assert name in {"list_cases", "open_case", "case_history", "formulation"}
+        assert name in {"list_cases", "list_cases_page", "open_case", "case_history", "formulation"}
     after = [line for line in dump(service.store.path) if "audit_" not in line]
     assert after == before

@@ -10,6 +10,7 @@ import pytest
 from instrument.access import SYSTEM, Role
 from instrument.assessment import Rating
 from instrument.definition import Instrument
+from instrument.definitions import current_instrument
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -18,7 +19,15 @@ from instrument.errors import (
     PermissionDeniedError,
 )
 from instrument.vocabulary import AssessmentStatus
-from tests.store_support import PASSWORD, Clock, Team, complete, make_team, open_service
+from tests.store_support import (
+    PASSWORD,
+    Clock,
+    Team,
+    complete,
+    install_versions,
+    make_team,
+    open_service,
+)
 
 
 @pytest.fixture
@@ -245,3 +254,88 @@ def test_session_ids_are_256_random_bits_and_stored_hashed(team: Team) -> None:
     stored = [r[0] for r in team.service.store.conn.execute("SELECT id FROM sessions")]
     assert sid not in stored
     assert all(len(key) == 64 for key in stored)
+
+
+# --- instrument versions ----------------------------------------------------------------------
+
+
+def test_new_drafts_use_the_newest_installed_version_and_keep_it(
+    team: Team, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pat = team.service, team.psychologist
+    shipped = current_instrument()  # the newest shipped version (1.1.0)
+    s.create_case(pat, "C-OLD", "engaged")
+    old = s.start_assessment(pat, "C-OLD")
+    assert (old.assessment.instrument.id, old.assessment.instrument.version) == shipped.key
+    install_versions(monkeypatch, instrument, "1.9.0", "1.10.0")  # 1.10 is newer than 1.9
+    s.create_case(pat, "C-NEW", "engaged")
+    new = s.start_assessment(pat, "C-NEW")
+    assert new.assessment.instrument.version == "1.10.0"
+    assert s.instrument_of(new).items[0].name == "Renamed in 1.10.0"
+    # The draft made before keeps its own version: the form, autosave and formulation use it.
+    assert s.instrument_of(s.get_assessment(pat, "C-OLD", 1)).version == shipped.version
+    assert s.instrument_of(old).items[0].name == shipped.items[0].name
+    for reference in ("C-OLD", "C-NEW"):
+        complete(s, pat, reference, 1, instrument)
+        version = s.get_assessment(pat, reference, 1).assessment.instrument.version
+        assert s.formulation(pat, reference, 1).header.instrument.version == version
+    s.confirm_password(pat, PASSWORD)
+    assert s.finalise(pat, "C-OLD", 1).header.instrument.version == shipped.version
+    assert s.finalise(pat, "C-NEW", 1).header.instrument.version == "1.10.0"
+
+
+def test_a_draft_of_an_instrument_version_no_longer_installed_says_so(
+    team: Team, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s, pat = team.service, team.psychologist
+    install_versions(monkeypatch, instrument, "2.0.0")
+    s.create_case(pat, "C-1", "engaged")
+    draft = s.start_assessment(pat, "C-1")
+    assert draft.assessment.instrument.version == "2.0.0"
+    monkeypatch.undo()  # 2.0.0 is gone: only the shipped versions are installed
+    with pytest.raises(
+        NotFoundError, match=r"2\.0\.0 is not installed \(installed: ifi 1\.0\.0, ifi 1\.1\.0\)"
+    ):
+        s.instrument_of(draft)
+    with pytest.raises(NotFoundError, match="not installed"):
+        s.save_rating(pat, "C-1", 1, "ID1", Rating(presence="no"), base_revision=1)
+    assert s.get_assessment(pat, "C-1", 1).revision == 1  # nothing was saved
+
+
+# --- the paged case list ----------------------------------------------------------------------
+
+
+def test_the_case_list_comes_one_page_at_a_time_with_the_total(team: Team) -> None:
+    s, pat, oli, vic = team.service, team.psychologist, team.other, team.viewer
+    for number in range(23):
+        s.create_case(pat, f"C-{number:03d}", "convicted" if number % 3 == 0 else "engaged")
+    s.create_case(oli, "C-500", "engaged")  # team south
+    everything = [r.reference for r in s.list_cases(pat)]
+    assert everything == [f"C-{n:03d}" for n in range(23)]
+    pages = [s.list_cases_page(pat, offset=offset, limit=10) for offset in (0, 10, 20)]
+    assert [p.total for p in pages] == [23, 23, 23]
+    assert [r.reference for p in pages for r in p.rows] == everything
+    assert [(p.first, p.last, p.has_previous, p.has_next) for p in pages] == [
+        (1, 10, False, True),
+        (11, 20, True, True),
+        (21, 23, True, False),
+    ]
+    beyond = s.list_cases_page(pat, offset=40, limit=10)
+    assert (beyond.rows, beyond.total) == ((), 23)
+    # Filters apply before paging: the total counts the matches, pages walk through them.
+    convicted = [f"C-{n:03d}" for n in range(0, 23, 3)]
+    first = s.list_cases_page(pat, pathway="convicted", limit=5)
+    second = s.list_cases_page(pat, pathway="convicted", offset=5, limit=5)
+    assert (first.total, second.total) == (8, 8)
+    assert [r.reference for r in (*first.rows, *second.rows)] == convicted
+    assert s.list_cases_page(pat, text="C-01", limit=3).total == 10
+    # A page never holds another team's case, whatever the offset or team asked for.
+    assert s.list_cases_page(oli, limit=100).total == 1
+    assert s.list_cases_page(pat, team="south").total == 0
+    assert s.list_cases_page(vic, assessor="a").rows == ()  # viewers search no names
+    # A page size is kept between 1 and 500; a bad pathway or status matches nothing.
+    assert len(s.list_cases_page(pat, limit=0).rows) == 1
+    assert s.list_cases_page(pat, limit=10_000).limit == 500
+    assert s.list_cases_page(pat, status="bogus").total == 0
+    actions = [e.action for e in s.store.audit_entries() if e.action in ("list", "search")]
+    assert (actions.count("list"), actions.count("search")) == (8, 6)  # one per call

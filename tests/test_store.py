@@ -253,3 +253,39 @@ def test_a_damaged_database_refuses_writes(tmp_path: Path) -> None:
     assert damaged.unsafe
     with pytest.raises(StoreError, match="integrity check"):
         damaged.create_case(SYSTEM, "C-new", "engaged")
+
+
+def test_quick_check_runs_once_per_unchanged_file_and_again_after_a_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from instrument.store.sqlite import store as sqlite_store
+
+    calls: list[Path] = []
+    original = sqlite_store.quick_check
+
+    def counting(conn: sqlite3.Connection) -> list[str]:
+        calls.append(Path(conn.execute("PRAGMA database_list").fetchone()[2]))
+        return original(conn)
+
+    monkeypatch.setattr(sqlite_store, "quick_check", counting)
+    db = tmp_path / "q.db"
+    service = open_service(db)
+    assert calls == [db]  # the first open in this process checks
+    for number in range(200):
+        service.create_case(SYSTEM, f"C-{number}", "engaged")
+    service.close()  # the last connection checkpoints the WAL into the file
+    for _ in range(3):  # a browser session each: the file is as this process left it
+        Store.open(db).close()
+    assert calls == [db]
+    os.utime(db, ns=(1, 1))  # changed by someone else (a restore, another process): checked
+    Store.open(db).close()
+    Store.open(db).close()
+    assert calls == [db, db]
+    monkeypatch.setattr(sqlite_store, "quick_check", lambda conn: ["*** page 3: damaged"])
+    os.utime(db, ns=(2, 2))
+    damaged = Store.open(db)
+    assert damaged.unsafe == "*** page 3: damaged"
+    damaged.close()
+    monkeypatch.setattr(sqlite_store, "quick_check", counting)
+    Store.open(db).close()  # a failed verdict is never remembered
+    assert calls == [db, db, db]

@@ -68,12 +68,14 @@ class AssessmentService(ServiceBase):
             case = self._case(op, tx, reference, Action.READ_EVIDENCE)
             return self._draft(case, self._version(op, tx, case, version))
 
-    def assessment_instrument(self, actor: Actor, reference: str, version: int) -> Instrument:
-        """Return the instrument definition a version records (the form draws this one).
+    def instrument_of(self, draft: Draft) -> Instrument:
+        """Return the instrument definition a draft records (the form draws this one).
 
-        Not audited: part of opening the version, like `get_assessment`.
+        A definition holds no case data; installed definitions are loaded once per process.
+
+        Raises:
+            NotFoundError: when the draft's instrument version is not installed.
         """
-        draft = self.get_assessment(actor, reference, version)
         return self._instrument(draft.assessment)
 
     def save_rating(

@@ -6,26 +6,11 @@ from instrument.access import Action, Actor, Resource, Role, can
 from instrument.audit import AuditAction, Entity
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import CasePageView, CaseRow, CaseView, SignatureRow, VersionRow
-from instrument.store import CaseQuery, CaseRecord, CaseSummary, Transaction
-from instrument.store.records import NO_AREA_OFFERED
+from instrument.store import CaseQuery, CaseRecord, Transaction
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-
-
-def _row(summary: CaseSummary, *, hide_names: bool) -> CaseRow:
-    return CaseRow(
-        reference=summary.reference,
-        pathway=summary.pathway,
-        team=summary.team,
-        status=summary.status,
-        latest_version=summary.latest_version,
-        last_assessed=summary.last_assessed,
-        assessor=None if hide_names else summary.assessor,
-        top_priority=None if summary.top_priority == NO_AREA_OFFERED else summary.top_priority,
-        no_area_offered=summary.top_priority == NO_AREA_OFFERED,
-    )
 
 
 def _query(
@@ -34,6 +19,8 @@ def _query(
     pathway: Pathway | str | None,
     status: AssessmentStatus | str | None,
     assessor: str | None,
+    *,
+    names: bool,
 ) -> CaseQuery:
     """Return the store query; raise ValueError for an unknown pathway or status."""
     return CaseQuery(
@@ -42,6 +29,7 @@ def _query(
         pathway=None if pathway is None else Pathway(pathway),
         status=None if status is None else AssessmentStatus(status),
         assessor=assessor or None,
+        names=names,
     )
 
 
@@ -123,12 +111,13 @@ class CaseService(ServiceBase):
             if assessor and hide_names:
                 return empty
             try:
-                query = _query(scope_team, text, pathway, status, assessor)
+                query = _query(scope_team, text, pathway, status, assessor, names=not hide_names)
             except ValueError:
                 return empty  # an unknown pathway or status matches no case
             page = tx.cases.search(query, limit=limit, offset=offset)
-        rows = tuple(_row(summary, hide_names=hide_names) for summary in page.rows)
-        return CasePageView(rows, page.total, offset, limit if limit is not None else page.total)
+        return CasePageView(
+            page.rows, page.total, offset, limit if limit is not None else page.total
+        )
 
     @staticmethod
     def _versions(tx: Transaction, case: CaseRecord, *, names: bool) -> tuple[VersionRow, ...]:

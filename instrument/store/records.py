@@ -68,7 +68,10 @@ class CaseRecord:
 
 @dataclass(frozen=True)
 class CaseSummary:
-    """One line of the case list: the case with its latest version's summary columns."""
+    """One line of the case list: the case with its latest version's summary columns.
+
+    `assessor` is the latest version's first assessor, None when the list hides names.
+    """
 
     reference: str
     pathway: Pathway
@@ -78,17 +81,24 @@ class CaseSummary:
     last_assessed: dt.date | None
     assessor: str | None
     top_priority: str | None
+    # True when the newest final formulation offers no area: the list says "no area offered",
+    # never a tie-order winner (the stored top priority is then `NO_AREA_OFFERED`).
+    no_area_offered: bool = False
 
 
 @dataclass(frozen=True)
 class CaseQuery:
-    """Which cases a list asks for: one team or all, and the filters (None: any)."""
+    """Which cases a list asks for: one team or all, and the filters (None: any).
+
+    `names=False` leaves the assessor's name out of every row (viewers).
+    """
 
     team: str | None = None
     text: str | None = None
     pathway: Pathway | None = None
     status: AssessmentStatus | None = None
     assessor: str | None = None
+    names: bool = True
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,8 @@ from typing import Literal
 import streamlit as st
 
 from instrument.access import Actor
-from instrument.assessment import Assessment
 from instrument.definition import Instrument
-from instrument.definitions import current_instrument, get_instrument
+from instrument.definitions import current_instrument
 from instrument.errors import InstrumentError
 from instrument.formulation import Formulation
 from instrument.ui import state
@@ -22,18 +21,6 @@ from instrument.vocabulary import Band, FiveP
 def cached_instrument() -> Instrument:
     """Return the current instrument (the one new drafts use), loaded once per process."""
     return current_instrument()
-
-
-@st.cache_resource
-def cached_definition(instrument_id: str, version: str) -> Instrument:
-    """Return an installed definition by id and version, loaded once per server process."""
-    return get_instrument(instrument_id, version)
-
-
-def instrument_for(assessment: Assessment) -> Instrument:
-    """Return the definition an assessment was made with (1.0 and 1.1 stand side by side)."""
-    ref = assessment.instrument
-    return cached_definition(ref.id, ref.version)
 
 
 def banner(instrument: Instrument) -> None:

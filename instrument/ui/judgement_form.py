@@ -29,7 +29,6 @@ from instrument.ui import form, judgement_view, state
 from instrument.ui import judgement_fields as fields
 from instrument.ui.components import (
     FIVE_P_TITLES,
-    instrument_for,
     plain,
     problem_text,
     show_error,
@@ -186,7 +185,7 @@ def _placeable(instrument: Instrument, sheet: Sheet) -> list[tuple[str, FiveP]]:
 
 
 def _save_five_p(sheet: Sheet) -> None:
-    instrument = instrument_for(sheet.draft().assessment)
+    instrument = current_service().instrument_of(sheet.draft())
     _save(sheet, "five_p", lambda: fields.five_p_value(sheet.get, _placeable(instrument, sheet)))
 
 
@@ -572,7 +571,7 @@ def _bearing(sheet: Sheet) -> dict[str, str]:
     draft = sheet.draft()
     try:
         formulation = formulate(
-            instrument_for(draft.assessment),
+            current_service().instrument_of(draft),
             draft.assessment,
             generated_at=draft.saved_at,
             review=draft.review,
@@ -601,7 +600,7 @@ def _save_limitations(sheet: Sheet) -> None:
 def judgement_tab(reference: str, version: int, draft_key: str) -> None:
     """Draw the Judgement tab of a draft the actor may edit."""
     sheet = Sheet(reference, version, draft_key)
-    instrument = instrument_for(sheet.draft().assessment)
+    instrument = current_service().instrument_of(sheet.draft())
     _refill(sheet)
     st.header("Your judgement", anchor=form.JUDGEMENT_ANCHOR, divider="gray")
     judgement_optional_note(sheet.draft())
@@ -633,7 +632,9 @@ def _save_bias(sheet: Sheet) -> None:
 def bias_check(reference: str, version: int, draft_key: str) -> None:
     """Draw the bias check asked before finalising; the answers are kept with the assessment."""
     sheet = Sheet(reference, version, draft_key)
-    if not judgement_required(instrument_for(sheet.draft().assessment), sheet.draft().assessment):
+    if not judgement_required(
+        current_service().instrument_of(sheet.draft()), sheet.draft().assessment
+    ):
         return
     _refill(sheet)
     st.subheader("Bias check", anchor=form.BIAS_CHECK_ANCHOR)
@@ -673,7 +674,7 @@ def judgement_record(draft: Draft) -> None:
         st.caption("No judgement section was recorded with this version.")
         return
     formulation = formulate(
-        instrument_for(draft.assessment),
+        current_service().instrument_of(draft),
         draft.assessment,
         generated_at=draft.saved_at,
         review=draft.review,
@@ -692,7 +693,7 @@ def judgement_record(draft: Draft) -> None:
 
 def judgement_optional_note(sheet_draft: Draft) -> bool:
     """Say when the judgement is optional (a 1.0 draft without it); return whether it is."""
-    if judgement_required(instrument_for(sheet_draft.assessment), sheet_draft.assessment):
+    if judgement_required(current_service().instrument_of(sheet_draft), sheet_draft.assessment):
         return False
     st.info(
         "The judgement is optional for an assessment of instrument 1.0. Once you start it, "

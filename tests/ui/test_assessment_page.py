@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from instrument.definition import Instrument
 from instrument.definitions import current_instrument
 from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
+from tests.store_support import install_versions
 from tests.ui.app_support import CASE, draft, fill, finalise, key, new_case
-from tests.ui.conftest import Web, texts
+from tests.ui.conftest import Web, goto, texts
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
 
@@ -72,6 +75,22 @@ def test_the_form_is_generated_from_the_definition(web: Web) -> None:
     # Evidence waits for presence; relevance for partial or yes.
     assert not at.text_area
     assert not [r for r in at.segmented_control if r.label == "Relevance"]
+
+
+def test_the_form_draws_the_instrument_version_the_draft_records(
+    web: Web, instrument: Instrument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    new_case(web)  # its draft records the shipped version
+    install_versions(monkeypatch, instrument, "1.10.0")
+    new_case(web, "C-0002")  # started after: the newest installed version
+    domain = instrument.domain_by_id[instrument.items[0].domain].name
+    first = instrument.items[0]
+    at = open_form(web, section=domain)
+    assert at.subheader[0].value == f"{first.id} · {first.name}"
+    at = goto(at, "assessment", case="C-0002", v="1", section=domain)
+    assert at.subheader[0].value == f"{first.id} · Renamed in 1.10.0"
+    at = goto(at, "assessment", case=CASE, v="1", section=domain)
+    assert at.subheader[0].value == f"{first.id} · {first.name}"
 
 
 def test_a_rating_is_saved_at_once_and_progress_follows(web: Web) -> None:

@@ -177,3 +177,53 @@ def test_an_administrator_never_reaches_the_case_list(web: Web) -> None:
     assert "C-0001" not in shown
     assert all("Reference" not in frame.value.columns for frame in at.dataframe)
     assert "list" not in audit_actions(web)
+
+
+def many(web: Web, count: int = 120) -> None:
+    """North: C-0000 to C-<count - 1>, every other one convicted (the rest engaged)."""
+    north = web.actor("psychologist")
+    with web.service() as service:
+        for number in range(count):
+            pathway = "convicted" if number % 2 else "engaged"
+            service.create_case(north, f"C-{number:04d}", pathway)
+
+
+def _pager_button(at: AppTest, label: str) -> AppTest:
+    return next(b for b in at.button if b.key == _key(label.lower())).click().run()
+
+
+def test_the_table_shows_one_page_with_the_total_and_moves_through_pages(web: Web) -> None:
+    many(web)
+    at = web.app("psychologist")
+    assert list(table(at)["Reference"]) == [f"C-{n:04d}" for n in range(50)]
+    assert "120 cases. Showing 1 to 50." in texts(at)
+    assert "Page 1 of 3" in texts(at)
+    previous = next(b for b in at.button if b.key == _key("previous"))
+    assert previous.disabled
+    at = _pager_button(at, "Next")
+    assert list(table(at)["Reference"]) == [f"C-{n:04d}" for n in range(50, 100)]
+    assert "Showing 51 to 100." in texts(at)
+    at = _pager_button(at, "Next")
+    assert list(table(at)["Reference"]) == [f"C-{n:04d}" for n in range(100, 120)]
+    assert next(b for b in at.button if b.key == _key("next")).disabled
+    assert at.selectbox(key=_key("pick")).options == [f"C-{n:04d}" for n in range(100, 120)]
+    at = _pager_button(at, "Previous")
+    assert table(at)["Reference"].iloc[0] == "C-0050"
+    # Every page is one audited list of the team, never another team's cases.
+    assert audit_actions(web, "list").count("list") == 4
+
+
+def test_a_filter_pages_through_matching_cases_and_starts_at_page_one(web: Web) -> None:
+    many(web)
+    at = web.app("psychologist")
+    at = _pager_button(at, "Next")
+    at.selectbox(key=_key("pathway")).select("convicted").run()
+    convicted = [f"C-{n:04d}" for n in range(1, 120, 2)]
+    assert list(table(at)["Reference"]) == convicted[:50]  # back at the first page
+    assert "60 cases. Showing 1 to 50." in texts(at)
+    at = _pager_button(at, "Next")
+    assert list(table(at)["Reference"]) == convicted[50:]
+    at.text_input(key=_key("text")).input("C-011").run()
+    assert list(table(at)["Reference"]) == [f"C-011{n}" for n in (1, 3, 5, 7, 9)]
+    assert not [b for b in at.button if b.key in (_key("next"), _key("previous"))]
+    assert "5 cases. Select a row" in texts(at)

@@ -11,9 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from instrument.store.records import CasePage, CaseQuery, CaseRecord, CaseSummary
+from instrument.store.records import (
+    NO_AREA_OFFERED,
+    CasePage,
+    CaseQuery,
+    CaseRecord,
+    CaseSummary,
+)
 from instrument.store.sqlite.migrations import SUMMARY_REFRESH
-from instrument.store.sqlite.sql import Sql, iso, parse_date
+from instrument.store.sqlite.sql import Sql, iso
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 _CASE = "SELECT c.*, t.name AS team FROM cases c JOIN teams t ON t.id = c.team_id"
@@ -23,6 +29,7 @@ LIST_SQL = (
     " FROM cases c JOIN teams t ON t.id = c.team_id"
 )
 _COUNT_SQL = "SELECT count(*) FROM cases c JOIN teams t ON t.id = c.team_id"
+_date = dt.date.fromisoformat
 _PATHWAYS = {p.value: p for p in Pathway}
 _STATUSES = {s.value: s for s in AssessmentStatus}
 
@@ -148,17 +155,19 @@ class SqliteCases:
         else:
             counted = self._sql.one(_COUNT_SQL + where, params)
             total = int(counted[0]) if counted is not None else 0
-        return CasePage(tuple(_summary(r) for r in rows), total)
+        return CasePage(tuple(_summary(r, query.names) for r in rows), total)
 
 
-def _summary(r: Any) -> CaseSummary:
+def _summary(r: Any, names: bool) -> CaseSummary:
+    # Positional: the whole list of a large team builds one of these per case.
     return CaseSummary(
-        reference=r[0],
-        pathway=_PATHWAYS[r[1]],
-        team=r[2],
-        status=_STATUSES[r[3]] if r[3] else None,
-        latest_version=r[4] or None,
-        last_assessed=parse_date(r[5]),
-        assessor=r[6],
-        top_priority=r[7],
+        r[0],
+        _PATHWAYS[r[1]],
+        r[2],
+        _STATUSES[r[3]] if r[3] else None,
+        r[4] or None,
+        _date(r[5]) if r[5] else None,
+        r[6] if names else None,
+        None if r[7] == NO_AREA_OFFERED else r[7],
+        r[7] == NO_AREA_OFFERED,
     )

@@ -22,7 +22,7 @@ from instrument.definition import Instrument, Item, ScaleValue
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, judgement_form, navigation, state
-from instrument.ui.components import cached_instrument, instrument_for, plain, show_error
+from instrument.ui.components import cached_instrument, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case
 from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
 
@@ -69,8 +69,8 @@ def _draft(target: Target) -> Draft:
 
 
 def _instrument(target: Target) -> Instrument:
-    """Return the definition of the draft being edited (1.0 or 1.1), loaded once per process."""
-    return instrument_for(_draft(target).assessment)
+    """Return the instrument version the draft records (never simply the newest one)."""
+    return current_service().instrument_of(_draft(target))
 
 
 def _remember(target: Target, draft: Draft) -> None:
@@ -987,8 +987,13 @@ def render() -> None:
         show_error(error)
         navigation.link("cases", "Back to the cases", icon=":material/arrow_back:")
         return
+    try:
+        instrument = service.instrument_of(draft)
+    except InstrumentError as error:
+        st.title(f"Assessment · {plain(reference)}")
+        show_error(error)
+        return
     target = Target(reference, draft.version)
-    instrument = instrument_for(draft.assessment)
     if state.selected_version() != draft.version:
         state.select_version(draft.version)
     _header(draft, target)

@@ -1,4 +1,9 @@
-"""The Cases page: the team's cases as a searchable, filterable table, and a new-case form."""
+"""The Cases page: the team's cases as a searchable, filterable table, and a new-case form.
+
+The table shows one page of cases at a time (`PAGE_SIZE`), read as one page from the store with
+the total that matches, so a team with 10,000 cases paints as fast as one with 50; Previous and
+Next move through the pages, and a change of search or filter starts again at the first page.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import streamlit as st
 
 from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
-from instrument.service import CaseRow
+from instrument.service import PAGE_SIZE, CasePageView, CaseRow
 from instrument.ui import navigation, state
 from instrument.ui.components import cached_instrument, plain, problem_text, show_error
 from instrument.ui.context import current_actor, current_service
@@ -16,8 +21,6 @@ from instrument.vocabulary import AssessmentStatus, Pathway
 
 ALL = "All"
 NOT_ASSESSED = "not assessed"
-PICK_LIMIT = 500
-"""Above this many matching cases the "Open a case" list asks for a narrower search first."""
 
 
 def _key(name: str) -> str:
@@ -151,14 +154,40 @@ def table_columns(rows: list[CaseRow], *, names: bool) -> dict[str, list[Any]]:
     return columns
 
 
+def _offset(filters: dict[str, str | None]) -> int:
+    """Return where the shown page starts: at 0 again whenever the search or filters change."""
+    seen = tuple(sorted(filters.items(), key=lambda kv: kv[0]))
+    if st.session_state.get(_key("seen")) != seen:
+        st.session_state[_key("seen")] = seen
+        st.session_state[_key("offset")] = 0
+    offset = st.session_state.get(_key("offset"), 0)
+    return offset if isinstance(offset, int) and offset >= 0 else 0
+
+
+def _move(offset: int) -> None:
+    st.session_state[_key("offset")] = max(0, offset)
+    st.session_state.pop(_key("table"), None)  # a selection belongs to the page it was made on
+
+
+def _page(actor: Actor, filters: dict[str, str | None]) -> CasePageView:
+    service = current_service()
+    page = service.list_cases_page(actor, **filters, offset=_offset(filters), limit=PAGE_SIZE)
+    if not page.rows and page.total:  # fewer cases than before: show the last page there is
+        last = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
+        st.session_state[_key("offset")] = last
+        page = service.list_cases_page(actor, **filters, offset=last, limit=PAGE_SIZE)
+    return page
+
+
 def _case_table(actor: Actor) -> None:
     st.subheader("Team cases")
     filters = _filters(actor)
     try:
-        rows = current_service().list_cases(actor, **filters)
+        page = _page(actor, filters)
     except InstrumentError as error:
         show_error(error)
         return
+    rows = list(page.rows)
     if not rows:
         searching = any(v is not None for v in filters.values())
         st.info(
@@ -169,9 +198,10 @@ def _case_table(actor: Actor) -> None:
     names = can(actor, Action.READ_EVIDENCE, Resource(actor.team))
     columns = table_columns(rows, names=names)
     order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority"]
+    shown = "" if page.total == len(rows) else f" Showing {page.first:,} to {page.last:,}."
     st.caption(
-        f"{len(rows)} case{'s' if len(rows) != 1 else ''}. Select a row to open its case, "
-        "or choose its reference below."
+        f"{page.total:,} case{'s' if page.total != 1 else ''}.{shown} Select a row to open its "
+        "case, or choose its reference below."
     )
     event = st.dataframe(
         columns,
@@ -187,14 +217,38 @@ def _case_table(actor: Actor) -> None:
     if selected and 0 <= selected[0] < len(rows):
         st.session_state.pop(_key("table"), None)
         navigation.go("case", case=rows[selected[0]].reference)
+    _pager(page)
     _open_picker([r.reference for r in rows])
 
 
-def _open_picker(references: list[str]) -> None:
-    """A keyboard way to open a case: choose its reference and press Open."""
-    if len(references) > PICK_LIMIT:
-        st.caption("Search to narrow the list, then choose a case to open here.")
+def _pager(page: CasePageView) -> None:
+    """Previous and Next buttons when the cases fill more than one page."""
+    if not (page.has_previous or page.has_next):
         return
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button(
+            "Previous",
+            key=_key("previous"),
+            icon=":material/chevron_left:",
+            disabled=not page.has_previous,
+            on_click=_move,
+            args=(page.offset - PAGE_SIZE,),
+        )
+        pages = (page.total + PAGE_SIZE - 1) // PAGE_SIZE
+        st.caption(f"Page {page.offset // PAGE_SIZE + 1} of {pages:,}", width="content")
+        st.button(
+            "Next",
+            key=_key("next"),
+            icon=":material/chevron_right:",
+            icon_position="right",
+            disabled=not page.has_next,
+            on_click=_move,
+            args=(page.offset + PAGE_SIZE,),
+        )
+
+
+def _open_picker(references: list[str]) -> None:
+    """A keyboard way to open a case of this page: choose its reference and press Open."""
     with st.container(horizontal=True, vertical_alignment="bottom"):
         reference = st.selectbox(
             "Open a case",
