@@ -300,7 +300,8 @@ def test_a_psychologist_assesses_finalises_and_exports(
     # The assessor's judgement (its own tests are tests/ui/test_judgement_page.py), saved by
     # another session of the journey's psychologist; the narrative typed above stands.
     with Service.open(app_server.db_path) as service:
-        actor = service.session_actor(service.sign_in(journey_account, PASSWORD))
+        username = app_server.accounts[journey_account].username
+        actor = service.session_actor(service.sign_in(username, PASSWORD))
         assert actor is not None
         complete_judgement(service, actor, CASE, 1, service.get_assessment(actor, CASE, 1))
 
