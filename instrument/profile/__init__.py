@@ -241,7 +241,7 @@ def _by_value(
 
 def _presence_values(with_unrated: bool) -> list[str]:
     values = [p for p in PRESENCE_ORDER if with_unrated or p != UNRATED]
-    return values[:2] + list(STRENGTH_COLOURS) + values[2:]
+    return values + list(STRENGTH_COLOURS)
 
 
 def _shown_presence(kind: ItemKind, presence: str) -> str:
@@ -256,7 +256,9 @@ def _presence_channels(*, with_unrated: bool, dashed: bool) -> Spec:
     labels = {**PRESENCE_LABELS, **STRENGTH_LABELS}
     colours = {**PRESENCE_COLOURS, **STRENGTH_COLOURS}
     dashes = {**PRESENCE_DASH, **{v: [1, 0] for v in STRENGTH_COLOURS}}
-    legend = _legend("Presence", labels, values)
+    # Two to a row: with the strengths' two colours a legend in one row would widen the chart
+    # (in the conference view the profile then no longer fits beside the priorities).
+    legend = {**_legend("Presence", labels, values), "columns": 2}
     return _by_value("presence", values, colours, dashes, legend, dashed=dashed)
 
 
