@@ -50,6 +50,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check instrument tests benchmarks app.py server.py
 	$(BIN)/ruff format --check instrument tests benchmarks app.py server.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 unit: $(STAMP) debs-test
 	$(BIN)/pytest -q
@@ -64,4 +65,4 @@ schema: $(STAMP)
 	$(BIN)/instrument schema --write
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .import_linter_cache

@@ -7,13 +7,16 @@ routes; the pages live in `instrument/ui/pages/`, the menu in `instrument/ui/nav
 import streamlit as st
 
 from instrument.errors import InstrumentError
-from instrument.ui import navigation, sign_in
+from instrument.ui import navigation
 from instrument.ui.components import banner, cached_instrument, session_panel, show_error
 from instrument.ui.context import current_actor
+from instrument.ui.pages import sign_in_page
 
+# The favicon is an emoji, which Streamlit draws as an inline SVG data URL: a `:material/...:`
+# favicon is fetched from fonts.gstatic.com on every page load, and nothing may leave the machine.
 st.set_page_config(
     page_title="Intervention formulation",
-    page_icon=":material/balance:",
+    page_icon="⚖️",
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -25,7 +28,9 @@ except InstrumentError as error:
     st.stop()
 
 if actor is None:
-    st.navigation(navigation.signed_out(sign_in.render), position="hidden").run()
+    st.navigation(navigation.signed_out(sign_in_page.render), position="hidden").run()
 else:
+    page = st.navigation(navigation.menu(actor.role), position="hidden")
+    navigation.sidebar_menu(actor.role)
     session_panel(actor)
-    st.navigation(navigation.menu(actor.role)).run()
+    page.run()

@@ -4,34 +4,64 @@ Start it with `streamlit run server.py` (`make run`). On the first start against
 database it creates the `admin` account and prints its random password once, here, on the
 terminal; `make demo` (INSTRUMENT_DEMO=1) fills a separate database with the fictional worked
 cases and one account per role instead.
+
+The settings are read here once (`Settings.from_env()`) and passed to the routes. Streamlit's
+hardening (SECURITY.md 14) is applied here too, by `harden()`, so that it holds however the server
+is started: `.streamlit/config.toml` is only one of the places Streamlit reads, and a config file
+in the working directory, or a `STREAMLIT_*` variable, could otherwise loosen it.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import streamlit as st
+from streamlit import config
 
-from instrument.ui.settings import web_settings
+from instrument.config import Settings
+from instrument.errors import ConfigurationError
 from instrument.ui.sign_in import routes
 
 HERE = Path(__file__).resolve().parent
 
+HARDENING: Mapping[str, Any] = MappingProxyType(
+    {
+        "server.headless": True,
+        "server.address": "127.0.0.1",
+        "server.fileWatcherType": "none",
+        "server.maxUploadSize": 5,
+        "server.enableXsrfProtection": True,
+        "server.enableCORS": True,
+        "server.runOnSave": False,
+        "browser.gatherUsageStats": False,
+        "runner.magicEnabled": False,
+        "client.toolbarMode": "viewer",
+        "client.showErrorDetails": "none",
+    }
+)
+"""The Streamlit options the server always runs with (STACK-NOTES.md; SECURITY.md 14)."""
 
-def _first_start() -> None:
+
+def harden() -> None:
+    """Set every option of `HARDENING`, whatever config files, variables or flags said."""
+    for name, value in HARDENING.items():
+        config.set_option(name, value, where_defined="server.py (HARDENING)")
+
+
+def _first_start(settings: Settings) -> None:
     """Create the first administrator (or the demo accounts) and print passwords once."""
     from instrument.service import Service
 
-    settings = web_settings()
-    settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("INSTRUMENT_DEMO") == "1":
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    if settings.demo:
         from instrument.demo import load_demo
 
-        accounts = load_demo(settings.db_path, key_path=settings.audit_key_path)
+        accounts = load_demo(settings.db, key_path=settings.audit_key_path)
         if accounts:
             print("\nDemo accounts (fictional data; passwords shown once, now):", flush=True)
             for username, role, password in accounts:
@@ -39,12 +69,14 @@ def _first_start() -> None:
             print(flush=True)
         else:
             print(
-                f"\nThe demo database {settings.db_path} is loaded already; its passwords were "
+                f"\nThe demo database {settings.db} is loaded already; its passwords were "
                 f"shown on its first start. Delete it for a fresh demo with new passwords.\n",
                 flush=True,
             )
         return
-    service = Service.open(settings.db_path, key_path=settings.audit_key_path)
+    service = Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
     try:
         password = service.ensure_admin()
     finally:
@@ -58,11 +90,25 @@ def _first_start() -> None:
         )
 
 
+def _settings() -> Settings:
+    """Read the settings once; a bad one stops the start with its name and fix, exit code 2."""
+    try:
+        return Settings.from_env()
+    except ConfigurationError as error:
+        print(f"{error.where}: {error.message} ({error.fix})", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
+
+
+SETTINGS = _settings()
+harden()
+
+
 @asynccontextmanager
 async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any] | None]:
-    """Prepare the database before the first request."""
-    _first_start()
+    """Apply the hardening again (after Streamlit's own start-up), then prepare the database."""
+    harden()
+    _first_start(SETTINGS)
     yield None
 
 
-app = st.App(str(HERE / "app.py"), routes=routes(), lifespan=lifespan)
+app = st.App(str(HERE / "app.py"), routes=routes(SETTINGS), lifespan=lifespan)

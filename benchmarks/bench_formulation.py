@@ -11,7 +11,7 @@ from pathlib import Path
 
 from benchmarks.harness import Row
 from instrument.assessment import Assessment
-from instrument.definitions import default_instrument
+from instrument.definitions import catalogue, default_instrument
 from instrument.exchange.assessments import load_assessment
 from instrument.formulation import Review, formulate, formulation_json
 
@@ -22,7 +22,9 @@ TARGET_MS = 1.0
 
 def _cases() -> list[tuple[str, bytes, Assessment, Assessment | None, Review | None]]:
     paths = sorted(FORMULATIONS.glob("*.assessment.json"))
-    loaded = {p.name.removesuffix(".assessment.json"): (p, load_assessment(p)) for p in paths}
+    loaded = {
+        p.name.removesuffix(".assessment.json"): (p, load_assessment(p, catalogue())) for p in paths
+    }
     cases = []
     for name, (path, assessment) in loaded.items():
         earlier = [

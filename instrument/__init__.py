@@ -4,6 +4,8 @@ The public names of the package. The core (definition, assessment, formulation, 
 profile, access, audit) is pure; adapters and entry points live beside it.
 """
 
+from importlib.metadata import version as _version
+
 from instrument.assessment import Assessment, Rating, check_assessment, finalisation_problems
 from instrument.definition import Instrument, check_definition
 from instrument.errors import (
@@ -19,7 +21,7 @@ from instrument.errors import (
 )
 from instrument.formulation import Formulation, Review, formulate, formulation_json, redact
 
-__version__ = "0.1.0"
+__version__ = _version("instrument")
 
 __all__ = [
     "Assessment",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -373,3 +374,112 @@ def _omitted_drivers(instrument: Instrument, assessment: Assessment) -> list[Pro
         )
         for area, items in omitted_main_drivers(instrument, assessment).items()
     ]
+
+
+# --- merging two edits of one rating ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldMerge:
+    """The outcome of merging two edits of one rating (or note) field by field.
+
+    `merged` holds every field one side changed and the other did not, plus the stored value of
+    each field in `conflicts` (both sides changed it, differently): those wait for the person to
+    choose. `merged` is None when the merge leaves the item unrated.
+    """
+
+    merged: dict[str, Any] | None
+    conflicts: tuple[str, ...]
+
+
+def _fields_of(model: type[BaseModel], value: BaseModel | None) -> dict[str, Any]:
+    """Return a model's fields as plain values; an absent model has every field empty."""
+    dumped = value.model_dump(mode="json") if value is not None else {}
+    return {
+        name: dumped.get(name) or ([] if _is_list(model, name) else None)
+        for name in model.model_fields
+    }
+
+
+def _is_list(model: type[BaseModel], name: str) -> bool:
+    default = model.model_fields[name].default_factory
+    return default is list
+
+
+def _merge_list(base: list[Any], mine: list[Any], theirs: list[Any]) -> list[Any]:
+    """Return theirs with my additions and without my removals (a set merge, theirs' order)."""
+    removed = [v for v in base if v not in mine]
+    added = [v for v in mine if v not in base]
+    kept = [v for v in theirs if v not in removed]
+    return kept + [v for v in added if v not in kept]
+
+
+def merge_values(base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]) -> FieldMerge:
+    """Merge my edit of some fields with what was stored meanwhile, field by field (three-way).
+
+    `base` is what my edit started from, `theirs` what is stored now, all with the same keys. A
+    field only one side changed takes that side's value; a list takes both sides' additions and
+    removals; a field both sides changed to different values is a conflict and keeps the stored
+    value.
+    """
+    merged: dict[str, Any] = {}
+    conflicts: list[str] = []
+    for name in base:
+        b, m, t = base[name], mine[name], theirs[name]
+        if m in (t, b):
+            merged[name] = t
+        elif t == b:
+            merged[name] = m
+        elif isinstance(t, list) and isinstance(m, list) and isinstance(b, list):
+            merged[name] = _merge_list(b, m, t)
+        else:
+            merged[name] = t
+            conflicts.append(name)
+    return FieldMerge(merged, tuple(conflicts))
+
+
+def merge_fields(
+    model: type[BaseModel],
+    base: BaseModel | None,
+    mine: BaseModel | None,
+    theirs: BaseModel | None,
+) -> FieldMerge:
+    """Merge my edit of one item with what was stored meanwhile (see `merge_values`).
+
+    The item's first field (presence) decides whether it is rated at all: when the merge leaves
+    it empty while other fields hold values, that field is a conflict too; when it leaves every
+    field empty, `merged` is None (the item is not rated).
+    """
+    outcome = merge_values(*(_fields_of(model, x) for x in (base, mine, theirs)))
+    merged = outcome.merged or {}
+    conflicts = list(outcome.conflicts)
+    first = next(iter(model.model_fields))
+    if merged[first] is None:
+        if any(merged.values()) and first not in conflicts:
+            conflicts.insert(0, first)
+        return FieldMerge(None if not conflicts else merged, tuple(conflicts))
+    return FieldMerge(merged, tuple(conflicts))
+
+
+def merge_rating(base: Rating | None, mine: Rating | None, theirs: Rating | None) -> FieldMerge:
+    """Merge two edits of one item's rating field by field (see `merge_fields`).
+
+    Relevance belongs with presence: when the merged presence and relevance no longer fit
+    together (a present factor without relevance, or relevance on an absent one), relevance is
+    a conflict as well, so the person decides.
+    """
+    outcome = merge_fields(Rating, base, mine, theirs)
+    merged = outcome.merged
+    if merged is None or merged.get("presence") is None or "relevance" in outcome.conflicts:
+        return outcome
+    present = merged["presence"] in (Presence.PARTIAL.value, Presence.YES.value)
+    if present == (merged.get("relevance") is None):
+        return FieldMerge(merged, (*outcome.conflicts, "relevance"))
+    return outcome
+
+
+def merge_note(
+    base: ResponsivityNote | None, mine: ResponsivityNote | None, theirs: ResponsivityNote | None
+) -> FieldMerge:
+    """Merge two edits of one responsivity note field by field (see `merge_fields`)."""
+    return merge_fields(ResponsivityNote, base, mine, theirs)

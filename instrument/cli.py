@@ -1,6 +1,8 @@
-"""The `instrument` command line: parse, call the library or service, print.
+"""The `instrument` command line: parse, call the service, print.
 
-JSON goes to stdout, messages to stderr. Every refusal of bad input exits 2, printing each
+The settings are read once, in `main`, and reach the commands through click's context; every
+command calls the service (`instrument.service`, `instrument.service.documents`). JSON goes to
+stdout, messages to stderr. Every refusal of bad input exits 2, printing each
 problem as `JSON-path: message`, in one place (`main`); no traceback ever reaches the user.
 """
 
@@ -14,19 +16,20 @@ from typing import Any
 
 import click
 
-from instrument.definitions import (
-    current_instrument,
-    get_instrument,
-    installed,
-    load_definition,
-)
+from instrument.access import SYSTEM, Actor
+from instrument.config import Settings
 from instrument.errors import DocumentError, InstrumentError, Problem
-from instrument.exchange.assessments import load_assessment, load_formulation
-from instrument.exchange.documents import schema_problems
-from instrument.formulation import formulate as formulate_assessment
-from instrument.formulation import formulation_json
-from instrument.migration import upgrade_assessment
-from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
+from instrument.service import Service
+from instrument.service.documents import (
+    CHART_FORMATS,
+    CHART_NAMES,
+    DEFAULT_FORMAT,
+    DOCUMENT_KINDS,
+    EXPORT_FORMATS,
+    REPORT_FORMATS,
+    Documents,
+)
+from instrument.service.verification import verify_audit
 
 EXIT_INVALID = 2
 
@@ -44,6 +47,16 @@ def cli() -> None:
     """
 
 
+def _settings() -> Settings:
+    """Return the settings `main` read once from the environment (the click context's object)."""
+    settings = click.get_current_context().find_object(Settings)
+    return settings if settings is not None else Settings.from_env()
+
+
+def _documents() -> Documents:
+    return Documents(_settings().definitions)
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the whole definition as JSON.")
 @click.option(
@@ -54,7 +67,10 @@ def cli() -> None:
 )
 def show(as_json: bool, version: str | None) -> None:
     """Show the instrument: domains, items and intervention areas (the current one by default)."""
-    instrument = current_instrument() if version is None else get_instrument("ifi", version)
+    documents = _documents()
+    instrument = (
+        documents.default_instrument() if version is None else documents.instrument("ifi", version)
+    )
     if as_json:
         _print_json(instrument.model_dump(mode="json"))
         return
@@ -75,16 +91,11 @@ def show(as_json: bool, version: str | None) -> None:
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(["instrument", "assessment", "formulation"]))
+@click.argument("kind", type=click.Choice(DOCUMENT_KINDS))
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=True))
 def validate(kind: str, file: Path) -> None:
     """Validate a document; exit 0 when valid, 2 listing every problem when not."""
-    if kind == "instrument":
-        load_definition(file)
-    elif kind == "assessment":
-        load_assessment(file)
-    else:
-        load_formulation(file)
+    _documents().validate(kind, file)
     click.echo(f"{file}: valid {kind}", err=True)
 
 
@@ -100,26 +111,9 @@ def validate(kind: str, file: Path) -> None:
 )
 def formulate(assessment: Path, previous: Path | None, output: Path | None) -> None:
     """Formulate an assessment: ranked priorities with reasons, 5P, data quality (JSON)."""
-    current = load_assessment(assessment)
-    earlier = None
-    if previous is not None:
-        try:
-            earlier = load_assessment(previous)
-        except DocumentError as error:
-            raise DocumentError(
-                [
-                    Problem(p.where, f"previous assessment: {p.message}", p.fix)
-                    for p in error.problems()
-                ]
-            ) from None
-    instrument = get_instrument(current.instrument.id, current.instrument.version)
-    formulation = formulate_assessment(
-        instrument, current, earlier, generated_at=dt.datetime.now(dt.UTC)
-    )
-    text = formulation_json(formulation)
-    problems = schema_problems("formulation", json.loads(text))
-    if problems:
-        raise DocumentError(problems)
+    documents = _documents()
+    formulation = documents.formulate(assessment, previous, now=dt.datetime.now(dt.UTC))
+    text = documents.formulation_bytes(formulation).decode("utf-8")
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -134,12 +128,8 @@ def formulate(assessment: Path, previous: Path | None, output: Path | None) -> N
 )
 def upgrade(file: Path, output: Path | None) -> None:
     """Upgrade an assessment to the current definition (a draft; new items unrated, flagged)."""
-    assessment = load_assessment(file)
-    upgraded = upgrade_assessment(current_instrument(), assessment)
+    upgraded = _documents().upgrade(file)
     text = json.dumps(upgraded.to_document(), indent=2, ensure_ascii=False) + "\n"
-    problems = schema_problems("assessment", json.loads(text))
-    if problems:
-        raise DocumentError(problems)
     record = upgraded.assessment.upgraded_from
     if output is None:
         click.echo(text, nl=False)
@@ -160,16 +150,14 @@ def upgrade(file: Path, output: Path | None) -> None:
 def schema(mode: str | None) -> None:
     """Write or check the published JSON Schemas in schemas/."""
     if mode == "write":
-        for path in write_schemas():
+        for path in _documents().write_schemas():
             click.echo(f"wrote {path}", err=True)
     elif mode == "check":
-        drifted = drifted_schemas()
+        drifted = _documents().drifted_schemas()
         if drifted:
-            for kind in drifted:
+            for path in drifted:
                 click.echo(
-                    f"{SCHEMA_DIR / (kind + '.schema.json')}: differs from the models; "
-                    "run `instrument schema --write`",
-                    err=True,
+                    f"{path}: differs from the models; run `instrument schema --write`", err=True
                 )
             sys.exit(1)
         click.echo("schemas are up to date", err=True)
@@ -180,24 +168,20 @@ def schema(mode: str | None) -> None:
 @cli.command(name="definitions")
 def list_definitions() -> None:
     """List the installed instrument definitions."""
-    for instrument_id, version in sorted(installed()):
-        click.echo(f"{instrument_id} {version}")
+    for instrument in _documents().installed():
+        click.echo(f"{instrument.id} {instrument.version}")
 
 
 # --- documents for people: reports and charts ----------------------------------------------------
 
-_REPORT_FORMATS = (".html", ".pdf")
-_CHART_FORMATS = (".svg", ".png")
-_CHART_KINDS = ("profile", "heatmap", "priorities", "strengths")
 
-
-def _output_format(output: Path, formats: tuple[str, ...]) -> str:
+def _output_format(output: Path, formats: Any) -> str:
     suffix = output.suffix.lower()
     if suffix not in formats:
-        raise InstrumentError(
+        raise DocumentError.at(
+            str(output),
             f"unknown output format {output.suffix or '(no suffix)'!r}",
-            where=str(output),
-            fix=f"name the output file with {' or '.join(formats)}",
+            f"name the output file with {' or '.join(formats)}",
         )
     return suffix
 
@@ -206,10 +190,10 @@ def _write_output(output: Path, data: bytes) -> None:
     try:
         output.write_bytes(data)
     except OSError as error:
-        raise InstrumentError(
+        raise DocumentError.at(
+            str(output),
             f"cannot write the file: {error.strerror or error}",
-            where=str(output),
-            fix="choose a writable path in an existing folder",
+            "choose a writable path in an existing folder",
         ) from error
     click.echo(f"wrote {output}", err=True)
 
@@ -221,7 +205,7 @@ def _write_output(output: Path, data: bytes) -> None:
     "--output",
     required=True,
     type=click.Path(path_type=Path, dir_okay=False),
-    help="OUT.html (one self-contained page) or OUT.pdf (A4).",
+    help="OUT.html (one self-contained page), OUT.pdf (A4) or OUT.docx (Word).",
 )
 @click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
 @click.option(
@@ -231,22 +215,55 @@ def _write_output(output: Path, data: bytes) -> None:
     help="An earlier formulation of the same case, for the change chart (repeatable).",
 )
 def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, ...]) -> None:
-    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality."""
-    suffix = _output_format(output, _REPORT_FORMATS)
-    from instrument.report import render_html, render_pdf
+    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality.
 
-    formulation = load_formulation(file)
-    history = [load_formulation(path) for path in earlier]
-    if suffix == ".pdf":
-        data = render_pdf(formulation, redact=redact, history=history)
-    else:
-        data = render_html(formulation, redact=redact, history=history).encode("utf-8")
-    _write_output(output, data)
+    The sign-off block has blank rows to sign by hand: a formulation file carries no signatures
+    (the app's reports fill them from the database).
+    """
+    suffix = _output_format(output, REPORT_FORMATS)
+    documents = _documents()
+    formulation = documents.read_formulation(file)
+    history = [documents.read_formulation(path) for path in earlier]
+    _write_output(output, documents.report(formulation, suffix, redact=redact, history=history))
+
+
+def _definition(named: str | None) -> Any:
+    """Return the definition named `id@version`, or the newest installed one."""
+    documents = _documents()
+    if named is None:
+        return documents.default_instrument()
+    instrument_id, at, version = named.partition("@")
+    if not at or not instrument_id or not version:
+        raise DocumentError.at(
+            "--definition",
+            f"{named!r} does not name a definition",
+            "write it as id@version, e.g. ifi@1.0.0 (`instrument definitions` lists them)",
+        )
+    return documents.instrument(instrument_id, version)
+
+
+@cli.command(name="blank-form")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="OUT.pdf (A4) or OUT.html.",
+)
+@click.option(
+    "--definition",
+    default=None,
+    help="The definition's id and version, e.g. ifi@1.0.0 (default: the installed one).",
+)
+def blank_form(output: Path, definition: str | None) -> None:
+    """Write a printable blank form of the instrument definition, to fill in by hand."""
+    suffix = _output_format(output, (".pdf", ".html"))
+    _write_output(output, _documents().blank_form(_definition(definition), suffix))
 
 
 @cli.command(name="chart")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--kind", required=True, type=click.Choice(_CHART_KINDS), help="Which chart to draw.")
+@click.option("--kind", required=True, type=click.Choice(CHART_NAMES), help="Which chart to draw.")
 @click.option(
     "-o",
     "--output",
@@ -256,18 +273,14 @@ def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, 
 )
 def chart_command(file: Path, kind: str, output: Path) -> None:
     """Write one chart of a formulation as SVG or PNG (no browser needed)."""
-    suffix = _output_format(output, _CHART_FORMATS)
-    from instrument.profile import CHARTS
-    from instrument.report import chart_png, chart_svg
-
-    chart = CHARTS[kind](load_formulation(file))
-    data = chart_png(chart) if suffix == ".png" else chart_svg(chart).encode("utf-8")
-    _write_output(output, data)
+    suffix = _output_format(output, CHART_FORMATS)
+    documents = _documents()
+    _write_output(output, documents.chart(documents.read_formulation(file), kind, suffix))
 
 
 # --- the case store: users, import, export, cases, audit, backup ---------------------------------
 
-_DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db)."
+_DB_HELP = "The database file (default: $INSTRUMENT_DB, else data/instrument.db in the project)."
 _AS_HELP = (
     "Act as this local user (the password is read from standard input); "
     "without it the command acts as the built-in `system` actor."
@@ -284,23 +297,21 @@ def _db_option(command: Any) -> Any:
     )(command)
 
 
-def _open_service(db: Path | None) -> Any:
-    from instrument.service import Service
-    from instrument.store import default_db_path
+def _open_service(db: Path | None) -> Service:
+    settings = _settings().with_db(db)
+    return Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
 
-    return Service.open(db or default_db_path())
 
-
-def _acting(service: Any, username: str | None) -> Any:
+def _acting(service: Service, username: str | None) -> Actor:
     """Return the system actor, or sign the named user in with a password from stdin."""
-    from instrument.access import SYSTEM
-
     if username is None:
         return SYSTEM
     password = _read_password()
     actor = service.session_actor(service.sign_in(username, password))
     if actor is None:  # pragma: no cover - a session just made is valid
-        raise InstrumentError("the session could not be opened")
+        raise DocumentError.at("--as", "the session could not be opened", "try again")
     service.confirm_password(actor, password)
     return actor
 
@@ -309,8 +320,8 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.removesuffix("\n").removesuffix("\r")
     if not password:
-        raise DocumentError(
-            [Problem("password", "no password on standard input", "pipe it in: --password-stdin")]
+        raise DocumentError.at(
+            "password", "no password on standard input", "pipe it in: --password-stdin"
         )
     return password
 
@@ -341,8 +352,6 @@ def users_add(
     db: Path | None, username: str, role: str, team: str | None, password_stdin: bool
 ) -> None:
     """Add a user; the password (15+ characters) comes from standard input."""
-    from instrument.access import SYSTEM
-
     if not password_stdin:
         raise click.UsageError("give --password-stdin and pipe the password in")
     password = _read_password()
@@ -364,15 +373,14 @@ def import_files(
     A new reference creates the case; an assessment becomes the case's next draft version
     (a final version is never overwritten). Exit 2 listing each refused file's problems.
     """
-    from instrument.exchange.documents import read_bytes
-
     problems: list[Problem] = []
     imported = []
+    documents = _documents()
     with _open_service(db) as service:
         actor = _acting(service, as_user)
         for path in files:
             try:
-                result = service.import_document(actor, read_bytes(path), team)
+                result = service.import_document(actor, documents.read_file(path), team)
             except InstrumentError as error:
                 problems += [
                     Problem(f"{path}: {p.where}", p.message, p.fix) for p in error.problems()
@@ -397,18 +405,22 @@ def import_files(
 @_db_option
 @click.option("--case", "reference", required=True, help="The case reference.")
 @click.option("--team", default=None, help="The case's team, when the reference is in several.")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", help="Only json.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default=DEFAULT_FORMAT,
+    help="The export format (today json: schemas/case.schema.json).",
+)
 @click.option("--as", "as_user", default=None, help=_AS_HELP)
 def export(
     db: Path | None, reference: str, team: str | None, fmt: str, as_user: str | None
 ) -> None:
     """Print a case with its assessments and formulations (schemas/case.schema.json)."""
-    from instrument.exchange.case import case_json
-
     with _open_service(db) as service:
         actor = _acting(service, as_user)
         document = service.export_case(actor, reference, team=team)
-    click.echo(case_json(document), nl=False)
+    click.echo(_documents().case_bytes(document, fmt).decode("utf-8"), nl=False)
 
 
 @cli.command()
@@ -455,16 +467,8 @@ def audit() -> None:
 @_db_option
 def audit_verify(db: Path | None) -> None:
     """Verify the audit chain: exit 0 when intact, 1 naming the first bad entry."""
-    from instrument.store import default_db_path, open_store
-
-    path = db or default_db_path()
-    if not path.exists():
-        raise DocumentError([Problem(str(path), "no such database", "check --db")])
-    store = open_store(path)
-    try:
-        result = store.verify_audit()
-    finally:
-        store.close()
+    settings = _settings().with_db(db)
+    result = verify_audit(settings.db, settings.audit_key_path)
     if result.ok:
         click.echo(f"audit chain intact: {result.entries} entries", err=True)
         return
@@ -477,8 +481,6 @@ def audit_verify(db: Path | None) -> None:
 @click.argument("out", type=click.Path(path_type=Path, dir_okay=False))
 def backup(db: Path | None, out: Path) -> None:
     """Copy the database to OUT with SQLite's backup API and verify the copy."""
-    from instrument.access import SYSTEM
-
     with _open_service(db) as service:
         report = service.backup(SYSTEM, out)
     _print_json({"backup": str(report.path), "rows": report.counts})
@@ -487,7 +489,8 @@ def backup(db: Path | None, out: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning every refusal into exit 2 with its problems on stderr."""
     try:
-        cli.main(args=argv, prog_name="instrument", standalone_mode=False)
+        settings = Settings.from_env()
+        cli.main(args=argv, prog_name="instrument", standalone_mode=False, obj=settings)
     except InstrumentError as error:
         for problem in error.problems():
             click.echo(f"{problem.where}: {problem.message}", err=True)

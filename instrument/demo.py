@@ -15,7 +15,7 @@ import secrets
 from pathlib import Path
 
 from instrument.access import Actor
-from instrument.errors import InstrumentError
+from instrument.errors import AuthenticationError
 from instrument.service import Service
 
 DEMO_TEAM = "demo"
@@ -35,7 +35,7 @@ DEMO_ACCOUNTS = (
 def _signed_in(service: Service, username: str, password: str) -> Actor:
     actor = service.session_actor(service.sign_in(username, password))
     if actor is None:  # a session just made is valid; this only guards the type
-        raise InstrumentError(f"could not sign in as {username}")
+        raise AuthenticationError(f"could not sign in as {username}")
     return actor
 
 

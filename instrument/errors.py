@@ -4,14 +4,18 @@ Every error says what is wrong, where (a JSON path such as `$.ratings.ID1.releva
 id) and how to fix it. The CLI turns any of them into exit code 2 in one place; the web app shows
 the same message beside the field.
 
-    InstrumentError
-    ├── DocumentError          an outside document is refused; carries every Problem
-    ├── DefinitionError        an instrument definition breaks a semantic rule
+    InstrumentError            (the base: caught, never raised itself)
+    ├── DocumentError          a document, file or argument is refused; carries every Problem
+    │   └── DefinitionError    an instrument definition breaks a semantic rule
     ├── NotFoundError          a case, assessment, user or definition does not exist (or is hidden)
     ├── ConflictError          a stale revision, a duplicate reference, a frozen version
     ├── PermissionDeniedError  the acting user may not do this
     ├── AuthenticationError    sign-in failed, locked out, or re-entry of the password needed
-    └── StoreError             the database refused or is unsafe to write
+    ├── StoreError             the database refused or is unsafe to write
+    ├── ConfigurationError     an `INSTRUMENT_*` setting cannot be read
+    └── RenderError            a chart or report could not be drawn (a bug, never user input)
+
+A test keeps this drawing and the classes in step, and checks that no module raises the base.
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ class DocumentError(InstrumentError):
         self.all_problems = ordered or [first]
         self.source = source
 
+    @classmethod
+    def at(cls, where: str, message: str, fix: str = "", *, source: str = "") -> DocumentError:
+        """Return the error of one problem: `DocumentError.at("$.x", "is required", "add it")`."""
+        return cls([Problem(where, message, fix)], source=source)
+
     def problems(self) -> list[Problem]:
         """Return every problem, sorted by path."""
         return list(self.all_problems)
@@ -91,3 +100,11 @@ class AuthenticationError(InstrumentError):
 
 class StoreError(InstrumentError):
     """The database is unavailable, damaged or refused the change."""
+
+
+class ConfigurationError(InstrumentError):
+    """An `INSTRUMENT_*` setting is unknown or its value cannot be read."""
+
+
+class RenderError(InstrumentError):
+    """A chart or report could not be drawn from a formulation that passed its checks."""

@@ -33,7 +33,6 @@ _SCORED = (Presence.PARTIAL, Presence.YES)
 # Enum members as plain names: looked up once, not on every rating.
 _OMIT = Presence.OMIT
 _NO = Presence.NO
-_RATED = (Presence.NO, Presence.PARTIAL, Presence.YES)
 _OFFERED_BANDS = (Band.HIGH, Band.MODERATE)
 # How many contributors a summary names before saying how many others there are.
 _NAMED = 3

@@ -20,38 +20,55 @@ ratings, and nothing about a case may outlive the request in a process shared by
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
+import hashlib
 import json
+import math
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
 
 import altair as alt
 import jinja2
 import vl_convert
 from markupsafe import Markup
 
-from instrument.errors import InstrumentError
-from instrument.formulation import Formulation, redact
+from instrument.definition import Instrument
+from instrument.errors import DocumentError, RenderError
+from instrument.formulation import Formulation, Priority, redact
 from instrument.profile import (
     BAND_COLOURS,
     BAND_LABELS,
     BAND_TEXT,
-    DESCRIPTIONS,
+    CHARTS,
     PRESENCE_LABELS,
-    SPECS,
     Description,
     band_phrase,
     change_spec,
     describe_change,
 )
-from instrument.profile.good_lives import describe_good_lives, good_lives_spec
 
 # Vega-Lite version of the installed Altair, as vl-convert names it (e.g. "6.4").
 VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 PNG_SCALE = 2.0
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
 WIDE = 1150  # px: charts wider than this get a landscape page in the PDF
+
+REPORT_FORMATS: Mapping[str, str] = MappingProxyType(
+    {
+        ".html": "text/html",
+        ".pdf": "application/pdf",
+        ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    }
+)
+"""The report's formats: file suffix → media type."""
+CHART_FORMATS: Mapping[str, str] = MappingProxyType({".svg": "image/svg+xml", ".png": "image/png"})
+"""A single chart's formats: file suffix → media type."""
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -66,8 +83,8 @@ _FORBIDDEN_TAGS = {"script", "foreignObject", "iframe", "object", "embed", "imag
 def chart_spec(chart: Any) -> dict[str, Any]:
     """Return the Vega-Lite spec of a chart (an Altair chart, or a spec in plain data).
 
-    An Altair chart's is not validated again; a spec in plain data (`instrument.profile.SPECS`)
-    is returned as it is.
+    An Altair chart's is not validated again; a spec in plain data (a chart's `spec` in
+    `instrument.profile.CHARTS`) is returned as it is.
     """
     if isinstance(chart, dict):
         return chart
@@ -79,7 +96,7 @@ def _svg(spec_json: str) -> str:
     try:
         svg: str = vl_convert.vegalite_to_svg(json.loads(spec_json), vl_version=VL_VERSION)
     except ValueError as error:  # vl-convert reports a bad spec as ValueError
-        raise InstrumentError(
+        raise RenderError(
             f"the chart could not be drawn: {error}",
             where="$",
             fix="check that the formulation is complete and valid",
@@ -115,7 +132,7 @@ def chart_png(chart: Any, *, scale: float = PNG_SCALE) -> bytes:
             chart_spec(chart), vl_version=VL_VERSION, scale=scale
         )
     except ValueError as error:
-        raise InstrumentError(
+        raise RenderError(
             f"the chart could not be drawn: {error}",
             where="$",
             fix="check that the formulation is complete and valid",
@@ -131,18 +148,18 @@ def checked_svg(svg: str) -> str:
     this never fails on our charts; it is the check that makes embedding the SVG as markup safe.
 
     Raises:
-        InstrumentError: when the SVG does not parse or holds active content.
+        RenderError: when the SVG does not parse or holds active content.
     """
     try:
         root = ElementTree.fromstring(svg)
     except ElementTree.ParseError as error:
-        raise InstrumentError(
+        raise RenderError(
             f"the chart's SVG does not parse: {error}", where="$", fix="report this as a bug"
         ) from error
     for element in root.iter():
         tag = element.tag.removeprefix(_SVG_NS)
         if tag in _FORBIDDEN_TAGS:
-            raise InstrumentError(
+            raise RenderError(
                 f"the chart's SVG holds a <{tag}> element", where="$", fix="report this as a bug"
             )
         for name, value in element.attrib.items():
@@ -151,7 +168,7 @@ def checked_svg(svg: str) -> str:
                 name in ("href", _XLINK_HREF)
                 and value.strip().lower().startswith(("javascript:", "data:"))
             ):
-                raise InstrumentError(
+                raise RenderError(
                     f"the chart's SVG holds an active attribute {local!r}",
                     where="$",
                     fix="report this as a bug",
@@ -174,6 +191,71 @@ def _responsive(svg: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # The report
 # ---------------------------------------------------------------------------------------------
+
+SIGN_OFF_MEANINGS: tuple[Literal["finalised by", "countersigned by"], ...] = (
+    "finalised by",
+    "countersigned by",
+)
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """A signature as the report shows it: its meaning, the signer's name and role, when (UTC).
+
+    `name` is None when the reader may not see names (a redacted report): the block then says
+    that the version was signed and when, not by whom.
+    """
+
+    meaning: Literal["finalised by", "countersigned by"]
+    name: str | None
+    role: str | None
+    at: dt.datetime
+
+
+def sign_off_rows(signatures: Sequence[SignOff]) -> list[dict[str, Any]]:
+    """Return the sign-off block's rows: one per meaning, filled or blank to sign by hand.
+
+    Every recorded signature has its row; a meaning without one (a draft, a version not yet
+    countersigned, or a report made from a formulation file) keeps an empty row with lines for a
+    handwritten name, role, signature and date.
+    """
+    rows: list[dict[str, Any]] = []
+    for meaning in SIGN_OFF_MEANINGS:
+        found = [s for s in signatures if s.meaning == meaning]
+        for signature in found:
+            rows.append(
+                {
+                    "meaning": meaning.capitalize(),
+                    "name": signature.name or "(not shown for your role)",
+                    "role": (signature.role or "").replace("-", " "),
+                    "at": signature.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                    "signed": True,
+                }
+            )
+        if not found:
+            rows.append({"meaning": meaning.capitalize(), "signed": False})
+    return rows
+
+
+def renderer_fingerprint() -> str:
+    """Return what identifies this renderer: its template, styles and library versions.
+
+    Kept renderings (`service.rendered`) are keyed by it, so a changed template or a new
+    vl-convert or WeasyPrint draws anew.
+    """
+    return _fingerprint()
+
+
+@functools.cache
+def _fingerprint() -> str:
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for name in ("report.html.j2", "report.css"):
+        digest.update((_TEMPLATES / name).read_bytes())
+    for package in ("instrument", "vl-convert-python", "weasyprint", "altair"):
+        digest.update(f"{package} {version(package)}\n".encode())
+    return digest.hexdigest()
 
 
 @functools.lru_cache(maxsize=1)
@@ -229,6 +311,7 @@ def report_context(
     redact_evidence: bool = False,
     history: Sequence[Formulation] | None = None,
     inline_svg: bool = True,
+    signatures: Sequence[SignOff] = (),
 ) -> dict[str, Any]:
     """Return everything the report template shows: the formulation, figures and labels.
 
@@ -239,13 +322,10 @@ def report_context(
     shown = redact(formulation) if redact_evidence else formulation
     inline = inline_svg
     figures = [
-        _figure(kind, SPECS[kind](shown), DESCRIPTIONS[kind](shown), inline=inline)
-        for kind in SPECS
+        _figure(name, chart.spec(shown), chart.describe(shown), inline=inline)
+        for name, chart in CHARTS.items()
+        if chart.applies(shown)
     ]
-    good_lives = good_lives_spec(shown)
-    good_lives_description = describe_good_lives(shown)
-    if good_lives is not None and good_lives_description is not None:
-        figures.append(_figure("good-lives", good_lives, good_lives_description, inline=inline))
     over_time = _history(shown, history)
     if len(over_time) > 1 or shown.change is not None:
         figures.append(
@@ -264,6 +344,11 @@ def report_context(
         "band_phrase": band_phrase,
         "items": {i.item: i for d in shown.domains for i in d.items},
         "area_names": {p.area: p.name for p in shown.priorities},
+        "sign_off": sign_off_rows(
+            [SignOff(s.meaning, None, None, s.at) for s in signatures]
+            if shown.redacted
+            else signatures
+        ),
     }
 
 
@@ -272,13 +357,21 @@ def render_html(
     *,
     redact: bool = False,
     history: Sequence[Formulation] | None = None,
+    signatures: Sequence[SignOff] = (),
 ) -> str:
     """Return the report of a formulation as one self-contained HTML page (charts inline as SVG).
 
     `redact` leaves every evidence text and responsivity note out; `history` adds the case's
-    earlier formulations to the change chart.
+    earlier formulations to the change chart; `signatures` fill the sign-off block (its rows
+    stay blank, to sign by hand, for a meaning without one).
     """
-    return _render(formulation, redact_evidence=redact, history=history, inline_svg=True)
+    return _render(
+        formulation,
+        redact_evidence=redact,
+        history=history,
+        inline_svg=True,
+        signatures=signatures,
+    )
 
 
 def _render(
@@ -287,9 +380,14 @@ def _render(
     redact_evidence: bool,
     history: Sequence[Formulation] | None,
     inline_svg: bool,
+    signatures: Sequence[SignOff] = (),
 ) -> str:
     context = report_context(
-        formulation, redact_evidence=redact_evidence, history=history, inline_svg=inline_svg
+        formulation,
+        redact_evidence=redact_evidence,
+        history=history,
+        inline_svg=inline_svg,
+        signatures=signatures,
     )
     return _environment().get_template("report.html.j2").render(context)
 
@@ -299,17 +397,517 @@ def render_pdf(
     *,
     redact: bool = False,
     history: Sequence[Formulation] | None = None,
+    signatures: Sequence[SignOff] = (),
 ) -> bytes:
     """Return the report as PDF: the same page, laid out by WeasyPrint (A4, page numbers).
 
     The template and its print styles are the HTML report's; only the charts are embedded as
     SVG images rather than SVG elements.
     """
+    html = _render(
+        formulation,
+        redact_evidence=redact,
+        history=history,
+        inline_svg=False,
+        signatures=signatures,
+    )
+    return _pdf(html)
+
+
+def _pdf(html: str) -> bytes:
+    """Lay out a page of our own HTML as PDF with WeasyPrint, fetching nothing but data URLs."""
     import weasyprint  # imported here: loading it and its libraries takes about half a second
 
-    html = _render(formulation, redact_evidence=redact, history=history, inline_svg=False)
     # Only the charts' data URLs are read: the page is self-contained, and a reference slipped
     # into it (were escaping ever to fail) could not reach the network or the file system.
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     document: bytes = weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()
     return document
+
+
+# ---------------------------------------------------------------------------------------------
+# Documents as bytes, by format (the CLI and the web app's downloads)
+# ---------------------------------------------------------------------------------------------
+
+
+def _suffix(fmt: str, formats: Mapping[str, str]) -> str:
+    suffix = fmt.lower() if fmt.startswith(".") else "." + fmt.lower()
+    if suffix not in formats:
+        raise DocumentError.at(
+            fmt or "(no suffix)",
+            f"unknown format {fmt or '(no suffix)'!r}",
+            f"use {' or '.join(formats)}",
+        )
+    return suffix
+
+
+def report_bytes(
+    formulation: Formulation,
+    fmt: str,
+    *,
+    redact: bool = False,
+    history: Sequence[Formulation] | None = None,
+    signatures: Sequence[SignOff] = (),
+) -> bytes:
+    """Return the report in a format of `REPORT_FORMATS` (`.html`, `.pdf`, `.docx`; dot optional).
+
+    Raises:
+        DocumentError: naming the formats, when `fmt` is not one of them.
+    """
+    suffix = _suffix(fmt, REPORT_FORMATS)
+    if suffix == ".pdf":
+        return render_pdf(formulation, redact=redact, history=history, signatures=signatures)
+    if suffix == ".docx":
+        return render_docx(formulation, redact=redact, history=history, signatures=signatures)
+    return render_html(formulation, redact=redact, history=history, signatures=signatures).encode(
+        "utf-8"
+    )
+
+
+def chart_bytes(formulation: Formulation, name: str, fmt: str) -> bytes:
+    """Return one chart of `CHARTS` in a format of `CHART_FORMATS` (`.svg` or `.png`).
+
+    Raises:
+        DocumentError: naming the charts or formats, when `name` or `fmt` is not one of them.
+    """
+    suffix = _suffix(fmt, CHART_FORMATS)
+    if name not in CHARTS:
+        raise DocumentError.at(name, f"unknown chart {name!r}", f"use one of {', '.join(CHARTS)}")
+    spec = CHARTS[name].spec(formulation)
+    return chart_png(spec) if suffix == ".png" else chart_svg(spec).encode("utf-8")
+
+
+def chart_width(chart: Any) -> int:
+    """Return a chart's width in pixels as drawn at its own scale (titles and labels included).
+
+    Measured on the chart's SVG (vl-convert, about 100 ms), so that a page can give each chart
+    exactly its room.
+    """
+    spec = dict(chart_spec(chart))
+    spec["config"] = {**spec.get("config", {}), "aria": False}
+    size = re.search(r'<svg[^>]*? width="([0-9.]+)"', _svg(json.dumps(spec, sort_keys=True)))
+    return math.ceil(float(size.group(1))) if size else 800
+
+
+# ---------------------------------------------------------------------------------------------
+# The report as DOCX: the same content, for pasting into court and clinical reports
+# ---------------------------------------------------------------------------------------------
+
+_DOCX_WIDTH_CM = 16.5
+
+
+def render_docx(
+    formulation: Formulation,
+    *,
+    redact: bool = False,
+    history: Sequence[Formulation] | None = None,
+    signatures: Sequence[SignOff] = (),
+) -> bytes:
+    """Return the report as a Word document (DOCX): the HTML report's content, in Word's terms.
+
+    Headings are Word headings, tables are Word tables, each chart a PNG picture with its
+    sentences below it (for readers who cannot see it); typed text goes in as text, never as
+    markup. `redact`, `history` and `signatures` mean what they mean for `render_html`.
+    """
+    context = report_context(
+        formulation,
+        redact_evidence=redact,
+        history=history,
+        inline_svg=False,
+        signatures=signatures,
+    )
+    writer = _Docx(context, history)
+    writer.masthead()
+    writer.priorities()
+    writer.summary_judgements()
+    writer.profile()
+    writer.heading("Priorities with their reasons", 1)
+    for priority in writer.f.priorities:
+        writer.reasons(priority)
+    writer.heading("Strengths", 1)
+    writer.figure("strengths")
+    writer.five_p_and_spj()
+    writer.judgement()
+    writer.responsivity_and_quality()
+    writer.limitations()
+    writer.change()
+    writer.sign_off()
+    return writer.save()
+
+
+class _Docx:
+    """Writes the report's content into a python-docx document, one section per method."""
+
+    def __init__(self, context: dict[str, Any], history: Sequence[Formulation] | None) -> None:
+        import docx
+        from docx.shared import Pt
+
+        self.context = context
+        self.history = history
+        self.f: Formulation = context["f"]
+        self.redacted: bool = context["redacted"]
+        self.labels: dict[str, str] = context["band_labels"]
+        self.document = docx.Document()
+        self.document.core_properties.title = context["title"]
+        generator = self.f.header.generator
+        self.document.core_properties.author = f"{generator.name} {generator.version}"
+        normal = self.document.styles["Normal"]
+        normal.font.name = "DejaVu Sans"
+        normal.font.size = Pt(10)
+
+    def heading(self, text: str, level: int) -> None:
+        self.document.add_heading(text, level=level)
+
+    def text(self, text: str, *, bullet: bool = False, bold: bool = False) -> None:
+        if bold:
+            self.document.add_paragraph().add_run(text).bold = True
+        else:
+            self.document.add_paragraph(text, style="List Bullet" if bullet else None)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        grid = self.document.add_table(rows=1, cols=len(header))
+        grid.style = "Table Grid"
+        for cell, text in zip(grid.rows[0].cells, header, strict=True):
+            cell.text = text
+            for run in cell.paragraphs[0].runs:
+                run.bold = True
+        for row in rows:
+            for cell, text in zip(grid.add_row().cells, row, strict=True):
+                cell.text = text
+
+    def figure(self, name: str) -> None:
+        import io
+
+        from docx.shared import Cm
+
+        fig = self.context["figures"].get(name)
+        if fig is None:
+            return
+        self.text(str(fig["title"]), bold=True)
+        for line in fig["subtitle"]:
+            self.text(str(line))
+        spec = (
+            CHARTS[name].spec(self.f)
+            if name in CHARTS
+            else change_spec(_history(self.f, self.history))
+        )
+        picture = chart_png(_report_spec(spec, aria=False, titled=False), scale=1.5)
+        self.document.add_picture(io.BytesIO(picture), width=Cm(_DOCX_WIDTH_CM))
+        for sentence in fig["description"].sentences:
+            self.text(sentence, bullet=True)
+
+    def masthead(self) -> None:
+        f, h = self.f, self.f.header
+        self.text(f"{h.instrument.id.upper()} {h.instrument.version} · case formulation")
+        self.heading(f"Case {h.case_reference}", 0)
+        chips = [h.status.value, f"{h.pathway.value} pathway"]
+        chips += ["provisional"] if f.data_quality.provisional else []
+        chips += ["redacted: no evidence text"] if self.redacted else []
+        self.text(" · ".join(chips))
+        self.document.add_paragraph().add_run(f.notice).italic = True
+        assessors = "; ".join(f"{a.name} ({a.role.value.replace('-', ' ')})" for a in h.assessors)
+        generated = (
+            f"{h.generated_at:%Y-%m-%d %H:%M} UTC by {h.generator.name} {h.generator.version}"
+        )
+        self.table(
+            ["Provenance", ""],
+            [
+                ["Case reference", h.case_reference],
+                ["Pathway", h.pathway.value],
+                ["Assessment", f"version {h.assessment_version} ({h.assessment_status.value})"],
+                ["Assessed on", h.assessed_on.isoformat() if h.assessed_on else "not recorded"],
+                ["Assessors", assessors or "none named"],
+                ["Instrument", f"{h.instrument.id} {h.instrument.version}"],
+                ["Generated", generated],
+                ["Assessment SHA-256", h.assessment_sha256],
+            ],
+        )
+        for warning in f.data_quality.warnings:
+            self.text(warning, bullet=True)
+
+    def priorities(self) -> None:
+        self.heading("Intervention priorities", 1)
+        self.figure("priorities")
+        rows = []
+        for p in self.f.priorities:
+            band = self.labels[p.band.value]
+            if p.override:
+                band += f" (override; rule: {self.labels[p.computed_band.value]})"
+            offered = "yes" if p.offered else "no"
+            rows.append([str(p.rank), p.name, band, f"{p.score:.2f}", f"{p.coverage:.0%}", offered])
+        self.table(["Rank", "Area", "Band", "Score", "Coverage", "Offered"], rows)
+        self.text(
+            "The score is the area's, from the ratings and the instrument's written rule (0 to "
+            "1); it is never a risk score for the person. The rank after overrides is the one "
+            "that counts."
+        )
+
+    def profile(self) -> None:
+        self.heading("Profile", 1)
+        self.figure("profile")
+        for domain in self.f.domains:
+            self.text(domain.summary, bullet=True)
+        self.figure("heatmap")
+
+    def _evidence(self, evidence: str | None, *rest: str) -> str:
+        parts = ["" if self.redacted else (evidence or ""), *rest]
+        return " · ".join(part for part in parts if part)
+
+    def reasons(self, p: Priority) -> None:
+        labels = self.labels
+        self.heading(f"{p.rank}. {p.name} ({labels[p.band.value]})", 2)
+        self.text(
+            f"Score {p.score:.2f} · coverage {p.coverage:.0%} · {band_phrase(p)} · "
+            f"{p.offered_reason}"
+        )
+        self.text(p.summary)
+        if p.override:
+            self.text(
+                f"Override by {p.override.by} on {p.override.at:%Y-%m-%d}: band "
+                f"{labels[p.override.band.value]} (the rule gave {labels[p.computed_band.value]})."
+            )
+            self.text(p.override.rationale)
+        if p.contributors:
+            sources = "Sources" if self.redacted else "Evidence and sources"
+            self.table(
+                ["Item", "Rating", "Adds", sources],
+                [
+                    [
+                        f"{c.item} {c.name}",
+                        f"{c.presence.value}, {c.relevance.value}",
+                        f"{c.contribution:.2f}",
+                        self._evidence(
+                            c.evidence,
+                            ", ".join(s.value for s in c.sources),
+                            c.timeframe.value if c.timeframe else "",
+                        ),
+                    ]
+                    for c in p.contributors
+                ],
+            )
+        else:
+            self.text("No rated item adds to this area's score.")
+        if p.omitted:
+            self.text(f"Omitted or not rated: {', '.join(p.omitted)}.")
+        if p.strengths:
+            self.text("Strengths to build on", bold=True)
+        for strength in p.strengths:
+            said = self._evidence(strength.evidence)
+            self.text(
+                f"{strength.item} {strength.name} ({strength.presence.value})"
+                + (f": {said}" if said else ""),
+                bullet=True,
+            )
+        if p.sessions:
+            self.text("Suggested sessions", bold=True)
+        for session in p.sessions:
+            self.text(session, bullet=True)
+
+    def summary_judgements(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        self.heading("The assessor's summary judgements", 1)
+        given = judgement.summary_judgements
+        if given is None:
+            self.text("The assessor has not recorded summary judgements yet.")
+        else:
+            rows = [
+                (
+                    view.name,
+                    view.level.value if view.level is not None else "not recorded",
+                    "" if self.f.redacted else (view.rationale or ""),
+                )
+                for view in given.judgements
+            ]
+            self.table(("Judgement", "Level", "Rationale"), rows)
+            if given.no_intervention:
+                self.text("Outcome: no intervention indicated.", bold=True)
+            self.text(given.summary)
+        for suggestion in judgement.review_suggestions:
+            self.text(suggestion, bullet=True)
+
+    def judgement(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        if judgement.presenting_problem and not self.f.redacted:
+            self.heading("Presenting problem, in the assessor's words", 2)
+            self.text(judgement.presenting_problem)
+        if judgement.person_specific:
+            self.heading("Person-specific factors", 1)
+            self.table(
+                ("Factor", "Domain", "Presence", "Relevance", "5P", "Areas"),
+                [
+                    (
+                        f"{ps.id} {ps.title}",
+                        ps.domain_name,
+                        ps.presence.value,
+                        ps.relevance.value,
+                        ps.role.value,
+                        ", ".join(ps.areas),
+                    )
+                    for ps in judgement.person_specific
+                ],
+            )
+        if judgement.good_lives is not None:
+            self.heading("Good Lives", 1)
+            self.figure("good-lives")
+            if judgement.good_lives.approach_goals and not self.f.redacted:
+                self.text("Approach goals", bold=True)
+                for goal in judgement.good_lives.approach_goals:
+                    self.text(goal, bullet=True)
+        self.heading("Scenarios", 1)
+        self.text(
+            "What could happen, described in general terms by the assessor to plan management "
+            "and intervention. Scenarios are not predictions and carry no probabilities."
+        )
+        for sc in judgement.scenarios:
+            self.heading(f"{sc.number}. {sc.title}", 2)
+            if not self.f.redacted:
+                for label, value in (
+                    ("What could happen", sc.what),
+                    ("Who could be harmed", sc.who),
+                    ("Triggers", sc.triggers),
+                    ("Warning signs", sc.warning_signs),
+                    ("What would make it less likely", sc.less_likely),
+                ):
+                    if value:
+                        self.text(f"{label}: {value}")
+            links = [*sc.items, *sc.person_specific]
+            if links:
+                self.text(f"Rests on: {', '.join(links)}")
+
+    def limitations(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        self.heading("Limitations and bias check", 1)
+        self.text(judgement.limitations)
+        if judgement.assessor_limitations and not self.f.redacted:
+            self.text(judgement.assessor_limitations)
+        check = judgement.bias_check
+        if check is not None:
+            self.table(
+                ("Bias check question", "May apply", "Note"),
+                [
+                    (
+                        a.text,
+                        "not answered" if a.applies is None else ("yes" if a.applies else "no"),
+                        "" if self.f.redacted else (a.note or ""),
+                    )
+                    for a in check.answers
+                ],
+            )
+            self.text(
+                "The assessor confirmed the bias check."
+                if check.confirmed
+                else "The bias check is not confirmed yet."
+            )
+
+    def five_p_and_spj(self) -> None:
+        self.heading("5P formulation", 1)
+        for section in self.f.five_p:
+            self.heading(section.heading.value.capitalize(), 2)
+            self.text(section.summary)
+            if section.not_applicable:
+                self.text(f"Not applicable: {section.not_applicable}")
+            if section.narrative:
+                self.document.add_paragraph().add_run("Assessor's narrative").italic = True
+                self.text(section.narrative)
+        self.heading("Engagement, intent and capability", 1)
+        for spj in self.f.spj:
+            self.text(spj.summary)
+        if self.f.risk_management:
+            self.heading("Risk management notes", 2)
+        for note in self.f.risk_management:
+            self.text(note, bullet=True)
+
+    def responsivity_and_quality(self) -> None:
+        self.heading("Responsivity: adapting delivery", 1)
+        self.table(
+            ["Consideration", "Applies", "Adaptation" if self.redacted else "Note and adaptation"],
+            [
+                [
+                    f"{r.id} {r.name}",
+                    r.presence.value if r.presence else "not recorded",
+                    self._evidence(r.note, r.adaptation or ""),
+                ]
+                for r in self.f.responsivity
+            ],
+        )
+        quality = self.f.data_quality
+        self.heading("Data quality", 1)
+        self.table(
+            ["Data quality", ""],
+            [
+                ["Provisional", "yes" if quality.provisional else "no"],
+                ["Omitted or not rated", f"{quality.omitted_share:.0%} of items"],
+                ["Omitted", ", ".join(quality.omitted) or "none"],
+                ["Not rated", ", ".join(quality.unrated) or "none"],
+                ["Present without evidence", ", ".join(quality.missing_evidence) or "none"],
+            ],
+        )
+
+    def change(self) -> None:
+        self.heading("Change since the previous assessment", 1)
+        if self.f.change:
+            self.text(self.f.change.summary)
+        if "change" in self.context["figures"]:
+            self.figure("change")
+        elif not self.f.change:
+            self.text("This is the first assessment of the case: there is nothing to compare with.")
+
+    def sign_off(self) -> None:
+        self.heading("Sign-off", 1)
+        rows = self.context["sign_off"]
+        self.table(
+            ["Signature", "Name", "Role", "Date and time (UTC)"],
+            [
+                [row["meaning"], row["name"], row["role"], row["at"]]
+                if row["signed"]
+                else [row["meaning"], "", "", ""]
+                for row in rows
+            ],
+        )
+        if any(not row["signed"] for row in rows):
+            self.text(
+                "A row without a name is not signed in the system: sign it by hand, with the "
+                "date and time."
+            )
+        h = self.f.header
+        from docx.shared import Pt
+
+        closing = self.document.add_paragraph(
+            f"{self.f.notice} Generated by {h.generator.name} {h.generator.version} on "
+            f"{h.generated_at:%Y-%m-%d %H:%M} UTC from assessment version {h.assessment_version} "
+            f"of case {h.case_reference}."
+            + (" Evidence text and responsivity notes are left out." if self.redacted else "")
+        )
+        closing.runs[0].font.size = Pt(8)
+
+    def save(self) -> bytes:
+        import io
+
+        out = io.BytesIO()
+        self.document.save(out)
+        return out.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The blank form of a definition, for interviews
+# ---------------------------------------------------------------------------------------------
+
+
+def render_blank_form(instrument: Instrument) -> str:
+    """Return a printable blank form of a definition as one HTML page (every text escaped).
+
+    Each item with its description and rating guidance, boxes for presence, relevance, sources
+    and timeframe, and lines for the evidence; then the responsivity considerations.
+    """
+    return _environment().get_template("blank-form.html.j2").render(i=instrument)
+
+
+def render_blank_form_pdf(instrument: Instrument) -> bytes:
+    """Return the blank form as an A4 PDF (WeasyPrint, fetching nothing)."""
+    return _pdf(render_blank_form(instrument))

@@ -17,6 +17,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from instrument.assessment import Assessment
+from instrument.case import DESCRIPTION, CaseExport
 from instrument.definition import Instrument
 from instrument.formulation import Formulation
 
@@ -86,9 +87,6 @@ def build_schema(kind: str) -> dict[str, Any]:
 
 def extra_schemas() -> dict[str, dict[str, Any]]:
     """Return schemas published by other modules (e.g. the case export), keyed by kind."""
-    # Imported here: the exchange modules validate with this module's validators.
-    from instrument.exchange.case import DESCRIPTION, CaseExport
-
     return {"case": _model_schema("case", "Case export", CaseExport, DESCRIPTION)}
 
 

@@ -6,9 +6,21 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from instrument.assessment import assessment_hash, check_assessment, finalisation_problems
+from instrument.assessment import (
+    Rating,
+    ResponsivityNote,
+    assessment_hash,
+    check_assessment,
+    finalisation_problems,
+    merge_note,
+    merge_rating,
+    merge_values,
+)
 from instrument.definition import Instrument
+from instrument.definitions import catalogue
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment
 from tests.conftest import assessment_document, make_assessment
@@ -16,7 +28,7 @@ from tests.conftest import assessment_document, make_assessment
 
 def _problems(document: dict[str, Any]) -> list[str]:
     with pytest.raises(DocumentError) as caught:
-        parse_assessment(json.dumps(document).encode())
+        parse_assessment(json.dumps(document).encode(), catalogue())
     return [str(p) for p in caught.value.problems()]
 
 
@@ -35,7 +47,8 @@ def _complete(instrument: Instrument) -> dict[str, Any]:
 
 
 def test_the_example_document_is_valid() -> None:
-    assert parse_assessment(json.dumps(assessment_document()).encode()).case.reference == "C-0001"
+    data = json.dumps(assessment_document()).encode()
+    assert parse_assessment(data, catalogue()).case.reference == "C-0001"
 
 
 def test_omit_may_carry_evidence_saying_why(instrument: Instrument) -> None:
@@ -132,3 +145,107 @@ def test_hash_is_stable_and_sensitive() -> None:
     first = make_assessment()
     assert assessment_hash(first) == assessment_hash(make_assessment())
     assert assessment_hash(first) != assessment_hash(make_assessment(notes="Changed."))
+
+
+# --- merging two edits of one rating (two tabs) -------------------------------------------------
+
+
+def _r(**fields: Any) -> Rating:
+    return Rating.model_validate({"presence": "yes", "relevance": "high", **fields})
+
+
+def test_merge_keeps_each_sides_own_fields() -> None:
+    base = _r(evidence="first", timeframe="current")
+    mine = _r(evidence="first", timeframe="historical")  # I changed the timeframe
+    theirs = _r(evidence="second", timeframe="current")  # they changed the evidence
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["evidence"] == "second"  # theirs is not undone by my stale copy
+    assert outcome.merged["timeframe"] == "historical"
+
+
+def test_merge_asks_only_for_the_field_both_changed() -> None:
+    base = _r(evidence="first")
+    outcome = merge_rating(base, _r(evidence="mine", relevance="low"), _r(evidence="theirs"))
+    assert outcome.conflicts == ("evidence",)
+    assert outcome.merged is not None
+    assert outcome.merged["evidence"] == "theirs"  # stored value kept until the person chooses
+    assert outcome.merged["relevance"] == "low"
+
+
+def test_merge_same_change_on_both_sides_is_no_conflict() -> None:
+    assert merge_rating(_r(), _r(evidence="same"), _r(evidence="same")).conflicts == ()
+
+
+def test_merge_sources_as_sets() -> None:
+    base = _r(sources=["interview", "file-review"])
+    mine = _r(sources=["interview", "collateral"])  # removed file-review, added collateral
+    theirs = _r(sources=["interview", "file-review", "observation"])  # added observation
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["sources"] == ["interview", "observation", "collateral"]
+
+
+def test_merge_relevance_follows_presence() -> None:
+    base = _r(relevance="high")
+    mine = _r(relevance="low")  # I lowered the relevance
+    theirs = Rating(presence="no")  # they rated it absent: relevance must go
+    outcome = merge_rating(base, mine, theirs)
+    assert outcome.conflicts == ("relevance",)
+
+
+def test_merge_onto_an_unrated_item() -> None:
+    outcome = merge_rating(None, Rating(presence="omit"), None)
+    assert outcome.conflicts == ()
+    assert outcome.merged is not None
+    assert outcome.merged["presence"] == "omit"
+    assert merge_rating(None, Rating(presence="no"), Rating(presence="omit")).conflicts == (
+        "presence",
+    )
+    # I cleared the item while they changed its evidence: both fields wait for a choice.
+    removed = merge_rating(_r(evidence="x"), None, _r(evidence="y"))
+    assert removed.conflicts == ("presence", "evidence")
+    assert merge_rating(_r(), None, _r()).merged is None  # cleared, nothing else changed
+
+
+def test_merge_notes_field_by_field() -> None:
+    base = ResponsivityNote(presence="yes", note="a")
+    mine = ResponsivityNote(presence="yes", note="a", adaptation="shorter sessions")
+    theirs = ResponsivityNote(presence="yes", note="b")
+    outcome = merge_note(base, mine, theirs)
+    assert outcome.conflicts == ()
+    assert outcome.merged == {"presence": "yes", "note": "b", "adaptation": "shorter sessions"}
+
+
+_VALUE = st.one_of(st.none(), st.sampled_from(["a", "b", "c"]))
+_LIST = st.lists(st.sampled_from(["interview", "file-review", "collateral"]), unique=True)
+
+
+@given(
+    base=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+    mine=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+    theirs=st.fixed_dictionaries({"x": _VALUE, "y": _VALUE, "s": _LIST}),
+)
+def test_a_merge_never_overwrites_silently(
+    base: dict[str, Any], mine: dict[str, Any], theirs: dict[str, Any]
+) -> None:
+    """Property: each field is theirs, mine (when only I changed it), or a reported conflict."""
+    outcome = merge_values(base, mine, theirs)
+    assert outcome.merged is not None
+    for field in ("x", "y"):
+        b, m, t = base[field], mine[field], theirs[field]
+        if field in outcome.conflicts:
+            assert b != m != t != b  # both changed it, differently
+            assert outcome.merged[field] == t  # the stored value is kept meanwhile
+        elif m != b:
+            assert outcome.merged[field] == m  # my change, which they did not make otherwise
+            assert t in (b, m)
+        else:
+            assert outcome.merged[field] == t
+    merged = set(outcome.merged["s"])
+    for source in {*base["s"], *mine["s"], *theirs["s"]}:
+        mine_changed = (source in mine["s"]) != (source in base["s"])
+        expected = (source in mine["s"]) if mine_changed else (source in theirs["s"])
+        assert (source in merged) is expected

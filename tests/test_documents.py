@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from instrument.definitions import default_instrument
+from instrument.definitions import catalogue, default_instrument
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment
 from instrument.exchange.documents import MAX_BYTES, json_path, parse
@@ -86,9 +86,9 @@ def _encode(document: Any) -> bytes:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(documents())
 def test_valid_documents_pass_and_round_trip(document: dict[str, Any]) -> None:
-    first = parse_assessment(_encode(document))
+    first = parse_assessment(_encode(document), catalogue())
     dumped = first.to_document()
-    second = parse_assessment(_encode(dumped))
+    second = parse_assessment(_encode(dumped), catalogue())
     assert second == first
     assert second.to_document() == dumped
 
@@ -121,7 +121,7 @@ def test_corrupted_documents_are_refused_with_a_path(
     where, corrupt = corruption
     corrupt(document)
     with pytest.raises(DocumentError) as caught:
-        parse_assessment(_encode(document))
+        parse_assessment(_encode(document), catalogue())
     assert where in [p.where for p in caught.value.problems()]
 
 
@@ -165,7 +165,7 @@ def test_too_large_is_refused_before_parsing() -> None:
 @pytest.mark.parametrize("top", [b"[]", b"3", b'"text"', b"null"])
 def test_top_level_must_be_an_object(top: bytes) -> None:
     with pytest.raises(DocumentError, match="the top level must be an object"):
-        parse_assessment(top)
+        parse_assessment(top, catalogue())
 
 
 def test_json_path_rendering() -> None:

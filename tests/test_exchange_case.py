@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from instrument.access import SYSTEM
+from instrument.definitions import catalogue
 from instrument.errors import ConflictError, DocumentError
 from instrument.exchange.case import case_json, parse_case
 from instrument.formulation import Review
@@ -89,7 +90,7 @@ def test_a_changed_export_is_refused_with_a_path(tmp_path: Path) -> None:
     exported["versions"][0]["assessment"]["ratings"]["ID1"]["presence"] = "no"
     exported["versions"][0]["assessment"]["ratings"]["ID1"].pop("relevance", None)
     with pytest.raises(DocumentError) as refused:
-        parse_case(case_json(exported).encode())
+        parse_case(case_json(exported).encode(), catalogue())
     assert "$.versions[0].formulation.header.assessment_sha256" in str(refused.value)
     before = team.service.store.conn.execute("SELECT count(*) FROM cases").fetchone()[0]
     with pytest.raises(DocumentError):

@@ -18,7 +18,7 @@ import pytest
 
 from instrument.assessment import Assessment, finalisation_problems
 from instrument.definition import Instrument
-from instrument.definitions import default_instrument
+from instrument.definitions import catalogue, default_instrument
 from instrument.exchange.assessments import load_assessment, parse_formulation
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Review, formulate, formulation_json
@@ -52,7 +52,8 @@ def case_names() -> list[str]:
 @cache
 def worked_cases() -> dict[str, WorkedCase]:
     assessments = {
-        name: load_assessment(FORMULATIONS / f"{name}.assessment.json") for name in case_names()
+        name: load_assessment(FORMULATIONS / f"{name}.assessment.json", catalogue())
+        for name in case_names()
     }
     cases = {}
     for name, assessment in assessments.items():

@@ -17,7 +17,7 @@ import pytest
 
 from instrument.assessment import Assessment, finalisation_problems
 from instrument.definition import Instrument
-from instrument.definitions import current_instrument
+from instrument.definitions import catalogue, current_instrument
 from instrument.exchange.assessments import load_assessment, parse_formulation
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Review, formulate, formulation_json
@@ -49,7 +49,9 @@ def names() -> list[str]:
 
 @cache
 def cases() -> dict[str, Case11]:
-    loaded = {name: load_assessment(FOLDER / f"{name}.assessment.json") for name in names()}
+    loaded = {
+        name: load_assessment(FOLDER / f"{name}.assessment.json", catalogue()) for name in names()
+    }
     found = {}
     for name, assessment in loaded.items():
         earlier = [
@@ -110,7 +112,7 @@ ONE_ZERO = sorted(
 def test_every_10_worked_case_exists_upgraded_exactly_as_upgrade_makes_it(
     current: Instrument, name: str
 ) -> None:
-    old = load_assessment(FORMULATIONS / f"{name}.assessment.json")
+    old = load_assessment(FORMULATIONS / f"{name}.assessment.json", catalogue())
     upgraded = upgrade_assessment(current, old)
     stored = (FOLDER / f"{name}.assessment.json").read_text(encoding="utf-8")
     assert json.dumps(upgraded.to_document(), indent=2, ensure_ascii=False) + "\n" == stored

@@ -17,6 +17,7 @@ from instrument.definitions import default_instrument
 from instrument.errors import InstrumentError
 from instrument.exchange.assessments import load_formulation
 from instrument.formulation import Formulation, Review, apply_override, formulate, redact
+from instrument.profile.theme import PRESENCE_DASH
 from instrument.vocabulary import ItemKind, Presence, Relevance
 from tests.conftest import NOW, assessment_document, make_assessment
 
@@ -115,13 +116,13 @@ def formulation() -> Formulation:
 
 
 def single_charts() -> Iterator[tuple[str, Any]]:
-    yield from P.CHARTS.items()
+    yield from ((name, chart.draw) for name, chart in P.CHARTS.items())
 
 
 def all_charts(formulation: Formulation) -> dict[str, Any]:
     second = make_formulation({**RATINGS, "ID1": ("partial", "high")}, assessor="B. Second")
     return {
-        **{kind: draw(formulation) for kind, draw in P.CHARTS.items()},
+        **{kind: chart.draw(formulation) for kind, chart in P.CHARTS.items()},
         "change": P.change([formulation]),
         "agreement": P.agreement(formulation, second),
     }
@@ -188,7 +189,7 @@ def test_every_chart_has_a_title_naming_the_case_and_large_type(
 
 def test_the_palette_tells_omit_from_no_without_colour() -> None:
     assert P.PRESENCE_COLOURS["omit"] != P.PRESENCE_COLOURS["no"]
-    assert P.PRESENCE_DASH["omit"] != P.PRESENCE_DASH["no"]
+    assert PRESENCE_DASH["omit"] != PRESENCE_DASH["no"]
     assert "omit" in P.PRESENCE_LABELS["omit"]
     assert len(set(P.PRESENCE_COLOURS.values())) == 4  # omit and not rated share white
     assert len(set(P.BAND_COLOURS.values())) == 4
@@ -217,15 +218,16 @@ def inline_data(spec: dict[str, Any]) -> dict[str, Any]:
     return walk(spec)
 
 
-@pytest.mark.parametrize("kind", list(P.SPECS))
+@pytest.mark.parametrize("kind", list(P.CHARTS))
 def test_the_plain_spec_is_the_charts_spec(formulation: Formulation, kind: str) -> None:
-    plain = P.SPECS[kind](formulation)
+    plain = P.CHARTS[kind].spec(formulation)
     assert plain["config"] == dict(P.THEME)
-    assert inline_data(plain) == inline_data(P.CHARTS[kind](formulation).to_dict())
+    assert inline_data(plain) == inline_data(P.CHARTS[kind].draw(formulation).to_dict())
 
 
 def test_charts_are_pure_functions_of_the_formulation(formulation: Formulation) -> None:
-    for draw in P.CHARTS.values():
+    for chart in P.CHARTS.values():
+        draw = chart.draw
         assert draw(formulation).to_dict() == draw(formulation).to_dict()
         assert draw(formulation).to_dict() == draw(redact(formulation)).to_dict()
 
@@ -482,9 +484,9 @@ def test_agreement_refuses_different_instrument_versions(formulation: Formulatio
 @pytest.mark.parametrize("path", WORKED, ids=lambda path: path.name.split(".")[0])
 def test_every_chart_of_every_worked_case_validates(path: Path) -> None:
     formulation = load_formulation(path)
-    for kind, draw in P.CHARTS.items():
-        draw(formulation).to_dict()  # raises when the spec is invalid
-        description = P.DESCRIPTIONS[kind](formulation)
+    for kind, chart in P.CHARTS.items():
+        chart.draw(formulation).to_dict()  # raises when the spec is invalid
+        description = chart.describe(formulation)
         assert description.sentences, kind
 
 

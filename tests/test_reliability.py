@@ -134,6 +134,69 @@ def test_interleaved_sessions_never_overwrite_silently(tmp_path: Path) -> None:
     assert conflicts == 0
 
 
+def test_interleaved_tabs_merge_fields_and_never_overwrite_silently(tmp_path: Path) -> None:
+    """SECURITY.md 3 with merging: two tabs interleave 500 edits of three items' fields.
+
+    Each tab edits from the draft it last loaded. A stale edit of a field the other tab did not
+    change is merged (kept alongside theirs); one of a field the other tab changed is refused and
+    reported. After every save, each field holds exactly what the model says: 0 silent
+    overwrites, every conflict a real one.
+    """
+    db = tmp_path / "m.db"
+    team = make_team(db)
+    team.service.create_case(team.psychologist, "C-1", "engaged")
+    first = team.service.start_assessment(team.psychologist, "C-1")
+    sessions = [team.service, Service.open(db, clock=team.clock, hasher=team.service.hasher)]
+    views = [first, first]
+    stored = first
+    rng = random.Random(5)
+    merged = reported = 0
+    for edit in range(500):
+        who = rng.randrange(2)
+        if rng.random() < 0.2:  # a tab sometimes reloads
+            views[who] = sessions[who].get_assessment(team.psychologist, "C-1", 1)
+        item = rng.choice(["ID1", "ID2", "ID3"])
+        field = rng.choice(["evidence", "timeframe"])
+        base = views[who].assessment.ratings.get(item)
+        before = (base or Rating(presence="omit")).model_dump()
+        value = f"edit-{edit}" if field == "evidence" else rng.choice(["current", "historical"])
+        mine = Rating.model_validate({**before, field: value})
+        previous = stored.assessment.ratings.get(item)
+        theirs = (previous or Rating(presence="omit")).model_dump()
+        try:
+            draft = sessions[who].save_rating(
+                team.psychologist,
+                "C-1",
+                1,
+                item,
+                mine,
+                base_revision=views[who].revision,
+                merge=True,
+                base=base,
+            )
+        except ConflictError as error:
+            where = error.where
+            assert where == f"$.ratings.{item}.{field}"
+            assert theirs[field] != before[field] != value, "a conflict that was not one"
+            assert theirs[field] != value
+            reported += 1
+            views[who] = sessions[who].get_assessment(team.psychologist, "C-1", 1)
+            assert views[who].revision == stored.revision  # nothing written
+            continue
+        merged += views[who].revision != stored.revision
+        after = draft.assessment.ratings
+        changed = value != before[field]  # an unchanged value leaves theirs as it is
+        assert after[item].model_dump()[field] == (value if changed else theirs[field])
+        expected = {k: v for k, v in theirs.items() if k != field}
+        assert {k: v for k, v in after[item].model_dump().items() if k != field} == expected
+        for other, rating in stored.assessment.ratings.items():
+            if other != item:
+                assert after[other] == rating, "another item changed"
+        stored = views[who] = draft
+    assert merged > 50
+    assert reported > 20
+
+
 KILLS = 20
 
 

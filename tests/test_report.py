@@ -129,7 +129,7 @@ def test_the_report_has_every_section_and_chart() -> None:
         "Change",
     ):
         assert heading in html, heading
-    assert html.count("<svg") == len(P.CHARTS)
+    assert html.count("<svg") == sum(chart.applies(formulation) for chart in P.CHARTS.values())
     assert "✎ Override by A. Assessor" in html
     assert "the chart as a table" in html
 
@@ -138,7 +138,7 @@ def test_history_adds_the_change_chart() -> None:
     first = make_formulation({**RATINGS, "EM5": ("no", None)}, assessed_on="2026-03-01")
     second = make_formulation(version=2, previous={**RATINGS, "EM5": ("no", None)})
     html = R.render_html(second, history=[first])
-    assert html.count("<svg") == len(P.CHARTS) + 1
+    assert html.count("<svg") == sum(chart.applies(second) for chart in P.CHARTS.values()) + 1
     assert "Change across assessments" in html
 
 
@@ -263,8 +263,8 @@ def test_the_charts_svg_escapes_user_text(hostile: Formulation) -> None:
 @pytest.mark.parametrize("path", WORKED, ids=lambda path: path.name.split(".")[0])
 def test_every_chart_of_every_worked_case_renders_to_png(path: Path) -> None:
     formulation = load_formulation(path)
-    for kind, draw in P.CHARTS.items():
-        png = R.chart_png(draw(formulation), scale=1)
+    for kind, chart in P.CHARTS.items():
+        png = R.chart_png(chart.draw(formulation), scale=1)
         assert png.startswith(b"\x89PNG\r\n\x1a\n"), kind
         assert len(png) > 5_000, kind
 
@@ -390,6 +390,96 @@ def test_cli_refuses_an_invalid_formulation(
     code, err = run_cli(capsys, "report", str(bad), "-o", str(tmp_path / "r.html"))
     assert code == 2
     assert "$" in err
+
+
+# --- sign-off, Word, the blank form -------------------------------------------------------------
+
+
+def docx_text(data: bytes) -> str:
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in document.paragraphs]
+    lines += [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join(lines)
+
+
+def test_the_sign_off_block_names_each_signature_or_leaves_a_row_to_sign_by_hand() -> None:
+    import datetime as dt
+
+    formulation = make_formulation()
+    at = dt.datetime(2026, 11, 30, 9, 15, tzinfo=dt.UTC)
+    signed = [R.SignOff("finalised by", "psy.north", "psychologist", at)]
+    html = R.render_html(formulation, signatures=signed)
+    assert (
+        "Finalised by</th><td>psy.north</td><td>psychologist</td><td>2026-11-30 09:15 UTC" in html
+    )
+    assert '<tr class="unsigned"><th scope="row">Countersigned by' in html
+    assert "sign it by hand" in html
+    blank = R.render_html(formulation)
+    assert blank.count('class="unsigned"') == 2
+    redacted = R.render_html(formulation, redact=True, signatures=signed)
+    assert "psy.north" not in redacted
+    assert "(not shown for your role)" in redacted
+    both = [*signed, R.SignOff("countersigned by", "sup.north", "supervisor", at)]
+    assert "sign it by hand" not in R.render_html(formulation, signatures=both)
+
+
+def test_the_pdf_ends_on_a_page_with_content_and_holds_the_sign_off() -> None:
+    formulation = make_formulation(evidence="Evidence canary {item}")
+    pdf = R.render_pdf(formulation)
+    pages = pdf_text(pdf).split("\f")
+    last = [p for p in pages if p.strip()][-1]
+    assert "Sign-off" in " ".join(pdf_text(pdf).split())
+    # The last page holds more than a footer and a line or two.
+    assert len(last.split()) > 60, last
+
+
+def test_the_word_report_holds_the_same_content_as_text(hostile: Formulation) -> None:
+    data = R.render_docx(hostile)
+    assert data.startswith(b"PK")
+    words = docx_text(data)
+    for priority in hostile.priorities:
+        assert priority.name in words
+    assert "EVIDENCE-" in words
+    assert "Sign-off" in words
+    assert hostile.notice in words
+    redacted = docx_text(R.render_docx(hostile, redact=True))
+    assert "EVIDENCE-" not in redacted
+
+
+def test_cli_report_writes_docx(
+    capsys: pytest.CaptureFixture[str], formulation_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.docx"
+    code, err = run_cli(capsys, "report", str(formulation_file), "-o", str(out))
+    assert code == 0, err
+    assert "Countersigned by" in docx_text(out.read_bytes())
+
+
+def test_cli_blank_form_writes_every_item_to_fill_in(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from instrument.definitions import current_instrument
+
+    out = tmp_path / "form.pdf"
+    code, err = run_cli(capsys, "blank-form", "-o", str(out))
+    assert code == 0, err
+    text = " ".join(pdf_text(out.read_bytes()).split())
+    instrument = current_instrument()
+    for item in [*instrument.items, *instrument.responsivity]:
+        assert f"{item.id} {item.name}" in text, item.id
+    assert "Case reference" in text
+    assert "Structured professional judgement aid" in text
+    code, err = run_cli(capsys, "blank-form", "-o", str(tmp_path / "form.txt"))
+    assert code == 2
+    assert "form.txt" in err
+    code, err = run_cli(capsys, "blank-form", "-o", str(out), "--definition", "ifi")
+    assert code == 2
+    assert "--definition" in err
+    assert "Traceback" not in err
 
 
 def test_a_11_report_shows_the_escalation_prompt_first_and_bars_not_decimal_scores() -> None:

@@ -12,7 +12,7 @@ from instrument import report as R
 from instrument.definition import Instrument
 from instrument.exchange.assessments import parse_assessment
 from instrument.formulation import Formulation, formulate, redact
-from instrument.profile.good_lives import describe_good_lives, good_lives_spec
+from instrument.profile import CHARTS, describe_good_lives, good_lives_spec
 from tests.test_judgement import AT, _marked, case_document
 from tests.test_report import PAYLOADS, live_markup, pdf_text
 
@@ -90,12 +90,11 @@ def test_a_formulation_claiming_to_be_redacted_shows_no_judgement_text(
 
 def test_the_good_lives_chart_draws_no_text_typed_by_the_assessor(instrument: Instrument) -> None:
     formulation = formulation_of(_marked(case_document(), CANARY), instrument)
+    assert CHARTS["good-lives"].applies(formulation)
     spec = good_lives_spec(formulation)
-    assert spec is not None
     assert CANARY not in json.dumps(spec)
     assert good_lives_spec(redact(formulation)) == spec
     description = describe_good_lives(formulation)
-    assert description is not None
     assert len(description.rows) == 11
     svg = R.chart_svg(spec)
     assert "Excellence in agency" in svg
@@ -105,8 +104,9 @@ def test_no_good_lives_panel_draws_no_chart(instrument: Instrument) -> None:
     document = case_document()
     del document["judgement"]["good_lives"]
     formulation = formulation_of(document, instrument)
-    assert good_lives_spec(formulation) is None
-    assert describe_good_lives(formulation) is None
+    assert not CHARTS["good-lives"].applies(formulation)
+    assert "not recorded" in json.dumps(good_lives_spec(formulation))  # the CLI still draws it
+    assert "no Good Lives panel" in describe_good_lives(formulation).sentences[0]
     assert 'id="figure-good-lives"' not in R.render_html(formulation)
 
 

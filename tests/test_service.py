@@ -182,6 +182,51 @@ def test_stale_revision_names_who_saved_last(team: Team) -> None:
         s.save_rating(pat, "C-2", 1, "ID2", Rating(presence="no"), base_revision=draft.revision)
 
 
+def test_two_tabs_editing_different_items_merge(team: Team) -> None:
+    """Tab B saves ID3; tab A, still on the older revision, changes ID4: both are kept."""
+    s, pat = team.service, team.psychologist
+    s.create_case(pat, "C-9", "engaged")
+    loaded = s.start_assessment(pat, "C-9")
+    s.save_rating(pat, "C-9", 1, "ID3", Rating(presence="no"), base_revision=loaded.revision)
+    draft = s.save_rating(
+        pat, "C-9", 1, "ID4", Rating(presence="omit"), base_revision=loaded.revision, merge=True
+    )
+    assert set(draft.assessment.ratings) == {"ID3", "ID4"}
+
+
+def test_two_tabs_editing_one_item_merge_per_field(team: Team) -> None:
+    s, pat = team.service, team.psychologist
+    s.create_case(pat, "C-8", "engaged")
+    start = s.start_assessment(pat, "C-8")
+    first = Rating(presence="yes", relevance="high", evidence="first", sources=["interview"])
+    loaded = s.save_rating(pat, "C-8", 1, "ID1", first, base_revision=start.revision)
+    theirs = Rating.model_validate({**first.model_dump(), "evidence": "their evidence"})
+    stored = s.save_rating(pat, "C-8", 1, "ID1", theirs, base_revision=loaded.revision)
+    # The stale tab changed only the timeframe: their evidence stays, my timeframe is added.
+    mine = Rating.model_validate({**first.model_dump(), "timeframe": "current"})
+    merged = s.save_rating(
+        pat, "C-8", 1, "ID1", mine, base_revision=loaded.revision, merge=True, base=first
+    )
+    rating = merged.assessment.ratings["ID1"]
+    assert (rating.evidence, rating.timeframe) == ("their evidence", "current")
+    # The same field changed on both sides: refused, with the field, who and when; nothing stored.
+    clash = Rating.model_validate({**first.model_dump(), "evidence": "my evidence"})
+    with pytest.raises(ConflictError) as caught:
+        s.save_rating(
+            pat, "C-8", 1, "ID1", clash, base_revision=loaded.revision, merge=True, base=first
+        )
+    assert caught.value.where == "$.ratings.ID1.evidence"
+    assert "ID1 evidence was changed by pat at" in caught.value.message
+    assert "another tab or by another person" in caught.value.message
+    assert "revision" not in caught.value.message
+    after = s.get_assessment(pat, "C-8", 1)
+    assert after.revision == merged.revision
+    assert after.assessment.ratings["ID1"].evidence == "their evidence"
+    assert stored.revision < merged.revision
+    entries = s.audit_entries(team.admin, action="save")
+    assert entries[0].outcome == "conflict"
+
+
 def test_a_present_rating_needs_its_relevance(team: Team) -> None:
     s, pat = team.service, team.psychologist
     s.create_case(pat, "C-3", "engaged")

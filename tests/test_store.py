@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from instrument.access import SYSTEM
+from instrument.config import Settings
 from instrument.definition import Instrument
 from instrument.errors import StoreError
 from instrument.store.sqlite import MIGRATIONS, PRAGMAS, connect, read_pragmas
@@ -219,11 +220,13 @@ def test_the_audit_key_file_is_private_and_configurable(
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     elsewhere = tmp_path / "keys" / "audit.key"
     monkeypatch.setenv("INSTRUMENT_AUDIT_KEY", str(elsewhere))
-    Store.open(tmp_path / "other.db").close()
+    settings = Settings.from_env().with_db(tmp_path / "other.db")
+    Store.open(settings.db, key_path=settings.audit_key_path).close()
     assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o600
+    assert not (tmp_path / "other.db.key").exists()
     os.chmod(elsewhere, 0o644)
     with pytest.raises(StoreError, match="readable by others"):
-        Store.open(tmp_path / "other.db")
+        Store.open(settings.db, key_path=settings.audit_key_path)
 
 
 def test_a_missing_key_is_never_replaced_once_the_log_has_entries(tmp_path: Path) -> None:

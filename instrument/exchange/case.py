@@ -1,4 +1,4 @@
-"""The case export: one JSON document holding a case with every version, review and formulation.
+"""The case export as a file: one JSON document holding a case with every version and formulation.
 
 Published as `schemas/case.schema.json`. `instrument export` writes it; `instrument import`
 reads it back into a team where the reference is new, giving the same case: exporting it again
@@ -8,71 +8,19 @@ gives the same document. Final versions carry their stored formulation, whose
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from instrument.assessment import Assessment, CaseInfo, assessment_hash
+from instrument.assessment import CaseInfo, assessment_hash
+from instrument.case import FORMAT, CaseExport, VersionRecord
 from instrument.errors import DocumentError, Problem
-from instrument.exchange.assessments import assessment_problems
+from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
-from instrument.formulation import Formulation, Review
-from instrument.vocabulary import AssessmentStatus, ShortText
-
-FORMAT = "instrument-case"
+from instrument.vocabulary import AssessmentStatus
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SignatureRecord(_Frozen):
-    """A signature on a final version: its meaning, who signed, and when."""
-
-    meaning: Literal["finalised by", "countersigned by"] = Field(
-        description="What the signature means: `finalised by` or `countersigned by`."
-    )
-    by: ShortText = Field(description="The signer's username.")
-    at: dt.datetime = Field(description="When it was signed (UTC, ISO 8601).")
-
-
-class VersionRecord(_Frozen):
-    """One assessment version of the case, with its review and, when final, its formulation."""
-
-    assessment: Assessment = Field(description="The assessment document of this version.")
-    review: Review = Field(
-        default_factory=Review, description="The assessor's overrides and narratives."
-    )
-    formulation: Formulation | None = Field(
-        default=None, description="The stored formulation (final versions only)."
-    )
-    signatures: list[SignatureRecord] = Field(
-        default_factory=list, description="The signatures (final versions only)."
-    )
-
-
-class CaseExport(_Frozen):
-    """A whole case: every assessment version with its review, formulation and signatures."""
-
-    format: Literal["instrument-case"] = Field(description="Always `instrument-case`.")
-    case: CaseInfo = Field(description="The case reference and pathway.")
-    versions: list[VersionRecord] = Field(
-        max_length=1000, description="Every version, oldest first, numbered from 1."
-    )
-
-
-DESCRIPTION = (
-    "A case as `instrument export` writes it: the case reference and pathway, and every "
-    "assessment version (drafts and finals, oldest first) with the assessor's review; each "
-    "final version carries the formulation stored when it was signed and its signatures. "
-    "`instrument import` reads it back into a team where the reference is new."
-)
-
-
-def case_problems(export: CaseExport) -> list[Problem]:
+def case_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
@@ -93,7 +41,7 @@ def case_problems(export: CaseExport) -> list[Problem]:
             )
         problems += [
             Problem(f"{where}.assessment" + p.where.removeprefix("$"), p.message, p.fix)
-            for p in assessment_problems(assessment)
+            for p in assessment_problems(assessment, definitions)
         ]
         final = info.status is AssessmentStatus.FINAL
         if final and record.formulation is None:
@@ -137,13 +85,17 @@ def case_problems(export: CaseExport) -> list[Problem]:
     return problems
 
 
-def parse_case(data: bytes) -> CaseExport:
+def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
 
     Raises:
         DocumentError: listing every problem with its JSON path.
     """
-    return read_document(data, "case", CaseExport, semantic=case_problems)
+
+    def semantic(export: CaseExport) -> list[Problem]:
+        return case_problems(export, definitions)
+
+    return read_document(data, "case", CaseExport, semantic=semantic)
 
 
 def is_case_document(data: bytes) -> bool:

@@ -54,25 +54,29 @@ def read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
     except FileNotFoundError:
-        raise DocumentError(
-            [Problem(where, f"file not found: {path}", "check the path")], source=str(path)
+        raise DocumentError.at(
+            where, f"file not found: {path}", "check the path", source=str(path)
         ) from None
     except OSError as error:
-        raise DocumentError(
-            [Problem(where, f"cannot read {path}: {error.strerror}", "check the path")],
+        raise DocumentError.at(
+            where,
+            f"cannot read {path}: {error.strerror}",
+            "check the path",
             source=str(path),
         ) from None
     if path.is_dir():
-        raise DocumentError(
-            [Problem(where, f"{path} is a folder, not a file", "name a file")], source=str(path)
+        raise DocumentError.at(
+            where, f"{path} is a folder, not a file", "name a file", source=str(path)
         )
     if size > MAX_BYTES:
         raise DocumentError([_too_large(size)], source=str(path))
     try:
         return path.read_bytes()
     except OSError as error:
-        raise DocumentError(
-            [Problem(where, f"cannot read {path}: {error.strerror}", "check permissions")],
+        raise DocumentError.at(
+            where,
+            f"cannot read {path}: {error.strerror}",
+            "check permissions",
             source=str(path),
         ) from None
 
@@ -94,30 +98,20 @@ def parse(data: bytes, *, syntax: str = "json") -> Any:
     if len(data) > MAX_BYTES:
         raise DocumentError([_too_large(len(data))])
     if not data.strip():
-        raise DocumentError([Problem("$", "the document is empty", "give a JSON object")])
+        raise DocumentError.at("$", "the document is empty", "give a JSON object")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise DocumentError(
-            [
-                Problem(
-                    "$",
-                    f"not UTF-8 text (invalid byte at offset {error.start})",
-                    "save the file as UTF-8",
-                )
-            ]
+        raise DocumentError.at(
+            "$", f"not UTF-8 text (invalid byte at offset {error.start})", "save the file as UTF-8"
         ) from None
     text = text.removeprefix("\ufeff")
     depth = _max_depth(text)
     if depth > MAX_DEPTH:
-        raise DocumentError(
-            [
-                Problem(
-                    "$",
-                    f"nesting is deeper than {MAX_DEPTH} levels",
-                    "flatten the document; no valid document nests this deep",
-                )
-            ]
+        raise DocumentError.at(
+            "$",
+            f"nesting is deeper than {MAX_DEPTH} levels",
+            "flatten the document; no valid document nests this deep",
         )
     document = _parse_yaml(text) if syntax == "yaml" else _parse_json(text)
     problems = list(_walk(document, []))
@@ -178,19 +172,13 @@ def _parse_json(text: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_pairs, parse_constant=_Constant)
     except json.JSONDecodeError as error:
-        raise DocumentError(
-            [
-                Problem(
-                    "$",
-                    f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
-                    "fix the JSON syntax",
-                )
-            ]
+        raise DocumentError.at(
+            "$",
+            f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}",
+            "fix the JSON syntax",
         ) from None
     except (ValueError, RecursionError) as error:
-        raise DocumentError(
-            [Problem("$", f"not valid JSON: {error}", "fix the JSON syntax")]
-        ) from None
+        raise DocumentError.at("$", f"not valid JSON: {error}", "fix the JSON syntax") from None
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -225,11 +213,11 @@ def _parse_yaml(text: str) -> Any:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or "syntax error"
-        raise DocumentError(
-            [Problem("$", f"not valid YAML: {problem}{where}", "fix the YAML syntax")]
+        raise DocumentError.at(
+            "$", f"not valid YAML: {problem}{where}", "fix the YAML syntax"
         ) from None
     except RecursionError:
-        raise DocumentError([Problem("$", "nesting is too deep", "flatten the document")]) from None
+        raise DocumentError.at("$", "nesting is too deep", "flatten the document") from None
 
 
 def _walk(value: Any, parts: list[Any]) -> Iterator[Problem]:
@@ -338,8 +326,8 @@ def read_document(
     document = parse(data, syntax=syntax)
     if not isinstance(document, dict):
         found = "an array" if isinstance(document, list) else "a single value"
-        raise DocumentError(
-            [Problem("$", f"the top level must be an object, not {found}", "wrap it in { }")]
+        raise DocumentError.at(
+            "$", f"the top level must be an object, not {found}", "wrap it in { }"
         )
     problems = schema_problems(kind, document)
     if problems:

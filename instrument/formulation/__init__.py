@@ -12,10 +12,10 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from importlib.metadata import version as package_version
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import instrument as _package
 from instrument.assessment import (
     Assessment,
     Assessor,
@@ -82,6 +82,9 @@ from instrument.wording import (
     rated_phrase,
     rating_words,
 )
+
+GENERATOR_VERSION = package_version("instrument")
+"""The version of this software, written into every formulation (from the package metadata)."""
 
 MIN_RATIONALE = 20
 
@@ -680,57 +683,35 @@ def apply_override(
     where = f"$.review.overrides.{area}"
     known = None if instrument is None else instrument.area_by_id
     if known is not None and area not in known:
-        raise DocumentError(
-            [
-                Problem(
-                    where,
-                    f"unknown intervention area {area!r}",
-                    "choose one of: " + ", ".join(known),
-                )
-            ]
+        raise DocumentError.at(
+            where, f"unknown intervention area {area!r}", "choose one of: " + ", ".join(known)
         )
     try:
         chosen = Band(band)
     except ValueError:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.band",
-                    f"unknown band {band!r}",
-                    "choose one of: " + ", ".join(b.value for b in Band),
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.band",
+            f"unknown band {band!r}",
+            "choose one of: " + ", ".join(b.value for b in Band),
         ) from None
     text = rationale.strip()
     if len("".join(text.split())) < MIN_RATIONALE:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.rationale",
-                    f"a rationale of at least {MIN_RATIONALE} characters is required",
-                    "write why your judgement departs from the computed band",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.rationale",
+            f"a rationale of at least {MIN_RATIONALE} characters is required",
+            "write why your judgement departs from the computed band",
         )
     if len(text) > MAX_TEXT:
-        raise DocumentError(
-            [Problem(f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it")]
+        raise DocumentError.at(
+            f"{where}.rationale", f"longer than {MAX_TEXT:,} characters", "shorten it"
         )
     name = by.strip()
     if not name or len(name) > 200:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.by",
-                    "the assessor's name (1 to 200 characters) is required",
-                    "give it",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.by", "the assessor's name (1 to 200 characters) is required", "give it"
         )
     if at.tzinfo is None or at.utcoffset() is None:
-        raise DocumentError(
-            [Problem(f"{where}.at", "the time has no time zone", "give the time in UTC")]
-        )
+        raise DocumentError.at(f"{where}.at", "the time has no time zone", "give the time in UTC")
     override = Override(
         band=chosen,
         rationale=text,
@@ -820,25 +801,17 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
     try:
         chosen = FiveP(heading)
     except ValueError:
-        raise DocumentError(
-            [
-                Problem(
-                    f"$.review.narratives.{heading}",
-                    f"unknown 5P heading {heading!r}",
-                    "choose one of: " + ", ".join(h.value for h in FiveP),
-                )
-            ]
+        raise DocumentError.at(
+            f"$.review.narratives.{heading}",
+            f"unknown 5P heading {heading!r}",
+            "choose one of: " + ", ".join(h.value for h in FiveP),
         ) from None
     narrative = text.strip()
     if len(narrative) > MAX_TEXT:
-        raise DocumentError(
-            [
-                Problem(
-                    f"$.review.narratives.{chosen.value}",
-                    f"longer than {MAX_TEXT:,} characters",
-                    "shorten it",
-                )
-            ]
+        raise DocumentError.at(
+            f"$.review.narratives.{chosen.value}",
+            f"longer than {MAX_TEXT:,} characters",
+            "shorten it",
         )
     narratives = {key: value for key, value in review.narratives.items() if key != chosen}
     if narrative:
@@ -852,14 +825,10 @@ def set_narrative(review: Review, heading: FiveP | str, text: str) -> Review:
 def _check_fits(instrument: Instrument, assessment: Assessment, where: str) -> None:
     ref = assessment.instrument
     if (ref.id, ref.version) != instrument.key:
-        raise DocumentError(
-            [
-                Problem(
-                    f"{where}.instrument",
-                    f"made with {ref.id} {ref.version}, not {instrument.id} {instrument.version}",
-                    "formulate it with the instrument definition it names",
-                )
-            ]
+        raise DocumentError.at(
+            f"{where}.instrument",
+            f"made with {ref.id} {ref.version}, not {instrument.id} {instrument.version}",
+            "formulate it with the instrument definition it names",
         )
     problems = check_assessment(instrument, assessment)
     if problems:
@@ -924,7 +893,7 @@ def _header(assessment: Assessment, generated_at: dt.datetime) -> Header:
         assessed_on=info.assessed_on,
         assessors=info.assessors,
         instrument=assessment.instrument,
-        generator=GeneratorInfo(name="instrument", version=_package.__version__),
+        generator=GeneratorInfo(name="instrument", version=GENERATOR_VERSION),
         generated_at=generated_at.astimezone(dt.UTC),
         assessment_sha256=assessment_hash(assessment),
     )

@@ -18,7 +18,8 @@ import altair as alt
 from instrument.formulation import Formulation
 from instrument.formulation.judgement import GoodLivesSummary
 from instrument.judgement import GOOD_NAMES, Level, Means
-from instrument.profile import INK, LABEL_SIZE, MUTED, THEME, WHITE, Description
+from instrument.profile.parts import Description, _altair
+from instrument.profile.theme import INK, LABEL_SIZE, MUTED, THEME, WHITE
 from instrument.vocabulary import Good
 
 Spec = dict[str, Any]
@@ -53,12 +54,22 @@ def _panel(formulation: Formulation) -> GoodLivesSummary | None:
     return None if judgement is None else judgement.good_lives
 
 
-def good_lives_spec(formulation: Formulation) -> Spec | None:
-    """Return the Good Lives chart as a whole Vega-Lite spec, or None without a panel."""
+def has_good_lives(formulation: Formulation) -> bool:
+    """Return whether the formulation holds a Good Lives panel (the report draws it only then)."""
+    return _panel(formulation) is not None
+
+
+def good_lives_spec(formulation: Formulation) -> Spec:
+    """Return the Good Lives chart as a whole Vega-Lite spec.
+
+    Without a panel (instrument 1.0, or a judgement without one) every good says "not recorded".
+    """
     panel = _panel(formulation)
-    if panel is None:
-        return None
     order = [_SHORT[good] for good in Good]
+    if panel is None:
+        return _spec(
+            formulation, order, [], [{"good": g, "message": "not recorded"} for g in order]
+        )
     rows = [
         {
             "good": _SHORT[g.good],
@@ -72,6 +83,12 @@ def good_lives_spec(formulation: Formulation) -> Spec | None:
         for g in panel.goods
     ]
     missing = [{"good": _SHORT[good], "message": "not rated"} for good in panel.unrated]
+    return _spec(formulation, order, rows, missing)
+
+
+def _spec(
+    formulation: Formulation, order: list[str], rows: list[Spec], missing: list[Spec]
+) -> Spec:
     y = {
         "field": "good",
         "type": "nominal",
@@ -164,11 +181,21 @@ def good_lives_spec(formulation: Formulation) -> Spec | None:
     }
 
 
-def describe_good_lives(formulation: Formulation) -> Description | None:
-    """Describe the Good Lives chart in sentences and a table, or None without a panel."""
+def good_lives(formulation: Formulation) -> Any:
+    """Draw the Good Lives chart (an Altair chart validated against the Vega-Lite schema)."""
+    return _altair(good_lives_spec(formulation))
+
+
+def describe_good_lives(formulation: Formulation) -> Description:
+    """Describe the Good Lives chart in sentences and a table."""
     panel = _panel(formulation)
     if panel is None:
-        return None
+        return Description(
+            title="Good Lives: importance, attainment and means for each primary good",
+            sentences=("The assessor has recorded no Good Lives panel for this formulation.",),
+            columns=("Good", "Importance", "Attainment now", "Means", "Supplied by the group"),
+            rows=tuple((GOOD_NAMES[good], "not recorded", "", "", "") for good in Good),
+        )
     rows = tuple(
         (
             GOOD_NAMES[g.good],

@@ -7,7 +7,7 @@ module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, team
 viewer), `cases`, `assessments` (drafts and autosave), `judgement` (the assessor's judgement,
 part by part), `review` (finalise, countersign, amend, overrides, narratives, formulations),
 `upgrade` (a final version onto the current definition), `focus`, `exchange` (import and
-export) and `backup`.
+export), `history` (the field history of drafts), `rendered` (kept renderings) and `backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -24,7 +24,9 @@ from instrument.service.backup import BackupService
 from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
 from instrument.service.focus import FocusService
+from instrument.service.history import HistoryService
 from instrument.service.judgement import JudgementService
+from instrument.service.rendered import RenderedService
 from instrument.service.review import ReviewService
 from instrument.service.upgrade import UpgradeService
 from instrument.service.views import (
@@ -33,6 +35,7 @@ from instrument.service.views import (
     CaseRow,
     CaseView,
     Draft,
+    FieldChangeRow,
     ImportResult,
     SignatureRow,
     UserRow,
@@ -47,6 +50,7 @@ __all__ = [
     "CaseRow",
     "CaseView",
     "Draft",
+    "FieldChangeRow",
     "ImportResult",
     "Role",
     "Service",
@@ -66,7 +70,9 @@ class Service(
     UpgradeService,
     FocusService,
     ExchangeService,
+    HistoryService,
     BackupService,
+    RenderedService,
 ):
     """The instrument's use cases over one open store; one per browser session or CLI run.
 

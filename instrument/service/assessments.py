@@ -1,10 +1,12 @@
 """Assessments: start a draft, read a version, autosave ratings, responsivity and details.
 
 Every change to a draft carries the revision it was based on; a stale one is refused with a
-`ConflictError` naming who saved last and when. A rating is saved whole: presence with its
-relevance (a `partial`/`yes` rating without relevance is refused), so a stored draft is always
-a valid assessment document. Each draft is read and checked against the instrument version it
-records; a new draft records the newest installed version.
+`ConflictError` naming who saved last and when, unless the caller asks to merge: then it is
+merged with the stored item field by field and only a field changed on both sides is refused.
+A rating is saved whole: presence with its relevance (a `partial`/`yes` rating without
+relevance is refused), so a stored draft is always a valid assessment document. Each draft is
+read and checked against the instrument version it records; a new draft records the newest
+installed version.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from instrument.assessment import (
     Rating,
     ResponsivityNote,
     check_assessment,
+    merge_note,
+    merge_rating,
 )
 from instrument.audit import AuditAction
 from instrument.definition import Instrument
-from instrument.definitions import newest_instrument
 from instrument.errors import DocumentError, Problem
 from instrument.formulation import Review
 from instrument.service.base import ServiceBase, document_error
 from instrument.service.views import Draft
-from instrument.vocabulary import AssessmentStatus
+from instrument.vocabulary import AssessmentStatus, Presence
 
 
 def _ordered(instrument: Instrument, ratings: dict[str, Rating]) -> dict[str, Rating]:
@@ -52,7 +55,7 @@ class AssessmentService(ServiceBase):
         with self._operation(actor, AuditAction.START) as (op, tx):
             case = self._case(op, tx, reference, Action.EDIT_DRAFT)
             self._no_open_draft(tx, case)
-            instrument = newest_instrument()
+            instrument = self.definitions.newest()
             assessment = Assessment(
                 instrument=InstrumentRef(id=instrument.id, version=instrument.version),
                 case=CaseInfo(reference=case.reference, pathway=case.pathway),
@@ -87,16 +90,24 @@ class AssessmentService(ServiceBase):
         rating: Rating | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: Rating | None = None,
     ) -> Draft:
         """Autosave one item's rating (None removes it) on a draft.
 
+        With `merge`, a change based on a stale revision is merged with the stored rating field
+        by field (`base` is the rating the change started from): what only one side changed is
+        kept from each side, and only a field both sides changed is refused.
+
         Raises:
-            ConflictError: when `base_revision` is stale (naming who saved last, and when) or
-                the version is final.
+            ConflictError: when `base_revision` is stale (naming who saved last, and when) or,
+                with `merge`, when another tab or person changed the same field; or when the
+                version is final.
             DocumentError: for an unknown item or an inconsistent rating (e.g. `yes` without
                 relevance), with its JSON path.
         """
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, record):
             assessment = record.assessment
             instrument = self._instrument(assessment)
             where = f"$.ratings.{item_id}"
@@ -104,6 +115,11 @@ class AssessmentService(ServiceBase):
                 raise DocumentError(
                     [Problem(where, f"unknown item id {item_id!r}", "use an item id such as ID1")]
                 )
+            if merge and record.revision != base_revision:
+                outcome = merge_rating(base, rating, assessment.ratings.get(item_id))
+                merged = self._merged(record, where, outcome)
+                rating = None if merged is None else Rating.model_validate(merged)
+            rating = _keep_omit_reason(rating, assessment.ratings.get(item_id))
             ratings = {k: v for k, v in assessment.ratings.items() if k != item_id}
             if rating is not None:
                 ratings[item_id] = Rating.model_validate(rating.model_dump())
@@ -124,9 +140,15 @@ class AssessmentService(ServiceBase):
         note: ResponsivityNote | None,
         *,
         base_revision: int,
+        merge: bool = False,
+        base: ResponsivityNote | None = None,
     ) -> Draft:
-        """Autosave one responsivity note (None removes it) on a draft."""
-        with self._editing(actor, reference, version, base_revision) as (op, tx, case, record):
+        """Autosave one responsivity note (None removes it) on a draft.
+
+        `merge` and `base` work as for `save_rating`: a stale change is merged field by field.
+        """
+        check = None if merge else base_revision
+        with self._editing(actor, reference, version, check) as (op, tx, case, record):
             assessment = record.assessment
             instrument = self._instrument(assessment)
             if rs_id not in instrument.responsivity_by_id:
@@ -139,6 +161,10 @@ class AssessmentService(ServiceBase):
                         )
                     ]
                 )
+            if merge and record.revision != base_revision:
+                outcome = merge_note(base, note, assessment.responsivity.get(rs_id))
+                merged = self._merged(record, f"$.responsivity.{rs_id}", outcome)
+                note = None if merged is None else ResponsivityNote.model_validate(merged)
             notes = {k: v for k, v in assessment.responsivity.items() if k != rs_id}
             if note is not None:
                 notes[rs_id] = ResponsivityNote.model_validate(note.model_dump())
@@ -182,3 +208,18 @@ class AssessmentService(ServiceBase):
             except ValidationError as error:
                 raise document_error(error) from None
             return self._store_draft(op, tx, case, record, changed)
+
+
+def _keep_omit_reason(rating: Rating | None, stored: Rating | None) -> Rating | None:
+    """Return the rating with its omit reason as the form means it (1.1).
+
+    The item control knows no omit reason (it is chosen beside it): an `omit` saved without one
+    keeps the stored reason, and a presence other than `omit` drops it.
+    """
+    if rating is None:
+        return None
+    if rating.presence is not Presence.OMIT:
+        return rating.model_copy(update={"omit_reason": None}) if rating.omit_reason else rating
+    if rating.omit_reason is None and stored is not None and stored.presence is Presence.OMIT:
+        return rating.model_copy(update={"omit_reason": stored.omit_reason})
+    return rating

@@ -22,16 +22,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from argon2 import PasswordHasher
 from pydantic import ValidationError
 
 from instrument.access import SYSTEM, Action, Actor, Resource, Role, can, may_ever
-from instrument.assessment import Assessment
+from instrument.assessment import Assessment, FieldMerge
 from instrument.audit import AuditAction, AuditEvent, Entity, Outcome
 from instrument.definition import Instrument
-from instrument.definitions import get_instrument
+from instrument.definitions import Catalogue, catalogue
 from instrument.errors import (
     AuthenticationError,
     ConflictError,
@@ -117,10 +117,12 @@ class ServiceBase:
         *,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        definitions: Path | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.hasher = hasher or PasswordHasher()
+        self.definitions_folder = definitions
         self._dummy: str | None = None
 
     @classmethod
@@ -131,10 +133,19 @@ class ServiceBase:
         key_path: Path | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
         hasher: PasswordHasher | None = None,
+        definitions: Path | None = None,
     ) -> Self:
-        """Open the database (migrations, `quick_check`) and return the service over it."""
+        """Open the database (migrations, `quick_check`) and return the service over it.
+
+        `definitions` is the folder of extra instrument definitions (`INSTRUMENT_DEFINITIONS`).
+        """
         store = open_store(Path(db_path), key_path=key_path, now=clock())
-        return cls(store, clock=clock, hasher=hasher)
+        return cls(store, clock=clock, hasher=hasher, definitions=definitions)
+
+    @property
+    def definitions(self) -> Catalogue:
+        """Return the installed definitions: the shipped ones and the extra folder's."""
+        return catalogue(self.definitions_folder)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -252,7 +263,8 @@ class ServiceBase:
             problems.append(
                 Problem(
                     "reference",
-                    "a case reference is 1 to 40 letters, digits or `._/-` (never a name)",
+                    "a case reference is 1 to 40 letters, digits, dots, underscores, slashes "
+                    "or hyphens (never a name)",
                     "e.g. C-0001",
                 )
             )
@@ -302,19 +314,38 @@ class ServiceBase:
                 fix="amend it: that makes a new draft version",
             )
         if base_revision is not None and base_revision != record.revision:
-            at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
             raise ConflictError(
-                f"version {record.version} was changed by {self._saved_by(record)} at {at} "
-                f"(revision {record.revision}); your change was based on revision "
-                f"{base_revision} and was not saved",
+                f"version {record.version} was changed by {self._last_change(record)}, in "
+                "another tab or by another person, after this page loaded it; your change was "
+                "not saved.",
                 where="revision",
                 fix="reload the draft to see their change, then make yours again",
             )
 
-    @staticmethod
-    def _instrument(assessment: Assessment) -> Instrument:
+    def _last_change(self, record: AssessmentRecord) -> str:
+        """Return who saved a version last and when, e.g. `psy.a at 2026-11-30 10:31:02 UTC`."""
+        at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self._saved_by(record)} at {at}"
+
+    def _merged(
+        self, record: AssessmentRecord, where: str, outcome: FieldMerge
+    ) -> dict[str, Any] | None:
+        """Return a stale change merged with the stored item, or refuse the fields both changed."""
+        if outcome.conflicts:
+            fields = " and ".join(outcome.conflicts)
+            raise ConflictError(
+                f"{where.rsplit('.', 1)[-1]} {fields} was changed by "
+                f"{self._last_change(record)}, in another tab or by another person, while you "
+                f"edited it; your change to {'it' if len(outcome.conflicts) == 1 else 'them'} "
+                "was not saved.",
+                where=f"{where}.{outcome.conflicts[0]}",
+                fix="choose, field by field, which version to keep",
+            )
+        return outcome.merged
+
+    def _instrument(self, assessment: Assessment) -> Instrument:
         """Return the instrument definition the assessment records (its id and version)."""
-        return get_instrument(assessment.instrument.id, assessment.instrument.version)
+        return self.definitions.get(assessment.instrument.id, assessment.instrument.version)
 
     def _draft(self, case: CaseRecord, record: AssessmentRecord) -> Draft:
         return Draft(
@@ -356,11 +387,17 @@ class ServiceBase:
         review: Review | None = None,
     ) -> Draft:
         """Write a changed draft (document and/or review) as the next revision."""
+        from instrument.service.changes import changed_fields
+
+        new_review = review or record.review
         saved = tx.assessments.save_draft(
-            record, assessment, review or record.review, by=op.actor.user_id, now=op.now
+            record, assessment, new_review, by=op.actor.user_id, now=op.now
         )
         if not saved:
             raise ConflictError("the draft changed meanwhile", fix="reload it and try again")
+        # The field history, in the same transaction: content here, ids only in the audit log.
+        changes = changed_fields(record.assessment, record.review, assessment, new_review)
+        tx.history.record(record.id, record.revision + 1, changes, by=op.actor.user_id, now=op.now)
         return self._draft(case, self._version(op, tx, case, record.version))
 
     def _no_open_draft(self, tx: Transaction, case: CaseRecord) -> None:

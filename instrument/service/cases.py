@@ -124,7 +124,12 @@ class CaseService(ServiceBase):
         signatures: dict[int, list[SignatureRow]] = {}
         for s in tx.signatures.for_case(case.id):
             signatures.setdefault(s.assessment_id, []).append(
-                SignatureRow(s.meaning, s.signer if names else None, s.signed_at)
+                SignatureRow(
+                    s.meaning,
+                    s.signer if names else None,
+                    s.signed_at,
+                    s.role.value if names and s.role else None,
+                )
             )
         return tuple(
             VersionRow(

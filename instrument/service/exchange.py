@@ -11,8 +11,8 @@ from typing import Any
 from instrument.access import Action, Actor, Role
 from instrument.assessment import CaseInfo, assessment_hash
 from instrument.audit import AuditAction, AuditEvent, Entity
+from instrument.case import SignatureRecord, VersionRecord
 from instrument.errors import ConflictError
-from instrument.exchange.case import SignatureRecord, VersionRecord
 from instrument.formulation import Review
 from instrument.service.base import DEFAULT_TEAM, Op, ServiceBase
 from instrument.service.views import Draft, ImportResult
@@ -68,7 +68,7 @@ class ExchangeService(ServiceBase):
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
-            assessment = parse_assessment(data)
+            assessment = parse_assessment(data, self.definitions)
             case, created = self._import_target(op, tx, assessment.case, team_name)
             if not created:
                 self._no_open_draft(tx, case)
@@ -130,7 +130,7 @@ class ExchangeService(ServiceBase):
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
-            export = parse_case(data)
+            export = parse_case(data, self.definitions)
             team_id = self._team_id(tx, team_name)
             if tx.cases.in_team(team_id, export.case.reference) is not None:
                 raise ConflictError(
@@ -167,10 +167,13 @@ class ExchangeService(ServiceBase):
             )
 
     def import_document(self, actor: Actor, data: bytes, team: str | None = None) -> ImportResult:
-        """Import an assessment document or a case export, whichever `data` is."""
-        from instrument.exchange.case import is_case_document
+        """Import an assessment document or a case export, whichever `data` is.
 
-        if is_case_document(data):
+        The export-format registry (`instrument.exchange.formats`) tells which it is.
+        """
+        from instrument.exchange.formats import sniff
+
+        if sniff(data)[1] == "case":
             return self.import_case(actor, data, team)
         draft = self.import_assessment(actor, data, team)
         actor_team = team or (actor.team if actor.role is not Role.SYSTEM else DEFAULT_TEAM)

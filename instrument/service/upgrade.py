@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from instrument.access import Action, Actor
 from instrument.audit import AuditAction
-from instrument.definitions import current_instrument
 from instrument.errors import ConflictError
 from instrument.migration import upgrade_assessment
 from instrument.service.base import ServiceBase
@@ -28,7 +27,7 @@ class UpgradeService(ServiceBase):
                 the case has an open draft.
             DocumentError: when the current definition declares no migration from its version.
         """
-        target = current_instrument()
+        target = self.definitions.newest()
         with self._operation(actor, AuditAction.START) as (op, tx):
             case = self._case(op, tx, reference, Action.EDIT_DRAFT)
             record = self._version(op, tx, case, version)

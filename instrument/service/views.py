@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from instrument.access import Role
 from instrument.assessment import Assessment
@@ -18,6 +19,24 @@ class SignatureRow:
 
     meaning: str
     by: str | None
+    at: dt.datetime
+    role: str | None = None
+    """The signer's role (None for viewers, and for a signer not on record)."""
+
+
+@dataclass(frozen=True)
+class FieldChangeRow:
+    """One field a save of a draft changed: the revision it made, before and after, who, when.
+
+    `field` is a JSON path (`$.ratings.ID3.evidence`, `$.review.narratives.presenting`);
+    `before` and `after` are the values as JSON data, None when the field was absent.
+    """
+
+    revision: int
+    field: str
+    before: Any
+    after: Any
+    by: str
     at: dt.datetime
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from instrument.store.files import DB_ENV, KEY_ENV, default_db_path, default_key_path, load_key
+from instrument.store.files import default_key_path, load_key
 from instrument.store.protocol import (
     Assessments,
     Cases,
     Formulations,
+    RenderedDocuments,
     Sessions,
     Signatures,
     Store,
@@ -37,8 +38,6 @@ from instrument.store.records import (
 )
 
 __all__ = [
-    "DB_ENV",
-    "KEY_ENV",
     "AssessmentRecord",
     "Assessments",
     "BackupReport",
@@ -48,6 +47,7 @@ __all__ = [
     "CaseSummary",
     "Cases",
     "Formulations",
+    "RenderedDocuments",
     "SessionRecord",
     "Sessions",
     "Signatures",
@@ -58,7 +58,6 @@ __all__ = [
     "UserRecord",
     "Users",
     "VersionSummary",
-    "default_db_path",
     "default_key_path",
     "load_key",
     "open_store",

@@ -1,7 +1,8 @@
 """Where a database and its audit key live, and reading the key (never printed).
 
-The audit key lives in a file outside the database (`<database file>.key`, or the path in
-`INSTRUMENT_AUDIT_KEY`), created with mode 0600 on first use.
+The audit key lives in a file outside the database (`<database file>.key`, or the path the
+entry point passes from `INSTRUMENT_AUDIT_KEY`: `config.Settings`), created with mode 0600 on
+first use. Nothing here reads the environment.
 """
 
 from __future__ import annotations
@@ -13,22 +14,10 @@ from pathlib import Path
 
 from instrument.errors import StoreError
 
-PROJECT = Path(__file__).resolve().parents[2]  # the repository: instrument/store/files.py
-DEFAULT_DB = PROJECT / "data" / "instrument.db"
-DB_ENV = "INSTRUMENT_DB"
-KEY_ENV = "INSTRUMENT_AUDIT_KEY"
-
-
-def default_db_path() -> Path:
-    """Return the database path: `INSTRUMENT_DB` when set, else `data/instrument.db`."""
-    value = os.environ.get(DB_ENV)
-    return Path(value) if value else DEFAULT_DB
-
 
 def default_key_path(db_path: Path) -> Path:
-    """Return the audit key path: `INSTRUMENT_AUDIT_KEY` when set, else `<db file>.key`."""
-    value = os.environ.get(KEY_ENV)
-    return Path(value) if value else db_path.with_name(db_path.name + ".key")
+    """Return the audit key path beside the database: `<db file>.key`."""
+    return db_path.with_name(db_path.name + ".key")
 
 
 def load_key(path: Path, *, create: bool) -> bytes:
@@ -42,7 +31,7 @@ def load_key(path: Path, *, create: bool) -> bytes:
             raise StoreError(
                 f"the audit key file {path} is missing, but the audit log has entries",
                 where=str(path),
-                fix=f"restore the key file, or point {KEY_ENV} at it",
+                fix="restore the key file, or point INSTRUMENT_AUDIT_KEY at it",
             )
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")

@@ -10,6 +10,7 @@ never rows, and no SQL crosses this line.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +25,8 @@ from instrument.store.records import (
     CasePage,
     CaseQuery,
     CaseRecord,
+    FieldChange,
+    FieldChangeRecord,
     SessionRecord,
     StoredSignature,
     UserRecord,
@@ -244,6 +247,34 @@ class Signatures(Protocol):
         """Return every signature on the versions of a case, in the order they were made."""
 
 
+class RenderedDocuments(Protocol):
+    """The kept reports and charts of final formulations, keyed by the formulation's hash."""
+
+    def get(self, key: str, kind: str) -> bytes | None:
+        """Return the kept document of this key and kind (`html`, `pdf`, `png`, `svg`), or None."""
+
+    def add(self, key: str, kind: str, content: bytes, now: dt.datetime) -> None:
+        """Keep a document; keeping the same key and kind again changes nothing."""
+
+
+class FieldHistory(Protocol):
+    """Which field of a draft each save changed (content kept here, never in the audit log)."""
+
+    def record(
+        self,
+        assessment_id: int,
+        revision: int,
+        changes: Sequence[FieldChange],
+        *,
+        by: int | None,
+        now: dt.datetime,
+    ) -> None:
+        """Store the fields one save changed, as made by revision `revision`."""
+
+    def for_version(self, assessment_id: int) -> list[FieldChangeRecord]:
+        """Return every recorded change of one version, oldest first."""
+
+
 class Transaction(Protocol):
     """One unit of work: the repositories, and the audit log to append to."""
 
@@ -274,6 +305,14 @@ class Transaction(Protocol):
     @property
     def signatures(self) -> Signatures:
         """The signatures."""
+
+    @property
+    def rendered(self) -> RenderedDocuments:
+        """The kept reports and charts of final formulations."""
+
+    @property
+    def history(self) -> FieldHistory:
+        """The field history of drafts."""
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append an event to the audit chain, in this transaction."""

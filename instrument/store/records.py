@@ -168,6 +168,33 @@ class StoredSignature:
     meaning: str
     signed_at: dt.datetime
     imported: bool
+    role: Role | None = None
+    """The signer's role as the users table holds it now (None for a signer not on record)."""
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field of a draft that a save changed: its JSON path, the value before and after.
+
+    Values are JSON text (`null` when the field was absent); paths are those of the assessment
+    document (`$.ratings.ID3.evidence`) or of the review (`$.review.narratives.presenting`).
+    """
+
+    path: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class FieldChangeRecord:
+    """A stored field change: the revision it made, the field, before and after, who and when."""
+
+    revision: int
+    path: str
+    before: str
+    after: str
+    changed_by: str | None
+    changed_at: dt.datetime
 
 
 @dataclass(frozen=True)

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import streamlit as st
 
 from instrument.access import Actor
 from instrument.definition import Instrument
-from instrument.definitions import current_instrument
 from instrument.errors import InstrumentError
 from instrument.formulation import Formulation
 from instrument.ui import state
 from instrument.vocabulary import Band, FiveP
 
 
-@st.cache_resource
 def cached_instrument() -> Instrument:
-    """Return the current instrument (the one new drafts use), loaded once per process."""
-    return current_instrument()
+    """Return the default instrument, loaded once per server process (immutable)."""
+    from instrument.ui.context import current_documents
+
+    return current_documents().default_instrument()
 
 
 def banner(instrument: Instrument) -> None:
-    """Show the judgement caution that stands on every screen."""
-    st.info(instrument.notice.strip(), icon=":material/balance:")
+    """Show the judgement caution that stands on every screen.
+
+    Its container is keyed (`st-key-caution`) so that presenter mode can set it as one slim line.
+    """
+    with st.container(key="caution"):
+        st.info(instrument.notice.strip(), icon=":material/balance:")
 
 
 # --- labels shared by the formulation and case-conference pages ----------------------------
@@ -74,14 +79,14 @@ def problem_text(message: str, fix: str = "") -> str:
 def session_panel(actor: Actor) -> None:
     """Show who is signed in, the idle warning and the sign-out button in the sidebar."""
     from instrument.ui.context import current_session_id
-    from instrument.ui.settings import web_settings
+    from instrument.ui.settings import current_settings
     from instrument.ui.sign_in import sign_out_form, signer_for
 
     with st.sidebar:
         team = f" · team {actor.team}" if actor.team else ""
         st.markdown(f"Signed in as **{plain(actor.username)}**  \n{actor.role}{plain(team)}")
         _idle_watch()
-        token = signer_for(web_settings()).form_token("sign-out", current_session_id() or "")
+        token = signer_for(current_settings()).form_token("sign-out", current_session_id() or "")
         st.html(sign_out_form(token))
 
 
@@ -106,6 +111,49 @@ def _keep_alive() -> None:
     from instrument.ui.context import current_actor
 
     current_actor()
+
+
+def conflict_panel(
+    message: str,
+    theirs: Sequence[str],
+    mine: Sequence[str],
+    *,
+    keep_theirs: Callable[[], None],
+    keep_mine: Callable[[], None],
+    key: str,
+) -> None:
+    """Show a change refused by a newer stored version: both side by side, and the choice.
+
+    `message` is shown as literal text after "Not saved:"; `theirs` and `mine` are the lines of
+    the stored version and of the change that was not saved (shown as plain text). The buttons'
+    keys are `key` + `.theirs` and `key` + `.mine`. The formulation page's narratives use it
+    (the assessment form merges stale changes field by field and asks per field instead).
+    """
+    with st.container(border=True):
+        st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
+        theirs_col, mine_col = st.columns(2)
+        with theirs_col:
+            st.markdown("**Stored version (theirs)**")
+            for line in theirs:
+                st.text(line)
+        with mine_col:
+            st.markdown("**Your version (not saved)**")
+            for line in mine:
+                st.text(line)
+        left, right = st.columns(2)
+        left.button(
+            "Keep the stored version",
+            key=f"{key}.theirs",
+            on_click=keep_theirs,
+            width="stretch",
+        )
+        right.button(
+            "Save my version over it",
+            key=f"{key}.mine",
+            on_click=keep_mine,
+            type="primary",
+            width="stretch",
+        )
 
 
 # --- the 1.1 prompts shown first on the formulation page, the conference view ---------------

@@ -3,7 +3,8 @@
 The seam every page uses:
 
 * `current_service()` is this browser session's `Service` (its own SQLite connection), made on
-  first use by `st.cache_resource(scope="session")` and closed when the session ends.
+  first use by `st.cache_resource(scope="session")` and closed when the session ends;
+  `current_documents()` the documents service on the installed definitions (one per process).
 * `open_case(actor, reference)` opens a case for a page, auditing one `view` per opening (not
   per rerun); every page showing a case's content calls it first.
 * `current_actor()` is the signed-in user, looked up on every run from the signed session cookie
@@ -22,10 +23,13 @@ from collections.abc import Mapping
 import streamlit as st
 
 from instrument.access import Actor
-from instrument.service import CaseView, Service
+from instrument.assessment import Assessor
+from instrument.service import CaseView, Draft, Service
+from instrument.service.documents import Documents
 from instrument.ui import state
-from instrument.ui.settings import web_settings
+from instrument.ui.settings import current_settings
 from instrument.ui.sign_in import SESSION_COOKIE, signer_for
+from instrument.vocabulary import AssessorRole
 
 
 def _close(service: Service) -> None:
@@ -34,8 +38,19 @@ def _close(service: Service) -> None:
 
 def open_service() -> Service:
     """Open a service on the configured database (tests replace this to freeze the clock)."""
-    settings = web_settings()
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+    settings = current_settings()
+    return Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def current_documents() -> Documents:
+    """Return the documents service on the installed definitions (one per server process).
+
+    It holds the definitions only, never case data (SECURITY.md 13), so one serves every user.
+    """
+    return Documents(current_settings().definitions)
 
 
 @st.cache_resource(scope="session", on_release=_close, show_spinner=False)
@@ -51,7 +66,7 @@ def request_cookies() -> Mapping[str, str]:
 
 def current_session_id() -> str | None:
     """Return the server-side session id carried by the signed cookie, or None."""
-    signer = signer_for(web_settings())
+    signer = signer_for(current_settings())
     return signer.session_id(request_cookies().get(SESSION_COOKIE))
 
 
@@ -85,3 +100,24 @@ def open_case(actor: Actor, reference: str) -> CaseView:
     state.mark_case_opened(reference)
     st.session_state[state.OPENED_CASE_VIEW] = view
     return view
+
+
+def start_assessment(actor: Actor, reference: str) -> Draft:
+    """Start the case's next assessment, dated today (UTC) with the signed-in person as assessor.
+
+    Both are ordinary values of the draft: the Details tab shows them and they can be changed.
+    """
+    service = current_service()
+    draft = service.start_assessment(actor, reference)
+    info = draft.assessment.assessment
+    if info.assessed_on is not None or info.assessors:
+        return draft  # an amendment keeps what the signed version said
+    return service.save_details(
+        actor,
+        reference,
+        draft.version,
+        assessed_on=service.clock().astimezone(dt.UTC).date(),
+        assessors=[Assessor(name=actor.username, role=AssessorRole.PSYCHOLOGIST)],
+        notes=draft.assessment.notes,
+        base_revision=draft.revision,
+    )

@@ -15,15 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from pydantic import ValidationError
+
 from instrument.assessment import Assessment, Assessor, Rating, ResponsivityNote
-from instrument.definition import Instrument
+from instrument.definition import Instrument, ScaleValue
 from instrument.errors import Problem
 from instrument.formulation import MIN_RATIONALE
 from instrument.vocabulary import (
     AssessmentStatus,
     AssessorRole,
     Band,
-    OmitReason,
     Presence,
     Relevance,
     ResponsivityPresence,
@@ -36,32 +37,48 @@ from instrument.vocabulary import (
 
 @dataclass(frozen=True)
 class DomainProgress:
-    """How many of a domain's items carry a rating (any presence, `omit` included)."""
+    """How many of a domain's items are rated, and how many of those were omitted."""
 
     domain: str
     name: str
     rated: int
     total: int
+    omitted: int = 0
 
     @property
     def complete(self) -> bool:
-        """Return True when every item of the domain is rated."""
-        return self.rated == self.total
+        """Return True when every item of the domain is rated (`omit` counts as rated)."""
+        return self.rated + self.omitted == self.total
 
     @property
     def label(self) -> str:
-        """Return the progress as the form shows it, e.g. `3 / 5 rated`."""
-        return f"{self.rated} / {self.total} rated"
+        """Return the progress as the form shows it, e.g. `3 rated · 1 omitted · 5 items`."""
+        items = "item" if self.total == 1 else "items"
+        return f"{self.rated} rated · {self.omitted} omitted · {self.total} {items}"
 
 
 def domain_progress(
     instrument: Instrument, assessment: Assessment, domain_id: str
 ) -> DomainProgress:
-    """Return the progress of one domain."""
+    """Return the progress of one domain: items rated other than `omit`, and omitted ones."""
     domain = instrument.domain_by_id[domain_id]
     items = instrument.items_of(domain_id)
-    rated = sum(1 for item in items if item.id in assessment.ratings)
-    return DomainProgress(domain.id, domain.name, rated, len(items))
+    ratings = [assessment.ratings[i.id] for i in items if i.id in assessment.ratings]
+    omitted = sum(1 for r in ratings if r.presence is Presence.OMIT)
+    return DomainProgress(domain.id, domain.name, len(ratings) - omitted, len(items), omitted)
+
+
+def responsivity_progress(instrument: Instrument, assessment: Assessment) -> DomainProgress:
+    """Return the progress of the responsivity notes, e.g. `2 noted · 1 not known · 4 items`."""
+    notes = [
+        assessment.responsivity[r.id]
+        for r in instrument.responsivity
+        if r.id in assessment.responsivity
+    ]
+    unknown = sum(1 for n in notes if n.presence is ResponsivityPresence.OMIT)
+    return DomainProgress(
+        "responsivity", "Responsivity", len(notes) - unknown, len(instrument.responsivity), unknown
+    )
 
 
 def progress(instrument: Instrument, assessment: Assessment) -> list[DomainProgress]:
@@ -104,13 +121,11 @@ def rating_from_fields(
     evidence: str | None,
     sources: Sequence[Source | str],
     timeframe: Timeframe | str | None,
-    omit_reason: OmitReason | str | None = None,
 ) -> Rating | None:
     """Return the rating the fields of one item describe, or None when presence is not chosen.
 
     Relevance is kept only when it applies, so switching a `yes` to `no` drops it (the document
-    rule) while the evidence typed so far is kept; the omit reason likewise only with `omit`.
-    Blank evidence is stored as absent.
+    rule) while the evidence typed so far is kept. Blank evidence is stored as absent.
     """
     if presence is None:
         return None
@@ -122,7 +137,6 @@ def rating_from_fields(
         evidence=text or None,
         sources=[Source(s) for s in sources],
         timeframe=Timeframe(timeframe) if timeframe else None,
-        omit_reason=OmitReason(omit_reason) if omit_reason and presence is Presence.OMIT else None,
     )
 
 
@@ -148,6 +162,177 @@ def assessors_from_rows(
         for name, role in rows
         if name and name.strip()
     ]
+
+
+# --- one item's controls in the browser --------------------------------------------------------
+
+FIELD_LABELS = {
+    "presence": "Presence",
+    "relevance": "Relevance",
+    "timeframe": "Timeframe",
+    "sources": "Sources",
+    "evidence": "Evidence",
+    "note": "Note",
+    "adaptation": "Adaptation",
+}
+RATED = ("no", "partial", "yes")
+
+
+def rating_values(rating: Rating | None) -> dict[str, object]:
+    """Return a rating as the item control holds it: plain values, empty when not rated."""
+    if rating is None:
+        return {
+            "presence": None,
+            "relevance": None,
+            "timeframe": None,
+            "sources": [],
+            "evidence": None,
+        }
+    return {
+        "presence": rating.presence.value,
+        "relevance": rating.relevance.value if rating.relevance else None,
+        "timeframe": rating.timeframe.value if rating.timeframe else None,
+        "sources": [s.value for s in rating.sources],
+        "evidence": rating.evidence,
+    }
+
+
+def _options(values: Sequence[ScaleValue]) -> list[dict[str, str]]:
+    return [
+        {"value": v.value, "label": v.label, "hint": " ".join(v.description.split())}
+        for v in values
+    ]
+
+
+def control_data(
+    instrument: Instrument,
+    item_id: str,
+    rating: Rating | None,
+    *,
+    storage: str,
+    ack: int = 0,
+    saved: str = "",
+    error: str = "",
+    conflict: str = "",
+    reset: int = 0,
+    pathway: str | None = None,
+) -> dict[str, object]:
+    """Return what the item control draws: its groups, labels and help, values and status.
+
+    Everything comes from the definition: the scales' labels, and their descriptions as the help
+    beside Relevance (and as each option's tooltip). `storage` names the item in the tab's
+    session storage (case, version and item; never text). A new choice group (an omit reason,
+    say) is one more entry in `groups` with the presence values it is shown for in `show`.
+    """
+    scales = instrument.scales
+    # 1.1 words relevance for the case's pathway, and for strengths as their value as strengths.
+    anchors = (
+        scales.relevance
+        if pathway is None
+        else scales.relevance_for(pathway, instrument.kind_of(item_id))
+    )
+    relevance_help = [
+        {"term": str(v.label), "text": " ".join(v.description.split())} for v in anchors
+    ]
+    return {
+        "id": item_id,
+        "storage": storage,
+        "groups": [
+            {"name": "presence", "label": "Presence", "options": _options(scales.presence)},
+            {
+                "name": "relevance",
+                "label": "Relevance",
+                "options": _options(anchors),
+                "show": {"presence": ["partial", "yes"]},
+                "required": True,
+                "help": relevance_help,
+                "help_for_choice": True,
+            },
+            {
+                "name": "timeframe",
+                "label": "Timeframe",
+                "options": [
+                    *_options(scales.timeframe),
+                    {"value": "", "label": "Not stated", "hint": "No timeframe recorded."},
+                ],
+                "show": {"presence": list(RATED)},
+            },
+        ],
+        "sources": {
+            "label": "Sources",
+            "options": _options(scales.sources),
+            "all": "Select all",
+            "none": "Clear all",
+        },
+        "evidence": {
+            "label": "Evidence",
+            "label_omit": "Why it could not be rated",
+            "placeholder": "What the rating rests on (saved when you pause typing)",
+            "placeholder_omit": "What information is missing, and where it might be found",
+            "max": 20_000,
+        },
+        "first": "Rate presence first; evidence and sources are recorded with it.",
+        "values": rating_values(rating),
+        "ack": ack,
+        "saved": saved,
+        "error": error,
+        "conflict": conflict,
+        "reset": reset,
+    }
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """A change the item control sent: its sequence number, the rating, and what it started from."""
+
+    seq: int
+    rating: Rating | None
+    base: Rating | None
+    waiting: bool
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("text expected")
+    return value
+
+
+def _rating_of(values: object) -> Rating | None:
+    if not isinstance(values, dict):
+        raise ValueError("values expected")
+    sources = values.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ValueError("sources expected as a list of values")
+    return rating_from_fields(
+        _text(values.get("presence")),
+        _text(values.get("relevance")),
+        _text(values.get("evidence")),
+        sources,
+        _text(values.get("timeframe")) or None,
+    )
+
+
+def item_change(payload: object) -> ItemChange:
+    """Return the change an item control sent, checked (it comes from the browser).
+
+    Raises:
+        ValueError: when the payload is not what the control sends (a forged or broken message).
+    """
+    if not isinstance(payload, dict):
+        raise ValueError("a change must be an object")
+    seq = payload.get("seq")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+        raise ValueError("a change needs its sequence number")
+    values = payload.get("values")
+    try:
+        rating = _rating_of(values)
+        base = _rating_of(payload.get("base"))
+    except ValidationError as error:
+        raise ValueError(f"a value is not one of the scale's: {error.errors()[0]['loc']}") from None
+    waiting = rating is not None and rating.is_present and rating.relevance is None
+    return ItemChange(seq, rating, base, waiting)
 
 
 # --- sections and where a problem points ------------------------------------------------------
@@ -260,19 +445,6 @@ NOT_RATED = "(not rated)"
 EMPTY = "(empty)"
 
 
-def rating_fields(rating: Rating | None) -> dict[str, str]:
-    """Return a rating's fields as labelled plain strings (for read-only views and conflicts)."""
-    if rating is None:
-        return {"Presence": NOT_RATED}
-    return {
-        "Presence": rating.presence.value,
-        "Relevance": rating.relevance.value if rating.relevance else "—",
-        "Evidence": rating.evidence or EMPTY,
-        "Sources": ", ".join(s.value for s in rating.sources) or "—",
-        "Timeframe": rating.timeframe.value if rating.timeframe else "—",
-    } | ({"Omit reason": rating.omit_reason.value} if rating.omit_reason else {})
-
-
 def rating_summary(rating: Rating | None) -> str:
     """Return a rating's choices on one line, e.g. `yes · high relevance · interview · current`.
 
@@ -300,23 +472,26 @@ def note_fields(note: ResponsivityNote | None) -> dict[str, str]:
     }
 
 
-def differences(theirs: dict[str, str], mine: dict[str, str]) -> list[FieldDifference]:
-    """Return every field of two versions side by side, in a stable order."""
-    fields = list(dict.fromkeys([*theirs, *mine]))
-    return [FieldDifference(f, theirs.get(f, "—"), mine.get(f, "—")) for f in fields]
-
-
 # --- times, numbers, words ---------------------------------------------------------------------
 
 
-def clock(at: dt.datetime, tz: dt.tzinfo | None = None) -> str:
-    """Return a time of day as the form shows it, e.g. `10:31:02`, in `tz` (local by default)."""
+def clock(at: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    """Return a time of day with its zone, e.g. `10:31:02 UTC` (UTC unless `tz` says otherwise).
+
+    One convention for every time the app shows: UTC, and the zone always written out.
+    """
     aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
-    return aware.astimezone(tz).strftime("%H:%M:%S")
+    return aware.astimezone(tz).strftime("%H:%M:%S %Z")
 
 
-def saved_label(at: dt.datetime, tz: dt.tzinfo | None = None) -> str:
-    """Return the autosave marker, e.g. `Saved 10:31:02`."""
+def timestamp(at: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    """Return a date and time with its zone, e.g. `2026-11-30 10:31 UTC`."""
+    aware = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return aware.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def saved_label(at: dt.datetime, tz: dt.tzinfo = dt.UTC) -> str:
+    """Return the autosave marker, e.g. `Saved 10:31:02 UTC`."""
     return f"Saved {clock(at, tz)}"
 
 
@@ -331,6 +506,12 @@ SCORE_NOTE = (
     "The score (0 to 1) says how strongly the rated items point to work in this area; it is not "
     "a risk score and says nothing about how likely the participant is to do anything."
 )
+
+
+def sentences(parts: Sequence[str]) -> str:
+    """Return sentences as one text, each ending with a full stop, e.g. `Use a. Try b.`."""
+    cleaned = [p.strip() for p in parts if p.strip()]
+    return " ".join(p if p.endswith((".", "!", "?")) else f"{p}." for p in cleaned)
 
 
 def percent(share: float) -> str:

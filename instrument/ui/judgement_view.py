@@ -16,7 +16,7 @@ from instrument.formulation.judgement import (
     escalation_raised,
 )
 from instrument.judgement import Level
-from instrument.profile.good_lives import describe_good_lives, good_lives_spec
+from instrument.profile import describe_good_lives, good_lives_spec
 from instrument.ui.components import FIVE_P_TITLES, BadgeColour, plain
 
 LEVEL_BADGES: dict[Level, BadgeColour] = {
@@ -147,12 +147,8 @@ def _good_lives(formulation: Formulation) -> None:
     panel = formulation.judgement.good_lives if formulation.judgement else None
     if panel is not None:
         st.header("Good Lives", anchor="good-lives", divider="gray")
-        spec = good_lives_spec(formulation)
-        description = describe_good_lives(formulation)
-        if spec is not None:
-            st.vega_lite_chart(spec, width="content")
-        if description is not None:
-            st.caption(plain(" ".join(description.sentences)))
+        st.vega_lite_chart(good_lives_spec(formulation), width="content")
+        st.caption(plain(" ".join(describe_good_lives(formulation).sentences)))
         if panel.approach_goals:
             st.markdown("**Approach goals**")
             for goal in panel.approach_goals:

@@ -124,6 +124,22 @@ def menu(role: str) -> dict[str, list[st.Page]]:
     return menu_pages
 
 
+def sidebar_menu(role: str) -> None:
+    """Show the role's listed pages as links in the sidebar, under their section titles.
+
+    The app runs `st.navigation` hidden and draws this menu itself: Streamlit's own sidebar menu
+    puts `div`s inside its `ul` (axe: `list`, `listitem`), which screen readers cannot read as
+    a list. These are plain links (`st.page_link`), in the same tab.
+    """
+    with st.sidebar, st.container(key="ifi-menu"):
+        for section, names in menu_names(role).items():
+            st.markdown(f"**{section}**")
+            for name in names:
+                spec = PAGES[name]
+                if spec.listed:
+                    st.page_link(page(name), label=spec.title, icon=spec.icon)
+
+
 def _home(first: PageName) -> st.Page:
     def render_home() -> None:
         go(first)

@@ -1,10 +1,9 @@
-"""The web app's settings, read once from `INSTRUMENT_*` environment variables at the edge.
+"""The web app's settings: `config.Settings`, read once per server process, and the cookie key.
 
-| variable                | default                  | what                                |
-|-------------------------|--------------------------|-------------------------------------|
-| `INSTRUMENT_DB`         | `data/instrument.db`     | the SQLite database the app uses    |
-| `INSTRUMENT_AUDIT_KEY`  | (the store's default)    | the audit-chain key file            |
-| `INSTRUMENT_COOKIE_KEY` | `<database>.cookie.key`  | the key that signs session cookies  |
+The web server (`server.py`) reads `Settings.from_env()` itself and hands it to its routes; the
+app's script reaches the same settings through `current_settings()`, read on first use and kept
+for the process (`st.cache_resource`: settings are the same for every user and hold no case
+data). The variables and their defaults are in the README's configuration table.
 
 The cookie key is created on first use (32 random bytes, mode 0600) beside the database, so that
 sessions survive a restart of the server and a new key signs everyone out.
@@ -14,35 +13,18 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
+import streamlit as st
+
+from instrument.config import Settings
 from instrument.errors import StoreError
 
-DEFAULT_DB = Path("data/instrument.db")
 
-
-@dataclass(frozen=True)
-class WebSettings:
-    """Where the web app keeps its database and keys."""
-
-    db_path: Path
-    audit_key_path: Path | None
-    cookie_key_path: Path
-
-
-def web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
-    """Return the settings from the environment (or `environ`), with their defaults."""
-    env = os.environ if environ is None else environ
-    db_path = Path(env.get("INSTRUMENT_DB") or DEFAULT_DB)
-    audit_key = env.get("INSTRUMENT_AUDIT_KEY")
-    cookie_key = env.get("INSTRUMENT_COOKIE_KEY")
-    return WebSettings(
-        db_path=db_path,
-        audit_key_path=Path(audit_key) if audit_key else None,
-        cookie_key_path=Path(cookie_key) if cookie_key else db_path.with_suffix(".cookie.key"),
-    )
+@st.cache_resource(show_spinner=False)
+def current_settings() -> Settings:
+    """Return the settings of this server process, read from the environment on first use."""
+    return Settings.from_env()
 
 
 def cookie_secret(path: Path) -> bytes:

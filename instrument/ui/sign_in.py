@@ -1,4 +1,4 @@
-"""Sign-in and sign-out: the HTTP routes that set and clear the session cookie, and the page.
+"""Sign-in and sign-out: the HTTP routes that set and clear the session cookie, and the forms.
 
 Why routes and not widgets: a Streamlit script talks to the browser over a websocket and cannot
 set a cookie, and `st.session_state` does not survive a reload or a second tab. So the sign-in
@@ -10,7 +10,8 @@ idle expiry and an administrator's deactivation end the session in every tab at 
 
 Forms carry a signed token, and the routes refuse a POST whose `Origin` is another site (no
 cross-site sign-in or sign-out). A failed sign-in comes back as a short-lived signed notice
-cookie holding the service's one failure message, shown above the form.
+cookie holding the service's one failure message, shown above the form. The sign-in page that
+shows the form is `ui/pages/sign_in_page.py`.
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ import datetime as dt
 import hashlib
 import html
 from typing import Final
-from urllib.parse import urlencode, urlsplit
 
-import streamlit as st
 from itsdangerous import BadData, URLSafeTimedSerializer
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from instrument.config import Settings
 from instrument.errors import AuthenticationError, InstrumentError
 from instrument.service import Service
-from instrument.ui.settings import WebSettings, cookie_secret, web_settings
+from instrument.ui.settings import cookie_secret, current_settings
 
 SESSION_COOKIE: Final = "ifi_session"
 NOTICE_COOKIE: Final = "ifi_notice"
@@ -106,7 +106,7 @@ def _fingerprint(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()[:32] if session_id else ""
 
 
-def signer_for(settings: WebSettings) -> CookieSigner:
+def signer_for(settings: Settings) -> CookieSigner:
     """Return the signer using the cookie key of `settings` (created on first use)."""
     return CookieSigner(cookie_secret(settings.cookie_key_path))
 
@@ -159,11 +159,13 @@ def _redirect(to: str) -> RedirectResponse:
     return response
 
 
-def _open_service(settings: WebSettings) -> Service:
-    return Service.open(settings.db_path, key_path=settings.audit_key_path)
+def _open_service(settings: Settings) -> Service:
+    return Service.open(
+        settings.db, key_path=settings.audit_key_path, definitions=settings.definitions
+    )
 
 
-def _sign_in(settings: WebSettings, username: str, password: str) -> str:
+def _sign_in(settings: Settings, username: str, password: str) -> str:
     service = _open_service(settings)
     try:
         session_id = service.sign_in(username, password)
@@ -172,7 +174,7 @@ def _sign_in(settings: WebSettings, username: str, password: str) -> str:
     return session_id
 
 
-def _sign_out(settings: WebSettings, session_id: str) -> None:
+def _sign_out(settings: Settings, session_id: str) -> None:
     service = _open_service(settings)
     try:
         service.sign_out(session_id)
@@ -180,9 +182,9 @@ def _sign_out(settings: WebSettings, session_id: str) -> None:
         service.close()
 
 
-def routes(settings: WebSettings | None = None) -> list[BaseRoute]:
+def routes(settings: Settings | None = None) -> list[BaseRoute]:
     """Return the sign-in and sign-out routes for `st.App(..., routes=...)`."""
-    conf = settings or web_settings()
+    conf = settings or current_settings()
     signer = signer_for(conf)
 
     async def sign_in(request: Request) -> Response:
@@ -288,40 +290,4 @@ def sign_out_form(token: str) -> str:
         + f'<input type="hidden" name="token" value="{html.escape(token, quote=True)}">'
         + '<button type="submit">Sign out</button>'
         + "</form>"
-    )
-
-
-def current_path() -> str:
-    """Return the path of this page and its case selection, to come back to after signing in."""
-    from instrument.ui import state
-
-    path = urlsplit(st.context.url or "/").path or "/"
-    query = {
-        name: value
-        for name in (state.CASE_PARAM, state.VERSION_PARAM)
-        if isinstance(value := st.query_params.get(name), str)
-    }
-    return safe_next(path + ("?" + urlencode(query) if query else ""))
-
-
-def render() -> None:
-    """Show the sign-in page: the notice of the last attempt, if any, and the form."""
-    from instrument.ui.context import request_cookies
-
-    settings = web_settings()
-    signer = signer_for(settings)
-    st.title("Sign in")
-    notice = signer.read_notice(request_cookies().get(NOTICE_COOKIE))
-    username = ""
-    if notice is not None:
-        kind, message, username = notice
-        message = message[:1].upper() + message[1:]
-        if kind == "info":
-            st.success(message, icon=":material/logout:")
-        else:
-            st.error(message, icon=":material/error:")
-    st.html(sign_in_form(signer.form_token("sign-in"), next_path=current_path(), username=username))
-    st.caption(
-        "Accounts are made by your administrator. After 15 minutes without activity you are "
-        "signed out and asked to sign in again."
     )

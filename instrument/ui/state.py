@@ -76,6 +76,14 @@ ASSESSMENT_SECTION: Final = "section"
 also the URL parameter the tabs are bound to (`&section=Identity`): a reload lands on the same
 tab, and only the open tab is drawn."""
 
+INSTRUMENT_PAGE: Final = "ifi.instrument"
+"""Prefix of the Instrument page's keys (one per item, area and consideration it lists)."""
+
+FORMULATION_PART: Final = "part"
+"""Key of the formulation page's tabs (areas, 5P, engagement and responsivity, data quality,
+change, sign-off and export), bound to the URL parameter of the same name (`&part=5P`): a reload
+lands on the same tab, and only the open tab is drawn."""
+
 CONFERENCE: Final = "ifi.conference"
 """Prefix of the case-conference page's keys: the conference list (case references in the
 order chosen) and its chooser, the team's cases offered for it, presenter mode, the downloads'

@@ -36,10 +36,9 @@ def test_create_a_case_and_find_it_in_the_list(page: Page, app_server: AppServer
     wait_for_app(page)
     _search(page, reference)
     expect(page.get_by_text("1 case.", exact=False)).to_be_visible()
-    expect(page.locator("[data-testid='stDataFrame'] canvas").first).to_be_visible()
-    page.get_by_role("combobox", name="Open a case").click()
-    page.get_by_role("option", name=reference, exact=True).click()
-    page.get_by_role("button", name="Open case", exact=True).click()
+    table = page.locator("[data-testid='stTable'] table")
+    expect(table.get_by_role("cell", name=reference, exact=True)).to_be_visible()
+    page.get_by_role("link", name=reference, exact=True).click()  # same tab
     wait_for_app(page)
     expect(page.get_by_role("heading", name=f"Case {reference}")).to_be_visible()
 
@@ -47,7 +46,7 @@ def test_create_a_case_and_find_it_in_the_list(page: Page, app_server: AppServer
 def test_the_case_list_and_the_instrument(page: Page, app_server: AppServer) -> None:
     seed_case(app_server, "psychologist", _reference("L"))
     sign_in(page, app_server, "psychologist")
-    expect(page.locator("[data-testid='stDataFrame'] canvas").first).to_be_visible()
+    expect(page.locator("[data-testid='stTable'] table").first).to_be_visible()
     shoot(page, "cases")
     page.get_by_role("link", name="Instrument").click()
     wait_for_app(page)

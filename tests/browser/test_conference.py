@@ -22,6 +22,7 @@ from tests.browser.conftest import ARTIFACTS, AppServer, sign_in, wait_for_app
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 SCREEN = {"width": 1920, "height": 1080}
+LAPTOP = {"width": 1366, "height": 768}
 WORKED = Path(__file__).resolve().parents[2] / "formulations"
 
 
@@ -104,6 +105,9 @@ def test_a_case_conference_at_projector_size(page: Page, app_server: AppServer) 
     # Normal mode: the payload is text, nothing runs; the report escapes it.
     expect(page.get_by_text(PAYLOAD, exact=False).first).to_be_visible()
     assert page.locator("img[src='x']").count() == 0
+    ranked, counted, *_ = _charts(page)
+    assert abs(ranked["y"] - counted["y"]) < 2  # side by side beside the sidebar at 1920
+    assert max(ranked["y"] + ranked["height"], counted["y"] + counted["height"]) <= 1080
     _shoot(page, "normal")
     if page.get_by_role("button", name="Confirm password").count():
         page.get_by_role("textbox", name="Password").fill(
@@ -128,6 +132,21 @@ def test_a_case_conference_at_projector_size(page: Page, app_server: AppServer) 
     assert abs(ranked["y"] - counted["y"]) < 2  # side by side
     assert counted["x"] + counted["width"] <= SCREEN["width"]  # nothing runs off the screen
     _shoot(page, "presenter")
+
+    # A laptop (1366 × 768) in presenter mode: still side by side, every bar above the fold,
+    # the caution a slim line.
+    page.set_viewport_size(LAPTOP)
+    _settle(page)
+    ranked, counted, *_ = _charts(page)
+    assert abs(ranked["y"] - counted["y"]) < 2
+    assert ranked["y"] + ranked["height"] <= LAPTOP["height"]
+    assert counted["x"] + counted["width"] <= LAPTOP["width"]
+    caution = page.locator(".st-key-caution").bounding_box()
+    assert caution is not None
+    assert caution["height"] < 0.1 * LAPTOP["height"]
+    _shoot(page, "presenter-1366")
+    page.set_viewport_size(SCREEN)
+    _settle(page)
 
     # One click to the next case; presenter mode stays on.
     page.get_by_role("button", name="Next case").click()

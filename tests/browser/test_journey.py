@@ -80,10 +80,15 @@ def field(page: Page, *parts: object, prefix: str = "ifi-assessment") -> Locator
     return page.locator(f".st-key-{key}")
 
 
+def control(page: Page, item: str) -> Locator:
+    """Return an item's controls (drawn by the item component, inside its shadow root)."""
+    return field(page, item, "control")
+
+
 def choose(page: Page, item: str, name: str, label: str) -> None:
-    widget = field(page, item, name)
-    widget.get_by_text(label, exact=True).click()
-    expect(widget.get_by_role("radio", name=label, exact=True)).to_be_checked()
+    group = control(page, item).locator(f'[data-group="{name}"]')
+    group.get_by_role("radio", name=label, exact=True).click()
+    expect(group.get_by_role("radio", name=label, exact=True)).to_be_checked()
     settle(page)
 
 
@@ -94,10 +99,15 @@ def type_text(page: Page, locator: Locator, text: str) -> None:
     settle(page)
 
 
+def type_evidence(page: Page, item: str, text: str) -> None:
+    box = control(page, item).get_by_role("textbox")
+    box.fill(text)
+    box.press("Tab")  # saved on a pause in typing, and at once when the box is left
+    settle(page)
+
+
 def pick_source(page: Page, item: str, label: str) -> None:
-    field(page, item, "sources").click()
-    page.get_by_role("option", name=label, exact=True).click()
-    page.keyboard.press("Escape")
+    control(page, item).get_by_role("checkbox", name=label, exact=True).check()
     settle(page)
 
 
@@ -120,7 +130,7 @@ def rate_through_the_form(page: Page) -> None:
         if item in PRESENT:
             choose(page, item, "presence", "Yes")
             choose(page, item, "relevance", "High")
-            type_text(page, field(page, item, "evidence"), f"{SCRIPT} seen in {item}")
+            type_evidence(page, item, f"{SCRIPT} seen in {item}")
             pick_source(page, item, "Interview")
         else:
             choose(page, item, "presence", "No")
@@ -138,15 +148,14 @@ def expect_the_ratings(page: Page) -> None:
         ):
             open_tab(page, domain)
         label = "Yes" if item in PRESENT else "No"
-        radio = field(page, item, "presence").get_by_role("radio", name=label, exact=True)
+        groups = control(page, item)
+        presence = groups.locator('[data-group="presence"]')
+        radio = presence.get_by_role("radio", name=label, exact=True)
         expect(radio).to_be_checked()
         if item in PRESENT:
-            expect(
-                field(page, item, "relevance").get_by_role("radio", name="High", exact=True)
-            ).to_be_checked()
-            expect(field(page, item, "evidence").locator("textarea")).to_have_value(
-                f"{SCRIPT} seen in {item}"
-            )
+            relevance = groups.locator('[data-group="relevance"]')
+            expect(relevance.get_by_role("radio", name="High", exact=True)).to_be_checked()
+            expect(groups.get_by_role("textbox")).to_have_value(f"{SCRIPT} seen in {item}")
 
 
 def open_path(page: Page, server: AppServer, path: str) -> None:
@@ -245,7 +254,8 @@ def test_a_psychologist_assesses_finalises_and_exports(
     sidebar = page.get_by_test_id("stSidebar")
     for domain in INSTRUMENT.domains:
         total = len(INSTRUMENT.items_of(domain.id))
-        expect(sidebar.get_by_text(f"{domain.name} · 2 / {total} rated")).to_be_visible()
+        line = f"{domain.name} · 2 rated · 0 omitted · {total} items"
+        expect(sidebar.get_by_text(line)).to_be_visible()
     snap(page, "05-assessment-rated")
 
     # Reload; a second tab; sign out and in; a restarted server: every rating is still there.
@@ -271,13 +281,16 @@ def test_a_psychologist_assesses_finalises_and_exports(
     rate_the_rest(app_server)
     open_path(page, app_server, f"/formulation?case={CASE}&v=1")
     expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
-    first = page.locator("h3", has_text="1. ").first
-    expect(first).to_be_visible()
-    area_heading = first.get_attribute("id") or ""
-    area = area_heading.removeprefix("area-")
+    # The priorities chart and where to start at the top; each area a card opened on demand.
+    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
+    expect(page.get_by_role("heading", name="Where to start")).to_be_visible()
+    area, area_name = _top_area(app_server)
+    card = field(page, "card", area, prefix="ifi-formulation")
+    card.locator("summary").click()
+    settle(page)
     expect(page.get_by_text(f"{SCRIPT} seen in", exact=False).first).to_be_visible()
 
-    page.get_by_text("Override the band", exact=True).first.click()
+    card.get_by_text("Override the band", exact=True).click()
     settle(page)
     band = field(page, "override", area, "band", prefix="ifi-formulation")
     band.get_by_role("combobox").click()
@@ -291,7 +304,14 @@ def test_a_psychologist_assesses_finalises_and_exports(
     type_text(page, rationale, "Recent sessions show this has eased; the team agrees.")
     field(page, "override", area, "save", prefix="ifi-formulation").click()
     settle(page)
-    expect(page.get_by_text("Band set by the assessor", exact=False)).to_be_visible()
+    # The card's label now says so; opened again, it shows the override.
+    summary = page.locator("summary", has_text=area_name)
+    expect(summary).to_contain_text("band set by the assessor")
+    if not page.get_by_text("(the rule computed", exact=False).count():
+        summary.click()
+        settle(page)
+    expect(page.get_by_text("(the rule computed", exact=False)).to_be_visible()
+    open_tab(page, "5P formulation")
     narrative = field(page, "narrative", "presenting", prefix="ifi-formulation")
     type_text(page, narrative, f"{IMAGE} The participant's account, in their words.")
     expect(page.get_by_text("Saved ", exact=False).first).to_be_visible()
@@ -318,8 +338,10 @@ def test_a_psychologist_assesses_finalises_and_exports(
     wait_for_app(page)
     expect(page.get_by_text(f"Version 1 of {CASE} is finalised.")).to_be_visible()
     expect(page.get_by_role("heading", name=f"Formulation · {CASE}")).to_be_visible()
-    expect(page.get_by_text("Band set by the assessor", exact=False)).to_be_visible()
+    expect(page.locator("summary", has_text=area_name)).to_contain_text("band set by the assessor")
+    open_tab(page, "5P formulation")
     expect(page.get_by_text(IMAGE, exact=False)).to_be_visible()  # the narrative, as text
+    open_tab(page, "Sign-off and export")
     expect(page.get_by_text("Finalised by psy.journey", exact=False)).to_be_visible()
 
     # Export the formulation JSON and check it against the published schema.
@@ -341,6 +363,17 @@ def test_a_psychologist_assesses_finalises_and_exports(
     snap(page, "09-assessment-final")
 
 
+def _top_area(server: AppServer) -> tuple[str, str]:
+    """Return the id and name of the draft's first-ranked area (read through the service)."""
+    account = server.accounts["psychologist"]
+    with Service.open(server.db_path) as service:
+        actor = service.session_actor(service.sign_in(account.username, account.password))
+        assert actor is not None
+        top = service.formulation(actor, CASE, 1).priorities[0]
+        service.sign_out_everywhere(actor)
+    return top.area, top.name
+
+
 def test_a_viewer_never_sees_evidence_text(
     page: Page, app_server: AppServer, no_dialogs: list[str]
 ) -> None:
@@ -349,6 +382,8 @@ def test_a_viewer_never_sees_evidence_text(
     sign_in(page, app_server, "viewer")
     open_path(page, app_server, f"/formulation?case={reference}&v=1")
     expect(page.get_by_role("heading", name=f"Formulation · {reference}")).to_be_visible()
+    page.locator("[class*='-card-'] summary").first.click()  # the first area's card
+    settle(page)
     expect(page.get_by_text("Evidence is not shown for your role.").first).to_be_visible()
     expect(page.get_by_text("viewer canary", exact=False)).to_have_count(0)
     expect(page.get_by_text("Dr V. Fictional", exact=False)).to_have_count(0)

@@ -7,6 +7,12 @@ draft may be finalised; `key` spells a widget key of the assessment form the way
 from __future__ import annotations
 
 import datetime as dt
+import json
+from typing import Any
+
+from streamlit.components.v2.bidi_component.main import _make_trigger_id
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.testing.v1 import AppTest
 
 from instrument.assessment import Assessor, Rating
 from instrument.definitions import get_instrument
@@ -93,3 +99,48 @@ def finalise(web: Web, reference: str = CASE, version: int = 1) -> None:
     with web.service() as service:
         service.confirm_password(actor, PASSWORD)
         service.finalise(actor, reference, version)
+
+
+# --- the item controls (custom components: AppTest cannot click inside them) -------------------
+
+
+def control(at: AppTest, item: str) -> dict[str, Any]:
+    """Return the data the page gave one item's control (what the browser draws)."""
+    for element in at.get("bidi_component"):
+        if element.proto.id.endswith(f".{item}.control"):
+            data: dict[str, Any] = json.loads(element.proto.json)
+            return data
+    raise AssertionError(f"no control drawn for {item}")
+
+
+def send_change(
+    at: AppTest,
+    item: str,
+    values: dict[str, Any],
+    *,
+    base: dict[str, Any] | None = None,
+    seq: int | None = None,
+) -> AppTest:
+    """Send a change from an item's control as its JavaScript does, and run the page.
+
+    `values` are the fields changed; the others, and `base`, default to what the control shows.
+    """
+    shown = control(at, item)
+    start = dict(shown["values"])
+    payload = {
+        "seq": seq if seq is not None else int(shown["ack"]) + 1,
+        "values": {**start, **values},
+        "base": base if base is not None else start,
+    }
+    element_id = next(
+        e.proto.id for e in at.get("bidi_component") if e.proto.id.endswith(f".{item}.control")
+    )
+    states = at._tree.get_widget_states()
+    state_proto = WidgetState(
+        id=_make_trigger_id(element_id, "events"),
+        json_trigger_value=json.dumps([{"event": "change", "value": payload}]),
+    )
+    states.widgets.append(state_proto)
+    at._run(states)
+    assert not at.exception, [e.value for e in at.exception]
+    return at

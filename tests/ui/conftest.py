@@ -170,8 +170,19 @@ def texts(at: AppTest) -> str:
 
 
 def table(at: AppTest, index: int = 0) -> Any:
-    """Return the pandas frame of the run's `index`-th table."""
-    return at.dataframe[index].value
+    """Return the pandas frame of the run's `index`-th table (cells' Markdown escapes undone).
+
+    A page's tables are real HTML tables (`st.table`), whose cells are escaped Markdown; a data
+    grid (`st.dataframe`, a canvas) is read when the page has no table.
+    """
+    import re
+
+    if not at.table:
+        return at.dataframe[index].value
+    frame = at.table[index].value.copy()
+    for column in frame.columns:
+        frame[column] = [re.sub(r"\\(.)", r"\1", str(v)) for v in frame[column]]
+    return frame
 
 
 def audit_actions(web: Web, action: str | None = None) -> list[str]:

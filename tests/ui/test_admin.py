@@ -52,6 +52,9 @@ def test_adding_a_user(web: Web) -> None:
     assert not at.exception
     assert [s.value for s in at.success] == ["User psy.new added."]
     assert _users(web)["psy.new"] == ("supervisor", "south", True)
+    # The form is empty again for the next user.
+    assert at.text_input(key=_key("new_username")).value == ""
+    assert at.text_input(key=_key("new_password")).value == ""
 
 
 @pytest.mark.parametrize(
@@ -139,9 +142,11 @@ def test_adding_a_team(web: Web) -> None:
     _click(at, "Add team")
     assert [s.value for s in at.success] == ["Team east added."]
     assert list(table(at)["Team"]) == ["default", "east", "north", "south"]
+    assert at.text_input(key=_key("team_name")).value == ""
     at.text_input(key=_key("team_name")).input("<b>bad</b>")
     _click(at, "Add team")
     assert any(e.value.startswith("A team name is") for e in at.error)
+    assert at.text_input(key=_key("team_name")).value == "<b>bad</b>"  # kept to correct it
 
 
 def test_the_audit_log_filters_and_holds_no_case_content(web: Web) -> None:

@@ -13,7 +13,7 @@ from instrument.definitions import current_instrument
 from instrument.ui import state
 from instrument.vocabulary import AssessmentStatus
 from tests.store_support import install_versions
-from tests.ui.app_support import CASE, draft, fill, finalise, key, new_case
+from tests.ui.app_support import CASE, control, draft, fill, finalise, key, new_case, send_change
 from tests.ui.conftest import Web, goto, texts
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
@@ -53,6 +53,11 @@ def raw_markup(at: AppTest) -> list[str]:
 # --- the form ---------------------------------------------------------------------------------
 
 
+def controls(at: AppTest) -> list[str]:
+    """Return the ids of the items whose controls the run drew, in order."""
+    return [str(e.proto.id).rsplit(".", 2)[-2] for e in at.get("bidi_component")]
+
+
 def test_the_form_is_generated_from_the_definition(web: Web) -> None:
     instrument = current_instrument()  # new drafts use the current definition (1.1)
     new_case(web)
@@ -61,20 +66,45 @@ def test_the_form_is_generated_from_the_definition(web: Web) -> None:
     progress = [str(m.value) for m in at.sidebar.markdown]
     for domain in instrument.domains:
         total = len(instrument.items_of(domain.id))
-        assert any(domain.name in p and f"0 / {total} rated" in p for p in progress)
+        assert any(f"{domain.name} · 0 rated · 0 omitted · {total} items" in p for p in progress)
+    assert any("Responsivity · 0 rated · 0 omitted" in p for p in progress)
     for domain in instrument.domains:
         go(at, domain.name)
         assert [h.value for h in at.header] == [domain.name]  # only the open tab is drawn
-        presence = [r for r in at.segmented_control if r.label == "Presence"]
         items = instrument.items_of(domain.id)
-        assert [r.key for r in presence] == [key(i.id, "presence") for i in items]
-        assert all(r.options == ["No", "Partial", "Yes", "Omit"] for r in presence)
-        assert all(r.value is None for r in presence)
+        assert controls(at) == [i.id for i in items]
+        data = control(at, items[0].id)
+        groups = {g["name"]: g for g in data["groups"]}
+        assert [o["label"] for o in groups["presence"]["options"]] == [
+            "No",
+            "Partial",
+            "Yes",
+            "Omit",
+        ]
+        assert groups["relevance"]["show"] == {
+            "presence": ["partial", "yes"]
+        }  # only when it applies
+        assert groups["timeframe"]["show"] == {"presence": ["no", "partial", "yes"]}  # not for omit
+        assert data["values"]["presence"] is None
         subheaders = [s.value for s in at.subheader]
         assert subheaders == [f"{i.id} · {i.name}" for i in items]
-    # Evidence waits for presence; relevance for partial or yes.
-    assert not at.text_area
-    assert not [r for r in at.segmented_control if r.label == "Relevance"]
+
+
+def test_relevance_is_explained_from_the_definition(web: Web) -> None:
+    instrument = current_instrument()
+    new_case(web)  # engaged: 1.1 words relevance for the pathway
+    at = open_form(web, section="Identity")
+    relevance = next(g for g in control(at, "ID1")["groups"] if g["name"] == "relevance")
+    anchors = instrument.scales.relevance_for("engaged", instrument.kind_of("ID1"))
+    assert [h["text"] for h in relevance["help"]] == [
+        " ".join(v.description.split()) for v in anchors
+    ]
+    assert "interest or involvement" in relevance["help"][2]["text"]
+    sources = control(at, "ID1")["sources"]
+    assert sources["all"] == "Select all"
+    engaged = " ".join(instrument.pathway_by_id["engaged"].description.split())
+    helps = [unescape(str(c.proto.help)) for c in at.caption if "pathway engaged" in c.value]
+    assert helps == [engaged]
 
 
 def test_the_form_draws_the_instrument_version_the_draft_records(
@@ -96,54 +126,50 @@ def test_the_form_draws_the_instrument_version_the_draft_records(
 def test_a_rating_is_saved_at_once_and_progress_follows(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
-    at.segmented_control(key=key("ID2", "presence")).set_value("no").run()
+    send_change(at, "ID2", {"presence": "no"})
     stored = draft(web)
     assert stored.assessment.ratings["ID2"].presence.value == "no"
     assert stored.revision == 2
-    assert any("Saved" in str(c.value) for c in at.caption)
-    assert any("Identity" in str(m.value) and "1 / 5 rated" in str(m.value) for m in at.markdown)
-    assert "1 / 5 rated" in [str(m.value).strip("*") for m in at.markdown]
-    at.text_area(key=key("ID2", "evidence")).input("No change of role in the period.").run()
-    at.multiselect(key=key("ID2", "sources")).select("file-review").run()
+    assert control(at, "ID2")["saved"].startswith("Saved ")
+    assert control(at, "ID2")["saved"].endswith(" UTC")
+    assert control(at, "ID2")["ack"] == 1
+    assert any("Identity · 1 rated · 0 omitted · 5 items" in str(m.value) for m in at.markdown)
+    send_change(
+        at, "ID2", {"evidence": "No change of role in the period.", "sources": ["file-review"]}
+    )
     rating = draft(web).assessment.ratings["ID2"]
     assert rating.evidence == "No change of role in the period."
     assert [s.value for s in rating.sources] == ["file-review"]
+    send_change(at, "ID3", {"presence": "omit"})
+    assert any("Identity · 1 rated · 1 omitted · 5 items" in str(m.value) for m in at.markdown)
 
 
-def test_relevance_appears_only_when_it_applies(web: Web) -> None:
+def test_a_present_rating_waits_for_its_relevance(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
-    at.segmented_control(key=key("ID1", "presence")).set_value("no").run()
-    assert key("ID1", "relevance") not in [r.key for r in at.segmented_control]
-    at.segmented_control(key=key("ID1", "presence")).set_value("partial").run()
-    assert at.segmented_control(key=key("ID1", "relevance")).options == ["Low", "Moderate", "High"]
-    # A present factor waits for its relevance, and says so; the stored rating is still `no`.
-    assert any("choose the relevance" in str(w.value) for w in at.warning)
+    send_change(at, "ID1", {"presence": "no"})
+    send_change(
+        at, "ID1", {"presence": "partial"}
+    )  # the control never sends this: refused here too
     assert draft(web).assessment.ratings["ID1"].presence.value == "no"
-    at.segmented_control(key=key("ID1", "relevance")).set_value("moderate").run()
+    send_change(at, "ID1", {"presence": "partial", "relevance": "moderate"})
     stored = draft(web).assessment.ratings["ID1"]
     assert (stored.presence.value, stored.relevance and stored.relevance.value) == (
         "partial",
         "moderate",
     )
-    assert not any("choose the relevance" in str(w.value) for w in at.warning)
-    at.segmented_control(key=key("ID1", "presence")).set_value("omit").run()
-    assert key("ID1", "relevance") not in [r.key for r in at.segmented_control]
+    send_change(at, "ID1", {"presence": "omit", "relevance": None})
     assert draft(web).assessment.ratings["ID1"].relevance is None
 
 
-def test_text_typed_while_relevance_is_missing_survives_another_tab(web: Web) -> None:
+def test_a_forged_change_is_refused_with_a_message(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
-    at.segmented_control(key=key("ID1", "presence")).set_value("yes").run()
-    at.text_area(key=key("ID1", "evidence")).input("Typed before relevance.").run()
-    go(at, "Emotion")
-    go(at, "Identity")
-    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
-    assert at.text_area(key=key("ID1", "evidence")).value == "Typed before relevance."
-    assert any("choose the relevance" in str(w.value) for w in at.warning)
-    at.segmented_control(key=key("ID1", "relevance")).set_value("high").run()
-    assert draft(web).assessment.ratings["ID1"].evidence == "Typed before relevance."
+    send_change(at, "ID1", {"presence": "certainly"})
+    send_change(at, "ID2", {"presence": "no", "sources": "interview"})
+    assert not draft(web).assessment.ratings
+    assert "could not be read" in control(at, "ID1")["error"]
+    assert control(at, "ID1")["error"].startswith("Not saved: ")
 
 
 def test_a_reload_shows_what_the_database_holds(web: Web) -> None:
@@ -151,16 +177,15 @@ def test_a_reload_shows_what_the_database_holds(web: Web) -> None:
     fill(web, evidence="Stored evidence text.")
     at = open_form(web, version=None, section="Identity")  # no version: the open draft
     assert at.query_params.get("v") in ("1", ["1"])
-    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
-    assert at.segmented_control(key=key("ID1", "relevance")).value == "high"
-    assert at.segmented_control(key=key("ID2", "presence")).value == "no"
-    assert at.text_area(key=key("ID1", "evidence")).value == "Stored evidence text."
-    assert at.multiselect(key=key("ID1", "sources")).value == ["interview"]
+    values = control(at, "ID1")["values"]
+    assert (values["presence"], values["relevance"]) == ("yes", "high")
+    assert values["evidence"] == "Stored evidence text."
+    assert values["sources"] == ["interview"]
+    assert control(at, "ID2")["values"]["presence"] == "no"
     go(at, "Details")
     assert at.text_input(key=key("details", "name.0")).value == "Dr A. Assessor"
     go(at, "Identity")  # back again: the values come back from the database
-    assert at.segmented_control(key=key("ID1", "presence")).value == "yes"
-    assert at.text_area(key=key("ID1", "evidence")).value == "Stored evidence text."
+    assert control(at, "ID1")["values"]["evidence"] == "Stored evidence text."
 
 
 def test_details_and_responsivity_are_saved(web: Web) -> None:
@@ -179,6 +204,11 @@ def test_details_and_responsivity_are_saved(web: Web) -> None:
     assert stored.assessment.assessed_on == dt.date(2026, 11, 2)
     assert [a.name for a in stored.assessment.assessors] == ["Dr B. Assessor"]
     assert stored.responsivity["RS1"].adaptation == "Spoken material, short sessions."
+    # "Saved" beside the note that was saved (one marker, not one for the whole tab).
+    saved = [str(c.value) for c in at.caption if "cloud_done: Saved " in str(c.value)]
+    assert len(saved) == 1
+    assert saved[0].endswith(" UTC")
+    assert any("Responsivity · 1 rated · 0 omitted" in str(m.value) for m in at.sidebar.markdown)
 
 
 # --- conflicts ------------------------------------------------------------------------------
@@ -196,35 +226,91 @@ def _someone_else_saves(web: Web, item: str = "ID3", presence: str = "yes") -> N
         service.save_rating(actor, CASE, 1, item, rating, base_revision=current.revision)
 
 
-def test_a_stale_save_is_shown_as_a_conflict_with_both_versions(web: Web) -> None:
+def test_two_tabs_editing_different_items_do_not_conflict(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
-    _someone_else_saves(web)
-    at.segmented_control(key=key("ID3", "presence")).set_value("no").run()
-    assert draft(web).assessment.ratings["ID3"].presence.value == "yes"  # nothing overwritten
-    errors = unescape(" ".join(str(e.value) for e in at.error))
-    assert "Not saved" in errors
-    assert "psy.north" in errors  # who saved last
-    shown = "\n".join(str(t.value) for t in at.text)
-    assert "Presence: yes" in shown  # theirs
-    assert "Presence: no" in shown  # yours
-    assert "Evidence: Their evidence." in shown
-    at.button(key="ifi.assessment.C-0001.1.conflict.theirs").click().run()
-    assert at.segmented_control(key=key("ID3", "presence")).value == "yes"
-    assert not any("Not saved" in str(e.value) for e in at.error)
-    # The form is on the stored revision again: the next change saves.
-    at.segmented_control(key=key("ID4", "presence")).set_value("no").run()
-    assert draft(web).assessment.ratings["ID4"].presence.value == "no"
+    _someone_else_saves(web, "ID3")  # tab B saves ID3
+    send_change(at, "ID4", {"presence": "no"})  # tab A, on the older revision, changes ID4
+    stored = draft(web).assessment.ratings
+    assert stored["ID3"].evidence == "Their evidence."
+    assert stored["ID4"].presence.value == "no"
+    assert not at.error
+    assert control(at, "ID4")["saved"].startswith("Saved")
 
 
-def test_keeping_my_version_saves_it_over_theirs(web: Web) -> None:
+def test_two_tabs_editing_other_fields_of_one_item_merge(web: Web) -> None:
+    new_case(web)
+    at = open_form(web, section="Identity")
+    _someone_else_saves(web, "ID3", presence="yes")
+    # My tab still shows ID3 unrated; I rate it yes/high, as they did, with my source only.
+    send_change(at, "ID3", {"presence": "yes", "relevance": "high", "sources": ["interview"]})
+    rating = draft(web).assessment.ratings["ID3"]
+    assert rating.evidence == "Their evidence."  # theirs kept, not undone by my stale copy
+    assert [s.value for s in rating.sources] == ["interview"]
+    assert not at.error
+
+
+def test_the_same_field_changed_in_two_tabs_asks_per_field(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
     _someone_else_saves(web, "ID3")
-    at.segmented_control(key=key("ID3", "presence")).set_value("no").run()
-    at.button(key="ifi.assessment.C-0001.1.conflict.mine").click().run()
-    assert draft(web).assessment.ratings["ID3"].presence.value == "no"
+    send_change(at, "ID3", {"presence": "no", "evidence": "My evidence."})
+    assert draft(web).assessment.ratings["ID3"].presence.value == "yes"  # nothing overwritten
+    errors = unescape(" ".join(str(e.value) for e in at.error))
+    assert "Not saved" in errors
+    assert "another tab or by another person" in errors
+    assert "psy.north" in errors  # who saved last
+    assert "revision" not in errors
+    assert "choose below" in control(at, "ID3")["conflict"]
+    shown = [str(t.value) for t in at.text]
+    assert "Their evidence." in shown
+    assert "My evidence." in shown
+    choices = [c.label for c in at.segmented_control if ".conflict." in (c.key or "")]
+    assert choices == ["Keep which presence?", "Keep which evidence?"]  # only the clashing fields
+    # Keep their presence, my evidence.
+    at.segmented_control(key="ifi.assessment.C-0001.1.conflict.evidence").set_value("mine")
+    at.button(key="ifi.assessment.C-0001.1.conflict.resolve").click().run()
+    rating = draft(web).assessment.ratings["ID3"]
+    assert (rating.presence.value, rating.evidence) == ("yes", "My evidence.")
     assert not any("Not saved" in str(e.value) for e in at.error)
+    assert control(at, "ID3")["reset"] == 1  # the control shows what is stored again
+    assert control(at, "ID3")["values"]["evidence"] == "My evidence."
+
+
+def test_a_conflict_waits_while_another_item_is_saved(web: Web) -> None:
+    new_case(web)
+    at = open_form(web, section="Identity")
+    _someone_else_saves(web, "ID3")
+    send_change(at, "ID3", {"presence": "no"})
+    send_change(at, "ID5", {"presence": "omit"})  # another item: saved, the question stays
+    assert draft(web).assessment.ratings["ID5"].presence.value == "omit"
+    assert "choose below" in control(at, "ID3")["conflict"]
+    assert any("Not saved" in str(e.value) for e in at.error)
+
+
+def test_keeping_the_other_version_drops_mine(web: Web) -> None:
+    new_case(web)
+    at = open_form(web, section="Identity")
+    _someone_else_saves(web, "ID3")
+    send_change(at, "ID3", {"presence": "no"})
+    at.button(key="ifi.assessment.C-0001.1.conflict.theirs").click().run()
+    assert control(at, "ID3")["values"]["presence"] == "yes"
+    assert not any("Not saved" in str(e.value) for e in at.error)
+    send_change(at, "ID4", {"presence": "no"})  # the next change saves
+    assert draft(web).assessment.ratings["ID4"].presence.value == "no"
+
+
+def test_details_merge_with_a_rating_saved_in_another_tab(web: Web) -> None:
+    import datetime as dt
+
+    new_case(web)
+    at = open_form(web)
+    _someone_else_saves(web, "ID3")
+    at.date_input(key=key("details", "date")).set_value(dt.date(2026, 11, 2)).run()
+    stored = draft(web).assessment
+    assert stored.assessment.assessed_on == dt.date(2026, 11, 2)
+    assert "ID3" in stored.ratings
+    assert not at.error
 
 
 # --- finalise and amend ---------------------------------------------------------------------
@@ -233,8 +319,7 @@ def test_keeping_my_version_saves_it_over_theirs(web: Web) -> None:
 def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> None:
     new_case(web)
     at = open_form(web, section="Identity")
-    at.segmented_control(key=key("ID1", "presence")).set_value("yes").run()
-    at.segmented_control(key=key("ID1", "relevance")).set_value("high").run()
+    send_change(at, "ID1", {"presence": "yes", "relevance": "high"})
     go(at, "Finalise")
     at.button(key="ifi.assessment.C-0001.1.finalise.check").click().run()
     assert any("cannot be finalised yet" in str(e.value) for e in at.error)
@@ -257,7 +342,7 @@ def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> N
     pf8 = next(b for b in at.button if unescape(b.label).startswith("Protective factors · PF8"))
     pf8.click().run()
     assert [h.value for h in at.header] == ["Protective factors"]
-    assert key("PF8", "presence") in [c.key for c in at.segmented_control]
+    assert "PF8" in controls(at)
     assert draft(web).status is AssessmentStatus.DRAFT
 
 
@@ -298,7 +383,8 @@ def test_a_final_version_is_read_only_and_amend_starts_a_new_version(web: Web) -
     assert amended.status is AssessmentStatus.DRAFT
     assert amended.assessment.assessment.replaces == 1
     go(at, "Identity")
-    assert at.segmented_control(key=key("ID1", "presence", version=2)).value == "yes"
+    assert control(at, "ID1")["values"]["presence"] == "yes"
+    assert control(at, "ID1")["storage"] == "psy.north/C-0001/2/ID1"
 
 
 # --- every role -----------------------------------------------------------------------------
@@ -326,7 +412,7 @@ def test_typed_markup_stays_text_for_the_psychologist(web: Web) -> None:
     new_case(web)
     fill(web, evidence=XSS)
     at = open_form(web, section="Identity")
-    assert at.text_area(key=key("ID1", "evidence")).value == XSS
+    assert control(at, "ID1")["values"]["evidence"] == XSS  # set as a value, never as markup
     assert not raw_markup(at)
 
 
@@ -386,5 +472,26 @@ def test_a_final_10_version_is_upgraded_to_a_new_11_draft_with_one_click(web: We
     assert draft(web, "WC-02", version=1).assessment.instrument.version == "1.0.0"
     at = web.app("psychologist", "assessment", case="WC-02", v="2", section="Intent and action")
     assert not at.exception
-    assert at.segmented_control(key=key("IA1", "presence", case="WC-02", version=2)).value is None
-    assert not [b for b in at.button if (b.key or "").endswith(".upgrade")]
+    assert "IA1" in controls(at)  # the new items are on the form, unrated
+    assert upgraded.assessment.ratings.get("IA1") is None
+
+
+def test_an_omitted_11_item_asks_why_and_keeps_the_reason_when_the_control_saves(
+    web: Web,
+) -> None:
+    new_case(web)
+    at = open_form(web, section="Emotion")
+    at = send_change(at, "EM5", {"presence": "omit"})
+    assert draft(web).assessment.ratings["EM5"].presence.value == "omit"
+    why = at.segmented_control(key=key("EM5", "omit_reason"))
+    why.set_value("declined").run()
+    assert not at.exception
+    stored = draft(web).assessment.ratings["EM5"]
+    assert stored.omit_reason is not None
+    assert stored.omit_reason.value == "declined"
+    at = send_change(at, "EM5", {"evidence": "Declined to discuss feelings."})
+    stored = draft(web).assessment.ratings["EM5"]
+    assert stored.evidence == "Declined to discuss feelings."
+    assert stored.omit_reason is not None  # the control knows no reason: the stored one stays
+    at = send_change(at, "EM5", {"presence": "no"})
+    assert draft(web).assessment.ratings["EM5"].omit_reason is None  # only with omit

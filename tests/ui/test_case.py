@@ -100,6 +100,11 @@ def test_a_psychologist_starts_the_first_assessment(finalised: Web) -> None:
     with finalised.service() as service:
         versions = service.case_history(finalised.actor("psychologist"), "C-0002")
     assert [(v.version, v.status.value) for v in versions] == [(1, "draft")]
+    with finalised.service() as service:
+        info = service.get_assessment(finalised.actor("psychologist"), "C-0002", 1)
+    # Dated today, with the signed-in person as assessor; both can be changed on Details.
+    assert info.assessment.assessment.assessed_on == info.saved_at.date()
+    assert [a.name for a in info.assessment.assessment.assessors] == ["psy.north"]
 
 
 def test_the_buttons_carry_the_case_and_version_to_the_next_page(finalised: Web) -> None:
@@ -136,3 +141,33 @@ def test_an_administrator_sees_no_case(finalised: Web) -> None:
     assert [t.value for t in at.title] == ["Users"]
     assert "C-0001" not in texts(at)
     assert "view" not in audit_actions(finalised)
+
+
+def test_a_supervisor_reads_a_versions_field_history_on_demand(finalised: Web) -> None:
+    from instrument.assessment import Rating
+
+    actor = finalised.actor("psychologist")
+    with finalised.service() as service:
+        draft = service.get_assessment(actor, "C-0001", 2)
+        service.save_rating(
+            actor, "C-0001", 2, "ID1", Rating(presence="no"), base_revision=draft.revision
+        )
+    at = finalised.app("supervisor", "case", case="C-0001")
+    views = audit_actions(finalised, "view")
+    assert not [t for t in at.table if "Field" in t.value.columns]  # closed: nothing read
+    from instrument.ui import state
+
+    at.session_state[state.widget_key(state.CASE_PAGE, "history.2")] = True
+    at.run()
+    at.run()  # a rerun while open reads nothing again
+    assert not at.exception
+    frame = next(t.value for t in at.table if "Field" in t.value.columns)
+    assert list(frame.columns) == ["When", "Who", "Field", "Before", "After"]
+    assert "ratings\\.ID1\\.presence" in list(frame["Field"])
+    assert "psy\\.north" in list(frame["Who"])
+    assert audit_actions(finalised, "view") == [*views, "view"]
+
+
+def test_a_viewer_is_not_offered_the_field_history(finalised: Web) -> None:
+    at = finalised.app("viewer", "case", case="C-0001")
+    assert not [e for e in at.expander if "Field history" in e.label]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from instrument.definition import Instrument
 from instrument.ui import state
 from instrument.ui.navigation import PAGES, menu_names
 from tests.ui.conftest import ROLES, Web, audit_actions, infos, table, texts
@@ -79,6 +82,14 @@ def test_only_a_psychologist_gets_the_new_case_form(web: Web) -> None:
         assert (f"{NEW}.reference" in form_keys) is (role == "psychologist"), role
 
 
+def test_the_pathways_are_explained_from_the_definition(web: Web, instrument: Instrument) -> None:
+    at = web.app("psychologist")
+    captions = " ".join(str(c.value) for c in at.caption)
+    for pathway in instrument.pathways:
+        assert f"**{pathway.label}**" in captions
+        assert " ".join(pathway.description.split())[:40] in captions.replace("\\", "")
+
+
 def test_creating_a_case_opens_it_with_one_audited_view(web: Web) -> None:
     at = web.app("psychologist")
     at.text_input(key=f"{NEW}.reference").input("C-0100")
@@ -140,7 +151,7 @@ def test_search_and_filters_narrow_the_table(web: Web) -> None:
     at.selectbox(key=_key("status")).select("draft").run()
     assert list(table(at)["Reference"]) == ["C-0001"]
     at.text_input(key=_key("assessor")).input("nobody at all").run()
-    assert not at.dataframe
+    assert not at.table
     assert infos(at) == ["No case matches these filters."]
     assert "search" in audit_actions(web)
 
@@ -159,13 +170,20 @@ def test_an_empty_team_is_told_so(web: Web) -> None:
     assert infos(at) == ["Your team has no cases yet."]
 
 
-def test_opening_a_case_by_its_reference(web: Web) -> None:
+def test_each_case_of_the_page_has_a_link_in_the_same_tab(web: Web) -> None:
     seed(web)
     at = web.app("supervisor")
-    at.selectbox(key=_key("pick")).select("C-0003")
-    _button(at, "Open case")
-    assert [t.value for t in at.title] == ["Case C-0003"]
-    assert at.query_params == {"case": "C-0003"}
+    links = [
+        (link.proto.label, dict(urllib.parse.parse_qsl(link.proto.query_string)))
+        for link in at.get("page_link")
+    ]
+    assert [label for label, _ in links if label.startswith("C\\-")] == [
+        "C\\-0001",
+        "C\\-0002",
+        "C\\-0003",
+    ]
+    assert {"case": "C-0003"} in [query for _, query in links]
+    assert not at.dataframe  # no canvas grid
 
 
 def test_an_administrator_never_reaches_the_case_list(web: Web) -> None:
@@ -206,7 +224,8 @@ def test_the_table_shows_one_page_with_the_total_and_moves_through_pages(web: We
     at = _pager_button(at, "Next")
     assert list(table(at)["Reference"]) == [f"C-{n:04d}" for n in range(100, 120)]
     assert next(b for b in at.button if b.key == _key("next")).disabled
-    assert at.selectbox(key=_key("pick")).options == [f"C-{n:04d}" for n in range(100, 120)]
+    linked = [link.proto.label for link in at.get("page_link") if "\\-" in link.proto.label]
+    assert linked == [f"C\\-{n:04d}" for n in range(100, 120)]  # this page's cases
     at = _pager_button(at, "Previous")
     assert table(at)["Reference"].iloc[0] == "C-0050"
     # Every page is one audited list of the team, never another team's cases.
@@ -226,4 +245,4 @@ def test_a_filter_pages_through_matching_cases_and_starts_at_page_one(web: Web) 
     at.text_input(key=_key("text")).input("C-011").run()
     assert list(table(at)["Reference"]) == [f"C-011{n}" for n in (1, 3, 5, 7, 9)]
     assert not [b for b in at.button if b.key in (_key("next"), _key("previous"))]
-    assert "5 cases. Select a row" in texts(at)
+    assert "5 cases. Open a case with its link" in texts(at)

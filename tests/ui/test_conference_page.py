@@ -12,9 +12,12 @@ from streamlit.testing.v1 import AppTest
 
 from instrument.errors import AuthenticationError, NotFoundError, PermissionDeniedError
 from instrument.formulation import Formulation
-from instrument.profile import priorities, profile
+from instrument.profile import FONT, priorities_spec, profile_spec, strengths_spec
 from instrument.service import VersionRow
+from instrument.service.documents import formulation_document
+from instrument.ui import charts as screen
 from instrument.ui import state
+from instrument.ui.exports import file_name
 from instrument.ui.pages import conference as page
 from instrument.vocabulary import AssessmentStatus
 from tests.ui.app_support import CASE, fill, finalise, new_case
@@ -42,6 +45,18 @@ def live_markup(at: AppTest) -> list[str]:
         for b in bodies
         if re.search(r"(?<!\\)<(script|img)|(?<!\\)\]\((http|javascript)", b) and "<style>" not in b
     ]
+
+
+def docx_text(data: bytes) -> str:
+    """Return every paragraph and table cell of a DOCX, one per line."""
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    lines = [p.text for p in document.paragraphs]
+    lines += [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join(lines)
 
 
 def charts(at: AppTest) -> list[dict[str, object]]:
@@ -79,19 +94,29 @@ def test_each_role_sees_the_case_at_a_glance(final_case: Web, role: str) -> None
     assert [unescape(t.value) for t in at.title] == [f"Case {CASE}"]
     assert "Pathway** engaged" in shown
     assert "Version** 1 (final)" in shown
-    specs = charts(at)
-    assert [str(s["title"]["text"][0]).split(":")[0] for s in specs] == [  # type: ignore[index]
+    assert len(charts(at)) == 4
+    titles = [str(m.value).strip("*").split(":")[0] for m in at.markdown]
+    for title in (
         "Intervention areas ranked by priority",
         "How many factors are present in each domain",
         "Strengths to build on, by area",
-    ]
+        "Every rated item by domain",
+    ):
+        assert title in titles
     assert all(c.proto.theme == "" for c in at.get("vega_lite_chart"))  # the chart's own theme
     assert all(c.proto.alt for c in at.get("vega_lite_chart"))  # described in words too
-    assert len([e for e in at.expander if e.label.endswith(": as a table")]) == 3
-    assert len(at.table) == 3
+    assert len([e for e in at.expander if e.label.endswith(": as a table")]) == 4
+    assert len(at.table) == 4
+    assert "first assessment: there is nothing to compare with" in shown
     ranked = [s.value for s in at.subheader if re.match(r"^\d+\\?\. ", str(s.value))]
     assert len(ranked) == 7
-    assert [h.value for h in at.header][-4:-2] == ["Strengths to build on", "5P summary"]
+    headers = [h.value for h in at.header]
+    assert headers[headers.index("Strengths to build on") :][:4] == [
+        "Strengths to build on",
+        "5P summary",
+        "Every item",
+        "Change across assessments",
+    ]
     assert "Presenting." in shown
     assert not live_markup(at)
     if role == "viewer":
@@ -170,7 +195,7 @@ def test_presenter_mode_hides_everything_not_needed(final_case: Web) -> None:
     assert not at.multiselect
     assert not at.get("download_button")
     assert "Take the case away" not in texts(at)
-    assert len(at.get("vega_lite_chart")) == 3
+    assert len(at.get("vega_lite_chart")) == 4
     assert {b.label for b in at.button} == {"Previous case", "Next case"}
     at.toggle(key=key("presenter")).set_value(False).run()
     assert at.get("download_button")
@@ -198,14 +223,16 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
     viewer = final_case.actor("viewer")
     with final_case.service() as service:
         with pytest.raises(AuthenticationError):
-            page.document_bytes(service, viewer, CASE, 1, "html")
+            formulation_document(service, viewer, CASE, 1, "html")
         service.confirm_password(viewer, PASSWORD)
         service.confirm_password(psychologist, PASSWORD)
-        full = page.document_bytes(service, psychologist, CASE, 1, "html").decode()
-        redacted = page.document_bytes(service, viewer, CASE, 1, "html").decode()
-        svg = page.document_bytes(service, viewer, CASE, 1, "svg")
-        png = page.document_bytes(service, viewer, CASE, 1, "png")
-        pdf = page.document_bytes(service, viewer, CASE, 1, "pdf")
+        full = formulation_document(service, psychologist, CASE, 1, "html").decode()
+        redacted = formulation_document(service, viewer, CASE, 1, "html").decode()
+        svg = formulation_document(service, viewer, CASE, 1, "svg")
+        png = formulation_document(service, viewer, CASE, 1, "png")
+        pdf = formulation_document(service, viewer, CASE, 1, "pdf")
+        docx_full = formulation_document(service, psychologist, CASE, 1, "docx")
+        docx_redacted = formulation_document(service, viewer, CASE, 1, "docx")
     assert "&lt;img src=x onerror=alert(1)&gt;" in full
     assert "<img src=x" not in full
     assert "<script>alert" not in full
@@ -217,8 +244,19 @@ def test_each_document_is_audited_and_a_viewers_report_has_no_evidence(final_cas
     assert CASE.encode() in svg
     assert png.startswith(b"\x89PNG")
     assert pdf.startswith(b"%PDF")
-    assert audit_actions(final_case, "export") == ["export"] * 6  # one refused, five made
-    assert page.file_name("NW/2026-7", 3, "pdf") == "NW-2026-7-v3-report.pdf"
+    # The sign-off block: the finaliser with role and UTC time; no name for the viewer.
+    assert "Finalised by</th><td>psy.north</td><td>psychologist</td>" in full
+    assert "Finalised by</th><td>(not shown for your role)" in redacted
+    assert 'class="unsigned"><th scope="row">Countersigned by' in full
+    words = docx_text(docx_full)
+    assert "<img src=x onerror=alert(1)>" in words  # typed text as text in Word
+    assert ASSESSOR in words
+    assert "psy.north" in words
+    redacted_words = docx_text(docx_redacted)
+    assert "onerror" not in redacted_words
+    assert ASSESSOR not in redacted_words
+    assert audit_actions(final_case, "export") == ["export"] * 8  # one refused, seven made
+    assert file_name("NW/2026-7", "-v3-report.pdf") == "NW-2026-7-v3-report.pdf"
 
 
 def test_the_export_is_refused_beyond_the_team_and_for_admins(final_case: Web) -> None:
@@ -252,23 +290,74 @@ def test_neighbours_and_the_version_presented() -> None:
     assert page.conference_version([], None) is None
 
 
-def test_charts_on_screen_keep_their_type_and_wrap_their_titles() -> None:
+def test_charts_on_screen_keep_their_type_and_leave_the_title_to_the_page() -> None:
     formulation = Formulation.model_validate_json(
         (WORKED / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
     )
-    for chart in (priorities(formulation), profile(formulation)):
-        spec = page.for_screen(chart, width=340).to_dict()
-        assert spec["width"] == 340
-        assert spec["title"]["limit"] == 0
-        assert all(len(line) <= 80 for line in spec["title"]["subtitle"])
-        assert (
-            spec["config"]["axis"]["labelFontSize"]
-            == chart.to_dict()["config"]["axis"]["labelFontSize"]
-        )
-        assert spec["config"]["legend"]["labelFont"] == page.FONT
+    for chart in (priorities_spec(formulation), profile_spec(formulation)):
+        spec = screen.for_screen(chart)
+        assert "title" not in spec
+        assert "title" in chart  # the spec given is left as it is
+        assert screen.title_of(chart, "") == chart["title"]["text"]
+        assert screen.subtitle_of(chart) == chart["title"]["subtitle"]
+        assert spec["config"]["axis"]["labelFontSize"] == chart["config"]["axis"]["labelFontSize"]
+        assert spec["config"]["legend"]["labelFont"] == FONT
+        assert spec["config"]["legend"]["columns"] == 2
         texts_coloured = [
             layer["encoding"].get("color", {}).get("field")
             for layer in spec["layer"]
             if layer["mark"]["type"] == "text"
         ]
         assert "ink" not in texts_coloured
+        closer = screen.for_screen(chart, height_scale=0.5)
+        assert closer["height"]["step"] == round(spec["height"]["step"] * 0.5)
+
+
+def test_notes_after_the_bars_fit_inside_the_plot_on_screen() -> None:
+    formulation = Formulation.model_validate_json(
+        (WORKED / "wc-04-group-control.formulation.json").read_text(encoding="utf-8")
+    )
+    chart = priorities_spec(formulation)
+    spec = screen.for_screen(chart)
+    reach = screen.reach_of_notes(chart)
+    assert reach is not None
+    assert reach > 1
+    domains = [
+        layer["encoding"]["x"]["scale"]["domain"]
+        for layer in spec["layer"]
+        if "scale" in layer["encoding"].get("x", {})
+    ]
+    assert domains
+    assert all(d == [0, reach] for d in domains)
+    notes = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    assert all(n["mark"]["clip"] and n["mark"]["lineBreak"] == "\n" for n in notes)
+    assert spec["config"]["aria"] is False
+
+
+def test_strength_labels_are_turned_so_that_they_never_overlap() -> None:
+    formulation = Formulation.model_validate_json(
+        (WORKED / "wc-01-transition-v2.formulation.json").read_text(encoding="utf-8")
+    )
+    spec = screen.for_screen(strengths_spec(formulation), turned=True)
+    axes = [layer["encoding"]["x"]["axis"] for layer in spec["layer"]]
+    assert axes
+    assert all(a["labelAngle"] == -40 and "join" in a["labelExpr"] for a in axes)
+
+
+def test_a_second_version_brings_the_change_chart_and_one_sentence(final_case: Web) -> None:
+    from tests.ui.app_support import fill as fill_version
+
+    actor = final_case.actor("psychologist")
+    with final_case.service() as service:
+        service.start_assessment(actor, CASE)
+    fill_version(final_case, CASE, 2)
+    with final_case.service() as service:
+        service.confirm_password(actor, PASSWORD)
+        service.finalise(actor, CASE, 2)
+    at = open_page(final_case, "psychologist", case=CASE)
+    shown = unescape(texts(at))
+    assert "Since version 1" in shown
+    assert "Since version 1: Since version 1" not in shown
+    assert "Since version 1:** Since" not in shown
+    assert len(charts(at)) == 5  # priorities, profile, strengths, heatmap and change
+    assert any("Change across assessments: case" in str(m.value) for m in at.markdown)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -13,16 +14,60 @@ from instrument.vocabulary import Presence
 from tests.conftest import make_assessment
 
 
-def test_progress_counts_every_rated_item_of_each_domain(instrument: Instrument) -> None:
+def test_progress_counts_rated_and_omitted_items_of_each_domain(instrument: Instrument) -> None:
     rows = form.progress(instrument, make_assessment())
     assert [r.domain for r in rows] == [d.id for d in instrument.domains]
     by_domain = {r.domain: r for r in rows}
     assert by_domain["identity"].rated == 1  # ID1
-    assert by_domain["emotion"].rated == 1  # EM5, omitted, still rated
+    assert (by_domain["emotion"].rated, by_domain["emotion"].omitted) == (0, 1)  # EM5 omitted
     assert by_domain["beliefs"].rated == 0
     assert sum(r.total for r in rows) == len(instrument.items)
-    assert by_domain["identity"].label == f"1 / {by_domain['identity'].total} rated"
+    total = by_domain["identity"].total
+    assert by_domain["identity"].label == f"1 rated · 0 omitted · {total} items"
+    assert by_domain["emotion"].label.startswith("0 rated · 1 omitted · ")
     assert not by_domain["identity"].complete
+    done = form.DomainProgress("x", "X", rated=7, total=8, omitted=1)
+    assert done.complete
+    assert done.label == "7 rated · 1 omitted · 8 items"
+
+
+def test_responsivity_progress(instrument: Instrument) -> None:
+    row = form.responsivity_progress(instrument, make_assessment())
+    assert row.name == "Responsivity"
+    assert row.total == len(instrument.responsivity)
+
+
+def test_item_change_checks_what_the_browser_sent() -> None:
+    values = {"presence": "yes", "relevance": "high", "sources": ["interview"], "evidence": "x"}
+    change = form.item_change({"seq": 3, "values": values, "base": {"presence": None}})
+    assert change.seq == 3
+    assert change.rating is not None
+    assert change.rating.relevance == "high"
+    assert change.base is None
+    assert not change.waiting
+    assert form.item_change({"seq": 1, "values": {"presence": "yes"}, "base": {}}).waiting
+    for bad in (
+        None,
+        {"seq": 0, "values": values, "base": {}},
+        {"seq": True, "values": values, "base": {}},
+        {"seq": 1, "values": {**values, "presence": "maybe"}, "base": {}},
+        {"seq": 1, "values": {**values, "sources": "interview"}, "base": {}},
+        {"seq": 1, "values": {**values, "sources": ["letters"]}, "base": {}},
+        {"seq": 1, "values": {**values, "evidence": 5}, "base": {}},
+        {"seq": 1, "values": {**values, "evidence": "x" * 20_001}, "base": {}},
+        {"seq": 1, "values": values, "base": "nothing"},
+    ):
+        with pytest.raises(ValueError):
+            form.item_change(bad)
+
+
+def test_control_data_carries_values_as_data(
+    instrument: Instrument,
+) -> None:
+    data = form.control_data(instrument, "ID1", None, storage="C-1/1/ID1")
+    assert data["values"] == form.rating_values(None)
+    assert data["storage"] == "C-1/1/ID1"
+    json.dumps(data)  # plain JSON for the browser
 
 
 @pytest.mark.parametrize(
@@ -109,20 +154,13 @@ def test_the_sections_are_details_each_domain_responsivity_judgement_and_finalis
     assert len(set(labels)) == len(labels)
 
 
-def test_differences_show_both_versions_field_by_field() -> None:
-    theirs = form.rating_fields(form.rating_from_fields("yes", "high", "theirs", [], None))
-    mine = form.rating_fields(form.rating_from_fields("partial", "high", "mine", [], None))
-    rows = {d.field: d for d in form.differences(theirs, mine)}
-    assert rows["Presence"].differs
-    assert rows["Evidence"].differs
-    assert not rows["Relevance"].differs
-    assert form.rating_fields(None) == {"Presence": form.NOT_RATED}
-
-
 def test_saved_label_uses_the_given_zone() -> None:
     at = dt.datetime(2026, 11, 23, 10, 31, 2, tzinfo=dt.UTC)
-    assert form.saved_label(at, dt.UTC) == "Saved 10:31:02"
-    assert form.clock(at.replace(tzinfo=None), dt.timezone(dt.timedelta(hours=1))) == "11:31:02"
+    assert form.saved_label(at) == "Saved 10:31:02 UTC"  # UTC, and the zone written out
+    assert form.clock(at.replace(tzinfo=None), dt.timezone(dt.timedelta(hours=1))) == (
+        "11:31:02 UTC+01:00"
+    )
+    assert form.timestamp(at) == "2026-11-23 10:31 UTC"
 
 
 def test_rationale_needs_twenty_characters() -> None:
@@ -163,3 +201,10 @@ def test_a_judgement_problem_leads_to_its_tab(
 ) -> None:
     link = form.problem_link(instrument, Problem(where, "message", "fix"))
     assert (link.section, link.target) == (section, target)
+
+
+def test_sentences_end_each_suggestion_with_one_full_stop() -> None:
+    assert form.sentences(["Use short sessions.", "Offer breaks", " "]) == (
+        "Use short sessions. Offer breaks."
+    )
+    assert ".;" not in form.sentences(["A.", "B."])

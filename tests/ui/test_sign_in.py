@@ -11,8 +11,8 @@ import pytest
 from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
+from instrument.config import Settings
 from instrument.ui import sign_in
-from instrument.ui.settings import WebSettings
 from instrument.ui.sign_in import NOTICE_COOKIE, SESSION_COOKIE, CookieSigner, safe_next
 from tests.ui.conftest import ACCOUNTS, APP, PASSWORD, Web, texts
 
@@ -126,7 +126,7 @@ def _cookie(lines: list[str], name: str) -> tuple[str, str]:
 
 @pytest.fixture
 def routes_app(web: Web) -> Starlette:
-    settings = WebSettings(web.db_path, None, web.db_path.with_suffix(".cookie.key"))
+    settings = Settings.from_env({}).with_db(web.db_path)
     return Starlette(routes=sign_in.routes(settings))
 
 

@@ -3,7 +3,8 @@
 `connection.py` is the one connection factory, `migrations.py` the numbered schema changes,
 `store.py` the write path and backups, and one module per table group holds its SQL:
 `people.py` (users, teams, sessions), `cases.py` (cases and the paged case list),
-`assessments.py` (versions, formulations, signatures), `audit.py` (the hash-chained log).
+`assessments.py` (versions, formulations, signatures), `rendered.py` (the kept reports of
+final formulations), `audit.py` (the hash-chained log).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
+from instrument.access import Role
 from instrument.assessment import Assessment, assessment_hash
 from instrument.formulation import Formulation, Review, formulation_json
 from instrument.store.records import (
@@ -308,7 +309,9 @@ class SqliteSignatures:
     def for_case(self, case_id: int) -> list[StoredSignature]:
         """Return every signature on the versions of a case, in the order they were made."""
         rows = self._sql.all(
-            "SELECT s.* FROM signatures s JOIN assessments a ON a.id = s.assessment_id"
+            "SELECT s.*, u.role AS signer_role FROM signatures s"
+            " JOIN assessments a ON a.id = s.assessment_id"
+            " LEFT JOIN users u ON u.id = s.user_id"
             " WHERE a.case_id = ? ORDER BY s.id",
             (case_id,),
         )
@@ -320,6 +323,7 @@ class SqliteSignatures:
                 meaning=r["meaning"],
                 signed_at=dt.datetime.fromisoformat(r["signed_at"]),
                 imported=bool(r["imported"]),
+                role=Role(r["signer_role"]) if r["signer_role"] else None,
             )
             for r in rows
         ]

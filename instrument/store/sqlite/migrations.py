@@ -160,6 +160,36 @@ SUMMARY_REFRESH = """UPDATE cases SET
         WHERE a.case_id = cases.id AND a.version = cases.latest_final)"""
 _MIGRATION_3[-1] = SUMMARY_REFRESH
 
+# Field history of drafts: who changed which field, when, from what to what (the content stays
+# here, beside the draft; the audit log keeps ids and action codes only). Rows are only added.
+_MIGRATION_4 = [
+    """CREATE TABLE field_history (
+        id INTEGER PRIMARY KEY,
+        assessment_id INTEGER NOT NULL REFERENCES assessments(id),
+        revision INTEGER NOT NULL,
+        field TEXT NOT NULL,
+        before TEXT NOT NULL,
+        after TEXT NOT NULL,
+        changed_by INTEGER REFERENCES users(id),
+        changed_at TEXT NOT NULL
+    )""",
+    "CREATE INDEX field_history_by_assessment ON field_history (assessment_id, id)",
+    """CREATE TRIGGER field_history_no_update BEFORE UPDATE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+    """CREATE TRIGGER field_history_no_delete BEFORE DELETE ON field_history
+    BEGIN SELECT RAISE(ABORT, 'field history is append-only'); END""",
+]
+
+_MIGRATION_5 = [
+    """CREATE TABLE rendered_documents (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('html', 'pdf', 'docx', 'png', 'svg')),
+        content BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (key, kind))""",
+]
+
 MIGRATIONS: list[tuple[int, str, list[str]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -168,6 +198,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         _MIGRATION_2,
     ),
     (3, "summary columns on cases for the case list", _MIGRATION_3),
+    (4, "field history of drafts (append-only)", _MIGRATION_4),
+    (5, "rendered documents of final formulations, keyed by the formulation's hash", _MIGRATION_5),
 ]
 
 

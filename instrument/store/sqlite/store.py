@@ -39,8 +39,10 @@ from instrument.store.sqlite.assessments import (
 )
 from instrument.store.sqlite.cases import SqliteCases
 from instrument.store.sqlite.connection import WRITE_LOCK
+from instrument.store.sqlite.history import SqliteFieldHistory
 from instrument.store.sqlite.migrations import migrate
 from instrument.store.sqlite.people import SqliteSessions, SqliteTeams, SqliteUsers
+from instrument.store.sqlite.rendered import SqliteRenderedDocuments
 from instrument.store.sqlite.sql import Params, Sql
 
 # The files this process checked and found sound: path → (device, inode, size, mtime_ns).
@@ -107,6 +109,8 @@ class SqliteTransaction:
         self.assessments = SqliteAssessments(self.sql, self.cases)
         self.formulations = SqliteFormulations(self.sql, self.cases)
         self.signatures = SqliteSignatures(self.sql)
+        self.rendered = SqliteRenderedDocuments(self.sql)
+        self.history = SqliteFieldHistory(self.sql)
 
     def audit(self, event: AuditEvent) -> AuditEntry:
         """Append the event to the chain, in this transaction."""

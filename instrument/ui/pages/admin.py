@@ -62,14 +62,29 @@ def _problems(error: InstrumentError, places: dict[str, Any], fallback: Any) -> 
                 st.error(text, icon=":material/error:")
 
 
-def _run(action: Callable[[], object], done: str, places: dict[str, Any], fallback: Any) -> None:
+def _run(
+    action: Callable[[], object],
+    done: str,
+    places: dict[str, Any],
+    fallback: Any,
+    clear: tuple[str, ...] = (),
+) -> None:
+    """Do an administrator's change; on success empty the form's `clear` fields and say so."""
     try:
         action()
     except InstrumentError as error:
         _problems(error, places, fallback)
         return
     state.flash(done)
+    # The fields were drawn in this run, so they are emptied at the start of the next one.
+    st.session_state[_key("clear")] = clear
     st.rerun()
+
+
+def _clear_added() -> None:
+    """Empty the fields of a form whose addition succeeded in the previous run."""
+    for key in st.session_state.pop(_key("clear"), ()):
+        st.session_state.pop(key, None)
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -90,6 +105,7 @@ def render_users() -> None:
     if actor is None:
         return
     st.title("Users")
+    _clear_added()
     _notice()
     service = current_service()
     try:
@@ -152,6 +168,7 @@ def _add_user(actor: Actor, teams: list[str]) -> None:
                     "password": at_password,
                 },
                 at_form,
+                clear=(_key("new_username"), _key("new_password")),
             )
 
 
@@ -246,6 +263,7 @@ def render_teams() -> None:
     if actor is None:
         return
     st.title("Teams")
+    _clear_added()
     _notice()
     service = current_service()
     try:
@@ -269,6 +287,7 @@ def render_teams() -> None:
                 f"Team {name.strip()} added.",
                 {"team": at_name},
                 at_name,
+                clear=(_key("team_name"),),
             )
 
 
@@ -300,7 +319,7 @@ def render_audit() -> None:
     st.title("Audit log")
     st.caption(
         "Every view, change, sign-in and refusal, newest first. Entries hold ids and action codes "
-        "only, never case content. `instrument audit verify` checks the chain."
+        "only, never case content. The command instrument audit verify checks the chain."
     )
     service = current_service()
     try:

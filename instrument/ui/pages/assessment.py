@@ -1,30 +1,50 @@
 """The assessment page: the form generated from the instrument, saved at once on every change.
 
 Nothing here is written per item: the domains, items, scales and guidance all come from the
-instrument definition. Each domain is one `@st.fragment`, so a click reruns only its domain; each
-change calls the service in an `on_change` callback with the revision it was based on, and the
-database stays the source of truth: the draft is read from it on every page load and its values
-are put back into the widgets whenever the stored revision is not the one this browser session
-last saw. A stale save is never resolved silently: the page shows both versions and asks.
+instrument version the draft records. Each item's controls are drawn in the browser
+(`ui/item_control.py`), inside the item's own `@st.fragment`: a click shows its consequence at
+once, and its change arrives in a callback that saves it through the service with the revision
+and the values it started from. A change made meanwhile in another tab or by another person is
+merged field by field; only when both changed the same field does the item ask, per field,
+which version to keep: nothing is resolved silently. The database stays the source of truth:
+the draft is read from it on every page load. Details and Responsivity are Streamlit widgets,
+refilled whenever the stored revision is not the one this browser session last saw.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import streamlit as st
 
 from instrument.access import Action, Actor, may_ever
-from instrument.assessment import Rating, ResponsivityNote
-from instrument.definition import Instrument, Item, ScaleValue
+from instrument.assessment import (
+    Assessor,
+    FieldMerge,
+    Rating,
+    ResponsivityNote,
+    merge_note,
+    merge_rating,
+    merge_values,
+)
+from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
 from instrument.ui import form, judgement_form, navigation, state
 from instrument.ui.components import cached_instrument, plain, show_error
-from instrument.ui.context import current_actor, current_service, open_case
-from instrument.vocabulary import AssessmentStatus, AssessorRole, ResponsivityPresence
+from instrument.ui.context import current_actor, current_service, open_case, start_assessment
+from instrument.ui.exports import password_again
+from instrument.ui.item_control import item_control
+from instrument.vocabulary import (
+    AssessmentStatus,
+    AssessorRole,
+    OmitReason,
+    Presence,
+    ResponsivityPresence,
+)
 
 MAX_ASSESSOR_ROWS = 10
 
@@ -41,6 +61,7 @@ class Target:
 
     reference: str
     version: int
+    user: str = ""  # who edits (names the tab's storage of unsaved text); not part of keys
 
     def key(self, *parts: object) -> str:
         """Return a session-state key scoped to this draft."""
@@ -49,14 +70,16 @@ class Target:
 
 @dataclass(frozen=True)
 class PendingConflict:
-    """A save the database refused because someone else saved first."""
+    """A save whose fields another tab or person changed too: the person chooses per field."""
 
     kind: str  # "rating", "responsivity" or "details"
     subject: str  # item id, responsivity id, or "details"
-    mine: dict[str, str]
-    theirs: dict[str, str]
+    fields: tuple[str, ...]  # the fields both sides changed
+    rows: tuple[form.FieldDifference, ...]  # those fields, stored and mine, as text
     message: str
-    retry: Any  # what to save when the user keeps theirs-over: a Rating, note, or details dict
+    mine: dict[str, Any]  # my values of every field
+    merged: dict[str, Any]  # the stored values with my changes to the other fields
+    stored: Draft  # the draft as stored when the conflict was found
 
 
 # --- the draft in this browser session --------------------------------------------------------
@@ -96,47 +119,33 @@ def _put(key: str, value: Any, *, only_missing: bool) -> None:
         st.session_state[key] = value
 
 
-ITEM_FIELDS = (
-    "presence",
-    "relevance",
-    "evidence",
-    "sources",
-    "timeframe",
-    "omit_reason",
-    "waiting",
-)
 NOTE_FIELDS = ("presence", "note", "adaptation")
-
-
-def _fill_item(target: Target, item_id: str, *, only_missing: bool = True) -> None:
-    rating = _draft(target).assessment.ratings.get(item_id)
-    values: dict[str, Any] = {
-        "presence": rating.presence.value if rating else None,
-        "relevance": rating.relevance.value if rating and rating.relevance else None,
-        "evidence": rating.evidence if rating else None,
-        "sources": [s.value for s in rating.sources] if rating else [],
-        "timeframe": rating.timeframe.value if rating and rating.timeframe else None,
-        "omit_reason": rating.omit_reason.value if rating and rating.omit_reason else None,
-    }
-    unsaved = st.session_state.get(target.key(item_id, "unsaved"))
-    if isinstance(unsaved, dict):
-        # A present rating still waiting for its relevance: what was typed comes back with it.
-        values |= unsaved
-        st.session_state[target.key(item_id, "waiting")] = True
-    for field, value in values.items():
-        _put(target.key(item_id, field), value, only_missing=only_missing)
 
 
 def _fill_note(target: Target, rs_id: str) -> None:
     note = _draft(target).assessment.responsivity.get(rs_id)
+    if target.key(rs_id, "presence") not in st.session_state:
+        # What the widgets start from: the base a stale change of this note is merged with.
+        st.session_state[target.key(rs_id, "shown")] = note
     _put(target.key(rs_id, "presence"), note.presence.value if note else None, only_missing=True)
     _put(target.key(rs_id, "note"), note.note if note else None, only_missing=True)
     _put(target.key(rs_id, "adaptation"), note.adaptation if note else None, only_missing=True)
 
 
+def _details_values(draft: Draft) -> dict[str, Any]:
+    info = draft.assessment.assessment
+    return {
+        "assessed_on": info.assessed_on.isoformat() if info.assessed_on else None,
+        "assessors": [a.model_dump(mode="json") for a in info.assessors],
+        "notes": draft.assessment.notes,
+    }
+
+
 def _fill_details(target: Target) -> None:
     assessment = _draft(target).assessment
     info = assessment.assessment
+    if target.key("details", "date") not in st.session_state:
+        st.session_state[target.key("details", "shown")] = _details_values(_draft(target))
     _put(target.key("details", "date"), info.assessed_on, only_missing=True)
     for row in range(len(info.assessors) + 1):
         person = info.assessors[row] if row < len(info.assessors) else None
@@ -144,18 +153,15 @@ def _fill_details(target: Target) -> None:
         _put(target.key("details", "name", row), person.name if person else None, only_missing=True)
         _put(target.key("details", "role", row), role.value, only_missing=True)
     _put(target.key("details", "notes"), assessment.notes, only_missing=True)
-    _put(target.key("details", "provisional"), info.provisional_reason, only_missing=True)
 
 
-def _clear_widgets(instrument: Instrument, target: Target, *, unsaved: bool = False) -> None:
-    """Forget every value of the form, so that each section refills from the stored draft.
+def _clear_widgets(instrument: Instrument, target: Target) -> None:
+    """Forget every widget value of the form, so that each section refills from the draft.
 
-    Ratings still waiting for their relevance are kept unless `unsaved` says to drop them too.
+    Items are drawn by their own controls from the draft (they keep unsaved typing themselves).
     """
-    fields = (*ITEM_FIELDS, "unsaved") if unsaved else ITEM_FIELDS
-    keys = [target.key(item.id, field) for item in instrument.items for field in fields]
-    keys += [target.key(rs.id, field) for rs in instrument.responsivity for field in NOTE_FIELDS]
-    keys += [target.key("details", field) for field in ("date", "notes", "provisional")]
+    keys = [target.key(rs.id, field) for rs in instrument.responsivity for field in NOTE_FIELDS]
+    keys += [target.key("details", field) for field in ("date", "notes")]
     keys += [
         target.key("details", field, row)
         for row in range(MAX_ASSESSOR_ROWS)
@@ -182,18 +188,6 @@ def _sync(instrument: Instrument, target: Target, draft: Draft) -> None:
 # --- saving -----------------------------------------------------------------------------------
 
 
-def _rating_in_form(target: Target, item_id: str) -> Rating | None:
-    s = st.session_state
-    return form.rating_from_fields(
-        s.get(target.key(item_id, "presence")),
-        s.get(target.key(item_id, "relevance")),
-        s.get(target.key(item_id, "evidence")),
-        s.get(target.key(item_id, "sources")) or [],
-        s.get(target.key(item_id, "timeframe")),
-        s.get(target.key(item_id, "omit_reason")),
-    )
-
-
 def _note_in_form(target: Target, rs_id: str) -> ResponsivityNote | None:
     s = st.session_state
     return form.note_from_fields(
@@ -210,40 +204,43 @@ def _details_in_form(target: Target) -> dict[str, Any]:
         for row in range(MAX_ASSESSOR_ROWS)
     ]
     notes = (s.get(target.key("details", "notes")) or "").strip()
-    details = {
+    return {
         "assessed_on": s.get(target.key("details", "date")),
         "assessors": form.assessors_from_rows(rows),
         "notes": notes or None,
     }
-    provisional = target.key("details", "provisional")
-    if provisional in s:  # drawn for 1.1 drafts only; blank text removes the record
-        details["provisional_reason"] = s.get(provisional) or ""
-    return details
 
 
-def _after_save(target: Target, draft: Draft, where: str) -> None:
+def _after_save(target: Target, draft: Draft, subject: str, where: str) -> None:
     _remember(target, draft)
     st.session_state[target.key("saved", where)] = draft.saved_at
-    st.session_state.pop(target.key("conflict"), None)
+    pending = _conflict(target)
+    if pending is not None and pending.subject == subject:
+        # A conflict about another item still waits for its choice (nothing of it is lost).
+        st.session_state.pop(target.key("conflict"), None)
 
 
-def _save(target: Target, kind: str, subject: str, where: str, value: Any) -> None:
-    """Save one change through the service; on a stale revision keep both versions to show."""
+def _save(target: Target, kind: str, subject: str, where: str, value: Any, base: Any) -> None:
+    """Save one change through the service, merged with any change made meanwhile elsewhere.
+
+    `base` is what the change started from. Only when another tab or person changed the same
+    field is the change held back, and the person asked about those fields.
+    """
     actor = current_actor()
     if actor is None:
         return
     service = current_service()
-    base = _draft(target).revision
+    known = _draft(target).revision
     try:
-        draft = _write(service, actor, target, kind, subject, value, base)
+        draft = _write(service, actor, target, kind, subject, value, base, known)
     except ConflictError as error:
-        _hold_conflict(service, actor, target, kind, subject, value, error)
+        _hold_conflict(service, actor, target, kind, subject, value, base, error)
         return
     except InstrumentError as error:
         st.session_state[target.key("error", where)] = error
         return
     st.session_state.pop(target.key("error", where), None)
-    _after_save(target, draft, where)
+    _after_save(target, draft, subject, where)
 
 
 def _write(
@@ -253,40 +250,53 @@ def _write(
     kind: str,
     subject: str,
     value: Any,
-    base: int,
+    base: Any,
+    revision: int,
 ) -> Draft:
+    ref, version = target.reference, target.version
     if kind == "rating":
         return service.save_rating(
-            actor, target.reference, target.version, subject, value, base_revision=base
+            actor, ref, version, subject, value, base_revision=revision, merge=True, base=base
         )
     if kind == "responsivity":
         return service.save_responsivity(
-            actor, target.reference, target.version, subject, value, base_revision=base
+            actor, ref, version, subject, value, base_revision=revision, merge=True, base=base
         )
-    return service.save_details(
-        actor, target.reference, target.version, base_revision=base, **value
-    )
+    return service.save_details(actor, ref, version, base_revision=revision, **value)
 
 
-def _shown(kind: str, subject: str, draft: Draft | None, value: Any) -> dict[str, str]:
+def _values(kind: str, subject: str, draft: Draft | None, value: Any) -> dict[str, Any]:
+    """Return one subject's fields as plain values: from a stored draft, or a value to save."""
     if kind == "rating":
         rating = draft.assessment.ratings.get(subject) if draft else value
-        return form.rating_fields(rating)
+        return form.rating_values(rating)
     if kind == "responsivity":
         note = draft.assessment.responsivity.get(subject) if draft else value
-        return form.note_fields(note)
-    if draft is not None:
-        info = draft.assessment.assessment
-        value = {
-            "assessed_on": info.assessed_on,
-            "assessors": info.assessors,
-            "notes": draft.assessment.notes,
+        return {
+            "presence": note.presence.value if note else None,
+            "note": note.note if note else None,
+            "adaptation": note.adaptation if note else None,
         }
+    if draft is not None:
+        return _details_values(draft)
     return {
-        "Date": value["assessed_on"].isoformat() if value["assessed_on"] else "—",
-        "Assessors": "; ".join(f"{a.name} ({a.role.value})" for a in value["assessors"]) or "—",
-        "Notes": value["notes"] or form.EMPTY,
+        "assessed_on": value["assessed_on"].isoformat() if value["assessed_on"] else None,
+        "assessors": [a.model_dump(mode="json") for a in value["assessors"]],
+        "notes": value["notes"],
     }
+
+
+def _shown_value(instrument: Instrument, field: str, value: Any) -> str:
+    """Return one field's value as text for the conflict panel, with the scale's labels."""
+    if value in (None, "", []):
+        return form.EMPTY
+    if field == "assessors":
+        return "; ".join(f"{a['name']} ({a['role']})" for a in value)
+    if isinstance(value, list):
+        return ", ".join(_label(instrument, field, str(v)) for v in value)
+    if field in ("presence", "relevance", "timeframe"):
+        return _label(instrument, field, str(value))
+    return str(value)
 
 
 def _hold_conflict(
@@ -296,69 +306,148 @@ def _hold_conflict(
     kind: str,
     subject: str,
     value: Any,
+    base: Any,
     error: ConflictError,
 ) -> None:
+    """Keep a refused change to show per field; details merge here when no field clashes."""
     try:
         stored = service.get_assessment(actor, target.reference, target.version)
     except InstrumentError:
-        stored = None
+        st.session_state[target.key("error", subject)] = error
+        return
+    mine = _values(kind, subject, None, value)
+    theirs = _values(kind, subject, stored, value)
+    if kind == "details":
+        outcome = merge_values(base, mine, theirs)
+        if not outcome.conflicts and outcome.merged is not None:
+            _remember(target, stored)
+            merged = _details_from_values(outcome.merged)
+            _save(target, kind, subject, "details", merged, outcome.merged)
+            return
+        fields, merged_values = outcome.conflicts, outcome.merged or theirs
+    else:
+        fields = tuple(error.where.rsplit(".", 1)[-1:]) if error.where else ()
+        check = _check_merge(kind, base, value, stored, subject)
+        fields, merged_values = check.conflicts or fields, check.merged or theirs
+    instrument = _instrument(target)
+    rows = tuple(
+        form.FieldDifference(
+            form.FIELD_LABELS.get(f, f.replace("_", " ").capitalize()),
+            _shown_value(instrument, f, theirs.get(f)),
+            _shown_value(instrument, f, mine.get(f)),
+        )
+        for f in fields
+    )
     st.session_state[target.key("conflict")] = PendingConflict(
         kind=kind,
         subject=subject,
-        mine=_shown(kind, subject, None, value),
-        theirs=_shown(kind, subject, stored, value) if stored else {},
+        fields=tuple(fields),
+        rows=rows,
         message=error.message,
-        retry=value,
+        mine=mine,
+        merged=merged_values,
+        stored=stored,
     )
-    if stored is not None:
-        st.session_state[target.key("stored")] = stored
 
 
-def _on_rating(target: Target, item_id: str, domain_id: str) -> None:
-    rating = _rating_in_form(target, item_id)
-    waiting = target.key(item_id, "waiting")
-    unsaved = target.key(item_id, "unsaved")
-    if rating is not None and rating.is_present and rating.relevance is None:
-        # A present factor is stored with its relevance: wait for it, and say so beside it.
-        # Keep what was typed meanwhile, so that another tab and back does not lose it.
-        st.session_state[waiting] = True
-        st.session_state[unsaved] = {
-            field: st.session_state.get(target.key(item_id, field))
-            for field in ("presence", "evidence", "sources", "timeframe")
-        }
+def _check_merge(kind: str, base: Any, value: Any, stored: Draft, subject: str) -> FieldMerge:
+    if kind == "rating":
+        return merge_rating(base, value, stored.assessment.ratings.get(subject))
+    return merge_note(base, value, stored.assessment.responsivity.get(subject))
+
+
+def _details_from_values(values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "assessed_on": dt.date.fromisoformat(values["assessed_on"])
+        if values["assessed_on"]
+        else None,
+        "assessors": [Assessor.model_validate(a) for a in values["assessors"]],
+        "notes": values["notes"],
+    }
+
+
+def _on_control(target: Target, item_id: str) -> None:
+    """Save the change an item's control sent (merged with changes made elsewhere)."""
+    result = st.session_state.get(target.key(item_id, "control"))
+    payload = result.get("change") if isinstance(result, dict) else getattr(result, "change", None)
+    if payload is None:
         return
-    st.session_state.pop(waiting, None)
-    st.session_state.pop(unsaved, None)
-    _save(target, "rating", item_id, item_id, rating)
+    try:
+        change = form.item_change(payload)
+    except ValueError as error:
+        st.session_state[target.key("error", item_id)] = InstrumentError(
+            f"the change to {item_id} could not be read ({error}) and was not saved.",
+            where=f"$.ratings.{item_id}",
+            fix="reload the page and make the change again",
+        )
+        return
+    st.session_state[target.key(item_id, "ack")] = change.seq
+    if change.waiting:
+        return  # the control says so beside the item: a present factor waits for its relevance
+    _save(target, "rating", item_id, item_id, change.rating, change.base)
 
 
 def _on_note(target: Target, rs_id: str) -> None:
-    _save(target, "responsivity", rs_id, "responsivity", _note_in_form(target, rs_id))
+    base = st.session_state.get(target.key(rs_id, "shown"))
+    where = f"responsivity.{rs_id}"
+    _save(target, "responsivity", rs_id, where, _note_in_form(target, rs_id), base)
+    if target.key("error", where) not in st.session_state and _conflict(target) is None:
+        st.session_state[target.key(rs_id, "shown")] = _note_in_form(target, rs_id)
 
 
 def _on_details(target: Target) -> None:
-    _save(target, "details", "details", "details", _details_in_form(target))
+    base = st.session_state.get(target.key("details", "shown")) or _details_values(_draft(target))
+    value = _details_in_form(target)
+    _save(target, "details", "details", "details", value, base)
+    if _conflict(target) is None:
+        st.session_state[target.key("details", "shown")] = _values("details", "", None, value)
+
+
+def _reset_control(target: Target, pending: PendingConflict) -> None:
+    """Make the item's control show what is stored again (its local edits are settled)."""
+    if pending.kind == "rating":
+        reset = target.key(pending.subject, "reset")
+        st.session_state[reset] = int(st.session_state.get(reset, 0)) + 1
 
 
 def _keep_theirs(target: Target) -> None:
-    stored = st.session_state.pop(target.key("stored"), None)
-    st.session_state.pop(target.key("conflict"), None)
-    if isinstance(stored, Draft):
-        _clear_widgets(_instrument(target), target, unsaved=True)
-        _remember(target, stored)
-
-
-def _keep_mine(target: Target) -> None:
     pending = _conflict(target)
-    stored = st.session_state.pop(target.key("stored"), None)
-    if pending is None or not isinstance(stored, Draft):
-        return
-    where = pending.subject if pending.kind == "rating" else pending.kind
-    _remember(target, stored)
     st.session_state.pop(target.key("conflict"), None)
-    _save(target, pending.kind, pending.subject, where, pending.retry)
+    if pending is not None:
+        _clear_widgets(_instrument(target), target)
+        _remember(target, pending.stored)
+        _reset_control(target, pending)
+
+
+def _resolve(target: Target) -> None:
+    """Save the stored version with, for each clashing field, the version the person chose."""
+    pending = _conflict(target)
+    if pending is None:
+        return
+    values = dict(pending.merged)
+    for field in pending.fields:
+        if st.session_state.get(target.key("conflict", field)) == "mine":
+            values[field] = pending.mine.get(field)
+        st.session_state.pop(target.key("conflict", field), None)
+    st.session_state.pop(target.key("conflict"), None)
+    stored = pending.stored
+    _remember(target, stored)
+    _reset_control(target, pending)
+    kind, subject = pending.kind, pending.subject
+    if kind == "rating":
+        where = subject
+        base: Any = stored.assessment.ratings.get(subject)
+        value: Any = Rating.model_validate(values) if values.get("presence") else None
+    elif kind == "responsivity":
+        where = f"responsivity.{subject}"
+        base = stored.assessment.responsivity.get(subject)
+        value = ResponsivityNote.model_validate(values) if values.get("presence") else None
+    else:
+        where = "details"
+        base = _details_values(stored)
+        value = _details_from_values(values)
+    _save(target, kind, subject, where, value, base)
     if _conflict(target) is None:
-        # Everything now shows what is stored, with this change on top.
         _clear_widgets(_instrument(target), target)
 
 
@@ -366,7 +455,7 @@ def _keep_mine(target: Target) -> None:
 
 
 def _label(instrument: Instrument, scale: str, value: str) -> str:
-    for entry in getattr(instrument.scales, scale):
+    for entry in getattr(instrument.scales, scale, []):
         if entry.value == value:
             return str(entry.label)
     return value
@@ -387,32 +476,37 @@ def _conflict_panel(target: Target, subjects: set[str]) -> None:
         return
     with st.container(border=True):
         st.error(
-            f"Not saved: {plain(pending.message)} Your change to {pending.subject} and the stored "
-            "version are shown below. Choose which one to keep.",
+            f"Not saved: {plain(pending.message)} For each field below, choose which version to "
+            "keep; everything else of both versions is kept.",
             icon=":material/sync_problem:",
         )
-        theirs_col, mine_col = st.columns(2)
-        with theirs_col:
-            st.markdown("**Stored version (theirs)**")
-            for row in form.differences(pending.theirs, pending.mine):
-                st.text(f"{row.field}: {row.theirs}")
-        with mine_col:
-            st.markdown("**Your version (not saved)**")
-            for row in form.differences(pending.theirs, pending.mine):
-                marker = "  ← differs" if row.differs else ""
-                st.text(f"{row.field}: {row.mine}{marker}")
-        keep_theirs, keep_mine = st.columns(2)
+        for field, row in zip(pending.fields, pending.rows, strict=True):
+            st.markdown(f"**{row.field}**")
+            theirs_col, mine_col = st.columns(2)
+            theirs_col.caption("Saved in another tab or by another person")
+            theirs_col.text(row.theirs)
+            mine_col.caption("Yours (not saved)")
+            mine_col.text(row.mine)
+            st.segmented_control(
+                f"Keep which {row.field.lower()}?",
+                ["theirs", "mine"],
+                format_func=lambda v: "The other version" if v == "theirs" else "Mine",
+                default="theirs",
+                required=True,
+                key=target.key("conflict", field),
+            )
+        keep_theirs, resolve = st.columns(2)
         keep_theirs.button(
-            "Keep the stored version",
+            "Keep all of the other version",
             key=target.key("conflict", "theirs"),
             on_click=_keep_theirs,
             args=(target,),
             width="stretch",
         )
-        keep_mine.button(
-            "Save my version over it",
-            key=target.key("conflict", "mine"),
-            on_click=_keep_mine,
+        resolve.button(
+            "Save my choices",
+            key=target.key("conflict", "resolve"),
+            on_click=_resolve,
             args=(target,),
             type="primary",
             width="stretch",
@@ -428,102 +522,98 @@ def _guidance(instrument: Instrument, item: Item) -> None:
             f"**{_label(instrument, 'presence', 'yes')}** — {item.guidance.yes.strip()}\n\n"
             f"*{_label(instrument, 'presence', 'omit')}* — "
             "not enough reliable information to rate; never the same as No."
-            + (f"\n\n**Note** — {item.guidance.note.strip()}" if item.guidance.note else "")
         )
 
 
-def _relevance_anchors(instrument: Instrument, target: Target, item: Item) -> list[ScaleValue]:
-    """Return the relevance anchors for this item on the case's pathway (1.1 words them so)."""
-    pathway = _draft(target).assessment.case.pathway
-    return instrument.scales.relevance_for(pathway, instrument.kind_of(item.id))
+def _control_data(instrument: Instrument, target: Target, item_id: str) -> dict[str, Any]:
+    s = st.session_state
+    pending = _conflict(target)
+    error = s.get(target.key("error", item_id))
+    at = s.get(target.key("saved", item_id))
+    return form.control_data(
+        instrument,
+        item_id,
+        _draft(target).assessment.ratings.get(item_id),
+        pathway=_draft(target).assessment.case.pathway.value,
+        # Per user: text kept in a shared browser tab is never restored for someone else.
+        storage=f"{target.user}/{target.reference}/{target.version}/{item_id}",
+        ack=int(s.get(target.key(item_id, "ack"), 0)),
+        saved=form.saved_label(at) if isinstance(at, dt.datetime) else "",
+        error=f"Not saved: {error.message}" if isinstance(error, InstrumentError) else "",
+        conflict=(
+            "Not saved: the same field was changed in another tab or by another person; "
+            "choose below which version to keep."
+            if pending is not None and pending.subject == item_id
+            else ""
+        ),
+        reset=int(s.get(target.key(item_id, "reset"), 0)),
+    )
 
 
 def _item_editor(instrument: Instrument, target: Target, item: Item) -> None:
-    args = (target, item.id, item.domain)
     with st.container(border=True):
         with st.container(horizontal=True, vertical_alignment="center"):
             st.subheader(f"{item.id} · {item.name}", anchor=form.item_anchor(item.id))
-            _saved_marker(target, item.id)
             _guidance(instrument, item)
         _conflict_panel(target, {item.id})
-        left, right = st.columns([2, 3])
-        with left:
-            # Segmented controls, not radios: a radio reads the whole session state each time it
-            # is drawn, which made a full form several times slower (see bench_form.py).
-            presence = st.segmented_control(
-                "Presence",
-                [v.value for v in instrument.scales.presence],
-                format_func=lambda v: _label(instrument, "presence", v),
-                required=True,
-                key=target.key(item.id, "presence"),
-                on_change=_on_rating,
-                args=args,
-            )
-            if form.relevance_applies(presence):
-                anchors = _relevance_anchors(instrument, target, item)
-                labels = {v.value: v.label for v in anchors}
-                relevance = st.segmented_control(
-                    "Relevance",
-                    [v.value for v in anchors],
-                    format_func=lambda v: labels.get(v, v),
-                    required=True,
-                    key=target.key(item.id, "relevance"),
-                    on_change=_on_rating,
-                    args=args,
-                    help="\n\n".join(f"**{v.label}**: {v.description.strip()}" for v in anchors),
-                )
-                if relevance is None and st.session_state.get(target.key(item.id, "waiting")):
-                    st.warning(
-                        "Not saved yet: choose the relevance to save this rating.",
-                        icon=":material/pending:",
-                    )
-            if presence is not None:
-                st.segmented_control(
-                    "Timeframe",
-                    [v.value for v in instrument.scales.timeframe],
-                    format_func=lambda v: _label(instrument, "timeframe", v),
-                    key=target.key(item.id, "timeframe"),
-                    on_change=_on_rating,
-                    args=args,
-                    help="Click the chosen value again to clear it.",
-                )
-        with right:
-            if presence == "omit" and instrument.scales.omit_reasons:
-                reasons = {v.value: v.label for v in instrument.scales.omit_reasons}
-                st.segmented_control(
-                    "Why omitted",
-                    list(reasons),
-                    format_func=lambda v: reasons.get(v, v),
-                    key=target.key(item.id, "omit_reason"),
-                    on_change=_on_rating,
-                    args=args,
-                    help="Needed before finalising; for Other, say why in the text below.",
-                )
-            if presence is None:
-                st.caption("Rate presence first; evidence and sources are recorded with it.")
-            else:
-                st.text_area(
-                    "Evidence" if presence != "omit" else "Why it could not be rated",
-                    key=target.key(item.id, "evidence"),
-                    on_change=_on_rating,
-                    args=args,
-                    height=90,
-                    max_chars=20_000,
-                    placeholder="What the rating rests on (saved when you leave the box)",
-                )
-                st.multiselect(
-                    "Sources",
-                    [v.value for v in instrument.scales.sources],
-                    format_func=lambda v: _label(instrument, "sources", v),
-                    key=target.key(item.id, "sources"),
-                    on_change=_on_rating,
-                    args=args,
-                    placeholder="Where the evidence came from",
-                )
+        item_control(
+            target.key(item.id, "control"),
+            _control_data(instrument, target, item.id),
+            partial(_on_control, target, item.id),
+        )
+        _omit_reason(instrument, target, item)
+
+
+def _omit_reason(instrument: Instrument, target: Target, item: Item) -> None:
+    """Ask why an omitted item is omitted (1.1: needed before finalising)."""
+    stored = _draft(target).assessment.ratings.get(item.id)
+    reasons = instrument.scales.omit_reasons
+    if not reasons or stored is None or stored.presence is not Presence.OMIT:
+        return
+    labels = {v.value: v.label for v in reasons}
+    key = target.key(item.id, "omit_reason")
+    st.session_state[key] = stored.omit_reason.value if stored.omit_reason else None
+    st.segmented_control(
+        "Why omitted",
+        list(labels),
+        format_func=lambda v: labels.get(v, v),
+        key=key,
+        on_change=_on_omit_reason,
+        args=(target, item.id),
+        help="Needed before finalising; for Other, say why in the evidence text.",
+    )
+
+
+def _on_omit_reason(target: Target, item_id: str) -> None:
+    actor = current_actor()
+    stored = _draft(target).assessment.ratings.get(item_id)
+    if actor is None or stored is None:
+        return
+    value = st.session_state.get(target.key(item_id, "omit_reason"))
+    rating = stored.model_copy(update={"omit_reason": OmitReason(value) if value else None})
+    try:
+        draft = current_service().save_rating(
+            actor,
+            target.reference,
+            target.version,
+            item_id,
+            rating,
+            base_revision=_draft(target).revision,
+        )
+    except InstrumentError as error:
+        st.session_state[target.key("error", item_id)] = error
+        return
+    _remember(target, draft)
 
 
 def _domain_progress_line(target: Target, domain_id: str) -> str:
     row = form.domain_progress(_instrument(target), _draft(target).assessment, domain_id)
+    tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
+    return f"{tick} {row.name} · {row.label}"
+
+
+def _responsivity_progress_line(target: Target) -> str:
+    row = form.responsivity_progress(_instrument(target), _draft(target).assessment)
     tick = ":material/check_circle:" if row.complete else ":material/radio_button_unchecked:"
     return f"{tick} {row.name} · {row.label}"
 
@@ -553,7 +643,6 @@ def draw_item(target: Target, item_id: str, sidebar_slot: Any, count_slot: Any) 
     """Draw one item's editor from the draft, and the domain's progress where it is shown."""
     instrument = _instrument(target)
     item = instrument.item_by_id[item_id]
-    _fill_item(target, item_id)
     _item_editor(instrument, target, item)
     row = form.domain_progress(instrument, _draft(target).assessment, item.domain)
     sidebar_slot.markdown(_domain_progress_line(target, item.domain))
@@ -611,37 +700,75 @@ def _details_section(target: Target) -> None:
         height=80,
         max_chars=20_000,
     )
-    if _instrument(target).rule.main_drivers_omitted_limit is not None:
-        st.text_area(
-            "Provisional formulation: why (leave empty unless it is provisional)",
-            key=target.key("details", "provisional"),
-            on_change=_on_details,
-            args=(target,),
-            height=80,
-            max_chars=20_000,
-            help=(
-                "Record here that the formulation is provisional and why, for example when the "
-                "participant declined to discuss most topics. Finalising is refused while more "
-                "than half of an area's main drivers are omitted, unless this is recorded."
-            ),
+    _provisional_record(target)
+
+
+def _provisional_record(target: Target) -> None:
+    """Let the assessor record that the formulation is provisional, and why (1.1)."""
+    if _instrument(target).rule.main_drivers_omitted_limit is None:
+        return
+    key = target.key("details", "provisional")
+    if key not in st.session_state:
+        st.session_state[key] = _draft(target).assessment.assessment.provisional_reason or ""
+    st.text_area(
+        "Provisional formulation: why (leave empty unless it is provisional)",
+        key=key,
+        on_change=_on_provisional,
+        args=(target,),
+        height=80,
+        max_chars=20_000,
+        help=(
+            "Record here that the formulation is provisional and why, for example when the "
+            "participant declined to discuss most topics. Finalising is refused while more than "
+            "half of an area's main drivers are omitted, unless this is recorded."
+        ),
+    )
+
+
+def _on_provisional(target: Target) -> None:
+    actor = current_actor()
+    if actor is None:
+        return
+    draft = _draft(target)
+    info = draft.assessment.assessment
+    try:
+        saved = current_service().save_details(
+            actor,
+            target.reference,
+            target.version,
+            assessed_on=info.assessed_on,
+            assessors=list(info.assessors),
+            notes=draft.assessment.notes,
+            base_revision=draft.revision,
+            provisional_reason=st.session_state.get(target.key("details", "provisional")) or "",
         )
+    except InstrumentError as error:
+        st.session_state[target.key("error", "details")] = error
+        return
+    _remember(target, saved)
 
 
 @st.fragment
-def _responsivity_section(target: Target) -> None:
+def _responsivity_section(target: Target, sidebar_slot: Any) -> None:
     instrument = _instrument(target)
+    _draw_responsivity(instrument, target)
+    sidebar_slot.markdown(_responsivity_progress_line(target))
+
+
+def _draw_responsivity(instrument: Instrument, target: Target) -> None:
     for rs in instrument.responsivity:
         _fill_note(target, rs.id)
     st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
     st.caption(
         "How the intervention should be delivered; never part of a priority. Saved as you go."
     )
-    _saved_marker(target, "responsivity")
     _conflict_panel(target, {rs.id for rs in instrument.responsivity})
     labels = {"yes": "Applies", "no": "Does not apply", "omit": "Not known"}
     for rs in instrument.responsivity:
         with st.container(border=True):
-            st.markdown(f"**{rs.id} · {rs.name}**")
+            with st.container(horizontal=True, vertical_alignment="center"):
+                st.markdown(f"**{rs.id} · {rs.name}**", width="content")
+                _saved_marker(target, f"responsivity.{rs.id}")
             st.caption(plain(rs.description.strip()))
             presence = st.segmented_control(
                 f"Does {rs.id} apply?",
@@ -749,14 +876,7 @@ def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
         f"Finalise version {target.version} of case {plain(target.reference)}? It is signed "
         f"'finalised by {plain(actor.username)}' with today's date and can no longer be changed."
     )
-    password = None
-    if service.needs_password(actor):
-        password = st.text_input(
-            "Password",
-            type="password",
-            key=target.key("finalise", "password"),
-            help="Your last sign-in was more than 5 minutes ago: enter your password again.",
-        )
+    password = password_again(service, actor, key=target.key("finalise", "password"))
     confirm, cancel = st.columns(2)
     if cancel.button("Cancel", key=target.key("finalise", "cancel"), width="stretch"):
         _close(target, "checks")
@@ -776,7 +896,7 @@ def _finalise_dialog(service: Service, actor: Actor, target: Target) -> None:
         navigation.go("formulation", case=target.reference, version=target.version)
 
 
-def _amend_section(service: Service, actor: Actor, target: Target, draft: Draft) -> None:
+def _amend_section(service: Service, actor: Actor, target: Target) -> None:
     st.button(
         "Amend this version…",
         key=target.key("amend", "open"),
@@ -786,8 +906,16 @@ def _amend_section(service: Service, actor: Actor, target: Target, draft: Draft)
     )
     if _is_open(target, "amend"):
         _amend_dialog(service, actor, target)
+    _upgrade_button(service, actor, target)
+
+
+def _upgrade_button(service: Service, actor: Actor, target: Target) -> None:
+    """Offer to upgrade a final version of an earlier definition (a new draft; it stays)."""
     current = cached_instrument()
-    ref = draft.assessment.instrument
+    try:
+        ref = service.get_assessment(actor, target.reference, target.version).assessment.instrument
+    except InstrumentError:
+        return
     if (ref.id, ref.version) == current.key:
         return
     if st.button(
@@ -884,11 +1012,13 @@ def _read_only_domain(instrument: Instrument, draft: Draft, domain_id: str) -> N
 def _progress_panel(instrument: Instrument, target: Target) -> dict[str, Any]:
     """Draw the progress list in the sidebar; return one slot per domain for its fragment."""
     with st.sidebar:
-        st.markdown("**Progress** (rated / items)")
+        st.markdown("**Progress**")
         slots: dict[str, Any] = {}
         for domain in instrument.domains:
             slots[domain.id] = st.empty()
             slots[domain.id].markdown(_domain_progress_line(target, domain.id))
+        slots[form.RESPONSIVITY_SECTION] = st.empty()
+        slots[form.RESPONSIVITY_SECTION].markdown(_responsivity_progress_line(target))
     return slots
 
 
@@ -906,10 +1036,15 @@ def _title(draft: Draft, target: Target) -> None:
         else ""
     )
     who = f" by {draft.saved_by}" if draft.saved_by else ""
-    saved = f" · last saved {draft.saved_at.astimezone():%Y-%m-%d %H:%M:%S}{who}"
+    saved = f" · last saved {form.timestamp(draft.saved_at)}{who}"
+    pathway = (
+        current_service().instrument_of(draft).pathway_by_id.get(assessment.case.pathway.value)
+    )
     st.caption(
         f"Version {target.version} · {status} · pathway {assessment.case.pathway.value}"
-        f"{amended}{saved}"
+        f"{amended}{saved}",
+        # The definition's own words for the pathway, on hover or focus of the caption's help.
+        help=plain(" ".join(pathway.description.split())) if pathway else None,
     )
     if assessment.assessment.amendment_reason:
         st.text(f"Reason for the amendment: {assessment.assessment.amendment_reason}")
@@ -947,7 +1082,7 @@ def _no_assessment_yet(service: Service, actor: Actor, reference: str) -> None:
         "Start the first assessment", key=_key(reference, "start"), type="primary"
     ):
         try:
-            draft = service.start_assessment(actor, reference)
+            draft = start_assessment(actor, reference)
         except InstrumentError as error:
             show_error(error)
             return
@@ -993,7 +1128,7 @@ def render() -> None:
         st.title(f"Assessment · {plain(reference)}")
         show_error(error)
         return
-    target = Target(reference, draft.version)
+    target = Target(reference, draft.version, actor.username)
     if state.selected_version() != draft.version:
         state.select_version(draft.version)
     _header(draft, target)
@@ -1009,7 +1144,7 @@ def _body(
         if draft.status is AssessmentStatus.FINAL:
             st.info("This version is finalised and frozen.", icon=":material/lock:")
             if may_ever(actor, Action.AMEND):
-                _amend_section(service, actor, target, draft)
+                _amend_section(service, actor, target)
         _read_only(instrument, draft)
         return
     _sync(instrument, target, draft)
@@ -1028,7 +1163,7 @@ def _body(
             elif label in domains:
                 _domain_section(target, domains[label], slots[domains[label]])
             elif label == form.RESPONSIVITY_SECTION:
-                _responsivity_section(target)
+                _responsivity_section(target, slots[form.RESPONSIVITY_SECTION])
             elif label == form.JUDGEMENT_SECTION:
                 judgement_form.judgement_tab(target.reference, target.version, target.key("draft"))
             elif may_ever(actor, Action.FINALISE):

@@ -7,16 +7,17 @@ reruns that follow read the history without auditing (`Service.case_history`).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import streamlit as st
 
 from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
-from instrument.service import CaseView, VersionRow
-from instrument.ui import navigation, state
+from instrument.service import CaseView, FieldChangeRow, VersionRow
+from instrument.ui import charts, navigation, state
 from instrument.ui.components import plain, show_error
-from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.context import current_actor, current_service, open_case, start_assessment
 from instrument.vocabulary import AssessmentStatus
 
 
@@ -84,6 +85,7 @@ def render() -> None:
         st.success(notice, icon=":material/check_circle:")
     _actions(actor, view, versions)
     _history(actor, view, versions)
+    _change(actor, view, versions)
     navigation.link("cases", "Back to Cases", icon=":material/arrow_back:")
 
 
@@ -122,11 +124,33 @@ def _actions(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
 
 def _start(actor: Actor, reference: str) -> None:
     try:
-        draft = current_service().start_assessment(actor, reference)
+        draft = start_assessment(actor, reference)
     except InstrumentError as error:
         show_error(error)
         return
     navigation.go("assessment", case=reference, version=draft.version)
+
+
+def _change(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
+    """Draw how the priorities and domains changed across the case's finalised assessments."""
+    finals = [v.version for v in versions if v.status is AssessmentStatus.FINAL]
+    if not finals or not can(actor, Action.READ_FORMULATION, Resource(view.team)):
+        return
+    st.subheader("Change across assessments")
+    service = current_service()
+    try:
+        newest = service.formulation(actor, view.reference, finals[-1])
+        earlier = charts.finals_before(service, actor, view.reference, versions, finals[-1])
+        shown = charts.show_change(
+            charts.over_time(newest, earlier), key=state.widget_key(state.CASE_PAGE, "change")
+        )
+    except InstrumentError as error:
+        show_error(error)
+        return
+    if not shown:
+        st.caption(
+            "One finalised assessment so far: the chart appears when a second one is finalised."
+        )
 
 
 def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
@@ -145,11 +169,10 @@ def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
         "Amends",
         "Signatures",
     ]
-    st.dataframe(
-        columns,
+    # A real table that screen readers can read; its cells are Markdown, so text is escaped.
+    st.table(
+        {name: [plain(str(v)) for v in columns[name]] for name in order if name in columns},
         hide_index=True,
-        width="stretch",
-        column_order=[c for c in order if c in columns],
     )
     numbers = sorted((v.version for v in versions), reverse=True)
     with st.container(horizontal=True, vertical_alignment="bottom"):
@@ -168,3 +191,53 @@ def _history(actor: Actor, view: CaseView, versions: list[VersionRow]) -> None:
             "Open formulation", icon=":material/insights:"
         ):
             navigation.go("formulation", case=view.reference, version=chosen)
+    if can(actor, Action.READ_EVIDENCE, team) and chosen is not None:
+        _field_history(actor, view.reference, chosen)
+
+
+def change_rows(changes: list[FieldChangeRow]) -> dict[str, list[str]]:
+    """Return the field changes, newest first, as table columns of escaped Markdown."""
+    newest = list(reversed(changes))
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "(empty)"
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return plain(text)
+
+    return {
+        "When": [when(c.at) for c in newest],
+        "Who": [plain(c.by) for c in newest],
+        "Field": [plain(c.field.removeprefix("$.")) for c in newest],
+        "Before": [shown(c.before) for c in newest],
+        "After": [shown(c.after) for c in newest],
+    }
+
+
+def _field_history(actor: Actor, reference: str, version: int) -> None:
+    """Who changed which field of the chosen version, when, from what to what (on demand)."""
+    box = st.expander(
+        f"Field history of v{version}: who changed what, when",
+        icon=":material/history:",
+        key=state.widget_key(state.CASE_PAGE, f"history.{version}"),
+        on_change="rerun",
+    )
+    # Read once per opening of the box (one audited view), not on every rerun while it is open.
+    kept = state.widget_key(state.CASE_PAGE, f"history.{reference}.{version}.rows")
+    if not box.open:
+        st.session_state.pop(kept, None)
+        return
+    with box:
+        changes = st.session_state.get(kept)
+        if not isinstance(changes, list):
+            try:
+                changes = current_service().field_history(actor, reference, version)
+            except InstrumentError as error:
+                show_error(error)
+                return
+            st.session_state[kept] = changes
+        if not changes:
+            st.caption("No field of this version was changed in the application.")
+            return
+        st.caption(f"{len(changes)} field change{'s' if len(changes) != 1 else ''}, newest first.")
+        st.table(change_rows(changes), hide_index=True)

@@ -3,6 +3,9 @@
 The table shows one page of cases at a time (`PAGE_SIZE`), read as one page from the store with
 the total that matches, so a team with 10,000 cases paints as fast as one with 50; Previous and
 Next move through the pages, and a change of search or filter starts again at the first page.
+The table is a real HTML table (headers, rows, cells) that screen readers can read, not a
+canvas grid; its cells are Markdown, so every value is escaped. Each case of the page has a link
+below the table, in the same tab.
 """
 
 from __future__ import annotations
@@ -66,11 +69,21 @@ def _new_case_form(actor: Actor) -> None:
             help="A pseudonymous reference from your case system: letters, digits, `.`, `_`, "
             "`/` or `-`. Never a name.",
         )
+        pathways = cached_instrument().pathways
+        labels = {p.id.value: p.label for p in pathways}
         pathway = st.selectbox(
             "Pathway",
-            [p.value for p in Pathway],
+            list(labels),
+            format_func=lambda v: labels[v],
             key=_form_key("pathway"),
-            help="Where the participant is: prevention, engaged, or convicted.",
+            help="Which pathway the participant was referred on; it decides which areas are "
+            "always offered.",
+        )
+        # The definition's own words beside the choice (a form does not rerun on a change).
+        st.caption(
+            "  \n".join(
+                f"**{plain(p.label)}** — {plain(' '.join(p.description.split()))}" for p in pathways
+            )
         )
         team = st.selectbox(
             "Team",
@@ -166,7 +179,13 @@ def _offset(filters: dict[str, str | None]) -> int:
 
 def _move(offset: int) -> None:
     st.session_state[_key("offset")] = max(0, offset)
-    st.session_state.pop(_key("table"), None)  # a selection belongs to the page it was made on
+
+
+def markdown_columns(columns: dict[str, list[Any]]) -> dict[str, list[str]]:
+    """Return the columns as escaped Markdown: a table cell renders Markdown, typed text is text."""
+    return {
+        name: [plain(str(v)) if v != "" else "" for v in values] for name, values in columns.items()
+    }
 
 
 def _page(actor: Actor, filters: dict[str, str | None]) -> CasePageView:
@@ -200,25 +219,15 @@ def _case_table(actor: Actor) -> None:
     order = ["Reference", "Pathway", "Status", "Last assessed", "Assessor", "Top priority"]
     shown = "" if page.total == len(rows) else f" Showing {page.first:,} to {page.last:,}."
     st.caption(
-        f"{page.total:,} case{'s' if page.total != 1 else ''}.{shown} Select a row to open its "
-        "case, or choose its reference below."
+        f"{page.total:,} case{'s' if page.total != 1 else ''}.{shown} Open a case with its link "
+        "below the table."
     )
-    event = st.dataframe(
-        columns,
+    st.table(
+        markdown_columns({name: columns[name] for name in order if name in columns}),
         hide_index=True,
-        width="stretch",
-        height=min(38 + 35 * len(rows), 520),
-        on_select="rerun",
-        selection_mode="single-row",
-        key=_key("table"),
-        column_order=[c for c in order if c in columns],
     )
-    selected = list(event.selection.rows) if event is not None else []
-    if selected and 0 <= selected[0] < len(rows):
-        st.session_state.pop(_key("table"), None)
-        navigation.go("case", case=rows[selected[0]].reference)
     _pager(page)
-    _open_picker([r.reference for r in rows])
+    _open_links([r.reference for r in rows])
 
 
 def _pager(page: CasePageView) -> None:
@@ -247,16 +256,9 @@ def _pager(page: CasePageView) -> None:
         )
 
 
-def _open_picker(references: list[str]) -> None:
-    """A keyboard way to open a case of this page: choose its reference and press Open."""
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        reference = st.selectbox(
-            "Open a case",
-            references,
-            key=_key("pick"),
-            index=None,
-            placeholder="Choose a reference",
-            width=320,
-        )
-        if st.button("Open case", key=_key("open"), icon=":material/folder_open:") and reference:
-            navigation.go("case", case=reference)
+def _open_links(references: list[str]) -> None:
+    """Links to the cases of this page of the table, in the same tab (keyboard and mouse)."""
+    with st.container(horizontal=True, gap="small", key="ifi-case-links"):
+        st.markdown("**Open a case:**")
+        for reference in references:
+            navigation.link("case", plain(reference), case=reference)

@@ -2,51 +2,47 @@
 
 A team chooses the cases of a conference once (the conference list, kept in this browser session
 in the order chosen) and moves through them with one click on "Next case". Each case shows its
-header, the ranked priorities and the profile side by side, then every priority with its reasons,
-the strengths and the 5P summary; each chart carries the same facts as a table beside it, for
-people who cannot see it. Presenter mode hides the sidebar, the app's toolbar and every control
-that is not needed to present; the judgement caution stays on screen.
+header, the ranked priorities and the profile side by side (wherever each has 600 px, stacked on
+a narrower screen; each chart fits its box), then every priority with its reasons, the strengths
+and the 5P summary, every item (the heatmap) and the change across the case's assessments; each
+chart carries the same facts as a table beside it, for people who cannot see it. Presenter mode
+hides the sidebar, the app's toolbar and every control that is not needed to present, sets the
+judgement caution as one slim line (it stays on screen) and draws the chart rows closer, so that
+both charts fit above the fold of a 1366 × 768 screen.
 
 What a role sees is what the service returns: viewers get the redacted formulation (no evidence
 text, no names). Every text a person typed (evidence, rationale, narrative) is shown as escaped
 Markdown (`plain`); the only markup this page writes is its own constant style sheet.
 
-The downloads (the report as HTML and PDF, the profile chart as PNG and SVG) are built only when
-clicked, on the server's download thread with a service of their own; each one is recorded as an
-`export` by `Service.export_formulation`, which also asks for the password entered within the
-last 5 minutes.
+The downloads (the report as HTML, PDF and Word, the profile chart as PNG and SVG) are built
+only when clicked, on the server's download thread with a service of their own; each one is
+recorded as an `export` by `Service.export_formulation`, which also asks for the password
+entered within the last 5 minutes. The report's sign-off block carries the version's signatures.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-import re
-import textwrap
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Literal
 
-import altair as alt
 import streamlit as st
-import vl_convert
 
 from instrument.access import Actor, Role
-from instrument.errors import AuthenticationError, InstrumentError
+from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, Priority
 from instrument.profile import (
-    FONT,
-    Description,
+    describe_heatmap,
     describe_priorities,
     describe_profile,
     describe_strengths,
-    priorities,
-    profile,
-    strengths,
+    heatmap_spec,
+    priorities_spec,
+    profile_spec,
+    strengths_spec,
 )
-from instrument.report import VL_VERSION, chart_png, chart_spec, chart_svg, render_html, render_pdf
 from instrument.service import CaseRow, Service, VersionRow
-from instrument.ui import context, form, judgement_view, navigation, state
+from instrument.service.documents import formulation_document
+from instrument.ui import charts, form, judgement_view, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
@@ -57,13 +53,19 @@ from instrument.ui.components import (
     show_error,
 )
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus
 
-Kind = Literal["html", "pdf", "png", "svg"]
+Kind = Literal["html", "pdf", "docx", "png", "svg"]
 
 DOCUMENTS: dict[Kind, tuple[str, str, str]] = {
     "html": ("Report (HTML)", "report.html", "text/html"),
     "pdf": ("Report (PDF)", "report.pdf", "application/pdf"),
+    "docx": (
+        "Report (Word)",
+        "report.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
     "png": ("Profile chart (PNG)", "profile.png", "image/png"),
     "svg": ("Profile chart (SVG)", "profile.svg", "image/svg+xml"),
 }
@@ -72,6 +74,9 @@ DOCUMENTS: dict[Kind, tuple[str, str, str]] = {
 
 # Constant style sheets (no user text ever goes in them). Projector: larger type everywhere on
 # this page. Presenter mode: no sidebar, no toolbar, less margin.
+CHARTS_CSS = """
+[class*="st-key-ifi-conference-chart-"] { flex: 1 1 600px !important; min-width: min(600px, 100%); }
+"""
 PROJECTOR_CSS = """<style>
 html { font-size: 20px; }
 [data-testid="stMainBlockContainer"] { padding-top: 4rem !important; }
@@ -81,8 +86,12 @@ html { font-size: 20px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], [data-testid="stHeader"] { display: none !important; }
 [data-testid="stMainBlockContainer"] {
-  padding-top: 1rem !important; padding-left: 2rem !important; padding-right: 2rem !important;
+  padding-top: 0.5rem !important; padding-left: 2rem !important; padding-right: 2rem !important;
 }
+.st-key-caution [data-testid="stAlertContainer"] { padding: 0.15rem 0.75rem; }
+.st-key-caution p { font-size: 0.62rem; line-height: 1.35; }
+.st-key-caution [data-testid="stAlertDynamicIcon"] { font-size: 0.9rem; }
+[data-testid="stMain"] h1 { font-size: 1.7rem; padding: 0.25rem 0; }
 </style>"""
 
 
@@ -157,89 +166,40 @@ def _start(references: list[str]) -> None:
 # --- the downloads -------------------------------------------------------------------------------
 
 
-def file_name(reference: str, version: int, kind: Kind) -> str:
-    """Return a download's file name, e.g. `C-0042-v2-report.pdf` (`/` in a reference made `-`)."""
-    stem = re.sub(r"[^A-Za-z0-9._-]", "-", reference)
-    return f"{stem}-v{version}-{DOCUMENTS[kind][1]}"
-
-
-def document_bytes(
-    service: Service, actor: Actor, reference: str, version: int, kind: Kind
-) -> bytes:
-    """Return one document of a version, audited as an `export` (redacted for viewers).
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        NotFoundError: when the actor may not read the case's formulation.
-    """
-    formulation = service.export_formulation(actor, reference, version)
-    if kind == "html":
-        return render_html(formulation, redact=formulation.redacted).encode("utf-8")
-    if kind == "pdf":
-        return render_pdf(formulation, redact=formulation.redacted)
-    chart = profile(formulation)
-    if kind == "png":
-        return chart_png(chart)
-    return chart_svg(chart).encode("utf-8")
-
-
-def document_download(
-    actor: Actor, reference: str, version: int, kind: Kind
-) -> Callable[[], bytes]:
-    """Return the callable that builds a document when its download is clicked.
-
-    It runs on the server's download thread, so it opens a service (a connection) of its own.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return document_bytes(service, actor, reference, version, kind)
-
-    return build
-
-
-def _password_gate(service: Service, actor: Actor) -> bool:
-    """Return True when the password was entered in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.markdown("Enter your password again to download (needed every 5 minutes).")
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=_key("password"), width=420)
-        confirmed = st.button("Confirm password", key=_key("confirm"))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except AuthenticationError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(_key("password"), None)
-        st.rerun()
-    return False
-
-
 def _downloads(
     service: Service, actor: Actor, reference: str, version: int, redacted: bool
 ) -> None:
     st.header("Take the case away", anchor="downloads", divider="gray")
     st.markdown(
-        "The report (HTML or PDF) holds every chart, the priorities with their reasons, the "
+        "The report (HTML, PDF or Word) holds every chart, the priorities with their reasons, the "
         "strengths, the 5P narrative and the data quality"
         + (", without evidence text (your role)" if redacted else "")
         + ". Each document is made when you click and recorded in the audit log as an export."
     )
-    if not _password_gate(service, actor):
+    if not password_gate(
+        service,
+        actor,
+        purpose="download",
+        password_key=_key("password"),
+        confirm_key=_key("confirm"),
+    ):
         return
     with st.container(horizontal=True):
-        for kind, (label, _, mime) in DOCUMENTS.items():
-            st.download_button(
+        for kind, (label, ending, mime) in DOCUMENTS.items():
+            download_button(
                 label,
-                data=document_download(actor, reference, version, kind),
-                file_name=file_name(reference, version, kind),
+                _document(actor, reference, version, kind),
+                file_name=file_name(reference, f"-v{version}-{ending}"),
                 mime=mime,
                 key=_key(f"download.{kind}"),
-                icon=":material/download:",
-                on_click="ignore",
             )
+
+
+def _document(actor: Actor, reference: str, version: int, kind: Kind) -> Callable[[Service], bytes]:
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, kind)
+
+    return build
 
 
 # --- drawing a case ------------------------------------------------------------------------------
@@ -253,100 +213,6 @@ def _lines(text: str) -> str:
 def _one_line(text: str) -> str:
     """Return typed text as escaped Markdown on one line (inside a list)."""
     return plain(" ".join(text.split()))
-
-
-def for_screen(
-    chart: Any, *, width: int | None = None, title_chars: int = 56, subtitle_chars: int = 80
-) -> Any:
-    """Return the chart as this page shows it: the chart's own fonts, its title wrapped.
-
-    Streamlit puts its own font on axis and legend labels unless the chart names one; the
-    chart's font is named again here so that the page matches the report. With `width`, the
-    plot is narrower and the title wrapped, so that two charts fit side by side on a 1920-pixel
-    screen at their own scale (shrinking them to a column would shrink the type or cut the
-    titles short). The type keeps its size.
-    """
-    changes: dict[str, Any] = {} if width is None else {"width": width}
-    title = chart.title
-    if isinstance(title, dict) and isinstance(title.get("text"), str):
-        subtitle = [
-            line
-            for part in title.get("subtitle", [])
-            for line in textwrap.wrap(part, subtitle_chars)
-        ]
-        # limit 0: no limit (Streamlit otherwise cuts a title 40 pixels short of the width).
-        changes["title"] = {
-            **title,
-            "text": textwrap.wrap(title["text"], title_chars),
-            "subtitle": subtitle,
-            "limit": 0,
-        }
-    shown = (chart.properties(**changes) if changes else chart).copy(deep=True)
-    config = dict(chart.config) if isinstance(chart.config, dict) else {}
-    for part in ("axis", "legend"):
-        config[part] = {**config.get(part, {}), "labelFont": FONT, "titleFont": FONT}
-    shown.config = config
-    for layer in shown.layer if isinstance(shown.layer, list) else ():
-        _ink_as_fill(layer)
-    return shown
-
-
-def _ink_as_fill(layer: Any) -> None:
-    """Colour a text layer's letters through `fill` when the colour is given as is (no scale).
-
-    Streamlit's Vega-Lite (6.5) then keeps one legend per chart; with the colour channel it
-    draws a second, unmerged copy of the legend beside the first.
-    """
-    mark = layer.mark if isinstance(layer.mark, dict) else {}
-    encoding = layer.encoding
-    colour = getattr(encoding, "color", alt.Undefined)
-    if mark.get("type") == "text" and isinstance(colour, dict) and colour.get("scale", 0) is None:
-        encoding.fill = colour
-        encoding.color = alt.Undefined
-
-
-_SVG_WIDTH = re.compile(r'<svg[^>]*? width="([0-9.]+)"')
-WIDTHS_KEPT = 32
-"""How many measured chart widths a browser session keeps (a few per case of the conference)."""
-
-
-def natural_width(chart: Any) -> int:
-    """Return the chart's width in pixels as drawn at its own scale (titles and labels included).
-
-    Measured on the chart's SVG (vl-convert, about 100 ms), so that the page can give each chart
-    exactly its room and let a row of charts wrap when the screen is narrow. The widths are kept
-    in this browser session, keyed by a hash of the spec: nothing of a case stays at module level.
-    """
-    spec = chart_spec(chart)
-    spec["config"] = {**spec.get("config", {}), "aria": False}
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    widths = st.session_state.setdefault(_key("widths"), {})
-    if digest not in widths:
-        if len(widths) >= WIDTHS_KEPT:
-            widths.clear()
-        svg = vl_convert.vegalite_to_svg(spec, vl_version=VL_VERSION)
-        match = _SVG_WIDTH.search(svg)
-        widths[digest] = math.ceil(float(match.group(1))) if match else 800
-    return int(widths[digest])
-
-
-def _chart(chart: Any, description: Description) -> None:
-    """Draw a chart at its own size and theme."""
-    st.altair_chart(
-        chart,
-        theme=None,
-        width=natural_width(chart),
-        alt=" ".join(description.sentences),
-    )
-
-
-def _table(description: Description) -> None:
-    """Show a chart's facts as a table, for people who cannot see the chart."""
-    with st.expander(f"{description.title}: as a table", icon=":material/table:"):
-        columns = {
-            name: [row[i] for row in description.rows] for i, name in enumerate(description.columns)
-        }
-        st.table(columns, hide_index=True)
 
 
 def header_line(formulation: Formulation, version: int) -> str:
@@ -416,14 +282,40 @@ def _strengths_and_five_p(formulation: Formulation) -> None:
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.header("Strengths to build on", anchor="strengths", divider="gray")
-        _chart(for_screen(strengths(formulation)), describe_strengths(formulation))
-        _table(describe_strengths(formulation))
+        described = describe_strengths(formulation)
+        charts.show_chart(
+            strengths_spec(formulation), described, key=_key("strengths"), turned=True
+        )
+        charts.facts_table(described)
     with right:
         st.header("5P summary", anchor="five-p", divider="gray")
         for section in formulation.five_p:
             st.markdown(f"**{FIVE_P_TITLES[section.heading]}.** {plain(section.summary)}")
             if section.narrative:
                 st.markdown(f"*Assessor's narrative:*  \n{_lines(section.narrative)}")
+
+
+def _every_item(formulation: Formulation) -> None:
+    st.header("Every item", anchor="items", divider="gray")
+    described = describe_heatmap(formulation)
+    charts.show_chart(heatmap_spec(formulation), described, key=_key("heatmap"), width="content")
+    charts.facts_table(described)
+
+
+def _change(
+    service: Service,
+    actor: Actor,
+    reference: str,
+    versions: Sequence[VersionRow],
+    formulation: Formulation,
+) -> None:
+    st.header("Change across assessments", anchor="change", divider="gray")
+    if formulation.change is not None:
+        st.markdown(plain(formulation.change.summary))
+    version = formulation.header.assessment_version
+    earlier = charts.finals_before(service, actor, reference, versions, version)
+    if not charts.show_change(charts.over_time(formulation, earlier), key=_key("change")):
+        st.markdown("This is the case's first assessment: there is nothing to compare with.")
 
 
 def _case(actor: Actor, reference: str, presenter: bool) -> None:
@@ -453,17 +345,32 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
         judgement_view.summary_judgements(formulation)
         judgement_view.scenarios(formulation)
     ranked, counted = describe_priorities(formulation), describe_profile(formulation)
+    # Side by side wherever each can have 600 px (1920 with the sidebar, 1366 in presenter
+    # mode), one above the other on a narrower screen; each chart fits its box (CHARTS_CSS).
+    # Presenter mode draws the rows closer, so that both charts fit under the header on a
+    # 768-pixel-high screen.
+    scale = 0.72 if presenter else 1.0
     with st.container(horizontal=True, wrap=True, gap="medium"):
-        _chart(for_screen(priorities(formulation), width=340), ranked)
-        _chart(for_screen(profile(formulation), width=400), counted)
-    with st.container(horizontal=True, wrap=True, gap="medium"):
-        _table(ranked)
-        _table(counted)
+        with st.container(key="ifi-conference-chart-priorities"):
+            charts.show_chart(
+                priorities_spec(formulation), ranked, key=_key("priorities"), height_scale=scale
+            )
+            charts.facts_table(ranked)
+        with st.container(key="ifi-conference-chart-profile"):
+            charts.show_chart(
+                profile_spec(formulation), counted, key=_key("profile"), height_scale=scale
+            )
+            charts.facts_table(counted)
     _priorities(formulation)
     if not judgements_first:
         judgement_view.summary_judgements(formulation)
         judgement_view.scenarios(formulation)
     _strengths_and_five_p(formulation)
+    _every_item(formulation)
+    try:
+        _change(service, actor, reference, versions, formulation)
+    except InstrumentError as error:
+        show_error(error)
     if not presenter:
         _downloads(service, actor, reference, version, formulation.redacted)
 
@@ -528,11 +435,6 @@ def _top(
         st.warning(
             "Provisional: too many items are omitted or not rated to rely on this formulation.",
             icon=":material/warning:",
-        )
-    if formulation.change is not None:
-        st.markdown(
-            f"**Since version {formulation.change.previous_version}:** "
-            f"{plain(formulation.change.summary)}"
         )
 
 
@@ -611,7 +513,8 @@ def render() -> None:
         return
     presenter = bool(st.session_state.get(_key("presenter"), False))
     # Constant style sheets only: no user text ever goes into markup.
-    st.markdown(PRESENTER_CSS if presenter else PROJECTOR_CSS, unsafe_allow_html=True)
+    style = PRESENTER_CSS if presenter else PROJECTOR_CSS
+    st.markdown(style.replace("</style>", CHARTS_CSS + "</style>"), unsafe_allow_html=True)
     reference = state.selected_case()
     if reference is None:
         st.title("Case conference", anchor=False)

@@ -1,5 +1,11 @@
 """The formulation page: ranked priorities with their reasons, the review, sign-off and export.
 
+One screen at the top: the escalation prompt first when the formulation raises it, then the
+priorities chart beside "Where to start" (the formulation's focus). Below, each area is a card
+that opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the
+URL (`&part=...`): 5P, engagement and responsivity, data quality, change (its chart), sign-off
+and export; only the open tab runs.
+
 What a role sees is what the service returns: viewers get a redacted formulation (no evidence, no
 names). Psychologists review a draft's formulation here: override a band with a written
 rationale, and write the 5P narrative, each heading saved when the box is left, with the same
@@ -13,7 +19,6 @@ Markdown (`plain`) or `st.text`, never as markup.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,19 +26,21 @@ import streamlit as st
 
 from instrument.access import Action, Actor, may_ever
 from instrument.errors import ConflictError, DocumentError, InstrumentError
-from instrument.exchange.documents import schema_problems
-from instrument.formulation import Formulation, Priority, formulation_json
+from instrument.formulation import Formulation, Priority
+from instrument.profile import describe_priorities, priorities_spec
 from instrument.service import Draft, Service, VersionRow
-from instrument.ui import context, form, judgement_view, navigation, state
+from instrument.service.documents import FORMATS, case_document, formulation_document
+from instrument.ui import charts, form, judgement_view, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
+    conflict_panel,
     escalation_panel,
-    focus_panel,
     plain,
     show_error,
 )
 from instrument.ui.context import current_actor, current_service, open_case
+from instrument.ui.exports import download_button, file_name, password_gate
 from instrument.vocabulary import AssessmentStatus, Band, FiveP
 
 
@@ -113,29 +120,14 @@ def _narrative_conflict(target: Target, heading: FiveP) -> None:
     if pending is None or pending[0] is not heading:
         return
     _, mine, stored, message = pending
-    with st.container(border=True):
-        st.error(f"Not saved: {plain(message)}", icon=":material/sync_problem:")
-        theirs_col, mine_col = st.columns(2)
-        theirs_col.markdown("**Stored version (theirs)**")
-        theirs_col.text(stored.review.narratives.get(heading, "") or form.EMPTY)
-        mine_col.markdown("**Your version (not saved)**")
-        mine_col.text(mine or form.EMPTY)
-        left, right = st.columns(2)
-        left.button(
-            "Keep the stored version",
-            key=target.key("conflict", "theirs"),
-            on_click=_resolve,
-            args=(target, False),
-            width="stretch",
-        )
-        right.button(
-            "Save my version over it",
-            key=target.key("conflict", "mine"),
-            on_click=_resolve,
-            args=(target, True),
-            type="primary",
-            width="stretch",
-        )
+    conflict_panel(
+        message,
+        [stored.review.narratives.get(heading, "") or form.EMPTY],
+        [mine or form.EMPTY],
+        keep_theirs=lambda: _resolve(target, False),
+        keep_mine=lambda: _resolve(target, True),
+        key=target.key("conflict"),
+    )
 
 
 # --- overrides -----------------------------------------------------------------------------------
@@ -203,16 +195,10 @@ def _override_editor(target: Target, priority: Priority, *, can_withdraw: bool =
     area = priority.area
     label = "Change the override" if priority.override else "Override the band"
     # Keyed per area (the cards move when an override changes the ranking) and drawn only when
-    # open; saving closes it.
-    editor = st.expander(
-        label,
-        icon=":material/edit:",
-        key=target.key("override", area, "open"),
-        on_change="rerun",
-    )
-    if not editor.open:
+    # on; saving turns it off. A toggle, since the card around it is an expander already.
+    if not st.toggle(label, key=target.key("override", area, "open")):
         return
-    with editor:
+    with st.container(border=True):
         bands = [b.value for b in Band]
         band_key = target.key("override", area, "band")
         if band_key not in st.session_state:
@@ -259,81 +245,111 @@ def _override_editor(target: Target, priority: Priority, *, can_withdraw: bool =
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _priority(
-    target: Target, priority: Priority, *, redacted: bool, reviewing: bool, v11: bool = False
-) -> None:
-    with st.container(border=True):
-        st.subheader(f"{priority.rank}. {priority.name}", anchor=f"area-{priority.area}")
-        st.badge(
-            form.BAND_LABELS[priority.band],
-            color=BAND_BADGES[priority.band],
-            icon=":material/flag:",
+def card_label(priority: Priority) -> str:
+    """Return an area card's one-line label: rank, name, band, score, override, offered.
+
+    A 1.1 priority (it carries `what_would_change`) shows no decimal score: people see the band
+    and, inside the card, a bar; the JSON keeps the exact number.
+    """
+    bits = [
+        f"**{priority.rank}. {plain(priority.name)}**",
+        form.BAND_LABELS[priority.band],
+    ]
+    if priority.what_would_change is None:
+        bits.append(f"score {priority.score:.2f}")
+    if priority.override is not None:
+        bits.append("band set by the assessor")
+    if not priority.offered:
+        bits.append("not offered")
+    return " · ".join(bits)
+
+
+def _priority(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    # A card that opens on demand: only an open card runs and is drawn.
+    card = st.expander(
+        card_label(priority),
+        icon=":material/flag:",
+        key=target.key("card", priority.area),
+        on_change="rerun",
+    )
+    if not card.open:
+        return
+    with card:
+        _priority_body(target, priority, redacted=redacted, reviewing=reviewing)
+
+
+def _priority_body(target: Target, priority: Priority, *, redacted: bool, reviewing: bool) -> None:
+    v11 = priority.what_would_change is not None
+    st.badge(
+        form.BAND_LABELS[priority.band],
+        color=BAND_BADGES[priority.band],
+        icon=":material/flag:",
+    )
+    if v11:
+        # People see the band and a bar; the exact score stays in the JSON.
+        st.progress(
+            min(max(priority.score, 0.0), 1.0),
+            text="How strongly the ratings point to work here (not a risk score)",
         )
-        if v11:
-            # People see the band and a bar; the exact score stays in the JSON.
-            st.progress(
-                min(max(priority.score, 0.0), 1.0),
-                text="How strongly the ratings point to work here (not a risk score)",
-            )
-            st.caption(
-                f"Coverage {form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-                help=form.SCORE_NOTE,
-            )
-        else:
-            st.caption(
-                f"Score {priority.score:.2f} (not a risk score) · coverage "
-                f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
-                help=form.SCORE_NOTE,
-            )
-        if priority.override is not None:
-            override = priority.override
+        st.caption(
+            f"Coverage {form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
+    else:
+        st.caption(
+            f"Score {priority.score:.2f} (not a risk score) · coverage "
+            f"{form.percent(priority.coverage)} · {plain(priority.offered_reason)}",
+            help=form.SCORE_NOTE,
+        )
+    if priority.override is not None:
+        override = priority.override
+        st.markdown(
+            f"**Band set by the assessor:** {form.BAND_LABELS[override.band]} (the rule "
+            f"computed {form.BAND_LABELS[priority.computed_band]}) · by "
+            f"{plain(override.by)}, {override.at:%Y-%m-%d %H:%M} UTC"
+        )
+        st.markdown(f"**Rationale:** {plain(override.rationale)}")
+    st.write(plain(priority.summary))
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Contributing items**")
+        if not priority.contributors:
+            st.caption("No rated item contributes to this area.")
+        for item in priority.contributors:
+            relevance = f", {item.relevance.value} relevance"
+            share = "" if v11 else f" · contributes {item.contribution:.2f}"
             st.markdown(
-                f"**Band set by the assessor:** {form.BAND_LABELS[override.band]} (the rule "
-                f"computed {form.BAND_LABELS[priority.computed_band]}) · by "
-                f"{plain(override.by)}, {override.at:%Y-%m-%d %H:%M} UTC"
+                f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance}{share}"
             )
-            st.markdown(f"**Rationale:** {plain(override.rationale)}")
-        st.write(plain(priority.summary))
-        left, right = st.columns(2)
-        with left:
-            st.markdown("**Contributing items**")
-            if not priority.contributors:
-                st.caption("No rated item contributes to this area.")
-            for item in priority.contributors:
-                relevance = f", {item.relevance.value} relevance"
-                share = "" if v11 else f" · contributes {item.contribution:.2f}"
-                st.markdown(
-                    f"**{item.item}** {plain(item.name)} — {item.presence.value}{relevance}{share}"
-                )
-                if redacted:
-                    continue
-                sources = ", ".join(s.value for s in item.sources) or "no source recorded"
-                when = f", {item.timeframe.value}" if item.timeframe else ""
-                st.caption(f"Evidence ({sources}{when}): {plain(item.evidence or '(none)')}")
-            if priority.omitted:
-                st.caption(f"Omitted or not rated: {', '.join(priority.omitted)}")
             if redacted:
-                st.caption("Evidence is not shown for your role.")
-        with right:
-            st.markdown("**Strengths to build on**")
-            if not priority.strengths:
-                st.caption("None rated present for this area.")
-            for strength in priority.strengths:
-                rated = strength.presence.value + (
-                    f", {strength.relevance.value} relevance" if strength.relevance else ""
-                )
-                st.markdown(f"- **{strength.item}** {plain(strength.name)} ({rated})")
-            st.markdown("**Suggested sessions**")
-            ids = priority.session_ids or []
-            st.markdown(
-                "\n".join(
-                    f"- {plain(topic)}" + (f" (`{ids[index]}`)" if index < len(ids) else "")
-                    for index, topic in enumerate(priority.sessions)
-                )
+                continue
+            sources = ", ".join(s.value for s in item.sources) or "no source recorded"
+            when = f", {item.timeframe.value}" if item.timeframe else ""
+            st.caption(f"Evidence ({sources}{when}): {plain(item.evidence or '(none)')}")
+        if priority.omitted:
+            st.caption(f"Omitted or not rated: {', '.join(priority.omitted)}")
+        if redacted:
+            st.caption("Evidence is not shown for your role.")
+    with right:
+        st.markdown("**Strengths to build on**")
+        if not priority.strengths:
+            st.caption("None rated present for this area.")
+        for strength in priority.strengths:
+            rated = strength.presence.value + (
+                f", {strength.relevance.value} relevance" if strength.relevance else ""
             )
-        _sensitivity(priority)
-        if reviewing:
-            _override_editor(target, priority, can_withdraw=v11)
+            st.markdown(f"- **{strength.item}** {plain(strength.name)} ({rated})")
+        st.markdown("**Suggested sessions**")
+        ids = priority.session_ids or []
+        st.markdown(
+            "\n".join(
+                f"- {plain(topic)}" + (f" (`{ids[index]}`)" if index < len(ids) else "")
+                for index, topic in enumerate(priority.sessions)
+            )
+        )
+    _sensitivity(priority)
+    if reviewing:
+        _override_editor(target, priority, can_withdraw=v11)
 
 
 def _sensitivity(priority: Priority) -> None:
@@ -345,42 +361,83 @@ def _sensitivity(priority: Priority) -> None:
             f"{form.BAND_LABELS[span.lowest]} to {form.BAND_LABELS[span.highest]}."
         )
     if priority.what_would_change is not None:
-        with st.expander("What would change this band", icon=":material/swap_vert:"):
-            st.write(plain(priority.what_would_change.summary))
+        st.markdown("**What would change this band**")
+        st.write(plain(priority.what_would_change.summary))
 
 
-def _overview(formulation: Formulation) -> None:
-    """Show the ranked areas at a glance; the cards below give the reasons."""
-    v11 = formulation.focus is not None
-    rows = [
-        {
-            "Rank": p.rank,
-            "Area": p.name,
-            "Band": form.BAND_LABELS[p.band],
-            "Computed band": form.BAND_LABELS[p.computed_band],
-            "Score": p.score if v11 else f"{p.score:.2f}",
-            "Coverage": form.percent(p.coverage),
-            "Overridden": "yes" if p.override else "",
-            "Offered": "yes" if p.offered else "no",
-        }
-        for p in formulation.priorities
-    ]
-    config = (
-        {
-            "Score": st.column_config.ProgressColumn(
-                "Strength of the ratings", min_value=0.0, max_value=1.0, format=" "
-            )
-        }
-        if v11
-        else None
-    )
-    st.dataframe(rows, hide_index=True, width="stretch", column_config=config)
+# --- the top of the page: escalation, priorities chart, focus ----------------------------------
+
+
+def _escalation(formulation: Formulation) -> None:
+    """Show the escalation prompt first (1.1): raised in red, otherwise why it is not raised.
+
+    A prompt for the assessor's judgement and the local safeguarding or referral procedure,
+    never a score. A formulation without it (instrument 1.0) draws nothing here.
+    """
+    escalation_panel(formulation)
+
+
+def focus_areas(formulation: Formulation) -> list[Priority]:
+    """Return the areas where work should start: the formulation's `focus` when it has one.
+
+    Instrument 1.1 names a `focus` (at most three offered areas, adjustable by the assessor);
+    before it, the first offered areas by rank, at most three, stand in for it.
+    """
+    by_area = {p.area: p for p in formulation.priorities}
+    if formulation.focus is not None:
+        return [by_area[a] for a in formulation.focus.areas if a in by_area]
+    offered = sorted((p for p in formulation.priorities if p.offered), key=lambda p: p.rank)
+    return offered[:3]
+
+
+def _focus(formulation: Formulation) -> None:
+    st.subheader("Where to start", anchor="focus")
+    areas = focus_areas(formulation)
+    focus = formulation.focus
+    if focus is not None:
+        text = plain(focus.summary)
+        if focus.adjusted and focus.rationale:
+            text += f" Reason: {plain(focus.rationale)}"
+        st.caption(text)
+    if not areas:
+        st.markdown("No area offered: nothing stands out from the ratings.")
+    for priority in areas:
+        band = form.BAND_LABELS[priority.band]
+        st.markdown(
+            f"**{priority.rank}. {plain(priority.name)}** "
+            f":{BAND_BADGES[priority.band]}-badge[:material/flag: {band}]  \n"
+            f"{plain(priority.summary)}"
+        )
+    quality = formulation.data_quality
+    if quality.provisional:
+        st.warning(
+            "Provisional: too many items are omitted or not rated to rely on this formulation.",
+            icon=":material/warning:",
+        )
+    elif quality.warnings:
+        st.caption(
+            f"{len(quality.warnings)} data-quality warning"
+            f"{'s' if len(quality.warnings) != 1 else ''}: see Data quality below."
+        )
+
+
+def _at_a_glance(
+    formulation: Formulation, target: Target | None = None, *, reviewing: bool = False
+) -> None:
+    chart_column, focus_column = st.columns([2, 1], gap="medium")
+    with chart_column:
+        described = describe_priorities(formulation)
+        charts.show_chart(priorities_spec(formulation), described, key="ifi-formulation-priorities")
+        charts.facts_table(described)
+    with focus_column:
+        _focus(formulation)
+        if reviewing and target is not None and formulation.focus is not None:
+            _focus_editor(target, formulation)
 
 
 @st.fragment
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
     # A fragment: leaving a narrative box saves it and reruns only this section.
-    st.header("5P formulation", anchor="five-p", divider="gray")
     if reviewing and formulation.judgement is not None:
         # With the assessor's judgement, the 5P is written on the assessment form.
         reviewing = False
@@ -418,15 +475,15 @@ def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> Non
 
 
 def _summaries(formulation: Formulation) -> None:
-    st.header("Engagement, intent and capability", anchor="spj", divider="gray")
+    st.subheader("Engagement, intent and capability", anchor="spj")
     for spj in formulation.spj:
         st.markdown(f"- {plain(spj.summary)}")
-    st.header("Risk management notes", anchor="risk-management", divider="gray")
+    st.subheader("Risk management notes", anchor="risk-management")
     if formulation.risk_management:
         st.markdown("\n".join(f"- {plain(note)}" for note in formulation.risk_management))
     else:
         st.caption("No capability item is rated present.")
-    st.header("Responsivity: adaptations to delivery", anchor="responsivity", divider="gray")
+    st.subheader("Responsivity: adaptations to delivery", anchor="responsivity")
     applying = [r for r in formulation.responsivity if r.presence and r.presence.value == "yes"]
     if not applying:
         st.caption("No responsivity consideration is recorded as applying.")
@@ -437,8 +494,10 @@ def _summaries(formulation: Formulation) -> None:
         if entry.adaptation:
             st.text(f"Adaptation: {entry.adaptation}")
         if entry.suggested:
-            st.caption("Suggested: " + plain("; ".join(entry.suggested)))
-    st.header("Data quality", anchor="data-quality", divider="gray")
+            st.caption("Suggested: " + plain(form.sentences(entry.suggested)))
+
+
+def _data_quality(formulation: Formulation) -> None:
     quality = formulation.data_quality
     for warning in quality.warnings:
         st.warning(plain(warning), icon=":material/warning:")
@@ -452,30 +511,29 @@ def _summaries(formulation: Formulation) -> None:
             else ""
         )
     )
-    st.header("Change since the previous assessment", anchor="change", divider="gray")
+
+
+def _change(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    formulation: Formulation,
+    versions: list[VersionRow],
+) -> None:
+    """Show the change chart across the case's versions, the sentence and the area table."""
     change = formulation.change
-    if change is None:
+    if change is not None:
+        st.write(plain(change.summary))
+    earlier = charts.finals_before(service, actor, target.reference, versions, target.version)
+    if not charts.show_change(charts.over_time(formulation, earlier), key="ifi-formulation-change"):
         st.caption("There is no earlier finalised assessment of this case to compare with.")
-        return
-    st.write(plain(change.summary))
-    rows = [
-        {
-            "Area": a.area,
-            "Band before": form.BAND_LABELS[a.band_before],
-            "Band now": form.BAND_LABELS[a.band_after],
-            "Score before": round(a.score_before, 2),
-            "Score now": round(a.score_after, 2),
-        }
-        for a in change.areas
-    ]
-    st.dataframe(rows, hide_index=True)
 
 
 # --- sign-off and export -------------------------------------------------------------------------
 
 
 def _signatures(target: Target, version: VersionRow | None) -> None:
-    st.header("Sign-off", anchor="sign-off", divider="gray")
+    st.subheader("Sign-off", anchor="sign-off")
     if version is None or version.status is AssessmentStatus.DRAFT:
         st.info(
             "This formulation belongs to a draft: it changes as the ratings change. Review the "
@@ -496,8 +554,9 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
         return
     for signature in version.signatures:
         who = plain(signature.by) if signature.by else "a team member"
+        role = f" ({signature.role})" if signature.role and signature.by else ""
         st.markdown(
-            f":material/verified: {signature.meaning.capitalize()} {who} · "
+            f":material/verified: {signature.meaning.capitalize()} {who}{role} · "
             f"{signature.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
         )
     if not any(s.meaning == "countersigned by" for s in version.signatures):
@@ -505,23 +564,14 @@ def _signatures(target: Target, version: VersionRow | None) -> None:
 
 
 def _password_gate(service: Service, actor: Actor, target: Target, purpose: str) -> bool:
-    """Return True when the actor entered the password in the last 5 minutes; else ask for it."""
-    if not service.needs_password(actor):
-        return True
-    st.caption(f"Enter your password again to {purpose} (needed every 5 minutes).")
-    key = target.key("password", purpose)
-    with st.container(horizontal=True, vertical_alignment="bottom"):
-        password = st.text_input("Password", type="password", key=key, width=320)
-        confirmed = st.button("Confirm password", key=target.key("confirm", purpose))
-    if confirmed:
-        try:
-            service.confirm_password(actor, password or "")
-        except InstrumentError as error:
-            show_error(error)
-            return False
-        st.session_state.pop(key, None)
-        st.rerun()
-    return False
+    return password_gate(
+        service,
+        actor,
+        purpose=purpose,
+        password_key=target.key("password", purpose),
+        confirm_key=target.key("confirm", purpose),
+        width=320,
+    )
 
 
 def _countersign(service: Service, actor: Actor, target: Target, version: VersionRow) -> None:
@@ -547,52 +597,8 @@ def _countersign(service: Service, actor: Actor, target: Target, version: Versio
         st.rerun()
 
 
-def formulation_download(actor: Actor, reference: str, version: int) -> Callable[[], bytes]:
-    """Return the callable that builds the formulation JSON when the download is clicked.
-
-    It runs on the server's download thread, so it opens its own connection. The document is
-    validated against the published schema before it is handed over.
-    """
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            return formulation_bytes(service, actor, reference, version)
-
-    return build
-
-
-def formulation_bytes(service: Service, actor: Actor, reference: str, version: int) -> bytes:
-    """Return the formulation JSON of a version (audited as an export), checked against the schema.
-
-    Raises:
-        AuthenticationError: when the password must be entered again.
-        DocumentError: when the document does not match the published schema (a bug).
-    """
-    text = formulation_json(service.export_formulation(actor, reference, version))
-    problems = schema_problems("formulation", json.loads(text))
-    if problems:
-        raise DocumentError(problems, source="formulation export")
-    return text.encode("utf-8")
-
-
-def case_download(actor: Actor, reference: str) -> Callable[[], bytes]:
-    """Return the callable that builds the whole case JSON (audited by the service) on click."""
-
-    def build() -> bytes:
-        with context.open_service() as service:
-            document = service.export_case(actor, reference)
-        return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-    return build
-
-
-def _file_stem(reference: str) -> str:
-    """Return a case reference fit for a file name (`/` is allowed in references)."""
-    return reference.replace("/", "-")
-
-
 def _export(service: Service, actor: Actor, target: Target) -> None:
-    st.header("Export", anchor="export", divider="gray")
+    st.subheader("Export", anchor="export")
     whole_case = may_ever(actor, Action.EXPORT_CASE)
     st.caption(
         "The formulation JSON follows the published schema (schemas/formulation.schema.json)"
@@ -606,25 +612,43 @@ def _export(service: Service, actor: Actor, target: Target) -> None:
     if not _password_gate(service, actor, target, "export"):
         return
     with st.container(horizontal=True):
-        st.download_button(
-            "Download the formulation (JSON)",
-            data=formulation_download(actor, target.reference, target.version),
-            file_name=f"{_file_stem(target.reference)}-v{target.version}.formulation.json",
-            mime="application/json",
-            key=target.key("download", "formulation"),
-            icon=":material/download:",
-            on_click="ignore",
-        )
-        if whole_case:
-            st.download_button(
-                "Download the whole case (JSON)",
-                data=case_download(actor, target.reference),
-                file_name=f"{_file_stem(target.reference)}.case.json",
-                mime="application/json",
-                key=target.key("download", "case"),
-                icon=":material/download:",
-                on_click="ignore",
+        for fmt in FORMATS.values():
+            ending = f"-v{target.version}{fmt.formulation_suffix}"
+            download_button(
+                f"Download the formulation ({fmt.label})",
+                formulation_export(actor, target.reference, target.version, fmt.name),
+                file_name=file_name(target.reference, ending),
+                mime=fmt.media_type,
+                key=target.key("download", "formulation", fmt.name),
             )
+            if whole_case:
+                download_button(
+                    f"Download the whole case ({fmt.label})",
+                    case_export(actor, target.reference, fmt.name),
+                    file_name=file_name(target.reference, fmt.case_suffix),
+                    mime=fmt.media_type,
+                    key=target.key("download", "case", fmt.name),
+                )
+
+
+def formulation_export(
+    actor: Actor, reference: str, version: int, fmt: str
+) -> Callable[[Service], bytes]:
+    """Return what builds a version's formulation document (audited, checked) on click."""
+
+    def build(service: Service) -> bytes:
+        return formulation_document(service, actor, reference, version, "formulation", fmt=fmt)
+
+    return build
+
+
+def case_export(actor: Actor, reference: str, fmt: str) -> Callable[[Service], bytes]:
+    """Return what builds the whole case document (audited by the service) on click."""
+
+    def build(service: Service) -> bytes:
+        return case_document(service, actor, reference, fmt)
+
+    return build
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -698,16 +722,28 @@ def render() -> None:
     if state.selected_version() != version:
         state.select_version(version)
     target = Target(reference, version)
-    with st.sidebar:
-        st.markdown(
-            "**On this page**  \n[Priorities](#priorities) · [5P](#five-p) · "
-            "[Engagement, intent, capability](#spj) · [Responsivity](#responsivity) · "
-            "[Data quality](#data-quality) · [Change](#change) · [Sign-off](#sign-off) · "
-            "[Export](#export)"
-        )
-    row = next((v for v in versions if v.version == version), None)
     _header(formulation, target, actor)
-    _body(service, actor, target, formulation, row)
+    _body(service, actor, target, formulation, versions)
+
+
+PARTS = (
+    "Areas",
+    "5P formulation",
+    "Scenarios and judgement",
+    "Engagement and responsivity",
+    "Data quality",
+    "Change",
+    "Sign-off and export",
+)
+"""The formulation page's tabs below the chart and the focus, in order."""
+
+
+def _judgement(formulation: Formulation) -> None:
+    # Scenarios, person-specific factors, Good Lives, limitations and the bias check.
+    if formulation.judgement is None:
+        st.caption("This version records no judgement section (instrument 1.0).")
+    judgement_view.scenarios(formulation)
+    judgement_view.rest(formulation)
 
 
 def _body(
@@ -715,8 +751,9 @@ def _body(
     actor: Actor,
     target: Target,
     formulation: Formulation,
-    row: VersionRow | None,
+    versions: list[VersionRow],
 ) -> None:
+    row = next((v for v in versions if v.version == target.version), None)
     draft_status = formulation.header.status is AssessmentStatus.DRAFT
     reviewing = draft_status and may_ever(actor, Action.REVIEW)
     if reviewing:
@@ -725,21 +762,42 @@ def _body(
         except InstrumentError as error:
             show_error(error)
             reviewing = False
-    escalation_panel(formulation)
-    focus_panel(formulation)
-    if reviewing and formulation.focus is not None:
-        _focus_editor(target, formulation)
+    _escalation(formulation)
+    _at_a_glance(formulation, target, reviewing=reviewing)
+    # The assessor's summary judgements come right after the escalation prompt and the focus.
     judgement_view.summary_judgements(formulation)
-    st.header("Intervention priorities", anchor="priorities", divider="gray")
-    st.caption(form.SCORE_NOTE)
-    _overview(formulation)
-    v11 = formulation.focus is not None
-    for priority in formulation.priorities:
-        _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing, v11=v11)
-    _five_p(target, formulation, reviewing=reviewing)
-    judgement_view.scenarios(formulation)
-    judgement_view.rest(formulation)
-    _summaries(formulation)
+    # Lazy tabs bound to the URL: only the open one runs and is drawn; a reload keeps it.
+    tabs = st.tabs(list(PARTS), key=state.FORMULATION_PART, bind="query-params", default=PARTS[0])
+    areas, five_p, judgement, summaries, quality, change, sign_off = tabs
+    if areas.open:
+        with areas:
+            st.caption(form.SCORE_NOTE + " Open an area to see its reasons.")
+            for priority in formulation.priorities:
+                _priority(target, priority, redacted=formulation.redacted, reviewing=reviewing)
+    if five_p.open:
+        with five_p:
+            _five_p(target, formulation, reviewing=reviewing)
+    if judgement.open:
+        with judgement:
+            _judgement(formulation)
+    if summaries.open:
+        with summaries:
+            _summaries(formulation)
+    if quality.open:
+        with quality:
+            _data_quality(formulation)
+    if change.open:
+        with change:
+            try:
+                _change(service, actor, target, formulation, versions)
+            except InstrumentError as error:
+                show_error(error)
+    if sign_off.open:
+        with sign_off:
+            _sign_off(service, actor, target, row)
+
+
+def _sign_off(service: Service, actor: Actor, target: Target, row: VersionRow | None) -> None:
     _signatures(target, row)
     if (
         row is not None

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import streamlit as st
 
+from instrument.definition import Instrument
+from instrument.ui import state
 from instrument.ui.components import cached_instrument
 
 
@@ -13,13 +18,26 @@ def render() -> None:
     st.title(instrument.title)
     st.caption(f"Definition {instrument.id} {instrument.version}")
     st.write(instrument.description.strip())
+    st.download_button(
+        "Blank form to print (PDF)",
+        data=_blank_form(instrument),
+        file_name=f"{instrument.id}-{instrument.version}-blank-form.pdf",
+        mime="application/pdf",
+        icon=":material/print:",
+        key=state.widget_key(state.INSTRUMENT_PAGE, "blank-form"),
+        on_click="ignore",
+        help="Every item with its guidance, boxes to tick and lines for the evidence, for "
+        "rating by hand in an interview (the same as `instrument blank-form`).",
+    )
 
     st.header("Domains and items")
     for domain in instrument.domains:
         st.subheader(domain.name)
         st.write(domain.description.strip())
         for item in instrument.items_of(domain.id):
-            with st.expander(f"{item.id} · {item.name}"):
+            with _lazy(f"{item.id} · {item.name}", item.id) as shown:
+                if not shown:
+                    continue
                 st.write(item.description.strip())
                 st.markdown(f"**No** — {item.guidance.no.strip()}")
                 st.markdown(f"**Partial** — {item.guidance.partial.strip()}")
@@ -35,7 +53,9 @@ def render() -> None:
 
     st.header("Intervention areas")
     for area in instrument.areas:
-        with st.expander(area.name, expanded=False):
+        with _lazy(area.name, f"area.{area.id}") as shown:
+            if not shown:
+                continue
             st.write(area.description.strip())
             mainly = [i.id for i, w in instrument.area_items(area.id) if w >= 1]
             supported = [i.id for i, w in instrument.area_items(area.id) if w < 1]
@@ -48,7 +68,39 @@ def render() -> None:
 
     st.header("Responsivity")
     for rs in instrument.responsivity:
-        with st.expander(f"{rs.id} · {rs.name}"):
+        with _lazy(f"{rs.id} · {rs.name}", rs.id) as shown:
+            if not shown:
+                continue
             st.write(rs.description.strip())
             for adaptation in rs.adaptations:
                 st.markdown(f"- {adaptation.strip()}")
+
+
+@contextmanager
+def _lazy(label: str, name: str) -> Iterator[bool]:
+    """An expander whose content runs and is drawn only while it is open (yields whether open).
+
+    The page lists every item, area and consideration of the definition: drawn closed, the page
+    sends about 60 elements instead of about 300, which keeps moving to it quick.
+    """
+    box = st.expander(label, key=state.widget_key(state.INSTRUMENT_PAGE, name), on_change="rerun")
+    if not box.open:
+        yield False
+        return
+    with box:
+        yield True
+
+
+def _blank_form(instrument: Instrument) -> Callable[[], bytes]:
+    """Return the callable that lays out the blank form when its download is clicked.
+
+    The form holds the definition only (no case data), so it needs no password and is not an
+    export of anything recorded.
+    """
+
+    def build() -> bytes:
+        from instrument.ui.context import current_documents
+
+        return current_documents().blank_form(instrument, "pdf")
+
+    return build

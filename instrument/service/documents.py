@@ -1,0 +1,306 @@
+"""Use cases on documents: validate, formulate, report, chart, schemas, installed definitions.
+
+The entry points reach the document adapters (definitions loading, `exchange`, `report`,
+`schemas`) only through here, so the CLI command and the web app's button that do the same thing
+call the same function. `Documents` needs no database: it holds the installed definitions (the
+shipped ones and those of the `INSTRUMENT_DEFINITIONS` folder the entry point passes in).
+`formulation_document` is the one way a stored formulation leaves the web app as a file: the
+service's `export_formulation` (access check, password, audit entry), then the document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from instrument.access import Actor
+from instrument.assessment import Assessment
+from instrument.definition import Instrument
+from instrument.definitions import catalogue, load_definition
+from instrument.errors import DocumentError, Problem
+from instrument.exchange.assessments import load_assessment, load_formulation
+from instrument.exchange.documents import read_bytes
+from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, export_format
+from instrument.formulation import Formulation
+from instrument.formulation import formulate as formulate_assessment
+from instrument.migration import upgrade_assessment
+from instrument.profile import CHARTS
+from instrument.report import (
+    CHART_FORMATS,
+    REPORT_FORMATS,
+    SignOff,
+    chart_bytes,
+    render_blank_form,
+    render_blank_form_pdf,
+    renderer_fingerprint,
+    report_bytes,
+)
+from instrument.report import chart_width as measured_width
+from instrument.schemas import SCHEMA_DIR, drifted_schemas, write_schemas
+from instrument.service.views import VersionRow
+
+DOCUMENT_KINDS: tuple[str, ...] = ("instrument", "assessment", "formulation")
+CHART_NAMES: tuple[str, ...] = tuple(CHARTS)
+EXPORT_FORMATS: tuple[str, ...] = tuple(FORMATS)
+
+__all__ = [
+    "CHART_FORMATS",
+    "CHART_NAMES",
+    "DEFAULT_FORMAT",
+    "DOCUMENT_KINDS",
+    "EXPORT_FORMATS",
+    "FORMATS",
+    "REPORT_FORMATS",
+    "SCHEMA_DIR",
+    "Documents",
+    "DownloadKind",
+    "ExportFormat",
+    "Exports",
+    "case_document",
+    "chart_width",
+    "formulation_document",
+]
+
+
+class Documents:
+    """Documents in and out without a database, on one set of installed definitions."""
+
+    def __init__(self, definitions: Path | None = None) -> None:
+        """Use the shipped definitions plus those in the folder `definitions`, if given.
+
+        Raises:
+            DocumentError: when the folder is missing or holds an invalid or repeated definition.
+        """
+        self.catalogue = catalogue(definitions)
+
+    # --- definitions ---------------------------------------------------------------------------
+
+    def installed(self) -> list[Instrument]:
+        """Return every installed definition, sorted by id and version."""
+        return [self.catalogue.definitions[key] for key in sorted(self.catalogue.definitions)]
+
+    def default_instrument(self) -> Instrument:
+        """Return the newest installed definition (the one new assessments use)."""
+        return self.catalogue.newest()
+
+    def instrument(self, instrument_id: str, version: str) -> Instrument:
+        """Return an installed definition.
+
+        Raises:
+            NotFoundError: naming the installed versions.
+        """
+        return self.catalogue.get(instrument_id, version)
+
+    # --- reading and checking files ------------------------------------------------------------
+
+    def read_file(self, path: Path) -> bytes:
+        """Return a document file's bytes within the size limit.
+
+        Raises:
+            DocumentError: when the file is missing, a folder, unreadable or too large.
+        """
+        return read_bytes(path)
+
+    def validate(self, kind: str, path: Path) -> None:
+        """Check a document file of `kind` (one of `DOCUMENT_KINDS`) completely.
+
+        Raises:
+            DocumentError: listing every problem with its JSON path, or naming the kinds.
+        """
+        if kind not in DOCUMENT_KINDS:
+            raise DocumentError.at(
+                kind, f"unknown document kind {kind!r}", f"use one of {', '.join(DOCUMENT_KINDS)}"
+            )
+        if kind == "instrument":
+            load_definition(path)
+        elif kind == "assessment":
+            load_assessment(path, self.catalogue)
+        else:
+            load_formulation(path)
+
+    def read_formulation(self, path: Path) -> Formulation:
+        """Return the formulation document in a file, checked against its schema."""
+        return load_formulation(path)
+
+    def read_assessment(self, path: Path) -> Assessment:
+        """Return the assessment document in a file, checked against its instrument."""
+        return load_assessment(path, self.catalogue)
+
+    # --- computing -----------------------------------------------------------------------------
+
+    def upgrade(self, path: Path) -> Assessment:
+        """Return the assessment in a file upgraded to the newest installed definition (a draft).
+
+        Raises:
+            DocumentError: when the file is invalid, or the newest definition declares no
+                migration from the assessment's version.
+        """
+        return upgrade_assessment(self.catalogue.newest(), self.read_assessment(path))
+
+    def formulate(
+        self, assessment: Path, previous: Path | None, *, now: dt.datetime
+    ) -> Formulation:
+        """Return the formulation of an assessment file (with change from `previous`).
+
+        Raises:
+            DocumentError: for a problem in either file (the previous one's are marked so).
+        """
+        current = self.read_assessment(assessment)
+        earlier = None
+        if previous is not None:
+            try:
+                earlier = self.read_assessment(previous)
+            except DocumentError as error:
+                raise DocumentError(
+                    [
+                        Problem(p.where, f"previous assessment: {p.message}", p.fix)
+                        for p in error.problems()
+                    ]
+                ) from None
+        instrument = self.instrument(current.instrument.id, current.instrument.version)
+        return formulate_assessment(instrument, current, earlier, generated_at=now)
+
+    def formulation_bytes(self, formulation: Formulation, fmt: str = DEFAULT_FORMAT) -> bytes:
+        """Return a formulation as a document of an export format, checked before it leaves."""
+        return export_format(fmt).write_formulation(formulation)
+
+    def case_bytes(self, document: dict[str, Any], fmt: str = DEFAULT_FORMAT) -> bytes:
+        """Return a case export (`Service.export_case`) as a document of an export format."""
+        return export_format(fmt).write_case(document)
+
+    def report(
+        self,
+        formulation: Formulation,
+        fmt: str,
+        *,
+        redact: bool = False,
+        history: Sequence[Formulation] = (),
+    ) -> bytes:
+        """Return the report of a formulation as `.html` or `.pdf` bytes."""
+        return report_bytes(formulation, fmt, redact=redact, history=history)
+
+    def blank_form(self, instrument: Instrument, fmt: str) -> bytes:
+        """Return the printable blank form of a definition as `.pdf` (A4) or `.html`."""
+        if fmt.lower().lstrip(".") == "pdf":
+            return render_blank_form_pdf(instrument)
+        return render_blank_form(instrument).encode("utf-8")
+
+    def chart(self, formulation: Formulation, name: str, fmt: str) -> bytes:
+        """Return one chart of a formulation (a name of `CHART_NAMES`) as `.svg` or `.png`."""
+        return chart_bytes(formulation, name, fmt)
+
+    # --- the published schemas -----------------------------------------------------------------
+
+    def write_schemas(self) -> list[Path]:
+        """Write `schemas/*.schema.json` from the models; return the files written."""
+        return write_schemas()
+
+    def drifted_schemas(self) -> list[Path]:
+        """Return the schema files that differ from the models (empty when up to date)."""
+        return [SCHEMA_DIR / f"{kind}.schema.json" for kind in drifted_schemas()]
+
+
+DownloadKind = Literal["html", "pdf", "docx", "png", "svg", "formulation"]
+
+
+class Exports(Protocol):
+    """What the downloads need of the service: its audited exports."""
+
+    def export_formulation(self, actor: Actor, reference: str, version: int) -> Formulation:
+        """Return a version's formulation, audited as an export."""
+        ...
+
+    def export_case(
+        self, actor: Actor, reference: str, *, team: str | None = None
+    ) -> dict[str, Any]:
+        """Return the whole case as one document, audited as an export."""
+        ...
+
+    def case_history(
+        self, actor: Actor, reference: str, *, team: str | None = None
+    ) -> list[VersionRow]:
+        """Return every version of a case with its signatures."""
+        ...
+
+    def kept_rendering(self, formulation: Formulation, kind: str, renderer: str) -> bytes | None:
+        """Return the kept rendering of a final formulation, or None."""
+        ...
+
+    def keep_rendering(
+        self, formulation: Formulation, kind: str, renderer: str, content: bytes
+    ) -> None:
+        """Keep a final formulation's rendering."""
+        ...
+
+
+def formulation_document(
+    service: Exports,
+    actor: Actor,
+    reference: str,
+    version: int,
+    kind: DownloadKind,
+    *,
+    fmt: str = DEFAULT_FORMAT,
+) -> bytes:
+    """Return one document of a stored version for a download: audited, redacted for viewers.
+
+    `kind` is the report (`html`, `pdf`), the profile chart (`png`, `svg`) or the formulation
+    itself (`formulation`, in the export format `fmt`). The service checks access and the
+    password and records one `export`; a viewer gets the redacted formulation. The report and
+    chart of a final version are drawn once and kept in the database (`service.rendered`),
+    keyed by the formulation the actor was given: a second download reads them back.
+
+    Raises:
+        AuthenticationError: when the password must be entered again.
+        NotFoundError: when the actor may not read the case's formulation.
+    """
+    formulation = service.export_formulation(actor, reference, version)
+    if kind == "formulation":
+        return export_format(fmt).write_formulation(formulation)
+    signed = sign_offs(service, actor, reference, version) if kind in _REPORTS else []
+    # The sign-off block is part of the report: a later countersignature is a new rendering.
+    renderer = renderer_fingerprint() + "\n" + repr(signed)
+    kept = service.kept_rendering(formulation, kind, renderer)
+    if kept is not None:
+        return kept
+    if kind in _REPORTS:
+        content = report_bytes(formulation, kind, redact=formulation.redacted, signatures=signed)
+    else:
+        content = chart_bytes(formulation, "profile", kind)
+    service.keep_rendering(formulation, kind, renderer, content)
+    return content
+
+
+_REPORTS = ("html", "pdf", "docx")
+
+
+def sign_offs(service: Exports, actor: Actor, reference: str, version: int) -> list[SignOff]:
+    """Return a version's signatures for the report's sign-off block (no names for viewers)."""
+    rows = service.case_history(actor, reference)
+    row = next((r for r in rows if r.version == version), None)
+    found = []
+    for s in row.signatures if row is not None else ():
+        if s.meaning == "finalised by":
+            found.append(SignOff("finalised by", s.by, s.role, s.at))
+        elif s.meaning == "countersigned by":
+            found.append(SignOff("countersigned by", s.by, s.role, s.at))
+    return found
+
+
+def case_document(
+    service: Exports, actor: Actor, reference: str, fmt: str = DEFAULT_FORMAT
+) -> bytes:
+    """Return the whole case as a document of an export format, audited as an export.
+
+    Raises:
+        AuthenticationError: when the password must be entered again.
+        PermissionDeniedError: when the actor's role may not export whole cases.
+    """
+    return export_format(fmt).write_case(service.export_case(actor, reference))
+
+
+def chart_width(chart: Any) -> int:
+    """Return a chart's width in pixels as drawn (for a page that gives each chart its room)."""
+    return measured_width(chart)
