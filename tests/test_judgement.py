@@ -12,6 +12,7 @@ import pytest
 
 from instrument.assessment import Assessment, check_assessment
 from instrument.definition import Instrument
+from instrument.definitions import catalogue
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment, parse_formulation
 from instrument.formulation import Formulation, Review, formulate, formulation_json, redact
@@ -32,7 +33,7 @@ def case_document() -> dict[str, Any]:
 
 
 def load(document: dict[str, Any]) -> Assessment:
-    return parse_assessment(json.dumps(document).encode("utf-8"))
+    return parse_assessment(json.dumps(document).encode("utf-8"), catalogue())
 
 
 def without_judgement(document: dict[str, Any]) -> dict[str, Any]:
@@ -397,7 +398,7 @@ def test_the_section_round_trips_through_export_with_markup_and_control_text(
     document = _marked(case_document(), f"{SCRIPT} {IMG} \u202eevil\u202c tab\there")
     assessment = load(document)
     assert assessment.to_document() == document
-    again = parse_assessment(json.dumps(assessment.to_document()).encode("utf-8"))
+    again = parse_assessment(json.dumps(assessment.to_document()).encode("utf-8"), catalogue())
     assert again == assessment
     formulation = formulate(instrument, assessment, generated_at=AT)
     data = formulation_json(formulation).encode("utf-8")

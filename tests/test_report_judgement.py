@@ -10,6 +10,7 @@ from markupsafe import escape
 
 from instrument import report as R
 from instrument.definition import Instrument
+from instrument.definitions import catalogue
 from instrument.exchange.assessments import parse_assessment
 from instrument.formulation import Formulation, formulate, redact
 from instrument.profile import CHARTS, describe_good_lives, good_lives_spec
@@ -20,7 +21,7 @@ CANARY = "JUDGEMENT-CANARY"
 
 
 def formulation_of(document: dict[str, Any], instrument: Instrument) -> Formulation:
-    assessment = parse_assessment(json.dumps(document).encode("utf-8"))
+    assessment = parse_assessment(json.dumps(document).encode("utf-8"), catalogue())
     return formulate(instrument, assessment, generated_at=AT)
 
 
@@ -125,3 +126,41 @@ def test_the_worked_case_report_renders_as_pdf(instrument: Instrument) -> None:
     assert "Sleeps through most mornings" in flat
     assert "Sleeps through most mornings" not in redacted
     assert "Scenario 1: Online hostility turning into harassment" in redacted
+
+
+def _docx_text(data: bytes) -> str:
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([*(p.text for p in document.paragraphs), *cells])
+
+
+def test_the_word_report_has_the_judgement_and_redacts_its_texts(instrument: Instrument) -> None:
+    formulation = formulation_of(_marked(case_document(), CANARY), instrument)
+    text = _docx_text(R.render_docx(formulation))
+    for heading in (
+        "The assessor's summary judgements",
+        "Person-specific factors",
+        "Good Lives",
+        "Scenarios",
+        "Limitations and bias check",
+        "Sign-off",
+    ):
+        assert heading in text, heading
+    assert text.index("The assessor's summary judgements") < text.index("Profile")
+    assert "carry no probabilities" in text
+    assert CANARY in text
+    redacted = _docx_text(R.render_docx(formulation, redact=True))
+    assert "The assessor's summary judgements" in redacted
+    assert CANARY not in redacted
+
+
+def test_a_word_report_without_judgement_has_none_of_its_sections(instrument: Instrument) -> None:
+    document = case_document()
+    del document["judgement"]
+    text = _docx_text(R.render_docx(formulation_of(document, instrument)))
+    for heading in ("summary judgements", "Person-specific factors", "Good Lives", "Scenarios"):
+        assert heading not in text, heading
