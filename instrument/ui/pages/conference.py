@@ -8,7 +8,9 @@ and the 5P summary, every item (the heatmap) and the change across the case's as
 chart carries the same facts as a table beside it, for people who cannot see it. Presenter mode
 hides the sidebar, the app's toolbar and every control that is not needed to present, sets the
 judgement caution as one slim line (it stays on screen) and draws the chart rows closer, so that
-both charts fit above the fold of a 1366 × 768 screen.
+both charts fit above the fold of a 1366 × 768 screen. The assessor's summary judgements and
+scenarios (issue 13) come right after the escalation prompt and the focus for supervisors and
+psychologists, after the priorities for viewers.
 
 What a role sees is what the service returns: viewers get the redacted formulation (no evidence
 text, no names). Every text a person typed (evidence, rationale, narrative) is shown as escaped

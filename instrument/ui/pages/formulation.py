@@ -1,10 +1,13 @@
 """The formulation page: ranked priorities with their reasons, the review, sign-off and export.
 
 One screen at the top: the escalation prompt first when the formulation raises it, then the
-priorities chart beside "Where to start" (the formulation's focus). Below, each area is a card
-that opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the
-URL (`&part=...`): 5P, engagement and responsivity, data quality, change (its chart), sign-off
-and export; only the open tab runs.
+priorities chart beside "Where to start" (the formulation's focus), then the assessor's summary
+judgements when the version records a judgement (issue 13). Below, each area is a card that
+opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the URL
+(`&part=...`): 5P, scenarios and judgement (scenarios, person-specific factors, Good Lives,
+limitations and the bias check), engagement and responsivity, data quality, change (its chart),
+sign-off and export; only the open tab runs. With a judgement section the 5P narratives are
+written on the assessment form's Judgement tab, not here.
 
 What a role sees is what the service returns: viewers get a redacted formulation (no evidence, no
 names). Psychologists review a draft's formulation here: override a band with a written
