@@ -215,6 +215,8 @@ def test_a_1_0_draft_shows_no_bias_check_and_says_the_judgement_is_optional(web:
 
 # --- the formulation page and the conference view ------------------------------------------------
 
+JUDGEMENT_TAB, PART = state.FORMULATION_PART, "Scenarios and judgement"
+
 
 def _judged_final(web: Web) -> None:
     new_case(web)
@@ -227,21 +229,30 @@ def test_the_formulation_page_shows_the_judgement(web: Web) -> None:
     _judged_final(web)
     at = web.app("psychologist", "formulation", case=CASE, v="1")
     assert not at.exception, [e.value for e in at.exception]
+    # At the top, after the escalation prompt and the focus: the summary judgements.
     headers = [h.value for h in at.header]
-    assert headers.index("The assessor's summary judgements") < headers.index(
-        "Intervention priorities"
-    )
-    for header in ("Scenarios", "Person-specific factors", "Good Lives"):
+    assert "The assessor's summary judgements" in headers
+    assert "Where to start" in [s.value for s in at.subheader]
+    assert "Scenarios" not in headers  # the rest is in its own tab, drawn only when open
+    assert not raw_markup(at)
+    at = web.app("psychologist", "formulation", case=CASE, v="1", **{JUDGEMENT_TAB: PART})
+    assert not at.exception, [e.value for e in at.exception]
+    headers = [h.value for h in at.header]
+    for header in (
+        "Scenarios",
+        "Person-specific factors",
+        "Good Lives",
+        "Limitations and bias check",
+    ):
         assert header in headers
     shown = re.sub(r"\\(.)", r"\1", texts(at))
     assert "Sleeps through most mornings" in shown
-    assert "Person-specific factor linked by the assessor (not scored" in shown
     assert not raw_markup(at)
 
 
 def test_a_viewer_sees_titles_and_judgements_only(web: Web) -> None:
     _judged_final(web)
-    at = web.app("viewer", "formulation", case=CASE, v="1")
+    at = web.app("viewer", "formulation", case=CASE, v="1", **{JUDGEMENT_TAB: PART})
     assert not at.exception, [e.value for e in at.exception]
     shown = texts(at)
     assert "Online hostility turning into harassment" in shown
