@@ -32,6 +32,7 @@ MEANS_COLOURS: Mapping[str, str] = MappingProxyType(
     {Means.PROSOCIAL.value: "#009E73", Means.HARMFUL.value: "#D55E00", Means.NONE.value: "#bdbdbd"}
 )
 SUPPLIED = "◆ the group supplies it"
+_TEXT = LABEL_SIZE - 2  # the words beside the bars, a little smaller than the axis labels
 _SHORT: Mapping[Good, str] = MappingProxyType(
     {
         Good.LIFE: "Life",
@@ -144,7 +145,7 @@ def _spec(
         },
         {
             "data": {"values": rows},
-            "mark": {"type": "text", "align": "left", "dx": 10, "color": INK},
+            "mark": {"type": "text", "align": "left", "dx": 10, "color": INK, "fontSize": _TEXT},
             "encoding": {
                 "y": y,
                 "x": {"datum": 3, "type": "quantitative", "scale": {"domain": [0, 4.6]}},
@@ -156,7 +157,13 @@ def _spec(
         layers.append(
             {
                 "data": {"values": missing},
-                "mark": {"type": "text", "align": "left", "color": MUTED, "fontStyle": "italic"},
+                "mark": {
+                    "type": "text",
+                    "align": "left",
+                    "color": MUTED,
+                    "fontStyle": "italic",
+                    "fontSize": _TEXT,
+                },
                 "encoding": {
                     "y": y,
                     "x": {"datum": 0.1, "type": "quantitative", "scale": {"domain": [0, 4.6]}},
@@ -177,7 +184,7 @@ def _spec(
         "layer": layers,
         "width": 620,
         "height": {"step": 44},
-        "config": {**dict(THEME), "text": {**THEME["text"], "fontSize": LABEL_SIZE - 2}},
+        "config": dict(THEME),
     }
 
 
