@@ -21,6 +21,7 @@ from instrument.definitions import catalogue, current_instrument
 from instrument.exchange.assessments import load_assessment, parse_formulation
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Review, formulate, formulation_json
+from instrument.formulation.finalising import judgement_problems
 from instrument.migration import upgrade_assessment
 from instrument.vocabulary import AssessmentStatus, Band, Pathway
 from tests.test_golden import FORMULATIONS, GENERATED_AT
@@ -154,6 +155,7 @@ def test_finalised_11_cases_could_be_finalised(current: Instrument, name: str) -
     case = cases()[name]
     if case.assessment.assessment.status is AssessmentStatus.FINAL:
         assert finalisation_problems(current, case.assessment) == []
+        assert judgement_problems(current, case.assessment, case.review) == []
 
 
 def test_the_11_cases_show_the_prompt_and_no_area_offered() -> None:
