@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import BrowserContext, Dialog, Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from instrument.access import SYSTEM
 from instrument.assessment import Rating
@@ -46,6 +47,22 @@ PRESENT = {items[0].id for d in INSTRUMENT.domains if (items := INSTRUMENT.items
 
 
 # --- steps -------------------------------------------------------------------------------------
+
+
+def pick_option(page: Page, box: Locator, option: str) -> None:
+    """Open a select box and pick an option; open it again when a rerun closed the list."""
+    for _ in range(4):
+        box.click()
+        item = page.get_by_role("option", name=option, exact=True)
+        try:
+            item.wait_for(state="visible", timeout=5_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settle(page)
+            continue
+        item.click()
+        return
+    raise AssertionError(f"the option {option!r} never showed in its list")
 
 
 def settle(page: Page) -> None:
@@ -292,8 +309,7 @@ def test_a_psychologist_assesses_finalises_and_exports(
     card.get_by_text("Override the band", exact=True).click()
     settle(page)
     band = field(page, "override", area, "band", prefix="ifi-formulation")
-    band.get_by_role("combobox").click()
-    page.get_by_role("option", name="Low", exact=True).click()
+    pick_option(page, band.get_by_role("combobox"), "Low")
     settle(page)
     rationale = field(page, "override", area, "rationale", prefix="ifi-formulation")
     type_text(page, rationale, "too short")
