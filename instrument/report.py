@@ -217,6 +217,8 @@ class SignOff:
     name: str | None
     role: str | None
     at: dt.datetime
+    imported: str | None = None
+    """For a signature made in another installation: who imported it and when (SECURITY.md 23)."""
 
 
 def sign_off_rows(signatures: Sequence[SignOff]) -> list[dict[str, Any]]:
@@ -232,7 +234,8 @@ def sign_off_rows(signatures: Sequence[SignOff]) -> list[dict[str, Any]]:
         for signature in found:
             rows.append(
                 {
-                    "meaning": meaning.capitalize(),
+                    "meaning": meaning.capitalize()
+                    + (f" (signed elsewhere; {signature.imported})" if signature.imported else ""),
                     "name": signature.name or "(not shown for your role)",
                     "role": (signature.role or "").replace("-", " "),
                     "at": signature.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -453,7 +456,7 @@ def report_context(
         "area_names": {p.area: p.name for p in shown.priorities},
         "pl": plan,
         "sign_off": sign_off_rows(
-            [SignOff(s.meaning, None, None, s.at) for s in signatures]
+            [SignOff(s.meaning, None, None, s.at, s.imported and "imported") for s in signatures]
             if shown.redacted
             else signatures
         ),

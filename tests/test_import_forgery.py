@@ -127,3 +127,24 @@ def test_req23_a_forged_signature_block_is_refused(
     forged["signature"]["value"] = "0" * 64
     with pytest.raises(DocumentError, match="changed after it was exported"):
         team.service.import_case(SYSTEM, json.dumps(forged).encode(), "south")
+
+
+def test_req23_the_report_sign_off_marks_an_imported_signature(
+    exported: tuple[Team, dict[str, Any]], tmp_path: Path
+) -> None:
+    from instrument.report import sign_off_rows
+    from instrument.service.documents import sign_offs
+
+    _, document = exported
+    forged = copy.deepcopy(document)
+    index = _final_index(forged)
+    forged["versions"][index]["signatures"][0]["by"] = "chief.psychologist"
+    elsewhere = make_team(tmp_path / "b.db")
+    pat = elsewhere.psychologist
+    elsewhere.service.import_case(pat, case_json(forged).encode())
+    reference = forged["case"]["reference"]
+    version = forged["versions"][index]["assessment"]["assessment"]["version"]
+    rows = sign_off_rows(sign_offs(elsewhere.service, pat, reference, version))
+    signed = [row for row in rows if row["signed"]]
+    assert signed
+    assert all("signed elsewhere; imported by pat on " in row["meaning"] for row in signed)

@@ -297,10 +297,15 @@ def sign_offs(service: Exports, actor: Actor, reference: str, version: int) -> l
     row = next((r for r in rows if r.version == version), None)
     found = []
     for s in row.signatures if row is not None else ():
+        imported = None
+        if s.imported:
+            by = f" by {s.imported_by}" if s.by and s.imported_by else ""
+            when = f" on {s.imported_at:%Y-%m-%d %H:%M} UTC" if s.imported_at else ""
+            imported = f"imported{by}{when}"
         if s.meaning == "finalised by":
-            found.append(SignOff("finalised by", s.by, s.role, s.at))
+            found.append(SignOff("finalised by", s.by, s.role, s.at, imported))
         elif s.meaning == "countersigned by":
-            found.append(SignOff("countersigned by", s.by, s.role, s.at))
+            found.append(SignOff("countersigned by", s.by, s.role, s.at, imported))
     return found
 
 
