@@ -274,8 +274,8 @@ def test_every_chart_of_every_worked_case_renders_to_png(path: Path) -> None:
 
 def pdf_text(pdf: bytes) -> str:
     pdftotext = shutil.which("pdftotext")
-    if pdftotext is None:  # pragma: no cover - `make test` installs poppler-utils
-        pytest.skip("pdftotext (poppler-utils) is not installed")
+    # `make test` installs poppler-utils; without it the PDF tests fail, never skip.
+    assert pdftotext is not None, "pdftotext is missing: apt-get install poppler-utils"
     return subprocess.run(
         [pdftotext, "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode("utf-8")
