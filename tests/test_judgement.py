@@ -392,10 +392,10 @@ def test_a_redacted_formulation_keeps_titles_and_judgements_only(instrument: Ins
     assert parse_formulation(text.encode("utf-8")) == shown
 
 
-def test_the_section_round_trips_through_export_with_markup_and_control_text(
+def test_the_section_round_trips_through_export_with_markup_and_any_language(
     instrument: Instrument,
 ) -> None:
-    document = _marked(case_document(), f"{SCRIPT} {IMG} \u202eevil\u202c tab\there")
+    document = _marked(case_document(), f"{SCRIPT} {IMG} tab\there & \"quoted\" \u00e9\u4e2d")
     assessment = load(document)
     assert assessment.to_document() == document
     again = parse_assessment(json.dumps(assessment.to_document()).encode("utf-8"), catalogue())
@@ -411,3 +411,13 @@ def test_the_formulation_of_the_worked_case_is_a_formulation(instrument: Instrum
     assert formulation.judgement is not None
     assert "structured professional judgement aid" in formulation.judgement.limitations
     assert "interview, file review, collateral, self report" in formulation.judgement.limitations
+
+
+def test_a_bidirectional_character_in_the_section_is_refused_with_every_path() -> None:
+    document = _marked(case_document(), "looks \u202eright")
+    with pytest.raises(DocumentError) as caught:
+        load(document)
+    wheres = [p.where for p in caught.value.problems()]
+    assert "$.judgement.limitations" in wheres
+    assert "$.judgement.scenarios[0].what" in wheres
+    assert all("U+202E" in p.message for p in caught.value.problems())

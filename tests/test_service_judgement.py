@@ -17,7 +17,7 @@ from tests.store_support import PASSWORD, Team, complete, dump, make_team
 from tests.test_judgement import _marked, case_document
 
 REF = "C-J1"
-PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(1)> \u202eevil\u202c"
+PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(1)> tab\there & \"quotes\""
 
 
 @pytest.fixture
@@ -191,8 +191,32 @@ def test_the_judgement_round_trips_through_the_case_export(
     other = make_team(tmp_path / "k.db")
     other.service.import_case(other.psychologist, text.encode("utf-8"))
     other.service.confirm_password(other.psychologist, PASSWORD)
-    assert case_json(other.service.export_case(other.psychologist, REF)) == text
+    again = json.loads(case_json(other.service.export_case(other.psychologist, REF)))
+    document = json.loads(text)
+    assert again["signature"]["installation"] != document["signature"]["installation"]
+    assert {**again, "signature": None} == {**document, "signature": None}
     assert (
         other.service.get_assessment(other.psychologist, REF, 1).assessment.judgement
         == s.get_assessment(pat, REF, 1).assessment.judgement
     )
+
+
+@pytest.mark.parametrize("mark", ["\u202eevil\u202c", "nul\x00byte", "\u2066isolate\u2069"])
+def test_a_control_or_bidirectional_character_is_refused_with_its_path_and_nothing_is_written(
+    tmp_path: Path, team: Team, instrument: Instrument, mark: str
+) -> None:
+    draft = started(team, instrument)
+    before = dump(tmp_path / "j.db")
+    with pytest.raises(DocumentError) as caught:
+        team.service.save_judgement(
+            team.psychologist,
+            REF,
+            1,
+            "limitations",
+            f"Sources were limited {mark}",
+            base_revision=draft.revision,
+        )
+    assert [p.where for p in caught.value.problems()] == ["$.judgement.limitations"]
+    assert "control or bidirectional character (U+" in caught.value.problems()[0].message
+    assert "pattern" not in caught.value.problems()[0].message
+    assert dump(tmp_path / "j.db") == before
