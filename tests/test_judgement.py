@@ -395,7 +395,7 @@ def test_a_redacted_formulation_keeps_titles_and_judgements_only(instrument: Ins
 def test_the_section_round_trips_through_export_with_markup_and_any_language(
     instrument: Instrument,
 ) -> None:
-    document = _marked(case_document(), f"{SCRIPT} {IMG} tab\there & \"quoted\" \u00e9\u4e2d")
+    document = _marked(case_document(), f'{SCRIPT} {IMG} tab\there & "quoted" \u00e9\u4e2d')
     assessment = load(document)
     assert assessment.to_document() == document
     again = parse_assessment(json.dumps(assessment.to_document()).encode("utf-8"), catalogue())

@@ -17,7 +17,7 @@ from tests.store_support import PASSWORD, Team, complete, dump, make_team
 from tests.test_judgement import _marked, case_document
 
 REF = "C-J1"
-PAYLOAD = "<script>alert(1)</script> <img src=x onerror=alert(1)> tab\there & \"quotes\""
+PAYLOAD = '<script>alert(1)</script> <img src=x onerror=alert(1)> tab\there & "quotes"'
 
 
 @pytest.fixture
