@@ -12,7 +12,7 @@ import pytest
 
 from instrument.assessment import Assessment, check_assessment
 from instrument.definition import Instrument
-from instrument.definitions import catalogue
+from instrument.definitions import catalogue, current_instrument, default_instrument
 from instrument.errors import DocumentError
 from instrument.exchange.assessments import parse_assessment, parse_formulation
 from instrument.formulation import Formulation, Review, formulate, formulation_json, redact
@@ -21,10 +21,16 @@ from instrument.formulation.judgement import NOT_APPLICABLE_WITHHELD, scenarios_
 from instrument.vocabulary import Band, FiveP
 
 FORMULATIONS = Path(__file__).resolve().parent.parent / "formulations"
-CASE = FORMULATIONS / "wc-09-judgement.assessment.json"
+CASE = FORMULATIONS / "1.1" / "wc-09-judgement.assessment.json"
 AT = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
 SCRIPT = "<script>alert('x')</script>"
 IMG = '<img src=x onerror="alert(1)">'
+
+
+@pytest.fixture
+def instrument() -> Instrument:
+    """The worked case of the judgement (WC-09) is assessed under instrument 1.1."""
+    return current_instrument()
 
 
 def case_document() -> dict[str, Any]:
@@ -49,20 +55,21 @@ def problems_at(instrument: Instrument, document: dict[str, Any]) -> list[str]:
 # --- the 1.0 document stays as it was ------------------------------------------------------------
 
 
-def test_an_assessment_without_the_section_formulates_without_it(instrument: Instrument) -> None:
-    plain = load(without_judgement(case_document()))
-    text = formulation_json(formulate(instrument, plain, generated_at=AT))
+def test_an_assessment_of_1_0_without_the_section_formulates_without_it() -> None:
+    one_zero = default_instrument()
+    plain = load(json.loads((FORMULATIONS / "wc-02-grievance.assessment.json").read_text("utf-8")))
+    text = formulation_json(formulate(one_zero, plain, generated_at=AT))
     assert '"judgement"' not in text
     assert '"person_specific"' not in text
     assert '"not_applicable"' not in text
-    assert not judgement_required(instrument, plain)
-    assert judgement_problems(instrument, plain) == []
+    assert not judgement_required(one_zero, plain)
+    assert judgement_problems(one_zero, plain) == []
 
 
 def test_from_instrument_1_1_the_judgement_is_required(instrument: Instrument) -> None:
-    later = instrument.model_copy(update={"version": "1.1.0"})
     plain = load(without_judgement(case_document()))
-    assert judgement_required(later, plain)
+    assert judgement_required(instrument, plain)
+    assert judgement_problems(instrument, plain) != []
 
 
 # --- person-specific factors never change a score ------------------------------------------------

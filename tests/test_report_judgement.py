@@ -10,7 +10,7 @@ from markupsafe import escape
 
 from instrument import report as R
 from instrument.definition import Instrument
-from instrument.definitions import catalogue
+from instrument.definitions import catalogue, current_instrument
 from instrument.exchange.assessments import parse_assessment
 from instrument.formulation import Formulation, formulate, redact
 from instrument.profile import CHARTS, describe_good_lives, good_lives_spec
@@ -18,6 +18,12 @@ from tests.test_judgement import AT, _marked, case_document
 from tests.test_report import PAYLOADS, live_markup, pdf_text
 
 CANARY = "JUDGEMENT-CANARY"
+
+
+@pytest.fixture
+def instrument() -> Instrument:
+    """The worked case of the judgement (WC-09) is assessed under instrument 1.1."""
+    return current_instrument()
 
 
 def formulation_of(document: dict[str, Any], instrument: Instrument) -> Formulation:

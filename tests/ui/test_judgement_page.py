@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from streamlit.testing.v1 import AppTest
@@ -18,6 +19,11 @@ from tests.ui.app_support import CASE, draft, fill, finalise, new_case
 from tests.ui.conftest import Web, texts
 
 XSS = "<script>alert(1)</script> <img src=x onerror=alert(2)> [x](javascript:alert(3))"
+
+
+ONE_ZERO_CASE = (
+    Path(__file__).resolve().parents[2] / "formulations" / "wc-02-grievance.assessment.json"
+)
 
 
 def field(name: str, *, case: str = CASE, version: int = 1) -> str:
@@ -199,8 +205,8 @@ def test_finalising_asks_for_the_bias_check_and_lists_judgement_problems(web: We
 
 
 def test_a_1_0_draft_shows_no_bias_check_and_says_the_judgement_is_optional(web: Web) -> None:
-    document = case_document()
-    document.pop("judgement")
+    # A case of instrument 1.0, which has no judgement section.
+    document = json.loads(ONE_ZERO_CASE.read_text("utf-8"))
     document["case"]["reference"] = CASE
     with web.service() as service:
         imported = service.import_assessment(
