@@ -177,3 +177,20 @@ def test_the_readme_explains_every_11_case() -> None:
     readme = (FORMULATIONS / "README.md").read_text(encoding="utf-8")
     for name in names():
         assert f"`1.1/{name}`" in readme, f"formulations/README.md does not explain 1.1/{name}"
+
+
+def test_a_worked_case_uses_every_section_of_the_assessors_judgement() -> None:
+    judgement = cases()["wc-09-judgement"].assessment.judgement
+    assert judgement is not None
+    assert judgement.person_specific
+    assert judgement.scenarios
+    assert judgement.limitations
+    assert judgement.five_p is not None
+    assert judgement.five_p.placements
+    assert judgement.good_lives is not None
+    assert len(judgement.good_lives.goods) == 11
+    assert judgement.summary is not None
+    assert judgement.bias_check is not None
+    assert not cases()["wc-09-judgement"].assessment.ratings.keys() ^ {
+        item.id for item in current_instrument().items
+    }

@@ -14,7 +14,7 @@ from instrument.exchange.case import case_json
 from instrument.judgement import Judgement
 from instrument.service import Draft
 from tests.store_support import PASSWORD, Team, complete, dump, make_team
-from tests.test_judgement import _marked, case_document
+from tests.test_judgement import FORMULATIONS, _marked, case_document
 
 REF = "C-J1"
 PAYLOAD = '<script>alert(1)</script> <img src=x onerror=alert(1)> tab\there & "quotes"'
@@ -162,8 +162,8 @@ def test_finalising_needs_the_judgement_once_it_is_started(
 
 
 def test_a_1_0_draft_without_judgement_finalises_as_before(team: Team) -> None:
-    document = case_document()
-    document.pop("judgement")
+    # A worked case of instrument 1.0, which has no judgement section.
+    document = json.loads((FORMULATIONS / "wc-02-grievance.assessment.json").read_text("utf-8"))
     document["case"]["reference"] = REF
     draft = team.service.import_assessment(team.psychologist, json.dumps(document).encode())
     assert draft.assessment.instrument.version == "1.0.0"
