@@ -202,9 +202,11 @@ def test_goals_and_no_intervention_come_from_the_assessors_judgement(v11: Instru
         generated_at=at,
     )
     goals = approach_goals_of(judged)
-    assert judged.judgement is not None and judged.judgement.good_lives is not None
+    assert judged.judgement is not None
+    assert judged.judgement.good_lives is not None
     assert [g.goal for g in goals] == judged.judgement.good_lives.approach_goals
-    assert all(g.good is None for g in goals) and len(goals) == 3
+    assert all(g.good is None for g in goals)
+    assert len(goals) == 3
     assert no_intervention_indicated(judged) is False
     closed = formulate(
         v11,
