@@ -60,7 +60,14 @@ def pick_option(page: Page, box: Locator, option: str) -> None:
             page.keyboard.press("Escape")
             settle(page)
             continue
-        item.click()
+        try:
+            # A rerun can draw the list anew under the pointer (the option is detached): open
+            # it again rather than wait on the stale one.
+            item.click(timeout=5_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settle(page)
+            continue
         return
     raise AssertionError(f"the option {option!r} never showed in its list")
 
