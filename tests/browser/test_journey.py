@@ -28,6 +28,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_app,
 )
+from tests.judgement_support import complete_judgement
 
 CASE = "J-0001"
 JOURNEY = "journey"
@@ -64,8 +65,10 @@ def pick_option(page: Page, box: Locator, option: str) -> None:
     Streamlit closes an open list when a part of the page around it scrolls, and after a run
     the page can still be scrolling (the app's scroll containers settle smoothly). So the box is
     brought to the middle of the window, as a person would look at it (its list has room below
-    it), and the list is opened only when nothing has scrolled for 200 ms. Opened once: a list
-    that closes by itself now is a fault, not something to try again.
+    it), and the list is opened only when the app's run has finished and nothing has scrolled
+    for 200 ms: no run is left to draw the list anew under the pointer (the option is found by
+    its role and name, so a redrawn one is found again). Opened once: a list that closes by
+    itself now is a fault, not something to try again.
     """
     wait_for_app(page)
     box.evaluate("(element) => element.scrollIntoView({block: 'center'})")
@@ -344,6 +347,14 @@ def test_a_psychologist_assesses_finalises_and_exports(
     expect(page.get_by_text("Saved ", exact=False).first).to_be_visible()
     snap(page, "06-formulation-draft")
 
+    # The assessor's judgement (its own tests are tests/ui/test_judgement_page.py), saved by
+    # another session of the journey's psychologist; the narrative typed above stands.
+    with Service.open(app_server.db_path) as service:
+        username = app_server.accounts[journey_account].username
+        actor = service.session_actor(service.sign_in(username, PASSWORD))
+        assert actor is not None
+        complete_judgement(service, actor, CASE, 1, service.get_assessment(actor, CASE, 1))
+
     # Finalise with the password entered again.
     open_path(page, app_server, f"/assessment?case={CASE}&v=1")
     open_tab(page, "Finalise")
@@ -448,5 +459,6 @@ def _finalised_case(server: AppServer, reference: str, *, evidence: str) -> None
             draft = service.save_rating(
                 actor, reference, 1, item.id, rating, base_revision=draft.revision
             )
+        complete_judgement(service, actor, reference, 1, draft)
         service.confirm_password(actor, PASSWORD)
         service.finalise(actor, reference, 1)
