@@ -5,8 +5,9 @@ finalised as a user would) behind the real server (`streamlit run server.py`). C
 once as the demo psychologist. Two ways to a page are measured:
 
 * **moving within the app** (what a user does all day): a click on a link or button of the page
-  before (the sidebar menu, a case's link on the list, "Open formulation", "Case conference
-  view"), until the script has finished and no skeleton is left (the charts draw right after);
+  before (the sidebar menu, a case's link on the list, "Open formulation", "Continue draft
+  assessment", "Case conference view"), until the script has finished and no skeleton is left
+  (the charts draw right after);
 * **opening its address** (a reload, a bookmark): a whole page load, which also starts the
   browser's Streamlit client and a new server session.
 
@@ -32,6 +33,12 @@ JOURNEY = (
     ("formulation: change tab", "tab", "Change"),
     ("case conference (sidebar link)", "link", "Case conference"),
     ("instrument (sidebar link)", "link", "Instrument"),
+    ("cases, again (sidebar link)", "link", "Cases"),
+    ("a draft case (its link on the list)", "link", "WC-06"),
+    ("assessment (Continue draft assessment v1)", "button", "Continue draft assessment v1"),
+    ("cases, from the assessment (sidebar link)", "link", "Cases"),
+    ("case, again (its link on the list)", "link", "WC-01"),
+    ("a case's conference (Case conference view)", "button", "Case conference view"),
 )
 """Each step of the in-app journey: what is measured, and what is clicked (role and name)."""
 PAGES = (
