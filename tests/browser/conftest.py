@@ -7,7 +7,8 @@
   Chromium is missing the tests FAIL: `make test` installs it with apt-get.
 * `context` / `page`: the session's one browser context (its HTTP cache keeps page loads fast),
   emptied of cookies and tabs before and after each test, and a new tab in it.
-* `sign_in(page, role)`, `wait_for_app(page)`, `shoot(page, name)`: the steps every test needs.
+* `sign_in(page, role)`, `wait_for_app(page)`, `shoot(page, name)`: the steps every test needs;
+  `pick_option(page, box, option)` picks from a select box's list once the page is still.
 
 Every test under tests/browser/ is marked `browser`.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -267,6 +269,39 @@ def sign_in(page: Page, server: AppServer, who: str = "psychologist", path: str 
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text(f"Signed in as {account.username}").wait_for()
     wait_for_app(page)
+
+
+STILL = """() => {
+  const now = JSON.stringify(Array.from(document.querySelectorAll('*'))
+    .filter((e) => e.scrollTop || e.scrollLeft).map((e) => [e.scrollTop, e.scrollLeft]));
+  const still = window.__ifiScrolls === now;
+  window.__ifiScrolls = now;
+  if (!still) window.__ifiStillSince = performance.now();
+  return still && performance.now() - window.__ifiStillSince > 200;
+}"""
+"""True once no part of the page has scrolled for 200 ms (checked every frame)."""
+
+
+def pick_option(page: Page, box: Locator, option: str | re.Pattern[str]) -> None:
+    """Open a select box's list and pick an option, once the page has stopped moving.
+
+    Streamlit closes an open list when a part of the page around it scrolls, and after a run
+    the page can still be scrolling (the app's scroll containers settle smoothly). So the box is
+    brought to the middle of the window, as a person would look at it (its list has room below
+    it), and the list is opened only when the app's run has finished and nothing has scrolled
+    for 200 ms: no run is left to draw the list anew under the pointer (the option is found by
+    its role and name, so a redrawn one is found again). Opened once: a list that closes by
+    itself now is a fault, not something to try again.
+    """
+    wait_for_app(page)
+    box.evaluate("(element) => element.scrollIntoView({block: 'center'})")
+    page.evaluate("() => { window.__ifiScrolls = null; }")
+    page.wait_for_function(STILL, polling="raf")
+    box.click()
+    exact = True if isinstance(option, str) else None
+    item = page.get_by_role("option", name=option, exact=exact)
+    expect(item).to_be_visible()
+    item.click()
 
 
 def shoot(page: Page, name: str) -> Path:

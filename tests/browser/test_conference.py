@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from instrument.service import Service
-from tests.browser.conftest import ARTIFACTS, AppServer, sign_in, wait_for_app
+from tests.browser.conftest import ARTIFACTS, AppServer, pick_option, sign_in, wait_for_app
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 SCREEN = {"width": 1920, "height": 1080}
@@ -93,8 +93,7 @@ def test_a_case_conference_at_projector_size(page: Page, app_server: AppServer) 
     # The conference list, in the order chosen.
     chooser = page.get_by_role("combobox", name="Cases to present, in the order chosen")
     for reference in (first, second):
-        chooser.click()
-        page.get_by_role("option", name=re.compile(f"^{reference} ")).click()
+        pick_option(page, chooser, re.compile(f"^{reference} "))
         _settle(page)
     page.keyboard.press("Escape")
     page.get_by_role("button", name="Start the conference").click()

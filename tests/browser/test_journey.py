@@ -25,6 +25,7 @@ from tests.browser.conftest import (
     PASSWORD,
     Account,
     AppServer,
+    pick_option,
     sign_in,
     wait_for_app,
 )
@@ -46,38 +47,6 @@ PRESENT = {items[0].id for d in INSTRUMENT.domains if (items := INSTRUMENT.items
 
 
 # --- steps -------------------------------------------------------------------------------------
-
-
-STILL = """() => {
-  const now = JSON.stringify(Array.from(document.querySelectorAll('*'))
-    .filter((e) => e.scrollTop || e.scrollLeft).map((e) => [e.scrollTop, e.scrollLeft]));
-  const still = window.__ifiScrolls === now;
-  window.__ifiScrolls = now;
-  if (!still) window.__ifiStillSince = performance.now();
-  return still && performance.now() - window.__ifiStillSince > 200;
-}"""
-"""True once no part of the page has scrolled for 200 ms (checked every frame)."""
-
-
-def pick_option(page: Page, box: Locator, option: str) -> None:
-    """Open a select box's list and pick an option, once the page has stopped moving.
-
-    Streamlit closes an open list when a part of the page around it scrolls, and after a run
-    the page can still be scrolling (the app's scroll containers settle smoothly). So the box is
-    brought to the middle of the window, as a person would look at it (its list has room below
-    it), and the list is opened only when the app's run has finished and nothing has scrolled
-    for 200 ms: no run is left to draw the list anew under the pointer (the option is found by
-    its role and name, so a redrawn one is found again). Opened once: a list that closes by
-    itself now is a fault, not something to try again.
-    """
-    wait_for_app(page)
-    box.evaluate("(element) => element.scrollIntoView({block: 'center'})")
-    page.evaluate("() => { window.__ifiScrolls = null; }")
-    page.wait_for_function(STILL, polling="raf")
-    box.click()
-    item = page.get_by_role("option", name=option, exact=True)
-    expect(item).to_be_visible()
-    item.click()
 
 
 def settle(page: Page) -> None:
