@@ -262,15 +262,22 @@ def test_a_tampered_cookie_signs_nobody_in(web: Web) -> None:
     assert _signed_out(AppTest.from_file(str(APP), default_timeout=30).run())
 
 
+def _sweeps_kept_text(at: AppTest) -> bool:
+    """True when the page draws the sweep of text kept in the tab (`forget_unsaved`)."""
+    return any(e.proto.id.endswith("ifi-forget-unsaved") for e in at.get("bidi_component"))
+
+
 def test_idle_for_14_59_stays_signed_in_and_15_01_does_not(web: Web) -> None:
     at = web.app("psychologist")
     assert [t.value for t in at.title] == ["Cases"]
+    assert not _sweeps_kept_text(at)
     web.clock.advance(minutes=14, seconds=59)
     at.run()
     assert [t.value for t in at.title] == ["Cases"]
     web.clock.advance(minutes=15, seconds=1)
     at.run()
     assert _signed_out(at)
+    assert _sweeps_kept_text(at)  # the expired person's unconfirmed typing leaves the tab
     assert not at.dataframe
 
 
