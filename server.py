@@ -116,21 +116,18 @@ def _settings() -> Settings:
 
 
 def warm_up() -> None:
-    """Import every page's module and the definitions now, then freeze the heap for the GC.
+    """Import every page's module now, then freeze the heap for the garbage collector.
 
     Streamlit ends each script run with a full garbage collection (`runner.postScriptGC`), and
     Python collects the oldest generation now and then during runs too. Each walked every object
     of the loaded libraries (about 140,000: 75 ms on 2 cores) while holding the GIL, which
     delayed the run's last messages to the browser and the next run. `gc.freeze()` keeps what
-    start-up loaded (modules, the definitions: nothing per user) out of later collections; what
-    the runs create is collected as before. Importing the pages here also spares the first
-    visitor of each page its import.
+    start-up loaded (modules: nothing per user) out of later collections; what the runs create
+    is collected as before. Importing the pages here also spares the first visitor of each page
+    its import.
     """
-    from instrument.definitions import default_instrument
-
     for spec in PAGES.values():
         importlib.import_module(spec.module)
-    default_instrument()
     gc.collect()
     gc.freeze()
 
