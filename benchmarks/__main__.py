@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -19,10 +20,18 @@ def main() -> None:
         if only and module_info.name not in only:
             continue
         module = importlib.import_module(f"benchmarks.{module_info.name}")
+        before = os.getloadavg()
+        rows = module.run()
         print_rows(
             module.__doc__.strip().splitlines()[0] if module.__doc__ else module_info.name,
-            module.run(),
+            rows,
         )
+        # Times on a shared 2-core machine follow its load: say what it was, before and after.
+        print(f"(load average before {_load(before)}, after {_load(os.getloadavg())})")
+
+
+def _load(averages: tuple[float, float, float]) -> str:
+    return " / ".join(f"{a:.2f}" for a in averages)
 
 
 if __name__ == "__main__":
