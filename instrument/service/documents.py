@@ -26,7 +26,7 @@ from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, e
 from instrument.formulation import Formulation
 from instrument.formulation import formulate as formulate_assessment
 from instrument.migration import upgrade_assessment
-from instrument.plan import CasePlan
+from instrument.plan import CasePlan, plan_only
 from instrument.profile import CHARTS
 from instrument.report import (
     CHART_FORMATS,
@@ -35,6 +35,7 @@ from instrument.report import (
     chart_bytes,
     render_blank_form,
     render_blank_form_pdf,
+    render_plan_docx,
     render_plan_html,
     render_plan_pdf,
     renderer_fingerprint,
@@ -55,12 +56,14 @@ __all__ = [
     "DOCUMENT_KINDS",
     "EXPORT_FORMATS",
     "FORMATS",
+    "PLAN_FORMATS",
     "REPORT_FORMATS",
     "SCHEMA_DIR",
     "Documents",
     "DownloadKind",
     "ExportFormat",
     "Exports",
+    "PlanFormat",
     "case_document",
     "chart_width",
     "formulation_document",
@@ -268,8 +271,8 @@ def formulation_document(
     if kind == "formulation":
         return export_format(fmt).write_formulation(formulation)
     signed = sign_offs(service, actor, reference, version) if kind in _REPORTS else []
-    # The HTML and PDF reports carry the case's intervention plan (the Word report does not).
-    plan = service.report_plan(actor, reference) if kind in ("html", "pdf") else None
+    # The reports (HTML, PDF, Word) carry the case's intervention plan.
+    plan = service.report_plan(actor, reference) if kind in _REPORTS else None
     # The sign-off block and the plan are part of the report: a later countersignature, a
     # logged session or a review is a new rendering.
     renderer = renderer_fingerprint() + "\n" + repr(signed)
@@ -309,13 +312,22 @@ def sign_offs(service: Exports, actor: Actor, reference: str, version: int) -> l
     return found
 
 
-def plan_report(instrument: Instrument, case_plan: CasePlan, fmt: Literal["html", "pdf"]) -> bytes:
-    """Return the "plan only" report (HTML or PDF) of records `export_plan` gave.
+PlanFormat = Literal["html", "pdf", "docx"]
+PLAN_FORMATS: tuple[PlanFormat, ...] = ("html", "pdf", "docx")
 
-    Pass the records as `export_plan(..., plan_only=True)` returns them: no evidence, no notes.
+
+def plan_report(instrument: Instrument, case_plan: CasePlan, fmt: PlanFormat) -> bytes:
+    """Return the "plan only" report (HTML, PDF or Word) of records `export_plan` gave.
+
+    Pass the records as `export_plan(..., plan_only=True)` returns them; they are stripped of
+    every evidence-level text again here (`plan_only`), so no caller can put evidence or
+    session notes into the participant's file.
     """
+    case_plan = plan_only(case_plan)
     if fmt == "pdf":
         return render_plan_pdf(instrument, case_plan)
+    if fmt == "docx":
+        return render_plan_docx(instrument, case_plan)
     return render_plan_html(instrument, case_plan).encode("utf-8")
 
 

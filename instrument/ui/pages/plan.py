@@ -33,7 +33,6 @@ from instrument.plan import (
     PlanStatus,
     ProgressChange,
     area_of,
-    plan_only,
     progress_rows,
     timeline,
 )
@@ -44,6 +43,7 @@ from instrument.profile.plan import (
     timeline_spec,
 )
 from instrument.service import DeliveryView, PlanDraft, Service
+from instrument.service.documents import PlanFormat, plan_report
 from instrument.ui import navigation, state
 from instrument.ui.components import plain, problem_text, show_error
 from instrument.ui.context import current_actor, current_documents, current_service, open_case
@@ -611,14 +611,12 @@ def _plan_actions(service: Service, actor: Actor, target: Target, records: CaseP
                 f"Signed 'agreed by {plain(actor.username)}' with today's date; an agreed plan "
                 "no longer changes (it is amended instead)."
             )
-            password = None
-            if service.needs_password(actor):
-                password = st.text_input(
-                    "Password",
-                    type="password",
-                    key=_key("agree", "password"),
-                    help="Your last sign-in was more than 5 minutes ago: enter it again.",
-                )
+            password = _password_entry(
+                service,
+                actor,
+                "agree",
+                "Your last sign-in was more than 5 minutes ago: enter it again.",
+            )
             if st.button("Sign", key=_key("agree", "confirm"), type="primary"):
                 try:
                     if password is not None:
@@ -990,24 +988,31 @@ def _pictures(instrument: Instrument, records: CasePlan) -> None:
         charts.facts_table(text)
 
 
+def _password_entry(service: Service, actor: Actor, purpose: str, why: str) -> str | None:
+    """Ask for the password when the sign-in's entry has aged (a signature, an export)."""
+    if not service.needs_password(actor):
+        return None
+    return st.text_input("Password", type="password", key=_key(purpose, "password"), help=why)
+
+
+PLAN_DOWNLOADS: tuple[tuple[PlanFormat, str, str], ...] = (
+    ("html", "HTML", "text/html"),
+    ("pdf", "PDF", "application/pdf"),
+    ("docx", "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
+
+
 def _downloads(
     service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
 ) -> None:
-    from instrument.service.documents import plan_report
-
     with st.expander("Download the plan", icon=":material/download:"):
         st.write(
             "The 'plan only' report is for the participant's file: the plan, attendance and the "
             "change seen, with no evidence, no session notes and no review evidence."
         )
-        password = None
-        if service.needs_password(actor):
-            password = st.text_input(
-                "Password",
-                type="password",
-                key=_key("download", "password"),
-                help="Downloads need your password within the last 5 minutes.",
-            )
+        password = _password_entry(
+            service, actor, "download", "Downloads need your password within the last 5 minutes."
+        )
         if st.button("Prepare the plan-only report", key=_key("download", "prepare")):
             try:
                 if password is not None:
@@ -1016,29 +1021,17 @@ def _downloads(
             except InstrumentError as error:
                 _problems(error)
                 return
-            st.session_state[_key("download", "html")] = plan_report(
-                instrument, plan_only(exported), "html"
-            )
-            st.session_state[_key("download", "pdf")] = plan_report(
-                instrument, plan_only(exported), "pdf"
-            )
-        html = st.session_state.get(_key("download", "html"))
-        if isinstance(html, bytes):
-            st.download_button(
-                "Plan only (HTML)",
-                html,
-                file_name=f"{target.reference.replace('/', '-')}-plan.html",
-                mime="text/html",
-                key=_key("download", "html", "button"),
-                on_click="ignore",
-            )
-        pdf = st.session_state.get(_key("download", "pdf"))
-        if isinstance(pdf, bytes):
-            st.download_button(
-                "Plan only (PDF)",
-                pdf,
-                file_name=f"{target.reference.replace('/', '-')}-plan.pdf",
-                mime="application/pdf",
-                key=_key("download", "pdf", "button"),
-                on_click="ignore",
-            )
+            for fmt, _, _ in PLAN_DOWNLOADS:
+                st.session_state[_key("download", fmt)] = plan_report(instrument, exported, fmt)
+        name = target.reference.replace("/", "-")
+        for fmt, label, mime in PLAN_DOWNLOADS:
+            content = st.session_state.get(_key("download", fmt))
+            if isinstance(content, bytes):
+                st.download_button(
+                    f"Plan only ({label})",
+                    content,
+                    file_name=f"{name}-plan.{fmt}",
+                    mime=mime,
+                    key=_key("download", fmt, "button"),
+                    on_click="ignore",
+                )
