@@ -8,6 +8,7 @@ gives the same document. Final versions carry their stored formulation, whose
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -20,13 +21,20 @@ from instrument.errors import DocumentError, NotFoundError, Problem
 from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
 from instrument.formulation import formulate
-from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview
+from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview, delivery_problems
 from instrument.vocabulary import AssessmentStatus
 
 
-def case_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
-    """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
-    return _version_problems(export, definitions) + plan_record_problems(export)
+def case_problems(
+    export: CaseExport, definitions: Definitions, today: dt.date | None = None
+) -> list[Problem]:
+    """Return the rules a schema cannot say: numbering, the same case, hashes, instruments.
+
+    With `today`, a session or review dated after it is a problem too (the delivery log's
+    own rule, SECURITY.md's "nothing imported that could not have been typed").
+    """
+    problems = _version_problems(export, definitions) + plan_record_problems(export)
+    return problems + delivery_record_problems(export, definitions, today)
 
 
 def _numbered(records: Sequence[int], where: str, field: str) -> list[Problem]:
@@ -91,6 +99,43 @@ def plan_record_problems(export: CaseExport) -> list[Problem]:
                     f"$.{kind}[{index}].plan_version",
                     "does not name an agreed plan version of this case",
                     "correct it",
+                )
+            )
+    return problems
+
+
+def delivery_record_problems(
+    export: CaseExport, definitions: Definitions, today: dt.date | None = None
+) -> list[Problem]:
+    """Return what the delivery log's own rules refuse in the export's log and reviews.
+
+    Each entry is checked as `log_session` checks it (catalogue sessions of its plan's
+    definition, a reason when the session did not take place, no engagement then) except the
+    facilitators, who are users of the installation it came from; with `today`, a session or
+    review dated after it is refused.
+    """
+    problems: list[Problem] = []
+    plans = {p.plan.version: p for p in export.plans}
+    for index, item in enumerate(export.delivery):
+        plan = plans.get(item.plan_version)
+        if plan is None:
+            continue  # reported by plan_record_problems
+        try:
+            instrument = definitions.get(plan.instrument.id, plan.instrument.version)
+        except NotFoundError:
+            continue  # reported by the plan's own checks
+        found = delivery_problems(
+            instrument, item, roster=set(item.facilitators), today=today or dt.date.max
+        )
+        problems += [Problem(f"$.delivery[{index}]{p.where[1:]}", p.message, p.fix) for p in found]
+    for index, review in enumerate(export.reviews):
+        if today is not None and review.reviewed_on > today:
+            problems.append(
+                Problem(
+                    f"$.reviews[{index}].reviewed_on",
+                    f"the review is dated {review.reviewed_on.isoformat()}, after today "
+                    f"({today.isoformat()})",
+                    "a review is recorded on or after the day it takes place",
                 )
             )
     return problems
@@ -234,8 +279,10 @@ def recomputed_problems(export: CaseExport, definitions: Definitions) -> list[Pr
     return problems
 
 
-def _checked_case(export: CaseExport, definitions: Definitions) -> list[Problem]:
-    problems = case_problems(export, definitions)
+def _checked_case(
+    export: CaseExport, definitions: Definitions, today: dt.date | None
+) -> list[Problem]:
+    problems = case_problems(export, definitions, today)
     return problems or recomputed_problems(export, definitions)
 
 
@@ -309,15 +356,17 @@ def export_origin(export: CaseExport, installation_key: bytes) -> str:
     return "here"
 
 
-def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
+def parse_case(data: bytes, definitions: Definitions, today: dt.date | None = None) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
+
+    `today` (the caller's clock) refuses sessions and reviews dated after it.
 
     Raises:
         DocumentError: listing every problem with its JSON path.
     """
 
     def semantic(export: CaseExport) -> list[Problem]:
-        return _checked_case(export, definitions)
+        return _checked_case(export, definitions, today)
 
     return read_document(data, "case", CaseExport, semantic=semantic)
 
