@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
+from instrument.access import SYSTEM
 from instrument.ui import state
 from tests.plan_support import finalised_case
 from tests.ui.conftest import PASSWORD, Web, audit_actions, table, texts
@@ -126,3 +129,88 @@ def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
     assert entry.reason == "The participant was unwell."
     assert entry.engagement is None
     assert "session-save" in audit_actions(web)
+
+
+def _log_one(web: Web) -> None:
+    with web.service() as s:
+        s.log_session(
+            web.actor("facilitator"),
+            "C-0100",
+            {
+                "date": "2026-11-23",
+                "facilitators": ["fac.north"],
+                "sessions": ["foundation.1"],
+                "attendance": "attended",
+                "duration_minutes": 60,
+                "engagement": "good",
+            },
+        )
+
+
+def _entry(web: Web) -> Any:
+    with web.service() as s:
+        (entry,) = s.delivery_log(web.actor("facilitator"), "C-0100")
+    return entry
+
+
+def test_a_logged_sessions_facilitators_and_sessions_are_corrected(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    at = _open(web, "facilitator")
+    people = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "facilitators"))
+    assert people.label == "Facilitators present"
+    assert people.value == ["fac.north"]
+    assert {"fac.north", "fac2.north"} <= set(people.options)
+    people.set_value(["fac.north", "fac2.north"]).run()
+    assert not at.exception
+    assert _entry(web).entry.facilitators == ["fac.north", "fac2.north"]
+    covered = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "sessions"))
+    assert covered.label == "Sessions covered (or due)"
+    # The plan's sessions come first, in its order, named by their catalogue titles.
+    assert covered.options[0].startswith("foundation.1 — ")
+    covered.set_value(["foundation.1", "foundation.2"]).run()
+    assert not at.exception
+    saved = _entry(web)
+    assert saved.entry.sessions == ["foundation.1", "foundation.2"]
+    assert saved.revision == 3
+    assert audit_actions(web, "session-save") == ["session-save", "session-save"]
+
+
+def test_a_facilitator_who_left_the_team_is_refused_and_nothing_is_written(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    with web.service() as s:  # the second facilitator moves to the south team after agreeing
+        s.set_team(SYSTEM, "fac2.north", "south")
+    before = _entry(web)
+    saves = audit_actions(web, "session-save")
+    at = _open(web, "facilitator")
+    people = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "facilitators"))
+    assert "fac2.north" in people.options  # still named by the agreed plan
+    people.set_value(["fac.north", "fac2.north"]).run()
+    assert not at.exception
+    errors = [re.sub(r"\\(.)", r"\1", str(e.value)) for e in at.error]  # Markdown escapes
+    assert any(
+        "$.facilitators[1]: 'fac2.north' is not a facilitator of this case's team" in e
+        for e in errors
+    ), errors
+    after = _entry(web)
+    assert (after.entry, after.revision) == (before.entry, before.revision)
+    assert audit_actions(web, "session-save") == saves
+    # Choosing one of the team again saves, and the refusal is gone.
+    people = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "facilitators"))
+    people.set_value(["fac.north"]).run()
+    assert not [e for e in at.error if "fac2.north" in str(e.value)]
+
+
+def test_the_plan_only_report_is_offered_in_html_pdf_and_word(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    at = _open(web, "facilitator")
+    password = next((t for t in at.text_input if t.key == _key("download", "password")), None)
+    if password is not None:
+        password.set_value(PASSWORD)
+    next(b for b in at.button if b.key == _key("download", "prepare")).click().run()
+    assert not at.exception
+    labels = [d.proto.label for d in at.get("download_button")]
+    assert labels == ["Plan only (HTML)", "Plan only (PDF)", "Plan only (Word)"]
+    assert "export" in audit_actions(web)

@@ -662,7 +662,7 @@ def _delivery(
     if records.state.status.value != "ended":
         _log_form(service, actor, target, instrument, agreed)
     if records.delivery:
-        _entry_editor(service, actor, target, instrument)
+        _entry_editor(service, actor, target, instrument, records)
 
 
 def _log_form(
@@ -687,8 +687,7 @@ def _log_form(
         )
         sessions = st.multiselect(
             "Sessions covered (or due)",
-            [s.session for s in plan.sessions]
-            + [s for s in instrument.session_by_id if s not in {p.session for p in plan.sessions}],
+            session_choices(instrument, plan),
             format_func=lambda s: session_title(instrument, s),
             max_selections=6,
             key=_key("log", "sessions"),
@@ -731,7 +730,9 @@ def _log_form(
             st.rerun()
 
 
-def _entry_editor(service: Service, actor: Actor, target: Target, instrument: Instrument) -> None:
+def _entry_editor(
+    service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
+) -> None:
     entries = service.delivery_log(actor, target.reference)
     numbers = [e.entry.number for e in entries]
     with st.expander("Correct a logged session", icon=":material/edit:"):
@@ -748,10 +749,11 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
                 st.session_state.pop(_key("entry", "conflict"), None)
                 st.session_state[_key("entry", number)] = found
                 for key in list(st.session_state.keys()):
-                    if str(key).startswith(_key("entry", "field")):
+                    if str(key).startswith((_key("entry", "field"), _key("entry", "error"))):
                         del st.session_state[key]
                 st.rerun()
         _entry_fields(target, number, found)
+        _entry_people(service, actor, target, instrument, records, found)
         notes_key = _key("entry", "field", number, "notes")
         st.text_area(
             "Notes",
@@ -776,7 +778,13 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
                     lambda: {"duration_minutes": int(st.session_state[minutes_key])},
                 ),
             )
-        error = st.session_state.get(_key("entry", "error"))
+        _entry_error(number, "notes", "duration_minutes")
+
+
+def _entry_error(number: int, *fields: str) -> None:
+    """Show, beside its field, why the service refused a change to the entry."""
+    for field in fields:
+        error = st.session_state.get(_key("entry", "error", number, field))
         if isinstance(error, InstrumentError):
             _problems(error)
 
@@ -821,6 +829,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
             on_change=_save_entry,
             args=(target, number, lambda: {"engagement": st.session_state[engagement_key]}),
         )
+    _entry_error(number, "date", "engagement")
     st.text_input(
         "Reason (when the session did not take place)",
         value=entry.reason or "",
@@ -829,6 +838,63 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
         on_change=_save_entry,
         args=(target, number, attendance),
     )
+    _entry_error(number, "attendance")
+
+
+def session_choices(instrument: Instrument, plan: Plan | None) -> list[str]:
+    """Return the catalogue sessions to choose from: the plan's in its order, then the rest."""
+    planned = [s.session for s in plan.sessions] if plan else []
+    return planned + [s for s in instrument.session_by_id if s not in planned]
+
+
+def _entry_people(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    instrument: Instrument,
+    records: CasePlan,
+    found: DeliveryView,
+) -> None:
+    """The entry's facilitators present and catalogue sessions covered, each saved on change.
+
+    The facilitators offered are the plan's and the team's; one who has since left the team
+    (or was deactivated) stays on the list so that an entry naming them still shows them, and
+    choosing them again is refused by the service with its reason beside the field.
+    """
+    entry = found.entry
+    number = entry.number
+    plan = next((p for p in records.plans if p.plan.version == entry.plan_version), None)
+    try:
+        roster = service.plan_roster(actor, target.reference)
+    except InstrumentError:
+        roster = []
+    people = list(dict.fromkeys([*(plan.facilitators if plan else []), *roster]))
+    people += [name for name in entry.facilitators if name not in people]
+    people_key = _key("entry", "field", number, "facilitators")
+    st.multiselect(
+        "Facilitators present",
+        people,
+        default=entry.facilitators,
+        max_selections=2,
+        key=people_key,
+        on_change=_save_entry,
+        args=(target, number, lambda: {"facilitators": list(st.session_state[people_key])}),
+        help="One or two of the case's team who were in the session.",
+    )
+    _entry_error(number, "facilitators")
+    sessions_key = _key("entry", "field", number, "sessions")
+    choices = session_choices(instrument, plan)
+    st.multiselect(
+        "Sessions covered (or due)",
+        choices + [s for s in entry.sessions if s not in choices],
+        default=entry.sessions,
+        format_func=lambda s: session_title(instrument, s),
+        max_selections=6,
+        key=sessions_key,
+        on_change=_save_entry,
+        args=(target, number, lambda: {"sessions": list(st.session_state[sessions_key])}),
+    )
+    _entry_error(number, "sessions")
 
 
 def _save_entry(target: Target, number: int, reader: Any) -> None:
@@ -836,17 +902,19 @@ def _save_entry(target: Target, number: int, reader: Any) -> None:
     known = st.session_state.get(_key("entry", number))
     if actor is None or not isinstance(known, DeliveryView):
         return
+    changes = reader()
+    error_key = _key("entry", "error", number, next(iter(changes)))
     try:
         saved = current_service().save_session(
-            actor, target.reference, number, reader(), base_revision=known.revision
+            actor, target.reference, number, changes, base_revision=known.revision
         )
     except ConflictError as error:
         st.session_state[_key("entry", "conflict")] = error.message
         return
     except InstrumentError as error:
-        st.session_state[_key("entry", "error")] = error
+        st.session_state[error_key] = error
         return
-    st.session_state.pop(_key("entry", "error"), None)
+    st.session_state.pop(error_key, None)
     st.session_state.pop(_key("entry", "conflict"), None)
     st.session_state[_key("entry", number)] = saved
 
