@@ -48,6 +48,7 @@ from instrument.plan import (
     plan_problems,
     plan_state,
     redact_case_plan,
+    repeated_entry,
     require_draft,
     revise,
     set_attendance,
@@ -479,12 +480,31 @@ class PlanService(ServiceBase):
                 roster=self._roster(tx, case),
                 today=op.now.date(),
             )
+            self._refuse_repeat(tx, case, item)
             entry_id = tx.plans.log(case.id, item, by=op.actor.user_id, now=op.now)
             op.entity, op.entity_id, op.version = Entity.DELIVERY, entry_id, number
             self._refresh(op, tx, case)
             record = tx.plans.entry(case.id, number)
             assert record is not None
             return self._entry_view(case, record)
+
+    @staticmethod
+    def _refuse_repeat(tx: Transaction, case: CaseRecord, item: DeliveredSession) -> None:
+        """Refuse a session logged twice (two tabs, a form sent again), naming the first."""
+        records = tx.plans.entries(case.id)
+        twin = repeated_entry([r.entry for r in records], item)
+        if twin is None:
+            return
+        record = next(r for r in records if r.entry.number == twin.number)
+        covered = ", ".join(twin.sessions) or "no catalogue session"
+        at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise ConflictError(
+            f"this session ({covered} on {twin.date.isoformat()}, "
+            f"{twin.attendance.value.replace('-', ' ')}) is logged already as entry "
+            f"{twin.number}, last saved by {record.saved_by or 'system'} at {at}",
+            where="$.date",
+            fix=f"correct entry {twin.number} in the delivery log instead of logging it again",
+        )
 
     def _instrument_of(self, plan: Plan | None) -> Instrument:
         if plan is None:
