@@ -212,8 +212,15 @@ def test_two_tabs_logging_the_same_session_log_it_once(world) -> None:  # type: 
     assert repeated.value.message.startswith(
         "this session (foundation.2 on 2026-11-23, attended) is logged already as entry 2"
     )
-    assert repeated.value.fix == "correct entry 2 in the delivery log instead of logging it again"
+    assert repeated.value.fix == "correct entry 2 in the delivery log instead of logging it twice"
     assert _rows(s.store.path) == before
+    # Correcting another entry into the same session is refused too; itself, it may keep.
+    (one, two) = s.delivery_log(fay, "C-1")
+    with pytest.raises(ConflictError, match="logged already as entry 2"):
+        s.save_session(fay, "C-1", 1, {"sessions": ["foundation.2"]}, base_revision=one.revision)
+    assert _rows(s.store.path) == before
+    kept = s.save_session(fay, "C-1", 2, {"notes": "Again."}, base_revision=two.revision)
+    assert kept.entry.notes == "Again."
     # A different session the same day, or the same one cancelled first, is a new entry.
     assert s.log_session(fay, "C-1", entry(TODAY, "foundation.3")).entry.number == 3
     cancelled = entry(

@@ -489,9 +489,14 @@ class PlanService(ServiceBase):
             return self._entry_view(case, record)
 
     @staticmethod
-    def _refuse_repeat(tx: Transaction, case: CaseRecord, item: DeliveredSession) -> None:
-        """Refuse a session logged twice (two tabs, a form sent again), naming the first."""
-        records = tx.plans.entries(case.id)
+    def _refuse_repeat(
+        tx: Transaction, case: CaseRecord, item: DeliveredSession, besides: int | None = None
+    ) -> None:
+        """Refuse a session logged twice (two tabs, a form sent again), naming the first.
+
+        `besides` is the entry being corrected: it does not repeat itself.
+        """
+        records = [r for r in tx.plans.entries(case.id) if r.entry.number != besides]
         twin = repeated_entry([r.entry for r in records], item)
         if twin is None:
             return
@@ -503,7 +508,7 @@ class PlanService(ServiceBase):
             f"{twin.attendance.value.replace('-', ' ')}) is logged already as entry "
             f"{twin.number}, last saved by {record.saved_by or 'system'} at {at}",
             where="$.date",
-            fix=f"correct entry {twin.number} in the delivery log instead of logging it again",
+            fix=f"correct entry {twin.number} in the delivery log instead of logging it twice",
         )
 
     def _instrument_of(self, plan: Plan | None) -> Instrument:
@@ -584,6 +589,7 @@ class PlanService(ServiceBase):
             )
             if problems:
                 raise DocumentError(problems)
+            self._refuse_repeat(tx, case, item, besides=number)
             if not tx.plans.save_entry(record, item, by=op.actor.user_id, now=op.now):
                 raise ConflictError("the entry changed meanwhile", fix="reload it")
             self._refresh(op, tx, case)

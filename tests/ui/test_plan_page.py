@@ -214,3 +214,51 @@ def test_the_plan_only_report_is_offered_in_html_pdf_and_word(web: Web) -> None:
     labels = [d.proto.label for d in at.get("download_button")]
     assert labels == ["Plan only (HTML)", "Plan only (PDF)", "Plan only (Word)"]
     assert "export" in audit_actions(web)
+
+
+def _log_form(at: AppTest, notes: str) -> AppTest:
+    """Fill the log form (today by the service's clock, foundation.2) and send it."""
+    covered = next(m for m in at.multiselect if m.key == _key("log", "sessions"))
+    covered.set_value(["foundation.2"])
+    next(t for t in at.text_area if t.key == _key("log", "notes")).set_value(notes)
+    next(b for b in at.button if b.label == "Log the session").click()
+    return at.run()
+
+
+def test_two_tabs_logging_the_same_session_log_it_once(web: Web) -> None:
+    seed(web, agree=True)
+    first, second = _open(web, "facilitator"), _open(web, "facilitator")
+    date = next(d for d in first.date_input if d.key == _key("log", "date"))
+    assert date.value == web.clock.now.date()  # the service's today, not the machine's
+    _log_form(first, "Tab one.")
+    assert not first.exception
+    assert "Session 1 is logged." in texts(first)
+    _log_form(second, "Tab two.")
+    assert not second.exception
+    shown = re.sub(r"\\(.)", r"\1", texts(second))
+    assert "is logged already as entry 1" in shown
+    assert "correct entry 1 in the delivery log instead of logging it twice" in shown
+    with web.service() as s:
+        entries = s.delivery_log(web.actor("facilitator"), "C-0100")
+    assert [e.entry.notes for e in entries] == ["Tab one."]
+    import sqlite3
+
+    with sqlite3.connect(web.db_path) as conn:
+        outcomes = conn.execute(
+            "SELECT outcome FROM audit_log WHERE action = 'session-log' ORDER BY seq"
+        ).fetchall()
+    assert [o[0] for o in outcomes][0] == "ok"
+    assert all(o[0] != "ok" for o in outcomes[1:])  # the refusal is audited as one
+
+
+def test_another_teams_user_does_not_find_the_plan(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    at = web.app("other-team", "plan", case="C-0100")
+    assert not at.exception
+    shown = re.sub(r"\\(.)", r"\1", texts(at))
+    assert "Case C-0100 was not found" in shown
+    assert "Intervention plan: case" not in shown
+    assert "CANARY" not in shown
+    assert not at.multiselect
+    assert not at.text_area

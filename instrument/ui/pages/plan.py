@@ -66,6 +66,16 @@ def _key(*parts: object) -> str:
     return state.widget_key(state.PLAN_PAGE, ".".join(str(p) for p in parts))
 
 
+def _today(service: Service) -> dt.date:
+    """Return today as the service dates sessions and reviews (its clock's UTC date).
+
+    The forms' default dates follow the clock that checks them (not the server's local date),
+    so that a session logged early in the morning on a server in a zone ahead of UTC is not
+    dated after the service's today and refused.
+    """
+    return service.clock().date()
+
+
 @dataclass(frozen=True)
 class Target:
     """The case the page works on."""
@@ -237,7 +247,7 @@ def _no_plan(service: Service, actor: Actor, target: Target) -> None:
         period = cols[1].selectbox("Period", [p.value for p in Period], key=_key("start", "period"))
         review_on = st.date_input(
             "First review",
-            value=dt.date.today() + dt.timedelta(days=56),
+            value=_today(service) + dt.timedelta(days=56),
             key=_key("start", "review_on"),
         )
         if st.form_submit_button("Start the plan", type="primary", icon=":material/add:"):
@@ -247,7 +257,7 @@ def _no_plan(service: Service, actor: Actor, target: Target) -> None:
                     target.reference,
                     facilitators=facilitators,
                     frequency={"sessions": int(count), "per": period},
-                    review_on=review_on if isinstance(review_on, dt.date) else dt.date.today(),
+                    review_on=review_on if isinstance(review_on, dt.date) else _today(service),
                 )
             except InstrumentError as error:
                 _problems(error)
@@ -671,7 +681,7 @@ def _log_form(
     with st.form(_key("log"), border=True, clear_on_submit=True):
         st.markdown("**Log a session**")
         cols = st.columns(3)
-        day = cols[0].date_input("Date", value=dt.date.today(), key=_key("log", "date"))
+        day = cols[0].date_input("Date", value=_today(service), key=_key("log", "date"))
         present = cols[1].multiselect(
             "Facilitators present",
             plan.facilitators,
@@ -948,7 +958,7 @@ def _reviews(
     with st.form(_key("review"), border=True):
         st.markdown("**Record a progress review**")
         pair = st.columns(2)
-        day = pair[0].date_input("Reviewed on", value=dt.date.today(), key=_key("review", "date"))
+        day = pair[0].date_input("Reviewed on", value=_today(service), key=_key("review", "date"))
         by = pair[1].multiselect(
             "Reviewed by",
             agreed.facilitators,
@@ -987,7 +997,7 @@ def _reviews(
         )
         next_on = cols[2].date_input(
             "Next review (unless it ends)",
-            value=dt.date.today() + dt.timedelta(days=56),
+            value=_today(service) + dt.timedelta(days=56),
             key=_key("review", "next"),
         )
         ending_reason = st.text_input(
