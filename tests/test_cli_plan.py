@@ -72,20 +72,28 @@ def test_cases_json_shows_plan_status_and_next_review(
     assert "agreed, review 2026-10-20 (due)" in out
 
 
+def _exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    db = tmp_path / "p.db"
+    _case_with_a_plan(db)
+    code, text, err = cli(capsys, monkeypatch, "export", "--db", str(db), "--case", "C-1")
+    assert code == 0, err
+    path = tmp_path / "c-1.case.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_the_case_export_round_trips_the_plan_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "p.db"
-    _case_with_a_plan(db)
-    code, first, err = cli(capsys, monkeypatch, "export", "--db", str(db), "--case", "C-1")
-    assert code == 0, err
+    exported = _exported(tmp_path, capsys, monkeypatch)
+    first = exported.read_text(encoding="utf-8")
     document = json.loads(first)
     assert [p["plan"]["status"] for p in document["plans"]] == ["agreed"]
     assert [s["by"] for s in document["plans"][0]["signatures"]] == ["fay", "fred"]
     assert len(document["delivery"]) == 3
     assert document["reviews"][0]["decision"] == "continues"
-    exported = tmp_path / "c-1.case.json"
-    exported.write_text(first, encoding="utf-8")
     other = tmp_path / "other.db"
     code, _, err = cli(capsys, monkeypatch, "import", "--db", str(other), str(exported))
     assert code == 0, err
@@ -170,22 +178,10 @@ def test_a_forged_plan_in_an_export_is_refused_with_its_path(
     ]
 
 
-def _exported(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Path:
-    db = tmp_path / "p.db"
-    _case_with_a_plan(db)
-    code, text, err = cli(capsys, monkeypatch, "export", "--db", str(db), "--case", "C-1")
-    assert code == 0, err
-    path = tmp_path / "c-1.case.json"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_the_report_of_a_case_export_carries_its_plan(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_report_plan import docx_text
+    from tests.test_report import docx_text
 
     exported = _exported(tmp_path, capsys, monkeypatch)
     html = tmp_path / "c-1.html"

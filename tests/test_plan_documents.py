@@ -14,8 +14,7 @@ import pytest
 from instrument.service.documents import PLAN_FORMATS, formulation_document, plan_report
 from tests.plan_support import entry, finalised_case, plan_team
 from tests.store_support import PASSWORD, Clock
-from tests.test_report import pdf_text
-from tests.test_report_plan import docx_text
+from tests.test_report import docx_text, pdf_text
 
 CANARY = "CANARY-7f3"
 TODAY = dt.date(2026, 11, 23)

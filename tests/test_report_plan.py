@@ -8,7 +8,7 @@ import pytest
 
 from instrument.definition import Instrument
 from instrument.definitions import get_instrument
-from instrument.formulation import formulate
+from instrument.formulation import Formulation, formulate
 from instrument.plan import (
     CasePlan,
     DeliveredSession,
@@ -19,6 +19,7 @@ from instrument.plan import (
 )
 from instrument.report import render_html, render_plan_html
 from tests.test_plan import TODAY, agreed, make_assessment, make_formulation
+from tests.test_report import docx_text
 
 PAYLOAD = "<img src=x onerror=alert(1)>CANARY"
 
@@ -67,14 +68,15 @@ def case_plan(v11: Instrument) -> CasePlan:
     return CasePlan(plans=[plan], delivery=delivery, reviews=[review], state=state)
 
 
-def test_the_report_shows_the_plan_delivery_and_review_escaped(v11: Instrument) -> None:
-    records = case_plan(v11)
+def reassessment(v11: Instrument) -> Formulation:
+    """Return the formulation of a second assessment of the case (ID1 now present)."""
     before = make_assessment(v11)
     after = make_assessment(v11, version=2, yes=("ID1",))
-    reassessment = formulate(
-        v11, after, before, generated_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    )
-    html = render_html(reassessment, plan=(v11, records))
+    return formulate(v11, after, before, generated_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+
+
+def test_the_report_shows_the_plan_delivery_and_review_escaped(v11: Instrument) -> None:
+    html = render_html(reassessment(v11), plan=(v11, case_plan(v11)))
     assert 'id="plan"' in html
     assert 'id="delivery"' in html
     assert "Change in the formulation beside progress in the sessions" in html
@@ -104,27 +106,10 @@ def test_the_plan_only_report_carries_no_evidence(v11: Instrument) -> None:
     assert "<img src=x" not in html
 
 
-def docx_text(data: bytes) -> str:
-    import io
-
-    import docx
-
-    document = docx.Document(io.BytesIO(data))
-    lines = [p.text for p in document.paragraphs]
-    lines += [c.text for t in document.tables for row in t.rows for c in row.cells]
-    return "\n".join(lines)
-
-
 def test_the_word_report_carries_the_plan_its_delivery_and_review(v11: Instrument) -> None:
     from instrument.report import render_docx
 
-    records = case_plan(v11)
-    before = make_assessment(v11)
-    after = make_assessment(v11, version=2, yes=("ID1",))
-    reassessment = formulate(
-        v11, after, before, generated_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    )
-    words = docx_text(render_docx(reassessment, plan=(v11, records)))
+    words = docx_text(render_docx(reassessment(v11), plan=(v11, case_plan(v11))))
     for heading in ("Intervention plan", "Sessions, in planned order", "Delivery"):
         assert heading in words
     assert "Progress reviews" in words

@@ -100,8 +100,8 @@ def test_review_due_is_said_on_the_page_and_in_the_case_list(web: Web) -> None:
     assert list(frame["Plan"]) == ["review due (since 2026-12-20)"]
 
 
-def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
-    seed(web, agree=True)
+def _log_one(web: Web) -> None:
+    """Log one attended session (foundation.1, fac.north) through the service."""
     with web.service() as s:
         s.log_session(
             web.actor("facilitator"),
@@ -115,6 +115,11 @@ def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
                 "engagement": "good",
             },
         )
+
+
+def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
     at = _open(web, "facilitator")
     attendance = next(b for b in at.selectbox if b.key == _key("entry", "field", "1", "attendance"))
     attendance.set_value("declined").run()  # no reason yet: refused, nothing saved
@@ -129,22 +134,6 @@ def test_a_logged_session_is_corrected_field_by_field(web: Web) -> None:
     assert entry.reason == "The participant was unwell."
     assert entry.engagement is None
     assert "session-save" in audit_actions(web)
-
-
-def _log_one(web: Web) -> None:
-    with web.service() as s:
-        s.log_session(
-            web.actor("facilitator"),
-            "C-0100",
-            {
-                "date": "2026-11-23",
-                "facilitators": ["fac.north"],
-                "sessions": ["foundation.1"],
-                "attendance": "attended",
-                "duration_minutes": 60,
-                "engagement": "good",
-            },
-        )
 
 
 def _entry(web: Web) -> Any:
