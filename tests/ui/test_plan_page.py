@@ -253,3 +253,22 @@ def test_another_teams_user_does_not_find_the_plan(web: Web) -> None:
     assert "CANARY" not in shown
     assert not at.multiselect
     assert not at.text_area
+
+
+def test_a_review_is_recorded_from_the_form_dated_by_the_services_today(web: Web) -> None:
+    seed(web, agree=True)
+    at = _open(web, "facilitator")
+    date = next(d for d in at.date_input if d.key == _key("review", "date"))
+    assert date.value == web.clock.now.date()
+    people = next(m for m in at.multiselect if m.key == _key("review", "by"))
+    assert people.value == ["fac.north", "fac2.north"]
+    for box in at.text_area:
+        if str(box.key).startswith(_key("review")) and str(box.key).endswith("evidence"):
+            box.set_value("Fictional evidence of change.")
+    next(b for b in at.button if b.label == "Record the review").click().run()
+    assert not at.exception
+    assert "Review 1 is recorded." in texts(at)
+    with web.service() as s:
+        (review,) = s.case_plan(web.actor("facilitator"), "C-0100").reviews
+    assert review.reviewed_on == web.clock.now.date()
+    assert review.by == ["fac.north", "fac2.north"]

@@ -675,19 +675,33 @@ def _delivery(
         _entry_editor(service, actor, target, instrument, records)
 
 
+def _when_and_who(
+    service: Service,
+    cols: Any,
+    labels: tuple[str, str],
+    facilitators: list[str],
+    keys: tuple[str, str],
+) -> tuple[Any, list[str]]:
+    """A form's date (today by default) and its one or two facilitators, in the first columns."""
+    day = cols[0].date_input(labels[0], value=_today(service), key=_key(keys[0], "date"))
+    people = cols[1].multiselect(
+        labels[1], facilitators, default=facilitators, max_selections=2, key=_key(*keys)
+    )
+    return day, list(people)
+
+
 def _log_form(
     service: Service, actor: Actor, target: Target, instrument: Instrument, plan: Plan
 ) -> None:
     with st.form(_key("log"), border=True, clear_on_submit=True):
         st.markdown("**Log a session**")
         cols = st.columns(3)
-        day = cols[0].date_input("Date", value=_today(service), key=_key("log", "date"))
-        present = cols[1].multiselect(
-            "Facilitators present",
+        day, present = _when_and_who(
+            service,
+            cols,
+            ("Date", "Facilitators present"),
             plan.facilitators,
-            default=plan.facilitators,
-            max_selections=2,
-            key=_key("log", "facilitators"),
+            ("log", "facilitators"),
         )
         attendance = cols[2].selectbox(
             "Attendance",
@@ -957,14 +971,12 @@ def _reviews(
         return
     with st.form(_key("review"), border=True):
         st.markdown("**Record a progress review**")
-        pair = st.columns(2)
-        day = pair[0].date_input("Reviewed on", value=_today(service), key=_key("review", "date"))
-        by = pair[1].multiselect(
-            "Reviewed by",
+        day, by = _when_and_who(
+            service,
+            st.columns(2),
+            ("Reviewed on", "Reviewed by"),
             agreed.facilitators,
-            default=agreed.facilitators,
-            max_selections=2,
-            key=_key("review", "by"),
+            ("review", "by"),
         )
         progress = []
         for area in agreed.focus:
