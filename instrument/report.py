@@ -711,6 +711,13 @@ class _Word:
         normal = self.document.styles["Normal"]
         normal.font.name = "DejaVu Sans"
         normal.font.size = Pt(10)
+        # A4 with 2 cm margins, as the PDF: 17 cm of text, room for the 16.5 cm charts and
+        # tables (the template's US Letter with 3.2 cm margins had 15.2 cm).
+        from docx.shared import Cm
+
+        for section in self.document.sections:
+            section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+            section.left_margin = section.right_margin = Cm(2.0)
 
     def heading(self, text: str, level: int) -> None:
         self.document.add_heading(text, level=level)
@@ -732,7 +739,19 @@ class _Word:
 
         self.document.add_paragraph(text).runs[0].font.size = Pt(8)
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float] = (),
+    ) -> None:
+        """Add a table with a bold header row.
+
+        `widths` (cm, adding up to the page's text width) keep narrow columns narrow, where
+        equal columns would squeeze the text.
+        """
+        from docx.shared import Cm
+
         grid = self.document.add_table(rows=1, cols=len(header))
         grid.style = "Table Grid"
         for cell, text in zip(grid.rows[0].cells, header, strict=True):
@@ -742,6 +761,12 @@ class _Word:
         for row in rows:
             for cell, text in zip(grid.add_row().cells, row, strict=True):
                 cell.text = text
+        if widths:
+            grid.autofit = False
+            for column, width in zip(grid.columns, widths, strict=True):
+                column.width = Cm(width)
+                for cell in column.cells:
+                    cell.width = Cm(width)
 
     def figure(self, fig: dict[str, Any] | None) -> None:
         """Add a chart of the report's figures: title, picture, then its sentences."""
@@ -754,8 +779,13 @@ class _Word:
         self.text(str(fig["title"]), bold=True)
         for line in fig["subtitle"]:
             self.text(str(line))
-        picture = chart_png(_report_spec(fig["spec"], aria=False, titled=False), scale=1.5)
-        self.document.add_picture(io.BytesIO(picture), width=Cm(_DOCX_WIDTH_CM))
+        scale = 1.5
+        picture = chart_png(_report_spec(fig["spec"], aria=False, titled=False), scale=scale)
+        # Drawn at its own size (CSS pixels of 1/96 inch, from the PNG's IHDR width), no wider
+        # than the text: a narrow chart is not blown up to the page's width.
+        pixels = int.from_bytes(picture[16:20], "big") / scale
+        width = min(_DOCX_WIDTH_CM, pixels / 96 * 2.54)
+        self.document.add_picture(io.BytesIO(picture), width=Cm(width))
         for sentence in fig["description"].sentences:
             self.text(sentence, bullet=True)
 
@@ -789,6 +819,7 @@ class _Word:
                 ]
                 for n, row in enumerate(pl["sessions"], start=1)
             ],
+            widths=(1.0, 8.5, 4.0, 3.0),
         )
         if plan.order_reason:
             self.labelled("Why the order departs from the suggestion", plan.order_reason)
@@ -837,6 +868,7 @@ class _Word:
                 ["Next review", review],
                 ["Agreed", agreed or "not yet agreed"],
             ],
+            widths=(4.0, 12.5),
         )
         if plan.plan.amendment_reason:
             self.labelled("Why the plan was amended", plan.plan.amendment_reason)
@@ -859,6 +891,7 @@ class _Word:
                 ]
                 for d in pl["delivery"]
             ],
+            widths=(0.8, 2.6, 5.7, 3.3, 1.8, 2.3),
         )
 
     def _reviews(self, pl: dict[str, Any]) -> None:
@@ -897,6 +930,7 @@ class _Word:
                     ]
                     for row in pl["side_by_side"]
                 ],
+                widths=(5.5, 3.5, 3.5, 4.0),
             )
 
     def save(self) -> bytes:
