@@ -1,0 +1,118 @@
+"""Correcting a logged session's facilitators and sessions in real Chromium, by keyboard.
+
+A facilitator opens the plan's delivery log, opens "Correct a logged session", reaches the
+"Facilitators present" and "Sessions covered" fields by their labels, types to choose and
+leaves each with Tab: each saves on its own (server-side, audited). A facilitator who has left
+the team since the plan was agreed is refused beside the field, and nothing is written.
+Screenshots: test-artifacts/plan-entry-*.png.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from playwright.sync_api import Page, expect
+
+from instrument.access import SYSTEM
+from instrument.service import Service
+from tests.browser.conftest import ARTIFACTS, PASSWORD, Account, AppServer, sign_in, wait_for_app
+from tests.plan_support import entry, finalised_case
+
+REFERENCE = "P-ENTRY"
+
+
+def _settle(page: Page) -> None:
+    page.wait_for_timeout(200)
+    wait_for_app(page)
+    page.wait_for_timeout(300)
+
+
+def _seed(server: AppServer) -> None:
+    """A finalised case with a plan agreed by una and uri, and one session logged by una."""
+    with Service.open(server.db_path) as s:
+        for name in ("una", "uri"):
+            if name not in server.accounts:
+                s.add_user(SYSTEM, name, "facilitator", PASSWORD, "north")
+                server.accounts[name] = Account(name, "facilitator", "north")
+        psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert psychologist is not None
+        assert una is not None
+        finalised_case(s, psychologist, REFERENCE, password=PASSWORD)
+        today = s.clock().date()
+        s.start_plan(
+            una,
+            REFERENCE,
+            facilitators=["una", "uri"],
+            frequency={"sessions": 1, "per": "week"},
+            review_on=today + dt.timedelta(days=56),
+        )
+        s.agree_plan(una, REFERENCE, 1)
+        s.log_session(una, REFERENCE, entry(today, "foundation.1", facilitators=["una"]))
+
+
+def _logged(server: AppServer) -> tuple[list[str], list[str], int]:
+    with Service.open(server.db_path) as s:
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert una is not None
+        (found,) = s.delivery_log(una, REFERENCE)
+        return found.entry.facilitators, found.entry.sessions, found.revision
+
+
+def _open_editor(page: Page) -> None:
+    page.get_by_role("tab", name="Delivery log", exact=True).click()
+    _settle(page)
+    page.get_by_text("Correct a logged session").click()
+    _settle(page)
+
+
+def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
+    page: Page, app_server: AppServer
+) -> None:
+    _seed(app_server)
+    sign_in(page, app_server, "una", f"/plan?case={REFERENCE}")
+    _open_editor(page)
+    people = page.get_by_role("combobox", name="Facilitators present").last
+    expect(people).to_be_visible()
+    people.focus()
+    page.keyboard.type("uri")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    _settle(page)
+    expect(page.get_by_text("is not a facilitator")).to_have_count(0)
+    assert _logged(app_server)[0] == ["una", "uri"]
+    covered = page.get_by_role("combobox", name="Sessions covered (or due)").last
+    covered.focus()
+    page.keyboard.type("foundation.2")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    _settle(page)
+    assert _logged(app_server)[1] == ["foundation.1", "foundation.2"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "plan-entry-corrected.png"), full_page=True)
+
+    # uri leaves for the south team; choosing them again is refused beside the field.
+    with Service.open(app_server.db_path) as s:
+        s.set_team(SYSTEM, "uri", "south")
+    facilitators, sessions, revision = _logged(app_server)
+    page.reload()
+    wait_for_app(page)
+    _open_editor(page)
+    people = page.get_by_role("combobox", name="Facilitators present").last
+    people.focus()
+    page.keyboard.press("Backspace")  # removes uri, the last chosen: saved
+    page.keyboard.press("Tab")
+    _settle(page)
+    assert _logged(app_server)[0] == ["una"]
+    facilitators, sessions, revision = _logged(app_server)
+    people.focus()
+    page.keyboard.type("uri")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    _settle(page)
+    expect(page.get_by_text("'uri' is not a facilitator of this case's team")).to_be_visible()
+    assert _logged(app_server) == (facilitators, sessions, revision)
+    page.screenshot(path=str(ARTIFACTS / "plan-entry-refused.png"), full_page=True)
