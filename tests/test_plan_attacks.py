@@ -275,3 +275,18 @@ def test_every_refusal_says_what_where_and_how_to_fix(world) -> None:  # type: i
             assert problem.message
             assert problem.where
             assert problem.fix
+
+
+def test_a_replaced_plan_version_is_not_signed_any_more(world) -> None:  # type: ignore[no-untyped-def]
+    team, fay, fred, _ = world
+    s = team.service
+    s.confirm_password(fay, PASSWORD)
+    s.confirm_password(fred, PASSWORD)
+    s.amend_plan(fay, "C-1", 1, "A different order after the first session.")
+    s.agree_plan(fay, "C-1", 2)
+    before = _rows(s.store.path)
+    with pytest.raises(ConflictError) as refused:
+        s.agree_plan(fred, "C-1", 1)  # fred never co-signed version 1
+    assert refused.value.message == "plan version 1 was replaced by version 2"
+    assert _rows(s.store.path) == before
+    assert [x.by for x in s.agree_plan(fred, "C-1", 2).plan.signatures] == ["fay", "fred"]

@@ -397,6 +397,17 @@ class PlanService(ServiceBase):
             record = self._plan_version(op, tx, case, version)
             self._require_password(tx, op)
             if record.agreed:
+                replaced_by = [
+                    r.version
+                    for r in tx.plans.versions(case.id)
+                    if r.version > version and r.agreed
+                ]
+                if replaced_by:
+                    raise ConflictError(
+                        f"plan version {version} was replaced by version {replaced_by[0]}",
+                        where="version",
+                        fix="sign the current agreed version; a replaced one is kept as signed",
+                    )
                 signed = cosign(record.plan, signer=op.actor.username, at=op.now)
             else:
                 instrument, formulation = self._basis(tx, case)

@@ -683,7 +683,8 @@ def _when_and_who(
     keys: tuple[str, str],
 ) -> tuple[Any, list[str]]:
     """A form's date (today by default) and its one or two facilitators, in the first columns."""
-    day = cols[0].date_input(labels[0], value=_today(service), key=_key(keys[0], "date"))
+    today = _today(service)  # a session or review is dated on or before the day it is recorded
+    day = cols[0].date_input(labels[0], value=today, max_value=today, key=_key(keys[0], "date"))
     people = cols[1].multiselect(
         labels[1], facilitators, default=facilitators, max_selections=2, key=_key(*keys)
     )
@@ -821,6 +822,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
     cols[0].date_input(
         "Date",
         value=entry.date,
+        max_value=max(entry.date, _today(current_service())),
         key=date_key,
         on_change=_save_entry,
         args=(target, number, lambda: {"date": st.session_state[date_key].isoformat()}),
