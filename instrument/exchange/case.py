@@ -30,8 +30,9 @@ def case_problems(
 ) -> list[Problem]:
     """Return the rules a schema cannot say: numbering, the same case, hashes, instruments.
 
-    With `today`, a session or review dated after it is a problem too (the delivery log's
-    own rule, SECURITY.md's "nothing imported that could not have been typed").
+    With `today`, a session or review dated after it is a problem too: an import cannot
+    bring in what the delivery log and the review form refuse (SECURITY.md 23, imports
+    cannot forge).
     """
     problems = _version_problems(export, definitions) + plan_record_problems(export)
     return problems + delivery_record_problems(export, definitions, today)
