@@ -210,7 +210,12 @@ def _write_output(output: Path, data: bytes) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="OUT.html (one self-contained page), OUT.pdf (A4) or OUT.docx (Word).",
 )
-@click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Leave every evidence text and responsivity note out (and the plan's free text and "
+    "names), as a viewer's report.",
+)
 @click.option(
     "--earlier",
     multiple=True,
