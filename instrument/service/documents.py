@@ -229,10 +229,14 @@ class Documents:
         chosen = _chosen_version(export, finals, version)
         assert chosen.formulation is not None
         number = chosen.assessment.assessment.version
+        # Earlier final versions, less those an amendment replaced (as the change is read).
+        replaced = {v.assessment.assessment.replaces for v in export.versions}
         history = [
             v.formulation
             for v in finals
-            if v.formulation is not None and v.assessment.assessment.version < number
+            if v.formulation is not None
+            and v.assessment.assessment.version < number
+            and v.assessment.assessment.version not in replaced
         ]
         signatures = [
             SignOff(s.meaning, s.by, None, s.at, "as the case export file records it")
