@@ -2,8 +2,9 @@
 
 A facilitator opens the plan's delivery log, opens "Correct a logged session", reaches the
 "Facilitators present" and "Sessions covered" fields by their labels, types to choose and
-leaves each with Tab: each saves on its own (server-side, audited). A facilitator who has left
-the team since the plan was agreed is refused beside the field, and nothing is written.
+leaves each with Tab: each saves on its own (server-side, audited); axe finds no serious or
+critical violation on the open delivery log. A facilitator who has left the team since the plan
+was agreed is refused beside the field, and nothing is written.
 Screenshots: test-artifacts/plan-entry-*.png.
 """
 
@@ -16,6 +17,7 @@ from playwright.sync_api import Page, expect
 from instrument.access import SYSTEM
 from instrument.service import Service
 from tests.browser.conftest import ARTIFACTS, PASSWORD, Account, AppServer, sign_in, wait_for_app
+from tests.browser.test_accessibility import serious_violations
 from tests.plan_support import entry, finalised_case
 
 REFERENCE = "P-ENTRY"
@@ -92,6 +94,8 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
     assert _logged(app_server)[1] == ["foundation.1", "foundation.2"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "plan-entry-corrected.png"), full_page=True)
+    # Every field of the open editor and the log form has its label: axe finds nothing serious.
+    assert serious_violations(page) == []
 
     # uri leaves for the south team; choosing them again is refused beside the field.
     with Service.open(app_server.db_path) as s:
