@@ -73,6 +73,10 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
 ) -> None:
     _seed(app_server)
     sign_in(page, app_server, "una", f"/plan?case={REFERENCE}")
+    for tab in ("Plan", "Reviews", "Pictures"):  # the other tabs: no serious violation either
+        page.get_by_role("tab", name=tab, exact=True).click()
+        _settle(page)
+        assert serious_violations(page) == [], tab
     _open_editor(page)
     people = page.get_by_role("combobox", name="Facilitators present").last
     expect(people).to_be_visible()
