@@ -26,16 +26,23 @@ REFERENCE = "P-ENTRY"
 def _settle(page: Page) -> None:
     page.wait_for_timeout(200)
     wait_for_app(page)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
     page.wait_for_timeout(300)
 
 
-def _seed(server: AppServer) -> None:
-    """A finalised case with a plan agreed by una and uri, and one session logged by una."""
+def _facilitators(server: AppServer) -> None:
+    """Add the facilitators una and uri to team north (once per server)."""
     with Service.open(server.db_path) as s:
         for name in ("una", "uri"):
             if name not in server.accounts:
                 s.add_user(SYSTEM, name, "facilitator", PASSWORD, "north")
                 server.accounts[name] = Account(name, "facilitator", "north")
+
+
+def _seed(server: AppServer) -> None:
+    """A finalised case with a plan agreed by una and uri, and one session logged by una."""
+    _facilitators(server)
+    with Service.open(server.db_path) as s:
         psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
         una = s.session_actor(s.sign_in("una", PASSWORD))
         assert psychologist is not None
@@ -124,3 +131,29 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
     expect(page.get_by_text("'uri' is not a facilitator of this case's team")).to_be_visible()
     assert _logged(app_server) == (facilitators, sessions, revision)
     page.screenshot(path=str(ARTIFACTS / "plan-entry-refused.png"), full_page=True)
+
+
+def test_the_draft_plan_editor_passes_axe(page: Page, app_server: AppServer) -> None:
+    _facilitators(app_server)
+    with Service.open(app_server.db_path) as s:
+        psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert psychologist is not None
+        assert una is not None
+        finalised_case(s, psychologist, "P-DRAFT", password=PASSWORD)
+        s.start_plan(
+            una,
+            "P-DRAFT",
+            facilitators=["una"],
+            frequency={"sessions": 1, "per": "week"},
+            review_on=s.clock().date() + dt.timedelta(days=56),
+        )
+    sign_in(page, app_server, "una", "/plan?case=P-DRAFT")
+    expect(page.get_by_text("Draft plan, version 1")).to_be_visible()
+    _settle(page)
+    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
+    expect(page.get_by_role("combobox", name="Facilitators (one or two)")).to_be_visible()
+    expect(page.get_by_text("Why the order departs from the suggestion")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "plan-entry-draft.png"), full_page=True)
+    assert serious_violations(page) == []
