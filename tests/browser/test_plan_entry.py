@@ -157,3 +157,52 @@ def test_the_draft_plan_editor_passes_axe(page: Page, app_server: AppServer) -> 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "plan-entry-draft.png"), full_page=True)
     assert serious_violations(page) == []
+
+
+def test_a_refused_log_keeps_what_was_typed(page: Page, app_server: AppServer) -> None:
+    _facilitators(app_server)
+    with Service.open(app_server.db_path) as s:
+        psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert psychologist is not None
+        assert una is not None
+        finalised_case(s, psychologist, "P-LOG", password=PASSWORD)
+        s.start_plan(
+            una,
+            "P-LOG",
+            facilitators=["una"],
+            frequency={"sessions": 1, "per": "week"},
+            review_on=s.clock().date() + dt.timedelta(days=56),
+        )
+        s.agree_plan(una, "P-LOG", 1)
+    sign_in(page, app_server, "una", "/plan?case=P-LOG")
+    page.get_by_role("tab", name="Delivery log", exact=True).click()
+    _settle(page)
+    form = page.get_by_test_id("stForm")
+    form.get_by_role("combobox", name="Attendance").click()
+    page.get_by_role("option", name="declined").click()
+    form.get_by_role("textbox", name="Notes").fill("Typed before the refusal.")
+    form.get_by_role("button", name="Log the session").click()
+    _settle(page)
+    expect(page.get_by_text("needs a reason")).to_be_visible()
+    # Nothing typed is lost: the reason is added and the same form sent again.
+    expect(form.get_by_role("textbox", name="Notes")).to_have_value("Typed before the refusal.")
+    form.get_by_role("textbox", name="Reason (when the session did not take place)").fill(
+        "The participant was unwell."
+    )
+    form.get_by_role("button", name="Log the session").click()
+    _settle(page)
+    expect(page.get_by_text("Session 1 is logged.")).to_be_visible()
+    page.get_by_role("tab", name="Delivery log", exact=True).click()  # the rerun shows the first
+    _settle(page)
+    expect(form.get_by_role("textbox", name="Notes")).to_have_value("")  # emptied once logged
+    expect(form.get_by_role("combobox", name="Attendance")).to_have_value("attended")
+    expect(page.get_by_text("created with a default value")).to_have_count(0)  # no warning
+    with Service.open(app_server.db_path) as s:
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert una is not None
+        (logged,) = s.delivery_log(una, "P-LOG")
+    assert (logged.entry.attendance.value, logged.entry.notes) == (
+        "declined",
+        "Typed before the refusal.",
+    )

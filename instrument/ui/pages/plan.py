@@ -682,35 +682,44 @@ def _when_and_who(
     facilitators: list[str],
     keys: tuple[str, str],
 ) -> tuple[Any, list[str]]:
-    """A form's date (today by default) and its one or two facilitators, in the first columns."""
+    """A form's date (today by default) and its one or two facilitators, in the first columns.
+
+    Their first values are set in the session state rather than passed to the widgets, so that
+    a callback may set them again (emptying the form) without Streamlit's warning.
+    """
     today = _today(service)  # a session or review is dated on or before the day it is recorded
-    day = cols[0].date_input(labels[0], value=today, max_value=today, key=_key(keys[0], "date"))
-    people = cols[1].multiselect(
-        labels[1], facilitators, default=facilitators, max_selections=2, key=_key(*keys)
-    )
+    date_key, people_key = _key(keys[0], "date"), _key(*keys)
+    st.session_state.setdefault(date_key, today)
+    st.session_state.setdefault(people_key, list(facilitators))
+    day = cols[0].date_input(labels[0], max_value=today, key=date_key)
+    people = cols[1].multiselect(labels[1], facilitators, max_selections=2, key=people_key)
     return day, list(people)
 
 
 def _log_form(
     service: Service, actor: Actor, target: Target, instrument: Instrument, plan: Plan
 ) -> None:
-    with st.form(_key("log"), border=True, clear_on_submit=True):
+    # Not `clear_on_submit`: that empties the form in the browser on every submit, so a
+    # refused entry would lose what was typed. `_submit_log` empties it once the entry is logged.
+    for name, empty in _log_defaults(service, plan.facilitators).items():
+        st.session_state.setdefault(_key("log", name), empty)
+    with st.form(_key("log"), border=True):
         st.markdown("**Log a session**")
         cols = st.columns(3)
-        day, present = _when_and_who(
+        _when_and_who(
             service,
             cols,
             ("Date", "Facilitators present"),
             plan.facilitators,
             ("log", "facilitators"),
         )
-        attendance = cols[2].selectbox(
+        cols[2].selectbox(
             "Attendance",
             list(Attendance),
             format_func=lambda a: ATTENDANCE_LABELS[a],
             key=_key("log", "attendance"),
         )
-        sessions = st.multiselect(
+        st.multiselect(
             "Sessions covered (or due)",
             session_choices(instrument, plan),
             format_func=lambda s: session_title(instrument, s),
@@ -718,41 +727,78 @@ def _log_form(
             key=_key("log", "sessions"),
         )
         halves = st.columns(2)
-        minutes = halves[0].number_input(
-            "Minutes (attended)", min_value=0, max_value=480, value=60, key=_key("log", "minutes")
+        halves[0].number_input(
+            "Minutes (attended)", min_value=0, max_value=480, key=_key("log", "minutes")
         )
-        engagement = halves[1].selectbox(
+        halves[1].selectbox(
             "Engagement as you saw it (attended)",
             [None, *Engagement],
             format_func=lambda e: "-" if e is None else e.value,
             key=_key("log", "engagement"),
         )
-        reason = st.text_input(
+        st.text_input(
             "Reason (when the session did not take place)",
             max_chars=2000,
             key=_key("log", "reason"),
         )
-        notes = st.text_area("Notes", max_chars=20000, key=_key("log", "notes"))
-        if st.form_submit_button("Log the session", type="primary", icon=":material/add:"):
-            attendance = Attendance(attendance or Attendance.ATTENDED)
-            attended = attendance is Attendance.ATTENDED
-            entry = {
-                "date": day.isoformat() if isinstance(day, dt.date) else "",
-                "facilitators": present,
-                "sessions": sessions,
-                "attendance": attendance.value,
-                "reason": reason.strip() or None,
-                "duration_minutes": int(minutes) if attended and minutes else None,
-                "engagement": engagement.value if attended and engagement else None,
-                "notes": notes.strip() or None,
-            }
-            try:
-                logged = service.log_session(actor, target.reference, entry)
-            except InstrumentError as error:
-                _problems(error)
-                return
-            state.flash(f"Session {logged.entry.number} is logged.")
-            st.rerun()
+        st.text_area("Notes", max_chars=20000, key=_key("log", "notes"))
+        st.form_submit_button(
+            "Log the session",
+            type="primary",
+            icon=":material/add:",
+            on_click=_submit_log,
+            args=(target, list(plan.facilitators)),
+        )
+        error = st.session_state.get(_key("log", "error"))
+        if isinstance(error, InstrumentError):
+            _problems(error)
+
+
+def _log_defaults(service: Service, facilitators: list[str]) -> dict[str, Any]:
+    """Return the empty log form: today, the plan's facilitators, attended, an hour."""
+    return {
+        "date": _today(service),
+        "facilitators": list(facilitators),
+        "attendance": Attendance.ATTENDED,
+        "sessions": [],
+        "minutes": 60,
+        "engagement": None,
+        "reason": "",
+        "notes": "",
+    }
+
+
+def _submit_log(target: Target, facilitators: list[str]) -> None:
+    """Log the form's session; on success empty the form (a callback may set its widgets)."""
+    actor = current_actor()
+    if actor is None:
+        return
+    service = current_service()
+    value = st.session_state.get
+    day = value(_key("log", "date"))
+    attendance = Attendance(value(_key("log", "attendance")) or Attendance.ATTENDED)
+    attended = attendance is Attendance.ATTENDED
+    minutes = value(_key("log", "minutes"))
+    engagement = value(_key("log", "engagement"))
+    entry = {
+        "date": day.isoformat() if isinstance(day, dt.date) else "",
+        "facilitators": list(value(_key("log", "facilitators")) or []),
+        "sessions": list(value(_key("log", "sessions")) or []),
+        "attendance": attendance.value,
+        "reason": str(value(_key("log", "reason")) or "").strip() or None,
+        "duration_minutes": int(minutes) if attended and minutes else None,
+        "engagement": Engagement(engagement).value if attended and engagement else None,
+        "notes": str(value(_key("log", "notes")) or "").strip() or None,
+    }
+    try:
+        logged = service.log_session(actor, target.reference, entry)
+    except InstrumentError as error:
+        st.session_state[_key("log", "error")] = error
+        return
+    st.session_state.pop(_key("log", "error"), None)
+    for name, empty in _log_defaults(service, facilitators).items():
+        st.session_state[_key("log", name)] = empty
+    state.flash(f"Session {logged.entry.number} is logged.")
 
 
 def _entry_editor(
