@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from instrument.definition import Instrument
 from instrument.errors import Problem
+from instrument.judgement import Judgement, check_judgement
 from instrument.vocabulary import (
     AssessmentStatus,
     AssessorRole,
@@ -173,6 +174,14 @@ class Assessment(_Frozen):
         default_factory=dict, description="Responsivity notes keyed by id, e.g. `RS1`."
     )
     notes: Text | None = Field(default=None, description="Free notes on the assessment.")
+    judgement: Judgement | None = Field(
+        default=None,
+        description=(
+            "The assessor's judgement after the ratings: person-specific factors, the 5P as a "
+            "formulation, Good Lives, scenarios, summary judgements, bias check and limitations. "
+            "Optional: an assessment without it formulates as before."
+        ),
+    )
 
     def to_document(self) -> dict[str, Any]:
         """Return the interchange document as JSON-ready data (absent values left out)."""
@@ -246,6 +255,8 @@ def check_assessment(instrument: Instrument, assessment: Assessment) -> list[Pro
                     "use an id such as RS1",
                 )
             )
+    if assessment.judgement is not None:
+        problems.extend(check_judgement(instrument, assessment.judgement))
     replaces = assessment.assessment.replaces
     if replaces is not None and replaces >= assessment.assessment.version:
         problems.append(

@@ -23,7 +23,7 @@ DEMO_TEAM = "demo"
 WORKED_CASES = Path(__file__).resolve().parent.parent / "formulations"
 KEEP_AS_DRAFT = ("wc-06",)
 """Worked cases left as drafts, so that the demo shows one."""
-NATIVE_11 = ("wc-07-intent-prompt", "wc-08-nothing-offered")
+NATIVE_11 = ("wc-07-intent-prompt", "wc-08-nothing-offered", "wc-09-judgement")
 """Worked cases assessed under ifi 1.1: the escalation prompt raised, and no area offered."""
 
 DEMO_ACCOUNTS = (

@@ -435,6 +435,7 @@ def report_context(
     figures = [
         _figure(name, chart.spec(shown), chart.describe(shown), inline=inline)
         for name, chart in CHARTS.items()
+        if chart.applies(shown)
     ]
     over_time = _history(shown, history)
     if len(over_time) > 1 or shown.change is not None:
@@ -654,6 +655,7 @@ def render_docx(
     writer = _Docx(context, title=context["title"], author=f"{generator.name} {generator.version}")
     writer.masthead()
     writer.priorities()
+    writer.summary_judgements()
     writer.profile()
     writer.heading("Priorities with their reasons", 1)
     for priority in writer.f.priorities:
@@ -661,7 +663,9 @@ def render_docx(
     writer.heading("Strengths", 1)
     writer.figure(context["figures"].get("strengths"))
     writer.five_p_and_spj()
+    writer.judgement()
     writer.responsivity_and_quality()
+    writer.limitations()
     writer.change()
     if section is not None:
         writer.plan(section)
@@ -1058,11 +1062,115 @@ class _Docx(_Word):
         for session in p.sessions:
             self.text(session, bullet=True)
 
+    def summary_judgements(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        self.heading("The assessor's summary judgements", 1)
+        given = judgement.summary_judgements
+        if given is None:
+            self.text("The assessor has not recorded summary judgements yet.")
+        else:
+            rows = [
+                (
+                    view.name,
+                    view.level.value if view.level is not None else "not recorded",
+                    "" if self.f.redacted else (view.rationale or ""),
+                )
+                for view in given.judgements
+            ]
+            self.table(("Judgement", "Level", "Rationale"), rows)
+            if given.no_intervention:
+                self.text("Outcome: no intervention indicated.", bold=True)
+            self.text(given.summary)
+        for suggestion in judgement.review_suggestions:
+            self.text(suggestion, bullet=True)
+
+    def judgement(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        if judgement.presenting_problem and not self.f.redacted:
+            self.heading("Presenting problem, in the assessor's words", 2)
+            self.text(judgement.presenting_problem)
+        if judgement.person_specific:
+            self.heading("Person-specific factors", 1)
+            self.table(
+                ("Factor", "Domain", "Presence", "Relevance", "5P", "Areas"),
+                [
+                    (
+                        f"{ps.id} {ps.title}",
+                        ps.domain_name,
+                        ps.presence.value,
+                        ps.relevance.value,
+                        ps.role.value,
+                        ", ".join(ps.areas),
+                    )
+                    for ps in judgement.person_specific
+                ],
+            )
+        if judgement.good_lives is not None:
+            self.heading("Good Lives", 1)
+            self.figure(self.context["figures"].get("good-lives"))
+            if judgement.good_lives.approach_goals and not self.f.redacted:
+                self.text("Approach goals", bold=True)
+                for goal in judgement.good_lives.approach_goals:
+                    self.text(goal, bullet=True)
+        self.heading("Scenarios", 1)
+        self.text(
+            "What could happen, described in general terms by the assessor to plan management "
+            "and intervention. Scenarios are not predictions and carry no probabilities."
+        )
+        for sc in judgement.scenarios:
+            self.heading(f"{sc.number}. {sc.title}", 2)
+            if not self.f.redacted:
+                for label, value in (
+                    ("What could happen", sc.what),
+                    ("Who could be harmed", sc.who),
+                    ("Triggers", sc.triggers),
+                    ("Warning signs", sc.warning_signs),
+                    ("What would make it less likely", sc.less_likely),
+                ):
+                    if value:
+                        self.text(f"{label}: {value}")
+            links = [*sc.items, *sc.person_specific]
+            if links:
+                self.text(f"Rests on: {', '.join(links)}")
+
+    def limitations(self) -> None:
+        judgement = self.f.judgement
+        if judgement is None:
+            return
+        self.heading("Limitations and bias check", 1)
+        self.text(judgement.limitations)
+        if judgement.assessor_limitations and not self.f.redacted:
+            self.text(judgement.assessor_limitations)
+        check = judgement.bias_check
+        if check is not None:
+            self.table(
+                ("Bias check question", "May apply", "Note"),
+                [
+                    (
+                        a.text,
+                        "not answered" if a.applies is None else ("yes" if a.applies else "no"),
+                        "" if self.f.redacted else (a.note or ""),
+                    )
+                    for a in check.answers
+                ],
+            )
+            self.text(
+                "The assessor confirmed the bias check."
+                if check.confirmed
+                else "The bias check is not confirmed yet."
+            )
+
     def five_p_and_spj(self) -> None:
         self.heading("5P formulation", 1)
         for section in self.f.five_p:
             self.heading(section.heading.value.capitalize(), 2)
             self.text(section.summary)
+            if section.not_applicable:
+                self.text(f"Not applicable: {section.not_applicable}")
             if section.narrative:
                 self.document.add_paragraph().add_run("Assessor's narrative").italic = True
                 self.text(section.narrative)

@@ -14,6 +14,7 @@ from typing import TextIO
 
 from instrument.assessment import Assessor, Rating
 from instrument.definitions import current_instrument
+from tests.judgement_support import minimal_judgement
 from tests.store_support import PASSWORD, open_service
 
 
@@ -63,6 +64,12 @@ def work(db: Path, run: int, out: TextIO) -> None:
             )
             draft = service.save_rating(
                 actor, reference, 1, item.id, rating, base_revision=draft.revision
+            )
+            out.write(f"ACK save {reference} 1 {draft.revision}\n")
+        # The judgement a 1.1 draft needs to finalise, saved part by part (one commit each).
+        for part, value in minimal_judgement(instrument.items[0].id).items():
+            draft = service.save_judgement(
+                actor, reference, 1, part, value, base_revision=draft.revision
             )
             out.write(f"ACK save {reference} 1 {draft.revision}\n")
         service.finalise(actor, reference, 1)

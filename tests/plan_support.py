@@ -10,6 +10,7 @@ from instrument.access import SYSTEM, Actor
 from instrument.assessment import Assessor, Rating, ResponsivityNote
 from instrument.definitions import current_instrument
 from instrument.service import Service
+from tests.judgement_support import complete_judgement
 from tests.store_support import PASSWORD, Clock, Team, make_team, sign
 
 DRIVERS = ("ID1", "ID3", "GA6", "EM1", "EM2")
@@ -69,6 +70,7 @@ def finalised_case(
         notes=None,
         base_revision=draft.revision,
     )
+    draft = complete_judgement(s, pat, reference, draft.version, draft)
     s.confirm_password(pat, password)
     s.finalise(pat, reference, draft.version)
     return draft.version

@@ -14,6 +14,7 @@ from instrument.assessment import Assessor, Rating
 from instrument.definition import Instrument
 from instrument.definitions import get_instrument
 from instrument.service import Draft, Service
+from tests.judgement_support import complete_judgement
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 PASSWORD = "correct horse battery staple"
@@ -82,11 +83,13 @@ def complete(
     instrument: Instrument,
     *,
     evidence: str = "Fictional evidence.",
+    judgement: bool = True,
 ) -> Draft:
     """Rate every item and fill the details so that the draft may be finalised.
 
     The draft's own definition is used (new drafts are 1.1); omitted items get a reason where
-    that definition asks for one.
+    that definition asks for one. With `judgement`, a minimal judgement section is saved when
+    the definition needs one to finalise (`tests/judgement_support.py`).
     """
     draft = service.get_assessment(actor, reference, version)
     ref = draft.assessment.instrument
@@ -104,7 +107,7 @@ def complete(
         draft = service.save_rating(
             actor, reference, version, item.id, rating, base_revision=draft.revision
         )
-    return service.save_details(
+    draft = service.save_details(
         actor,
         reference,
         version,
@@ -113,6 +116,9 @@ def complete(
         notes="Fictional notes.",
         base_revision=draft.revision,
     )
+    if judgement:
+        draft = complete_judgement(service, actor, reference, version, draft)
+    return draft
 
 
 def dump(db: Path) -> list[str]:

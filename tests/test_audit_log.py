@@ -21,6 +21,7 @@ from instrument.cli import main
 from instrument.definition import Instrument
 from instrument.definitions import current_instrument
 from instrument.errors import AuthenticationError, NotFoundError, PermissionDeniedError
+from tests.judgement_support import minimal_judgement
 from tests.store_support import PASSWORD, Team, complete, make_team, open_service
 
 REPO = Path(__file__).resolve().parent.parent
@@ -179,7 +180,8 @@ def test_a_scripted_scenario_yields_exactly_the_expected_entries(
     ]
     mark = s.store.audit_entries()[-1].seq
     complete(s, pat, "C-1", 1, instrument)
-    saves = len(current_instrument().items) + 1
+    # Every rating, the details, and each part of the judgement a 1.1 draft needs to finalise.
+    saves = len(current_instrument().items) + 1 + len(minimal_judgement("ID1"))
     s.set_override(pat, "C-1", 1, "identity", "high", "A rationale longer than twenty chars.")
     s.confirm_password(pat, PASSWORD)
     s.finalise(pat, "C-1", 1)

@@ -27,9 +27,9 @@ def test_the_demo_loads_once_with_every_role_and_the_worked_cases(tmp_path: Path
         viewer = service.session_actor(service.sign_in(username, password))
         assert viewer is not None
         rows = service.list_cases(viewer)
-    assert [r.reference for r in rows] == [f"WC-0{n}" for n in range(1, 9)] + ["WC-10"]
+    assert [r.reference for r in rows] == [f"WC-0{n}" for n in range(1, 10)] + ["WC-10"]
     assert [r.status.value if r.status else None for r in rows] == (
-        ["final"] * 5 + ["draft"] + ["final"] * 3
+        ["final"] * 5 + ["draft"] + ["final"] * 4
     )
     assert rows[7].no_area_offered  # WC-08, assessed under 1.1: no tie-order winner
     assert rows[-1].plan_status == "ended"  # WC-10: the intervention plan, completed

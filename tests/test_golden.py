@@ -22,6 +22,7 @@ from instrument.definitions import catalogue, default_instrument
 from instrument.exchange.assessments import load_assessment, parse_formulation
 from instrument.exchange.documents import schema_problems
 from instrument.formulation import Formulation, Review, formulate, formulation_json
+from instrument.formulation.finalising import judgement_problems
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 FORMULATIONS = Path(__file__).resolve().parent.parent / "formulations"
@@ -110,6 +111,7 @@ def test_finalised_worked_cases_could_be_finalised(instrument: Instrument, name:
     case = worked_cases()[name]
     if case.assessment.assessment.status is AssessmentStatus.FINAL:
         assert finalisation_problems(instrument, case.assessment) == []
+        assert judgement_problems(instrument, case.assessment, case.review) == []
 
 
 def test_the_worked_cases_cover_every_pathway_and_a_change() -> None:

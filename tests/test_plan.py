@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,23 +187,33 @@ def test_the_formulations_own_focus_is_used_when_it_has_one(v11: Instrument) -> 
 
 
 def test_goals_and_no_intervention_come_from_the_assessors_judgement(v11: Instrument) -> None:
-    from types import SimpleNamespace
-    from typing import cast
-
+    from instrument.definitions import catalogue
+    from instrument.exchange.assessments import load_assessment
     from instrument.plan import approach_goals_of, no_intervention_indicated
 
     formulation = make_formulation(v11)
     assert approach_goals_of(formulation) == []
     assert no_intervention_indicated(formulation) is False
-    judged = SimpleNamespace(
-        judgement=SimpleNamespace(
-            good_lives=SimpleNamespace(approach_goals=["Find work they value.", "  "]),
-            summary_judgements=SimpleNamespace(no_intervention=True),
-        )
+    worked = Path(__file__).resolve().parent.parent / "formulations" / "1.1"
+    at = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+    judged = formulate(
+        v11,
+        load_assessment(worked / "wc-09-judgement.assessment.json", catalogue()),
+        generated_at=at,
     )
-    goals = approach_goals_of(cast(Formulation, judged))
-    assert [(g.good, g.goal) for g in goals] == [(None, "Find work they value.")]
-    assert no_intervention_indicated(cast(Formulation, judged)) is True
+    goals = approach_goals_of(judged)
+    assert judged.judgement is not None
+    assert judged.judgement.good_lives is not None
+    assert [g.goal for g in goals] == judged.judgement.good_lives.approach_goals
+    assert all(g.good is None for g in goals)
+    assert len(goals) == 3
+    assert no_intervention_indicated(judged) is False
+    closed = formulate(
+        v11,
+        load_assessment(worked / "wc-08-nothing-offered.assessment.json", catalogue()),
+        generated_at=at,
+    )
+    assert no_intervention_indicated(closed) is True
     # A goal without a good is a valid part of a plan.
     plan = make_plan(v11, approach_goals=[g.model_dump() for g in goals])
     suggestion = suggest(v11, make_formulation(v11))

@@ -393,3 +393,28 @@ def test_an_ended_plan_is_amended_and_runs_again(ready) -> None:  # type: ignore
     assert s.log_session(fay, "C-1", entry(TODAY, "foundation.1")).entry.plan_version == 2
     assert s.record_review(fred, "C-1", ends).plan_version == 2
     assert s.case_plan(fay, "C-1").state.status is InterventionStatus.ENDED
+
+
+def test_no_intervention_indicated_closes_the_case_without_a_plan(tmp_path: Path) -> None:
+    """WC-08's assessor judges that no intervention is indicated: no plan can start."""
+    import json
+
+    from instrument.errors import ConflictError
+    from instrument.plan import InterventionStatus
+
+    team, fay, _fred, _sid = plan_team(tmp_path / "n.db", Clock())
+    s, pat = team.service, team.psychologist
+    worked = Path(__file__).resolve().parent.parent / "formulations" / "1.1"
+    document = json.loads((worked / "wc-08-nothing-offered.assessment.json").read_text("utf-8"))
+    draft = s.import_assessment(pat, json.dumps(document).encode())
+    reference = draft.reference
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, reference, draft.version)
+    [row] = s.list_cases(pat)
+    assert row.plan_status == InterventionStatus.NO_INTERVENTION
+    assert s.case_plan(fay, reference).state.status is InterventionStatus.NO_INTERVENTION
+    before = dump(tmp_path / "n.db")
+    with pytest.raises(ConflictError) as refused:
+        _start(s, fay, reference)
+    assert "no intervention is indicated" in refused.value.message
+    _unchanged(tmp_path / "n.db", before)

@@ -34,7 +34,9 @@ def test_the_cli_offers_exactly_the_registered_charts() -> None:
 
 
 def test_the_readme_names_every_chart() -> None:
-    named = {name for token in re.findall(r"--kind ([a-z|]+)", README) for name in token.split("|")}
+    named = {
+        name for token in re.findall(r"--kind ([a-z|-]+)", README) for name in token.split("|")
+    }
     assert named == set(CHARTS)
 
 

@@ -21,6 +21,7 @@ from instrument.assessment import Assessor, Rating
 from instrument.definitions import current_instrument
 from instrument.errors import ConflictError
 from instrument.exchange.case import case_json
+from tests.judgement_support import complete_judgement
 from tests.store_support import PASSWORD, make_team
 
 INSTRUMENT = current_instrument()
@@ -94,6 +95,7 @@ class FrozenVersions(RuleBasedStateMachine):
                 Rating(presence="omit", omit_reason="not-asked"),
                 base_revision=draft.revision,
             )
+        complete_judgement(self.s, self.pat, reference, draft.version, draft)
 
     @precondition(lambda self: self.cases)
     @rule(index=st.integers(0, 50), item=st.sampled_from(ITEMS), rating=RATINGS)

@@ -122,6 +122,170 @@ SECOND: dict[str, tuple[str, str | None, str | None, list[str]]] = {
 }
 
 
+BIAS_QUESTIONS = (
+    "single-source",
+    "sympathy-or-antipathy",
+    "cultural-or-religious",
+    "power-or-language",
+)
+APPROACH_GOALS = (
+    "Rejoin a local football club.",
+    "Finish a training course and look for work.",
+)
+
+
+def _bias_check(single_source_note: str | None = None) -> dict[str, Any]:
+    answers: dict[str, Any] = {question: {"applies": False} for question in BIAS_QUESTIONS}
+    if single_source_note is not None:
+        answers["single-source"] = {"applies": True, "note": single_source_note}
+    return {"answers": answers, "confirmed": True}
+
+
+def _narratives(texts: dict[str, str]) -> dict[str, Any]:
+    return {heading: {"narrative": text} for heading, text in texts.items()}
+
+
+# The assessor's judgement after the ratings: at the first assessment ...
+FIRST_JUDGEMENT: dict[str, Any] = {
+    "person_specific": {
+        "PS1": {
+            "title": "Loss of a valued job",
+            "domain": "emotion",
+            "presence": "yes",
+            "relevance": "high",
+            "evidence": "The participant lost a job they were proud of a year ago and links the "
+            "loss to the grievance voiced in the group.",
+            "sources": ["interview", "collateral"],
+            "role": "precipitating",
+            "areas": ["emotion-management"],
+        }
+    },
+    "five_p": {
+        "presenting_problem": "Referred by probation after reports of hostile posts in an online "
+        "group; the participant agreed to the assessment.",
+        "headings": _narratives(
+            {
+                "presenting": "Hostile talk about another group in an online group the "
+                "participant feels they belong to.",
+                "predisposing": "A sense of not belonging since leaving college.",
+                "precipitating": "The loss of a valued job and the grievance that followed.",
+                "perpetuating": "Admiration in the group for hostile posts; little belonging "
+                "elsewhere.",
+                "protective": "A supportive older sibling and some doubts about the group's "
+                "leaders.",
+            }
+        ),
+    },
+    "good_lives": {
+        "goods": {
+            "relatedness": {
+                "importance": "high",
+                "attainment": "low",
+                "means": "harmful",
+                "supplied_by_group": True,
+                "note": "Belonging is found mostly in the online group.",
+            },
+            "community": {
+                "importance": "moderate",
+                "attainment": "low",
+                "means": "harmful",
+                "supplied_by_group": True,
+            },
+            "work": {
+                "importance": "high",
+                "attainment": "low",
+                "means": "none",
+                "supplied_by_group": False,
+                "note": "Wants to work again; no route found yet.",
+            },
+            "play": {
+                "importance": "moderate",
+                "attainment": "low",
+                "means": "none",
+                "supplied_by_group": False,
+            },
+        },
+        "approach_goals": list(APPROACH_GOALS),
+    },
+    "scenarios": [
+        {
+            "title": "Hostility growing into harassment",
+            "what": "The participant's hostile posts could turn into harassment of members of "
+            "the other group online.",
+            "who": "Members of the other group, in general.",
+            "triggers": "A new setback at work or at home; praise in the group for hostile posts.",
+            "warning_signs": "More time in the group's channels; less contact with the sibling.",
+            "less_likely": "Belonging and recognition found elsewhere; the sibling's support.",
+            "items": ["ID1", "ID3", "EM1"],
+            "person_specific": ["PS1"],
+        }
+    ],
+    "summary": {
+        "priority": {
+            "level": "high",
+            "rationale": "Identity and susceptibility needs are high and the participant is "
+            "willing to take part now.",
+        },
+        "serious_harm": {
+            "level": "low",
+            "rationale": "Hostility is verbal and online; no intent or capability to harm was "
+            "found.",
+        },
+        "urgency": {
+            "level": "moderate",
+            "rationale": "Start within weeks, while the participant is willing to engage.",
+        },
+    },
+    "bias_check": _bias_check(),
+    "limitations": "No contact with the online group's other members; the sibling was the only "
+    "collateral source.",
+}
+# ... and at the reassessment, after the intervention.
+SECOND_JUDGEMENT: dict[str, Any] = {
+    "five_p": {
+        "presenting_problem": "Reassessment at the end of the intervention.",
+        "headings": _narratives(
+            {
+                "presenting": "No hostile posts reported since the plan started.",
+                "predisposing": "A sense of not belonging since leaving college, now less strong.",
+                "precipitating": "The job loss still hurts but is no longer blamed on another "
+                "group.",
+                "perpetuating": "Little left: the participant has left the group's channels.",
+                "protective": "The sibling, the football club and a training course.",
+            }
+        ),
+    },
+    "good_lives": {
+        "goods": {
+            "relatedness": {
+                "importance": "high",
+                "attainment": "moderate",
+                "means": "prosocial",
+                "supplied_by_group": False,
+            },
+            "work": {
+                "importance": "high",
+                "attainment": "moderate",
+                "means": "prosocial",
+                "supplied_by_group": False,
+            },
+        },
+        "approach_goals": ["Keep up the club and the course after the intervention ends."],
+    },
+    "summary": {
+        "priority": {
+            "level": "low",
+            "rationale": "The focus areas changed; what remains can be followed up by probation.",
+        },
+        "serious_harm": {"level": "low", "rationale": "No hostility seen or reported since."},
+        "urgency": {"level": "low", "rationale": "Nothing needs to start now."},
+    },
+    "bias_check": _bias_check(
+        "The facilitators' view is balanced by the sibling's account and the club's coach."
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Scene:
     """The dates of the case."""
@@ -156,8 +320,10 @@ def assess(
     *,
     reference: str = REFERENCE,
     finalise: bool = True,
+    judgement: dict[str, Any] | None = None,
 ) -> int:
-    """Rate every item of the newest definition (unlisted ones `no`); finalise the draft."""
+    """Rate every item of the newest definition (unlisted ones `no`), save the judgement's parts;
+    finalise the draft."""
     draft = s.start_assessment(psychologist, reference)
     for item in current_instrument().items:
         spec = ratings.get(item.id, ("no", None, None, []))
@@ -190,6 +356,10 @@ def assess(
         notes=None,
         base_revision=draft.revision,
     )
+    for part, value in (judgement or {}).items():
+        draft = s.save_judgement(
+            psychologist, reference, draft.version, part, value, base_revision=draft.revision
+        )
     if finalise:
         s.confirm_password(psychologist, password)
         s.finalise(psychologist, reference, draft.version)
@@ -224,7 +394,7 @@ def build(
 ) -> None:
     """Make WC-10 from referral to a completed intervention and a reassessment."""
     s.create_case(psychologist, REFERENCE, PATHWAY)
-    assess(s, psychologist, FIRST, SCENE.first_assessed, password)
+    assess(s, psychologist, FIRST, SCENE.first_assessed, password, judgement=FIRST_JUDGEMENT)
     clock.now = SCENE.plan_started
     draft = s.start_plan(
         fay,
@@ -232,9 +402,10 @@ def build(
         facilitators=["fay", "fred"],
         frequency={"sessions": 1, "per": "week"},
         review_on=SCENE.review_on,
+        # The assessor's approach goals, each named with the good it serves.
         approach_goals=[
-            {"good": "relatedness", "goal": "Rejoin a local football club."},
-            {"good": "work", "goal": "Finish a training course and look for work."},
+            {"good": "relatedness", "goal": APPROACH_GOALS[0]},
+            {"good": "work", "goal": APPROACH_GOALS[1]},
         ],
     )
     # Tailored: the foundation sessions and the first session of each focus area; the rest of
@@ -287,4 +458,4 @@ def build(
         },
     )
     clock.now = dt.datetime.combine(SCENE.second_assessed, dt.time(10, 0), tzinfo=dt.UTC)
-    assess(s, psychologist, SECOND, SCENE.second_assessed, password)
+    assess(s, psychologist, SECOND, SCENE.second_assessed, password, judgement=SECOND_JUDGEMENT)

@@ -356,11 +356,23 @@ def _problem(error: ValidationError) -> Problem:
 
 
 def model_problems(error: ModelValidationError) -> list[Problem]:
-    """Turn a pydantic validation error into problems with JSON paths."""
-    return sorted(
-        Problem(json_path(list(e["loc"])), e["msg"], "see the published schema")
-        for e in error.errors(include_url=False)
-    )
+    """Turn a pydantic validation error into problems with JSON paths.
+
+    A text refused by its pattern for a control or bidirectional character is said in words
+    (which character, and why), never as the pattern itself.
+    """
+    problems: list[Problem] = []
+    for e in error.errors(include_url=False):
+        where = json_path(list(e["loc"]))
+        value = e.get("input")
+        if e["type"] == "string_pattern_mismatch" and isinstance(value, str):
+            pattern = str((e.get("ctx") or {}).get("pattern", ""))
+            found = text_problem(value, where, single_line=pattern != TEXT_PATTERN)
+            if found is not None:
+                problems.append(found)
+                continue
+        problems.append(Problem(where, e["msg"], "see the published schema"))
+    return sorted(problems)
 
 
 def build_model(model: type[M], document: Any) -> M:

@@ -29,6 +29,13 @@ from instrument.assessment import (
 from instrument.definition import Domain, Instrument, Item
 from instrument.errors import ConflictError, DocumentError, Problem
 from instrument.escalation import evaluate as evaluate_escalation
+from instrument.formulation.judgement import (
+    FormulationJudgement,
+    PersonSpecificReason,
+    redact_five_p,
+    redact_judgement,
+    with_judgement,
+)
 from instrument.migration import can_upgrade, upgrade_assessment
 from instrument.priorities import (
     AreaScore,
@@ -281,6 +288,13 @@ class Priority(_Frozen):
     sessions: list[Text] = Field(description="Suggested session topics.")
     override: Override | None = Field(default=None, description="The assessor's override.")
     summary: Text = Field(description="A generated sentence giving the reasons.")
+    person_specific: list[PersonSpecificReason] | None = Field(
+        default=None,
+        description=(
+            "Person-specific factors the assessor linked to this area, listed among its reasons "
+            "and marked person-specific; they never change the score, band or rank."
+        ),
+    )
     session_ids: list[SessionId] | None = Field(
         default=None,
         description="The catalogue ids of `sessions`, those that suit the pathway (1.1 on).",
@@ -303,6 +317,13 @@ class FivePSection(_Frozen):
     items: list[ItemSummary] = Field(description="Items of this heading rated present.")
     summary: Text = Field(description="A generated sentence listing those items.")
     narrative: Text | None = Field(default=None, description="The assessor's own narrative.")
+    not_applicable: Text | None = Field(
+        default=None,
+        description="Why the heading does not apply to this participant, as the assessor says.",
+    )
+    person_specific: list[PersonSpecificReason] | None = Field(
+        default=None, description="Person-specific factors the assessor placed under this heading."
+    )
 
 
 class SpjSummary(_Frozen):
@@ -477,6 +498,14 @@ class Formulation(_Frozen):
     data_quality: DataQuality = Field(description="Completeness and warnings.")
     change: Change | None = Field(default=None, description="Change since the previous assessment.")
     review: Review = Field(description="The assessor's overrides and narratives, as given.")
+    judgement: FormulationJudgement | None = Field(
+        default=None,
+        description=(
+            "The assessor's judgement after the ratings (person-specific factors, presenting "
+            "problem, Good Lives, scenarios, summary judgements, bias check, limitations); "
+            "present only when the assessment has a `judgement` section."
+        ),
+    )
 
 
 # --- formulate ----------------------------------------------------------------------------------
@@ -558,7 +587,7 @@ def formulate(
         | _sensitivity(instrument, ratings, entry, tables, pathway.id)
         for entry in ranked
     ]
-    return Formulation(
+    formulation = Formulation(
         notice=instrument.notice.strip(),
         header=_header(assessment, generated_at),
         redacted=False,
@@ -583,6 +612,7 @@ def formulate(
         else _change(instrument, previous, assessment, scores, review, previous_review),
         review=review,
     )
+    return with_judgement(instrument, assessment, formulation, phrases)
 
 
 def formulation_json(formulation: Formulation) -> str:
@@ -606,6 +636,9 @@ def redact(formulation: Formulation) -> Formulation:
     and override rationales are left out; an override stays visible (its band, who and when)
     with `REDACTED_RATIONALE` instead of its text. Everything else stays, so that a redacted
     formulation still draws the same charts.
+
+    The assessor's judgement keeps its titles, levels and links, never evidence, scenario
+    texts, rationales or notes.
     """
     overrides = {
         area: override.model_copy(update={"rationale": REDACTED_RATIONALE})
@@ -628,15 +661,17 @@ def redact(formulation: Formulation) -> Formulation:
     ]
     five_p = [section.model_copy(update={"narrative": None}) for section in formulation.five_p]
     review = formulation.review.model_copy(update={"overrides": overrides, "narratives": {}})
-    return formulation.model_copy(
-        update={
-            "priorities": priorities,
-            "responsivity": responsivity,
-            "five_p": five_p,
-            "review": review,
-            "redacted": True,
-        }
-    )
+    update: dict[str, object] = {
+        "priorities": priorities,
+        "responsivity": responsivity,
+        "five_p": five_p,
+        "review": review,
+        "redacted": True,
+    }
+    if formulation.judgement is not None:
+        update["judgement"] = redact_judgement(formulation.judgement)
+        update["five_p"] = redact_five_p(five_p)
+    return formulation.model_copy(update=update)
 
 
 # --- the review: overrides and narratives -------------------------------------------------------

@@ -70,20 +70,20 @@ def focus_of(formulation: Formulation, size: int = DEFAULT_FOCUS) -> list[str]:
 def approach_goals_of(formulation: Formulation) -> list[ApproachGoal]:
     """Return the approach goals the assessor wrote in the Good Lives panel (none before it).
 
-    Read from `judgement.good_lives.approach_goals` when the formulation carries the assessor's
-    judgement (the judgement issue); they name no good, the facilitators may add one.
+    The panel's goals name no good (the assessor writes them against the panel as a whole); the
+    facilitators may name one in the plan.
     """
-    judgement: Any = getattr(formulation, "judgement", None)
-    panel: Any = getattr(judgement, "good_lives", None)
-    texts: Any = getattr(panel, "approach_goals", None) or []
-    return [ApproachGoal(goal=str(text)) for text in texts if str(text).strip()]
+    judgement = formulation.judgement
+    panel = judgement.good_lives if judgement is not None else None
+    texts = panel.approach_goals if panel is not None else []
+    return [ApproachGoal(goal=text) for text in texts if text.strip()]
 
 
 def no_intervention_indicated(formulation: Formulation) -> bool:
     """Return whether the assessor's summary judgement is "no intervention indicated"."""
-    judgement: Any = getattr(formulation, "judgement", None)
-    summary: Any = getattr(judgement, "summary_judgements", None)
-    return bool(getattr(summary, "no_intervention", False))
+    judgement = formulation.judgement
+    summary = judgement.summary_judgements if judgement is not None else None
+    return summary is not None and summary.no_intervention
 
 
 def _drivers(priority: Priority | None) -> list[str]:

@@ -32,21 +32,30 @@ The package, one module per chart:
     agreement_chart.py   agreement: two assessors side by side (two formulations)
     plan.py              the intervention's timeline and progress (drawn from plan records,
                          not a formulation, so not in `CHARTS`)
+    good_lives.py        good-lives: the assessor's Good Lives panel, when recorded
 
 `CHARTS` is the one registry of the charts of a formulation: name → spec, drawing and
-description. The CLI (`instrument chart --kind`), the pages and the report all read it.
+description, and whether the report draws it for a formulation (`applies`: the Good Lives chart
+only when the assessor recorded a panel). The CLI (`instrument chart --kind`), the pages and the
+report all read it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 from instrument.formulation import Formulation
 from instrument.profile.agreement_chart import agreement, agreement_spec, describe_agreement
 from instrument.profile.change_chart import change, change_spec, describe_change
+from instrument.profile.good_lives import (
+    describe_good_lives,
+    good_lives,
+    good_lives_spec,
+    has_good_lives,
+)
 from instrument.profile.heatmap_chart import describe_heatmap, heatmap, heatmap_spec
 from instrument.profile.parts import Description, Spec
 from instrument.profile.priorities_chart import (
@@ -80,6 +89,7 @@ class Chart:
     spec: Callable[[Formulation], Spec]
     draw: Callable[[Formulation], Any]
     describe: Callable[[Formulation], Description]
+    applies: Callable[[Formulation], bool] = field(default=lambda formulation: True)
 
 
 CHARTS: Mapping[str, Chart] = MappingProxyType(
@@ -114,6 +124,14 @@ CHARTS: Mapping[str, Chart] = MappingProxyType(
                 strengths,
                 describe_strengths,
             ),
+            Chart(
+                "good-lives",
+                "the primary goods: importance, attainment now and the means used",
+                good_lives_spec,
+                good_lives,
+                describe_good_lives,
+                has_good_lives,
+            ),
         )
     }
 )
@@ -141,10 +159,13 @@ __all__ = [
     "change_spec",
     "describe_agreement",
     "describe_change",
+    "describe_good_lives",
     "describe_heatmap",
     "describe_priorities",
     "describe_profile",
     "describe_strengths",
+    "good_lives",
+    "good_lives_spec",
     "heatmap",
     "heatmap_spec",
     "priorities",

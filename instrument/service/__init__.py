@@ -4,10 +4,11 @@
 first (deny by default), does its work in one store transaction together with its audit entry
 (`base.py`, written once), and returns frozen views (`views.py`). The use cases live in one
 module each: `auth` (sign-in, sessions, password re-entry), `admin` (users, teams, the audit
-viewer), `cases`, `assessments` (drafts and autosave), `review` (finalise, countersign, amend,
-overrides, narratives, formulations), `exchange` (import and export), `history` (the field
-history of drafts), `plans` (the intervention plan, its delivery log and progress reviews) and
-`backup`.
+viewer), `cases`, `assessments` (drafts and autosave), `judgement` (the assessor's judgement,
+part by part), `review` (finalise, countersign, amend, overrides, narratives, formulations),
+`upgrade` (a final version onto the current definition), `focus`, `exchange` (import and
+export), `history` (the field history of drafts), `plans` (the intervention plan, its delivery
+log and progress reviews), `rendered` (kept renderings) and `backup`.
 
 Reads that a page repeats on every rerun (`get_assessment`, `formulation`, `case_history`,
 `session_actor`) are not audited; `open_case` is, once per opening: the UI calls it once when a
@@ -25,6 +26,7 @@ from instrument.service.cases import PAGE_SIZE, CaseService
 from instrument.service.exchange import ExchangeService
 from instrument.service.focus import FocusService
 from instrument.service.history import HistoryService
+from instrument.service.judgement import JudgementService
 from instrument.service.plans import PlanService
 from instrument.service.rendered import RenderedService
 from instrument.service.review import ReviewService
@@ -69,6 +71,7 @@ class Service(
     AdminService,
     CaseService,
     AssessmentService,
+    JudgementService,
     ReviewService,
     UpgradeService,
     FocusService,

@@ -20,6 +20,7 @@ from instrument.formulation import (
     redact,
     set_narrative,
 )
+from instrument.formulation.finalising import judgement_problems
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import Draft
 from instrument.store import Transaction
@@ -58,7 +59,10 @@ class ReviewService(ServiceBase):
         if record.final:
             return [Problem("version", f"version {version} is already final", "amend it")]
         assessment = record.assessment
-        return _finalisation_problems(self._instrument(assessment), assessment)
+        instrument = self._instrument(assessment)
+        return _finalisation_problems(instrument, assessment) + judgement_problems(
+            instrument, assessment, record.review
+        )
 
     def finalise(self, actor: Actor, reference: str, version: int) -> Formulation:
         """Finalise a draft: check it, freeze it, store its formulation and sign it.
@@ -77,6 +81,7 @@ class ReviewService(ServiceBase):
             draft = record.assessment
             instrument = self._instrument(draft)
             problems = _finalisation_problems(instrument, draft)
+            problems += judgement_problems(instrument, draft, record.review)
             if problems:
                 raise DocumentError(problems)
             info = draft.assessment.model_copy(update={"status": AssessmentStatus.FINAL})

@@ -15,7 +15,7 @@ from pathlib import Path
 from instrument.access import Role
 from instrument.assessment import Assessment
 from instrument.formulation import Review
-from instrument.plan import DeliveredSession, Plan, PlanSignature, PlanStatus
+from instrument.plan import DeliveredSession, InterventionStatus, Plan, PlanSignature, PlanStatus
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 
@@ -55,6 +55,8 @@ class SessionRecord:
 
 # Stored as a case's top priority when its final formulation offers no area.
 NO_AREA_OFFERED = "no-area-offered"
+# The plan column of a case closed without a plan by the assessor's "no intervention indicated".
+NO_INTERVENTION = InterventionStatus.NO_INTERVENTION.value
 
 
 @dataclass(frozen=True)

@@ -355,7 +355,19 @@ def item_change(payload: object) -> ItemChange:
 
 DETAILS_SECTION = "Details"
 RESPONSIVITY_SECTION = "Responsivity"
+JUDGEMENT_SECTION = "Judgement"
 FINALISE_SECTION = "Finalise"
+JUDGEMENT_ANCHOR = "judgement"
+JUDGEMENT_PARTS = {
+    "five_p": "5P",
+    "person_specific": "Person-specific factors",
+    "good_lives": "Good Lives",
+    "scenarios": "Scenarios",
+    "summary": "Summary judgements",
+    "limitations": "Limitations",
+}
+"""How each part of the assessor's judgement is named where a problem points to it."""
+BIAS_CHECK_ANCHOR = "bias-check"
 DETAILS_ANCHOR = "assessment-details"
 RESPONSIVITY_ANCHOR = "responsivity"
 
@@ -364,11 +376,12 @@ _RESPONSIVITY_PATH = re.compile(r"^\$\.responsivity\.([A-Z]{2}[0-9]{1,2})")
 
 
 def section_labels(instrument: Instrument) -> list[str]:
-    """Return the form's tabs in order: details, one per domain, responsivity, finalise."""
+    """Return the form's tabs in order: details, each domain, responsivity, judgement, finalise."""
     return [
         DETAILS_SECTION,
         *(domain.name for domain in instrument.domains),
         RESPONSIVITY_SECTION,
+        JUDGEMENT_SECTION,
         FINALISE_SECTION,
     ]
 
@@ -410,6 +423,16 @@ def problem_link(instrument: Instrument, problem: Problem) -> ProblemLink:
             match.group(1),
             problem.message,
             problem.fix,
+        )
+    if problem.where.startswith("$.judgement"):
+        part = re.split(r"[.\[]", problem.where.removeprefix("$.judgement."), maxsplit=1)[0]
+        if part == "bias_check":
+            return ProblemLink(
+                FINALISE_SECTION, BIAS_CHECK_ANCHOR, "Bias check", problem.message, problem.fix
+            )
+        target = JUDGEMENT_PARTS.get(part, "Judgement")
+        return ProblemLink(
+            JUDGEMENT_SECTION, JUDGEMENT_ANCHOR, target, problem.message, problem.fix
         )
     field = problem.where.rsplit(".", 1)[-1].replace("_", " ")
     return ProblemLink(

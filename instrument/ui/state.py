@@ -63,6 +63,10 @@ ASSESSMENT_FORM: Final = "ifi.assessment"
 database (its revision is the base of the next autosave), the last save, a pending conflict, the
 finalise and amend dialogs."""
 
+JUDGEMENT_FORM: Final = "ifi.judgement"
+"""Prefix of the assessment form's Judgement tab and bias check: one widget key per field of the
+assessor's judgement, and the revision those widgets were last filled from."""
+
 FORMULATION_REVIEW: Final = "ifi.formulation"
 """Prefix of the formulation page's widget keys and bookkeeping (overrides, narratives,
 countersign and export dialogs)."""

@@ -29,6 +29,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_app,
 )
+from tests.judgement_support import complete_judgement
 
 CASE = "J-0001"
 JOURNEY = "journey"
@@ -59,7 +60,14 @@ def pick_option(page: Page, box: Locator, option: str) -> None:
             page.keyboard.press("Escape")
             settle(page)
             continue
-        item.click()
+        try:
+            # A rerun can draw the list anew under the pointer (the option is detached): open
+            # it again rather than wait on the stale one.
+            item.click(timeout=5_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settle(page)
+            continue
         return
     raise AssertionError(f"the option {option!r} never showed in its list")
 
@@ -331,6 +339,14 @@ def test_a_psychologist_assesses_finalises_and_exports(
     expect(page.get_by_text("Saved ", exact=False).first).to_be_visible()
     snap(page, "06-formulation-draft")
 
+    # The assessor's judgement (its own tests are tests/ui/test_judgement_page.py), saved by
+    # another session of the journey's psychologist; the narrative typed above stands.
+    with Service.open(app_server.db_path) as service:
+        username = app_server.accounts[journey_account].username
+        actor = service.session_actor(service.sign_in(username, PASSWORD))
+        assert actor is not None
+        complete_judgement(service, actor, CASE, 1, service.get_assessment(actor, CASE, 1))
+
     # Finalise with the password entered again.
     open_path(page, app_server, f"/assessment?case={CASE}&v=1")
     open_tab(page, "Finalise")
@@ -435,5 +451,6 @@ def _finalised_case(server: AppServer, reference: str, *, evidence: str) -> None
             draft = service.save_rating(
                 actor, reference, 1, item.id, rating, base_revision=draft.revision
             )
+        complete_judgement(service, actor, reference, 1, draft)
         service.confirm_password(actor, PASSWORD)
         service.finalise(actor, reference, 1)

@@ -30,7 +30,14 @@ from tests.browser.conftest import (
     sign_in,
     wait_for_app,
 )
-from tests.worked_plan import FIRST, SECOND, assess, session_entry
+from tests.worked_plan import (
+    FIRST,
+    FIRST_JUDGEMENT,
+    SECOND,
+    SECOND_JUDGEMENT,
+    assess,
+    session_entry,
+)
 
 PAYLOAD = "<img src=x onerror=alert(1)>"
 
@@ -120,6 +127,7 @@ def test_from_assessment_to_a_completed_intervention(page: Page, app_server: App
             PASSWORD,
             reference=reference,
             finalise=False,
+            judgement=FIRST_JUDGEMENT,
         )
         service.sign_out_everywhere(psy)
 
@@ -236,7 +244,9 @@ def test_from_assessment_to_a_completed_intervention(page: Page, app_server: App
     # The reassessment shows the change.
     with Service.open(app_server.db_path) as service:
         psy = _actor(service, "psy.north")
-        assess(service, psy, SECOND, today, PASSWORD, reference=reference)
+        assess(
+            service, psy, SECOND, today, PASSWORD, reference=reference, judgement=SECOND_JUDGEMENT
+        )
         service.sign_out_everywhere(psy)
     sign_in(page, app_server, "psychologist", f"/formulation?case={reference}&v=2")
     _tab(page, "Change")

@@ -19,6 +19,7 @@ from instrument.definitions import get_instrument
 from instrument.service import Draft
 from instrument.ui import state
 from instrument.vocabulary import AssessorRole, Presence, Relevance, Source, Timeframe
+from tests.judgement_support import complete_judgement
 from tests.ui.conftest import PASSWORD, Web
 
 CASE = "C-0001"
@@ -49,8 +50,19 @@ def draft(web: Web, reference: str = CASE, version: int = 1) -> Draft:
         return service.get_assessment(web.actor("psychologist"), reference, version)
 
 
-def fill(web: Web, reference: str = CASE, version: int = 1, *, evidence: str = "") -> Draft:
-    """Rate every item (every third one present) with a date and an assessor."""
+def fill(
+    web: Web,
+    reference: str = CASE,
+    version: int = 1,
+    *,
+    evidence: str = "",
+    judgement: bool = True,
+) -> Draft:
+    """Rate every item (every third one present) with a date and an assessor.
+
+    With `judgement`, a minimal judgement section is saved when the draft's definition needs
+    one to finalise (`tests/judgement_support.py`).
+    """
     actor = web.actor("psychologist")
     with web.service() as service:
         current = service.get_assessment(actor, reference, version)
@@ -76,6 +88,8 @@ def fill(web: Web, reference: str = CASE, version: int = 1, *, evidence: str = "
             current = service.save_rating(
                 actor, reference, version, item.id, rating, base_revision=current.revision
             )
+        if judgement:
+            current = complete_judgement(service, actor, reference, version, current)
         return current
 
 

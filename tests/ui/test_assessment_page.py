@@ -329,7 +329,15 @@ def test_finalisation_problems_are_listed_with_links_to_the_items(web: Web) -> N
     assert any(link.startswith("Details · Assessment assessed on") for link in links)
     # ID1 evidence, 39 unrated, date and assessor, and for each of the 7 areas: most of its main
     # drivers unrated, with no record that the formulation is provisional (1.1).
-    assert len(links) == 1 + 39 + 2 + 7
+    # The assessor's judgement (1.1): its problems lead to the Judgement tab, the bias check's to
+    # the Finalise tab where it is asked.
+    judgement = [
+        link for link in links if link.startswith(("Judgement · ", "Finalise · Bias check"))
+    ]
+    assert any(link.startswith("Judgement · 5P: the presenting problem") for link in judgement)
+    assert any(link.startswith("Finalise · Bias check") for link in judgement)
+    assert len(links) - len(judgement) == 1 + 39 + 2 + 7
+    assert any(link.startswith("Details · Assessment provisional reason") for link in links)
     # A problem opens the tab where it is fixed.
     pf8 = next(b for b in at.button if unescape(b.label).startswith("Protective factors · PF8"))
     pf8.click().run()

@@ -144,13 +144,13 @@ def test_every_unrated_item_of_an_empty_assessment_links_to_its_item(
     assert form.DETAILS_ANCHOR not in {k.anchor for k in links}  # it has a date and an assessor
 
 
-def test_the_sections_are_details_each_domain_responsivity_and_finalise(
+def test_the_sections_are_details_each_domain_responsivity_judgement_and_finalise(
     instrument: Instrument,
 ) -> None:
     labels = form.section_labels(instrument)
     assert labels[0] == "Details"
-    assert labels[1:-2] == [d.name for d in instrument.domains]
-    assert labels[-2:] == ["Responsivity", "Finalise"]
+    assert labels[1:-3] == [d.name for d in instrument.domains]
+    assert labels[-3:] == ["Responsivity", "Judgement", "Finalise"]
     assert len(set(labels)) == len(labels)
 
 
@@ -183,6 +183,24 @@ def test_rating_summary_holds_the_choices_only() -> None:
     no = form.rating_from_fields("no", None, None, [], None)
     assert form.rating_summary(no) == "no · no source recorded"
     assert form.rating_summary(None) == form.NOT_RATED
+
+
+@pytest.mark.parametrize(
+    ("where", "section", "target"),
+    [
+        ("$.judgement.five_p.presenting_problem", "Judgement", "5P"),
+        ("$.judgement.scenarios", "Judgement", "Scenarios"),
+        ("$.judgement.scenarios[0].what", "Judgement", "Scenarios"),
+        ("$.judgement.person_specific.PS1.evidence", "Judgement", "Person-specific factors"),
+        ("$.judgement.summary.urgency.rationale", "Judgement", "Summary judgements"),
+        ("$.judgement.bias_check.confirmed", "Finalise", "Bias check"),
+    ],
+)
+def test_a_judgement_problem_leads_to_its_tab(
+    instrument: Instrument, where: str, section: str, target: str
+) -> None:
+    link = form.problem_link(instrument, Problem(where, "message", "fix"))
+    assert (link.section, link.target) == (section, target)
 
 
 def test_sentences_end_each_suggestion_with_one_full_stop() -> None:

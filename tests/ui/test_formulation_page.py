@@ -68,7 +68,7 @@ def top_area(web: Web) -> str:
 
 def test_the_psychologist_sees_ranked_priorities_with_reasons_and_evidence(web: Web) -> None:
     new_case(web)
-    fill(web, evidence=XSS)
+    fill(web, evidence=XSS, judgement=False)
     at = open_page(web)
     cards = [e.label for e in at.expander if re.match(r"^\*\*\d+\. ", e.label)]
     assert len(cards) == 7
@@ -151,8 +151,9 @@ def test_an_override_with_a_short_rationale_is_refused_beside_the_field(web: Web
 
 
 def test_the_narrative_is_saved_when_the_box_is_left(web: Web) -> None:
+    # Without a judgement section the 5P narratives are written here; with one, on the form.
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_page(web, part=FIVE_P)
     at.text_area(key=review_key("narrative", "presenting")).input(XSS).run()
     assert draft(web).review.narratives[FiveP.PRESENTING] == XSS
@@ -164,7 +165,7 @@ def test_the_narrative_is_saved_when_the_box_is_left(web: Web) -> None:
 
 def test_a_stale_narrative_is_shown_as_a_conflict(web: Web) -> None:
     new_case(web)
-    fill(web)
+    fill(web, judgement=False)
     at = open_page(web, part=FIVE_P)
     actor = web.actor("psychologist")
     with web.service() as service:

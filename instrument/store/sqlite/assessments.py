@@ -259,6 +259,7 @@ class SqliteFormulations:
                 "document": formulation_json(formulation),
                 "assessment_sha256": sha256,
                 "top_priority": top,
+                "no_intervention": int(_no_intervention(formulation)),
                 "created_at": iso(now),
             },
         )
@@ -333,3 +334,10 @@ class SqliteSignatures:
             )
             for r in rows
         ]
+
+
+def _no_intervention(formulation: Formulation) -> bool:
+    """Return whether the assessor's summary judgement says no intervention is indicated."""
+    judgement = formulation.judgement
+    summary = judgement.summary_judgements if judgement is not None else None
+    return summary is not None and summary.no_intervention

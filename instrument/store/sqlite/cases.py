@@ -13,19 +13,21 @@ from typing import Any
 
 from instrument.store.records import (
     NO_AREA_OFFERED,
+    NO_INTERVENTION,
     CasePage,
     CaseQuery,
     CaseRecord,
     CaseSummary,
 )
-from instrument.store.sqlite.migrations import SUMMARY_REFRESH
+from instrument.store.sqlite.migrations import SUMMARY_REFRESH_8
 from instrument.store.sqlite.sql import Sql, iso
 from instrument.vocabulary import AssessmentStatus, Pathway
 
 _CASE = "SELECT c.*, t.name AS team FROM cases c JOIN teams t ON t.id = c.team_id"
 LIST_SQL = (
     "SELECT c.reference, c.pathway, t.name, c.latest_status, c.latest_version,"
-    " c.latest_assessed_on, c.latest_assessor, c.top_priority, p.status, p.next_review_on"
+    " c.latest_assessed_on, c.latest_assessor, c.top_priority, p.status, p.next_review_on,"
+    " c.no_intervention"
     " FROM cases c JOIN teams t ON t.id = c.team_id LEFT JOIN plans p ON p.case_id = c.id"
 )
 _COUNT_SQL = (
@@ -151,7 +153,7 @@ class SqliteCases:
 
     def refresh_summary(self, case_id: int) -> None:
         """Refresh the case row's list columns, in the transaction that changed a version."""
-        self._sql.execute(SUMMARY_REFRESH + " WHERE id = ?", (case_id,))
+        self._sql.execute(SUMMARY_REFRESH_8 + " WHERE id = ?", (case_id,))
 
     def search(self, query: CaseQuery, *, limit: int | None = None, offset: int = 0) -> CasePage:
         """Return one page of the matching cases (reference order) and how many match in all."""
@@ -186,7 +188,8 @@ def _summary(r: Any, names: bool, today: str | None) -> CaseSummary:
         r[6] if names else None,
         None if r[7] == NO_AREA_OFFERED else r[7],
         r[7] == NO_AREA_OFFERED,
-        r[8],
+        # No plan, and the latest final formulation says no intervention is indicated.
+        r[8] or (NO_INTERVENTION if r[10] else None),
         _date(r[9]) if r[9] else None,
         r[8] == "agreed" and today is not None and r[9] is not None and r[9] < today,
     )

@@ -343,6 +343,24 @@ _MIGRATION_7: list[Step] = [
 ANCHOR_MIGRATION = 7
 """The migration that adds `audit_anchor`."""
 
+# The assessor's summary judgement "no intervention indicated" (issue 13) closes a case without a
+# plan: the final formulation records it, and the case list reads it from the case row like the
+# other summary columns. No stored formulation before this migration can hold it (the judgement
+# came with it), so nothing is backfilled.
+_MIGRATION_8: list[Step] = [
+    "ALTER TABLE formulations ADD COLUMN no_intervention INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE cases ADD COLUMN no_intervention INTEGER NOT NULL DEFAULT 0",
+]
+
+SUMMARY_REFRESH_8 = (
+    SUMMARY_REFRESH
+    + """,
+    no_intervention = coalesce((SELECT f.no_intervention FROM formulations f
+        JOIN assessments a ON a.id = f.assessment_id
+        WHERE a.case_id = cases.id AND a.version = cases.latest_final), 0)"""
+)
+"""The case row's list columns as refreshed from migration 8 on."""
+
 MIGRATIONS: list[tuple[int, str, list[Step]]] = [
     (1, "tables, default team and the triggers that freeze finals and the audit log", _MIGRATION_1),
     (
@@ -359,6 +377,7 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
         _MIGRATION_6,
     ),
     (7, "password re-entry per session; one-time passwords; audit anchor", _MIGRATION_7),
+    (8, "no intervention indicated on formulations and the case list", _MIGRATION_8),
 ]
 
 

@@ -33,7 +33,7 @@ from instrument.assessment import (
 from instrument.definition import Instrument, Item
 from instrument.errors import ConflictError, InstrumentError, Problem
 from instrument.service import Draft, Service
-from instrument.ui import form, navigation, state
+from instrument.ui import form, judgement_form, navigation, state
 from instrument.ui.components import cached_instrument, plain, show_error
 from instrument.ui.context import current_actor, current_service, open_case, start_assessment
 from instrument.ui.exports import password_again
@@ -840,6 +840,7 @@ def _finalise_section(
         "version with a reason. Review the formulation (bands and narrative) before you "
         "finalise: it is frozen with the assessment."
     )
+    judgement_form.bias_check(target.reference, target.version, target.key("draft"))
     st.button(
         "Check and finalise…",
         key=target.key("finalise", "check"),
@@ -994,6 +995,8 @@ def _read_only(instrument: Instrument, draft: Draft) -> None:
                 st.text(f"Notes: {assessment.notes or '—'}")
             elif label in domains:
                 _read_only_domain(instrument, draft, domains[label])
+            elif label == form.JUDGEMENT_SECTION:
+                judgement_form.judgement_record(draft)
             else:
                 st.header("Responsivity", anchor=form.RESPONSIVITY_ANCHOR, divider="gray")
                 for rs in instrument.responsivity:
@@ -1173,6 +1176,8 @@ def _body(
                 _domain_section(target, domains[label], slots[domains[label]])
             elif label == form.RESPONSIVITY_SECTION:
                 _responsivity_section(target, slots[form.RESPONSIVITY_SECTION])
+            elif label == form.JUDGEMENT_SECTION:
+                judgement_form.judgement_tab(target.reference, target.version, target.key("draft"))
             elif may_ever(actor, Action.FINALISE):
                 _finalise_section(service, actor, instrument, target)
             else:

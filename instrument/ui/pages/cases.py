@@ -16,6 +16,7 @@ import streamlit as st
 
 from instrument.access import Action, Actor, Resource, can
 from instrument.errors import InstrumentError
+from instrument.plan import InterventionStatus
 from instrument.service import PAGE_SIZE, CasePageView, CaseRow
 from instrument.ui import navigation, state
 from instrument.ui.components import cached_instrument, plain, problem_text, show_error
@@ -153,6 +154,8 @@ def plan_label(row: CaseRow) -> str:
     """Return the case list's plan cell: status, next review, and "review due" when past it."""
     if row.plan_status is None:
         return ""
+    if row.plan_status == InterventionStatus.NO_INTERVENTION:
+        return "no intervention indicated"
     if row.review_due and row.next_review_on is not None:
         return f"review due (since {row.next_review_on.isoformat()})"
     if row.plan_status == "agreed" and row.next_review_on is not None:

@@ -8,7 +8,9 @@ and the 5P summary, every item (the heatmap) and the change across the case's as
 chart carries the same facts as a table beside it, for people who cannot see it. Presenter mode
 hides the sidebar, the app's toolbar and every control that is not needed to present, sets the
 judgement caution as one slim line (it stays on screen) and draws the chart rows closer, so that
-both charts fit above the fold of a 1366 × 768 screen.
+both charts fit above the fold of a 1366 × 768 screen. The assessor's summary judgements and
+scenarios (issue 13) come right after the escalation prompt and the focus for supervisors and
+psychologists, after the priorities for viewers.
 
 What a role sees is what the service returns: viewers get the redacted formulation (no evidence
 text, no names). Every text a person typed (evidence, rationale, narrative) is shown as escaped
@@ -27,7 +29,7 @@ from typing import Literal
 
 import streamlit as st
 
-from instrument.access import Actor
+from instrument.access import Actor, Role
 from instrument.errors import InstrumentError
 from instrument.formulation import Formulation, Priority
 from instrument.plan import progress_rows
@@ -50,7 +52,7 @@ from instrument.profile.plan import (
 )
 from instrument.service import CaseRow, Service, VersionRow
 from instrument.service.documents import formulation_document
-from instrument.ui import charts, form, navigation, state
+from instrument.ui import charts, form, judgement_view, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
@@ -386,6 +388,11 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
     # The escalation prompt and the focus come before anything else about the case (1.1).
     escalation_panel(formulation)
     focus_panel(formulation)
+    # Supervisors and psychologists start from the assessor's own judgements and scenarios.
+    judgements_first = actor.role in (Role.SUPERVISOR, Role.PSYCHOLOGIST)
+    if judgements_first:
+        judgement_view.summary_judgements(formulation)
+        judgement_view.scenarios(formulation)
     ranked, counted = describe_priorities(formulation), describe_profile(formulation)
     # Side by side wherever each can have 600 px (1920 with the sidebar, 1366 in presenter
     # mode), one above the other on a narrower screen; each chart fits its box (CHARTS_CSS).
@@ -404,6 +411,9 @@ def _case(actor: Actor, reference: str, presenter: bool) -> None:
             )
             charts.facts_table(counted)
     _priorities(formulation)
+    if not judgements_first:
+        judgement_view.summary_judgements(formulation)
+        judgement_view.scenarios(formulation)
     _strengths_and_five_p(formulation)
     _every_item(formulation)
     _plan_section(service, actor, reference)

@@ -1,10 +1,13 @@
 """The formulation page: ranked priorities with their reasons, the review, sign-off and export.
 
 One screen at the top: the escalation prompt first when the formulation raises it, then the
-priorities chart beside "Where to start" (the formulation's focus). Below, each area is a card
-that opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the
-URL (`&part=...`): 5P, engagement and responsivity, data quality, change (its chart), sign-off
-and export; only the open tab runs.
+priorities chart beside "Where to start" (the formulation's focus), then the assessor's summary
+judgements when the version records a judgement (issue 13). Below, each area is a card that
+opens on demand (only an open card runs and is drawn), and the rest is in tabs bound to the URL
+(`&part=...`): 5P, scenarios and judgement (scenarios, person-specific factors, Good Lives,
+limitations and the bias check), engagement and responsivity, data quality, change (its chart),
+sign-off and export; only the open tab runs. With a judgement section the 5P narratives are
+written on the assessment form's Judgement tab, not here.
 
 What a role sees is what the service returns: viewers get a redacted formulation (no evidence, no
 names). Psychologists review a draft's formulation here: override a band with a written
@@ -30,7 +33,7 @@ from instrument.formulation import Formulation, Priority
 from instrument.profile import describe_priorities, priorities_spec
 from instrument.service import Draft, Service, VersionRow
 from instrument.service.documents import FORMATS, case_document, formulation_document
-from instrument.ui import charts, form, navigation, state
+from instrument.ui import charts, form, judgement_view, navigation, state
 from instrument.ui.components import (
     BAND_BADGES,
     FIVE_P_TITLES,
@@ -438,13 +441,21 @@ def _at_a_glance(
 @st.fragment
 def _five_p(target: Target, formulation: Formulation, *, reviewing: bool) -> None:
     # A fragment: leaving a narrative box saves it and reruns only this section.
+    if reviewing and formulation.judgement is not None:
+        # With the assessor's judgement, the 5P is written on the assessment form.
+        reviewing = False
+        st.caption("The narratives are written on the assessment form, in its Judgement tab.")
     if reviewing:
         st.caption(
             "Write your own narrative under each heading; it is saved when you leave the box."
         )
+    judgement_view.presenting_problem(formulation.judgement)
     for section in formulation.five_p:
         st.subheader(FIVE_P_TITLES[section.heading])
         st.write(plain(section.summary))
+        if section.not_applicable:
+            st.markdown("**Not applicable**")
+            st.text(section.not_applicable)
         if reviewing:
             st.text_area(
                 f"Your narrative: {FIVE_P_TITLES[section.heading].lower()}",
@@ -718,12 +729,21 @@ def render() -> None:
 PARTS = (
     "Areas",
     "5P formulation",
+    "Scenarios and judgement",
     "Engagement and responsivity",
     "Data quality",
     "Change",
     "Sign-off and export",
 )
 """The formulation page's tabs below the chart and the focus, in order."""
+
+
+def _judgement(formulation: Formulation) -> None:
+    # Scenarios, person-specific factors, Good Lives, limitations and the bias check.
+    if formulation.judgement is None:
+        st.caption("This version records no judgement section (instrument 1.0).")
+    judgement_view.scenarios(formulation)
+    judgement_view.rest(formulation)
 
 
 def _body(
@@ -744,9 +764,11 @@ def _body(
             reviewing = False
     _escalation(formulation)
     _at_a_glance(formulation, target, reviewing=reviewing)
+    # The assessor's summary judgements come right after the escalation prompt and the focus.
+    judgement_view.summary_judgements(formulation)
     # Lazy tabs bound to the URL: only the open one runs and is drawn; a reload keeps it.
     tabs = st.tabs(list(PARTS), key=state.FORMULATION_PART, bind="query-params", default=PARTS[0])
-    areas, five_p, summaries, quality, change, sign_off = tabs
+    areas, five_p, judgement, summaries, quality, change, sign_off = tabs
     if areas.open:
         with areas:
             st.caption(form.SCORE_NOTE + " Open an area to see its reasons.")
@@ -755,6 +777,9 @@ def _body(
     if five_p.open:
         with five_p:
             _five_p(target, formulation, reviewing=reviewing)
+    if judgement.open:
+        with judgement:
+            _judgement(formulation)
     if summaries.open:
         with summaries:
             _summaries(formulation)
@@ -769,14 +794,18 @@ def _body(
                 show_error(error)
     if sign_off.open:
         with sign_off:
-            _signatures(target, row)
-            if (
-                row is not None
-                and row.status is AssessmentStatus.FINAL
-                and may_ever(actor, Action.COUNTERSIGN)
-            ):
-                _countersign(service, actor, target, row)
-            _export(service, actor, target)
+            _sign_off(service, actor, target, row)
+
+
+def _sign_off(service: Service, actor: Actor, target: Target, row: VersionRow | None) -> None:
+    _signatures(target, row)
+    if (
+        row is not None
+        and row.status is AssessmentStatus.FINAL
+        and may_ever(actor, Action.COUNTERSIGN)
+    ):
+        _countersign(service, actor, target, row)
+    _export(service, actor, target)
 
 
 def _save_focus(target: Target) -> None:
