@@ -129,6 +129,7 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
     page.keyboard.press("Tab")
     _settle(page)
     expect(page.get_by_text("'uri' is not a facilitator of this case's team")).to_be_visible()
+    expect(people.locator("..").get_by_text("uri (no longer of this case's team)")).to_be_visible()
     assert _logged(app_server) == (facilitators, sessions, revision)
     page.screenshot(path=str(ARTIFACTS / "plan-entry-refused.png"), full_page=True)
 

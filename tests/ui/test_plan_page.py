@@ -174,7 +174,8 @@ def test_a_facilitator_who_left_the_team_is_refused_and_nothing_is_written(web: 
     saves = audit_actions(web, "session-save")
     at = _open(web, "facilitator")
     people = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "facilitators"))
-    assert "fac2.north" in people.options  # still named by the agreed plan
+    # Still named by the agreed plan, and marked as no longer of the team before it is chosen.
+    assert "fac2.north (no longer of this case's team)" in people.options
     people.set_value(["fac.north", "fac2.north"]).run()
     assert not at.exception
     errors = [re.sub(r"\\(.)", r"\1", str(e.value)) for e in at.error]  # Markdown escapes

@@ -675,12 +675,36 @@ def _delivery(
         _entry_editor(service, actor, target, instrument, records)
 
 
+def _team_roster(service: Service, actor: Actor, target: Target) -> list[str]:
+    """Return who may facilitate the case now (its team's practitioners), or [] when unknown."""
+    try:
+        return service.plan_roster(actor, target.reference)
+    except InstrumentError:
+        return []
+
+
+def _person(roster: list[str]) -> Any:
+    """Return a facilitator's label: the username, marked when no longer of the case's team.
+
+    The plan may name someone who has since moved team or left; choosing them is refused by the
+    service, and the list says why before anyone tries.
+    """
+
+    def label(name: str) -> str:
+        if not roster or name in roster:
+            return name
+        return f"{name} (no longer of this case's team)"
+
+    return label
+
+
 def _when_and_who(
     service: Service,
     cols: Any,
     labels: tuple[str, str],
     facilitators: list[str],
     keys: tuple[str, str],
+    roster: list[str],
 ) -> tuple[Any, list[str]]:
     """A form's date (today by default) and its one or two facilitators, in the first columns.
 
@@ -692,7 +716,9 @@ def _when_and_who(
     st.session_state.setdefault(date_key, today)
     st.session_state.setdefault(people_key, list(facilitators))
     day = cols[0].date_input(labels[0], max_value=today, key=date_key)
-    people = cols[1].multiselect(labels[1], facilitators, max_selections=2, key=people_key)
+    people = cols[1].multiselect(
+        labels[1], facilitators, max_selections=2, format_func=_person(roster), key=people_key
+    )
     return day, list(people)
 
 
@@ -712,6 +738,7 @@ def _log_form(
             ("Date", "Facilitators present"),
             plan.facilitators,
             ("log", "facilitators"),
+            _team_roster(service, actor, target),
         )
         cols[2].selectbox(
             "Attendance",
@@ -936,10 +963,7 @@ def _entry_people(
     entry = found.entry
     number = entry.number
     plan = next((p for p in records.plans if p.plan.version == entry.plan_version), None)
-    try:
-        roster = service.plan_roster(actor, target.reference)
-    except InstrumentError:
-        roster = []
+    roster = _team_roster(service, actor, target)
     people = list(dict.fromkeys([*(plan.facilitators if plan else []), *roster]))
     people += [name for name in entry.facilitators if name not in people]
     people_key = _key("entry", "field", number, "facilitators")
@@ -948,6 +972,7 @@ def _entry_people(
         people,
         default=entry.facilitators,
         max_selections=2,
+        format_func=_person(roster),
         key=people_key,
         on_change=_save_entry,
         args=(target, number, lambda: {"facilitators": list(st.session_state[people_key])}),
@@ -1025,6 +1050,7 @@ def _reviews(
             ("Reviewed on", "Reviewed by"),
             agreed.facilitators,
             ("review", "by"),
+            _team_roster(service, actor, target),
         )
         progress = []
         for area in agreed.focus:
