@@ -175,7 +175,10 @@ def render() -> None:
         _no_plan(service, actor, target)
     else:
         instrument = service.plan_instrument(plan)
-        tabs = st.tabs(["Plan", "Delivery log", "Reviews", "Pictures"])
+        # Keyed and tracked, so a rerun (a session logged, a field saved) keeps the tab open.
+        tabs = st.tabs(
+            ["Plan", "Delivery log", "Reviews", "Pictures"], key=_key("tabs"), on_change="rerun"
+        )
         with tabs[0]:
             if plan.plan.status is PlanStatus.DRAFT and can(actor, Action.EDIT_PLAN, team):
                 _editor(service, actor, target, instrument)
