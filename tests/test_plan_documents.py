@@ -120,3 +120,16 @@ def test_the_plan_only_report_is_an_audited_export(delivered) -> None:  # type: 
     s.export_plan(fay, "C-1", plan_only=True)
     after = len(s.store.conn.execute("SELECT 1 FROM audit_log WHERE action = 'export'").fetchall())  # type: ignore[attr-defined]
     assert after == count + 1
+
+
+@pytest.mark.parametrize("fmt", PLAN_FORMATS)
+def test_a_viewers_plan_only_report_has_no_free_text_and_no_names(delivered, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    team, _ = delivered
+    s = team.service
+    s.confirm_password(team.viewer, PASSWORD)
+    exported = s.export_plan(team.viewer, "C-1", plan_only=True)
+    text = _text(fmt, plan_report(s.plan_instrument(exported.plans[-1]), exported, fmt))
+    assert CANARY not in text
+    assert "Rejoin the club." not in text  # the goal's text is free text: not for viewers
+    assert "fay" not in text
+    assert "facilitator 1" in text
