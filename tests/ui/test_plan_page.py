@@ -273,3 +273,26 @@ def test_a_review_is_recorded_from_the_form_dated_by_the_services_today(web: Web
         (review,) = s.case_plan(web.actor("facilitator"), "C-0100").reviews
     assert review.reviewed_on == web.clock.now.date()
     assert review.by == ["fac.north", "fac2.north"]
+
+
+def test_a_stale_correction_of_the_sessions_is_explained_and_not_saved(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    at = _open(web, "facilitator")
+    with web.service() as s:  # another tab corrects the entry first
+        (entry,) = s.delivery_log(web.actor("facilitator-two"), "C-0100")
+        s.save_session(
+            web.actor("facilitator-two"),
+            "C-0100",
+            1,
+            {"notes": "Theirs."},
+            base_revision=entry.revision,
+        )
+    covered = next(m for m in at.multiselect if m.key == _key("entry", "field", "1", "sessions"))
+    covered.set_value(["foundation.1", "foundation.3"]).run()
+    assert not at.exception
+    shown = re.sub(r"\\(.)", r"\1", texts(at))
+    assert "log entry 1 was changed by fac2.north" in shown
+    assert any(b.label == "Load their version" for b in at.button)
+    saved = _entry(web)
+    assert (saved.entry.sessions, saved.entry.notes) == (["foundation.1"], "Theirs.")
