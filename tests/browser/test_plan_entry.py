@@ -11,6 +11,7 @@ Screenshots: test-artifacts/plan-entry-*.png.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from playwright.sync_api import Page, expect
 
@@ -18,16 +19,10 @@ from instrument.access import SYSTEM
 from instrument.service import Service
 from tests.browser.conftest import ARTIFACTS, PASSWORD, Account, AppServer, sign_in, wait_for_app
 from tests.browser.test_accessibility import serious_violations
+from tests.browser.test_plan_journey import _settle
 from tests.plan_support import entry, finalised_case
 
 REFERENCE = "P-ENTRY"
-
-
-def _settle(page: Page) -> None:
-    page.wait_for_timeout(200)
-    wait_for_app(page)
-    expect(page.locator("[data-testid='stSkeleton']")).to_have_count(0, timeout=30_000)
-    page.wait_for_timeout(300)
 
 
 def _facilitators(server: AppServer) -> None:
@@ -39,25 +34,33 @@ def _facilitators(server: AppServer) -> None:
                 server.accounts[name] = Account(name, "facilitator", "north")
 
 
-def _seed(server: AppServer) -> None:
-    """A finalised case with a plan agreed by una and uri, and one session logged by una."""
+def _planned(server: AppServer, reference: str, facilitators: list[str], *, agree: bool) -> None:
+    """A finalised case with a plan by `facilitators` (started by the first), agreed or not."""
     _facilitators(server)
     with Service.open(server.db_path) as s:
         psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
-        una = s.session_actor(s.sign_in("una", PASSWORD))
+        first = s.session_actor(s.sign_in(facilitators[0], PASSWORD))
         assert psychologist is not None
-        assert una is not None
-        finalised_case(s, psychologist, REFERENCE, password=PASSWORD)
-        today = s.clock().date()
+        assert first is not None
+        finalised_case(s, psychologist, reference, password=PASSWORD)
         s.start_plan(
-            una,
-            REFERENCE,
-            facilitators=["una", "uri"],
+            first,
+            reference,
+            facilitators=facilitators,
             frequency={"sessions": 1, "per": "week"},
-            review_on=today + dt.timedelta(days=56),
+            review_on=s.clock().date() + dt.timedelta(days=56),
         )
-        s.agree_plan(una, REFERENCE, 1)
-        s.log_session(una, REFERENCE, entry(today, "foundation.1", facilitators=["una"]))
+        if agree:
+            s.agree_plan(first, reference, 1)
+
+
+def _seed(server: AppServer) -> None:
+    """A finalised case with a plan agreed by una and uri, and one session logged by una."""
+    _planned(server, REFERENCE, ["una", "uri"], agree=True)
+    with Service.open(server.db_path) as s:
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert una is not None
+        s.log_session(una, REFERENCE, entry(s.clock().date(), "foundation.1", facilitators=["una"]))
 
 
 def _logged(server: AppServer) -> tuple[list[str], list[str], int]:
@@ -66,6 +69,16 @@ def _logged(server: AppServer) -> tuple[list[str], list[str], int]:
         assert una is not None
         (found,) = s.delivery_log(una, REFERENCE)
         return found.entry.facilitators, found.entry.sessions, found.revision
+
+
+def _type_and_leave(page: Page, field: Any, text: str) -> None:
+    """By keyboard only: focus the field, type to filter, Enter to choose, Tab to leave (saves)."""
+    field.focus()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    _settle(page)
 
 
 def _open_editor(page: Page) -> None:
@@ -87,21 +100,11 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
     _open_editor(page)
     people = page.get_by_role("combobox", name="Facilitators present").last
     expect(people).to_be_visible()
-    people.focus()
-    page.keyboard.type("uri")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    page.keyboard.press("Tab")
-    _settle(page)
+    _type_and_leave(page, people, "uri")
     expect(page.get_by_text("is not a facilitator")).to_have_count(0)
     assert _logged(app_server)[0] == ["una", "uri"]
     covered = page.get_by_role("combobox", name="Sessions covered (or due)").last
-    covered.focus()
-    page.keyboard.type("foundation.2")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    page.keyboard.press("Tab")
-    _settle(page)
+    _type_and_leave(page, covered, "foundation.2")
     assert _logged(app_server)[1] == ["foundation.1", "foundation.2"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "plan-entry-corrected.png"), full_page=True)
@@ -122,12 +125,7 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
     _settle(page)
     assert _logged(app_server)[0] == ["una"]
     facilitators, sessions, revision = _logged(app_server)
-    people.focus()
-    page.keyboard.type("uri")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    page.keyboard.press("Tab")
-    _settle(page)
+    _type_and_leave(page, people, "uri")
     expect(page.get_by_text("'uri' is not a facilitator of this case's team")).to_be_visible()
     expect(people.locator("..").get_by_text("uri (no longer of this case's team)")).to_be_visible()
     assert _logged(app_server) == (facilitators, sessions, revision)
@@ -135,20 +133,7 @@ def test_a_logged_sessions_people_and_sessions_are_corrected_by_keyboard(
 
 
 def test_the_draft_plan_editor_passes_axe(page: Page, app_server: AppServer) -> None:
-    _facilitators(app_server)
-    with Service.open(app_server.db_path) as s:
-        psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
-        una = s.session_actor(s.sign_in("una", PASSWORD))
-        assert psychologist is not None
-        assert una is not None
-        finalised_case(s, psychologist, "P-DRAFT", password=PASSWORD)
-        s.start_plan(
-            una,
-            "P-DRAFT",
-            facilitators=["una"],
-            frequency={"sessions": 1, "per": "week"},
-            review_on=s.clock().date() + dt.timedelta(days=56),
-        )
+    _planned(app_server, "P-DRAFT", ["una"], agree=False)
     sign_in(page, app_server, "una", "/plan?case=P-DRAFT")
     expect(page.get_by_text("Draft plan, version 1")).to_be_visible()
     _settle(page)
@@ -161,21 +146,7 @@ def test_the_draft_plan_editor_passes_axe(page: Page, app_server: AppServer) -> 
 
 
 def test_a_refused_log_keeps_what_was_typed(page: Page, app_server: AppServer) -> None:
-    _facilitators(app_server)
-    with Service.open(app_server.db_path) as s:
-        psychologist = s.session_actor(s.sign_in("psy.north", PASSWORD))
-        una = s.session_actor(s.sign_in("una", PASSWORD))
-        assert psychologist is not None
-        assert una is not None
-        finalised_case(s, psychologist, "P-LOG", password=PASSWORD)
-        s.start_plan(
-            una,
-            "P-LOG",
-            facilitators=["una"],
-            frequency={"sessions": 1, "per": "week"},
-            review_on=s.clock().date() + dt.timedelta(days=56),
-        )
-        s.agree_plan(una, "P-LOG", 1)
+    _planned(app_server, "P-LOG", ["una"], agree=True)
     sign_in(page, app_server, "una", "/plan?case=P-LOG")
     page.get_by_role("tab", name="Delivery log", exact=True).click()
     _settle(page)
