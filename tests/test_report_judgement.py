@@ -49,6 +49,23 @@ def test_the_report_has_every_judgement_section(instrument: Instrument) -> None:
     assert "What leaving would cost" in html
 
 
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("wc-09-judgement", "an area's band is high."),
+        ("wc-07-intent-prompt", "an area's band is high and the escalation prompt is raised."),
+    ],
+)
+def test_the_report_says_which_condition_asks_for_a_scenario(name: str, why: str) -> None:
+    from pathlib import Path
+
+    from instrument.exchange.assessments import parse_formulation
+
+    folder = Path(__file__).resolve().parent.parent / "formulations" / "1.1"
+    formulation = parse_formulation((folder / f"{name}.formulation.json").read_bytes())
+    assert f"At least one is needed here: {why}" in R.render_html(formulation)
+
+
 def test_a_report_without_judgement_has_none_of_its_sections(instrument: Instrument) -> None:
     document = case_document()
     document.pop("judgement")

@@ -104,6 +104,110 @@ def test_a_stale_revision_is_refused(team: Team, instrument: Instrument) -> None
         )
 
 
+def _content(db: Path) -> list[str]:
+    return [line for line in dump(db) if "audit_" not in line]
+
+
+def _tab_save(team: Team, read: Draft, part: str, value: Any) -> Draft:
+    """Save as a tab that last read `read` does: merged, with the part it started from."""
+    return team.service.save_judgement(
+        team.psychologist,
+        REF,
+        1,
+        part,
+        value,
+        base_revision=read.revision,
+        merge=True,
+        base=getattr(read.assessment.judgement, part, None),
+    )
+
+
+SCENARIOS = [{**scenario, "person_specific": []} for scenario in judged()["scenarios"]]
+SUMMARY = {
+    key: {"level": "moderate", "rationale": f"The first rationale of {key}."}
+    for key in ("priority", "serious_harm", "urgency")
+}
+
+
+def test_two_tabs_changing_different_parts_or_fields_both_keep_their_change(
+    team: Team, instrument: Instrument
+) -> None:
+    read = save_all(team, started(team, instrument), {"summary": SUMMARY})
+    # Tab B changes the priority and the limitations; tab A, still on the older read, changes
+    # the urgency, then the scenarios: nothing is refused and nothing is lost.
+    b = _tab_save(
+        team, read, "summary", {**SUMMARY, "priority": {"level": "high", "rationale": "B's view."}}
+    )
+    b = _tab_save(team, b, "limitations", "Tab B's note on limits.")
+    a = _tab_save(
+        team, read, "summary", {**SUMMARY, "urgency": {"level": "low", "rationale": "A's view."}}
+    )
+    a = _tab_save(team, read, "scenarios", SCENARIOS)
+    judgement = a.assessment.judgement
+    assert judgement is not None
+    assert judgement.summary is not None
+    assert judgement.summary.priority is not None
+    assert judgement.summary.priority.rationale == "B's view."
+    assert judgement.summary.urgency is not None
+    assert judgement.summary.urgency.rationale == "A's view."
+    assert judgement.limitations == "Tab B's note on limits."
+    assert len(judgement.scenarios) == 2
+
+
+@pytest.mark.parametrize(
+    ("part", "theirs", "mine", "where"),
+    [
+        (
+            "summary",
+            {**SUMMARY, "priority": {"level": "high", "rationale": "B's view."}},
+            {**SUMMARY, "priority": {"level": "low", "rationale": "A's view."}},
+            "$.judgement.summary.priority",
+        ),
+        ("limitations", "Tab B's limits.", "Tab A's limits.", "$.judgement.limitations"),
+        (
+            "scenarios",
+            SCENARIOS[:1],
+            SCENARIOS[1:],
+            "$.judgement.scenarios",
+        ),
+    ],
+)
+def test_the_same_field_changed_in_two_tabs_is_refused_and_nothing_is_written(
+    tmp_path: Path,
+    team: Team,
+    instrument: Instrument,
+    part: str,
+    theirs: Any,
+    mine: Any,
+    where: str,
+) -> None:
+    read = save_all(team, started(team, instrument), {"summary": SUMMARY})
+    _tab_save(team, read, part, theirs)
+    before = _content(tmp_path / "j.db")
+    with pytest.raises(ConflictError) as refused:
+        _tab_save(team, read, part, mine)
+    assert refused.value.where == where
+    assert "another tab or by another person" in refused.value.message
+    assert "revision" not in refused.value.message
+    assert _content(tmp_path / "j.db") == before  # the refusal itself is audited
+    # Keeping mine is an explicit save based on what is stored now.
+    stored = team.service.get_assessment(team.psychologist, REF, 1)
+    kept = team.service.save_judgement(
+        team.psychologist, REF, 1, part, mine, base_revision=stored.revision
+    )
+    assert getattr(kept.assessment.judgement, part) is not None
+
+
+def test_a_tab_that_saves_what_is_stored_already_is_no_conflict(
+    team: Team, instrument: Instrument
+) -> None:
+    read = save_all(team, started(team, instrument), {"summary": SUMMARY})
+    _tab_save(team, read, "limitations", "The same words.")
+    again = _tab_save(team, read, "limitations", "The same words.")
+    assert again.assessment.judgement is not None
+    assert again.assessment.judgement.limitations == "The same words."
+
+
 def test_viewers_may_not_save_and_see_no_judgement_text(team: Team, instrument: Instrument) -> None:
     draft = save_all(team, started(team, instrument), judged("CANARY-VIEW"))
     with pytest.raises(PermissionDeniedError):

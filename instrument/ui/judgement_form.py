@@ -4,7 +4,8 @@ The assessor's judgement after the ratings: the 5P as a formulation, person-spec
 Good Lives, scenarios, summary judgements and a limitations note; the bias check is asked where
 the assessment is finalised. Each part is saved through `Service.save_judgement` as soon as a
 field changes, with the revision the page last read (the same draft the ratings use, kept under
-the assessment page's key), so a stale save is refused and said so, never merged silently.
+the assessment page's key). A save made while another tab or person saved is merged part by part
+and field by field; only a field both changed is refused, with a choice: keep mine or theirs.
 
 Widgets are filled from the stored draft whenever its revision is not the one they were last
 filled from (after every save, here or elsewhere): the database stays the source of truth.
@@ -106,6 +107,7 @@ def _save(sheet: Sheet, part: str, build: Callable[[], Any], *, renumbered: bool
     if actor is None:
         return
     error_key = sheet.key("error", part)
+    read = sheet.draft()
     try:
         value = build()
         draft = current_service().save_judgement(
@@ -114,21 +116,48 @@ def _save(sheet: Sheet, part: str, build: Callable[[], Any], *, renumbered: bool
             sheet.version,
             part,
             value,
-            base_revision=sheet.draft().revision,
+            base_revision=read.revision,
+            merge=True,
+            base=getattr(read.assessment.judgement, part, None),
         )
     except ConflictError as error:
         st.session_state[error_key] = error
         st.session_state[sheet.key("conflict")] = True
+        st.session_state[sheet.key("mine", part)] = value
         return
     except InstrumentError as error:
         st.session_state[error_key] = error
         return
     st.session_state.pop(error_key, None)
+    st.session_state.pop(sheet.key("mine", part), None)
     st.session_state[sheet.draft_key] = draft
-    if renumbered:
+    if renumbered or draft.revision != read.revision + 1:
+        # Fields renumbered, or another tab or person saved meanwhile (merged in): every
+        # field is filled afresh from the saved draft, so none shows a stale value.
         st.session_state.pop(sheet.key("filled"), None)
     else:
         _fill_missing(sheet, draft)
+
+
+def _keep_mine(sheet: Sheet, part: str) -> None:
+    """Save this tab's refused change over the stored one, by the person's explicit choice."""
+    actor = current_actor()
+    if actor is None:
+        return
+    mine = st.session_state.get(sheet.key("mine", part))
+    try:
+        draft = current_service().get_assessment(actor, sheet.reference, sheet.version)
+        draft = current_service().save_judgement(
+            actor, sheet.reference, sheet.version, part, mine, base_revision=draft.revision
+        )
+    except InstrumentError as error:
+        st.session_state[sheet.key("error", part)] = error
+        return
+    st.session_state[sheet.draft_key] = draft
+    st.session_state.pop(sheet.key("error", part), None)
+    st.session_state.pop(sheet.key("mine", part), None)
+    st.session_state.pop(sheet.key("conflict"), None)
+    st.session_state.pop(sheet.key("filled"), None)
 
 
 def _reload(sheet: Sheet) -> None:
@@ -163,8 +192,16 @@ def _status(sheet: Sheet, part: str) -> None:
     elif isinstance(error, InstrumentError):
         show_error(error)
         if isinstance(error, ConflictError):
-            st.button(
-                "Reload the stored version (what you typed here is dropped)",
+            left, right = st.columns(2)
+            left.button(
+                "Keep mine: save what I typed over it",
+                key=sheet.key("keep", part),
+                on_click=_keep_mine,
+                args=(sheet, part),
+                icon=":material/save:",
+            )
+            right.button(
+                "Keep theirs: show the stored version (what I typed is dropped)",
                 key=sheet.key("reload", part),
                 on_click=_reload,
                 args=(sheet,),

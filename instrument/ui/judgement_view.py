@@ -18,6 +18,7 @@ from instrument.formulation.judgement import (
 from instrument.judgement import Level
 from instrument.profile import describe_good_lives, good_lives_spec
 from instrument.ui.components import FIVE_P_TITLES, BadgeColour, plain
+from instrument.vocabulary import Band
 
 LEVEL_BADGES: dict[Level, BadgeColour] = {
     Level.HIGH: "red",
@@ -70,6 +71,22 @@ def _judgement_card(view: SummaryJudgementView, *, redacted: bool) -> None:
         st.caption("Bearing on it: " + "; ".join(bearing))
 
 
+def _why_scenarios(formulation: Formulation) -> str:
+    """Say which condition asks for a scenario: a high area, the raised prompt, or both."""
+    high = [p.name for p in formulation.priorities if p.band is Band.HIGH]
+    raised = formulation.escalation is not None and formulation.escalation.raised
+    reasons = []
+    if len(high) == 1:
+        reasons.append(f"{high[0]} is high")
+    elif len(high) == 2:
+        reasons.append(f"{high[0]} and {high[1]} are high")
+    elif high:
+        reasons.append(f"{high[0]} and {len(high) - 1} other areas are high")
+    if raised:
+        reasons.append("the escalation prompt is raised")
+    return " and ".join(reasons) or "an area is high or the escalation prompt is raised"
+
+
 def scenarios(formulation: Formulation) -> None:
     """Show the scenarios: titles and links always, their texts when the copy holds them."""
     judgement = formulation.judgement
@@ -82,9 +99,9 @@ def scenarios(formulation: Formulation) -> None:
     )
     if not judgement.scenarios:
         if judgement.scenarios_required:
+            why = _why_scenarios(formulation)
             st.warning(
-                "No scenario yet: at least one is needed to finalise (an area is high or the "
-                "escalation prompt is raised).",
+                f"No scenario yet: at least one is needed to finalise ({why}).",
                 icon=":material/warning:",
             )
         else:

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from instrument.formulation import Review
@@ -171,19 +172,40 @@ def test_typed_markup_stays_text_and_a_bad_value_is_refused_beside_it(web: Web) 
     assert judgement.person_specific["PS1"].title == "x" * 10
 
 
-def test_a_stale_save_is_refused_and_can_be_reloaded(web: Web) -> None:
+def test_a_change_in_another_tab_is_merged_and_shown(web: Web) -> None:
     new_case(web)
     fill(web, judgement=False)
     at = open_tab(web)
     store_judgement(web, {"limitations": "Saved in another tab."})
     at.text_area(key=field("five_p.presenting_problem")).input("Mine.").run()
-    assert any("was changed by" in str(e.value) for e in at.error)
-    reload_key = state.widget_key(state.JUDGEMENT_FORM, f"{CASE}.1.reload.five_p")
-    at.button(key=reload_key).click().run()
+    assert not at.error
+    judgement = draft(web).assessment.judgement
+    assert judgement is not None
+    assert judgement.limitations == "Saved in another tab."
+    assert judgement.five_p is not None
+    assert judgement.five_p.presenting_problem == "Mine."
     assert at.text_area(key=field("limitations")).value == "Saved in another tab."
-    assert at.text_area(key=field("five_p.presenting_problem")).value is None or (
-        at.text_area(key=field("five_p.presenting_problem")).value == ""
-    )
+    assert at.text_area(key=field("five_p.presenting_problem")).value == "Mine."
+
+
+@pytest.mark.parametrize("choice", ["keep", "reload"])
+def test_the_same_field_changed_in_another_tab_asks_which_to_keep(web: Web, choice: str) -> None:
+    new_case(web)
+    fill(web, judgement=False)
+    at = open_tab(web)
+    store_judgement(web, {"limitations": "Theirs, saved in another tab."})
+    at.text_area(key=field("limitations")).input("Mine, typed here.").run()
+    shown = [str(e.value) for e in at.error]
+    assert any("another tab or by another person" in text for text in shown)
+    assert not any("revision" in text for text in shown)
+    key = state.widget_key(state.JUDGEMENT_FORM, f"{CASE}.1.{choice}.limitations")
+    at.button(key=key).click().run()
+    judgement = draft(web).assessment.judgement
+    assert judgement is not None
+    expected = "Mine, typed here." if choice == "keep" else "Theirs, saved in another tab."
+    assert judgement.limitations == expected
+    assert at.text_area(key=field("limitations")).value == expected
+    assert not at.error
 
 
 def test_finalising_asks_for_the_bias_check_and_lists_judgement_problems(web: Web) -> None:
