@@ -75,11 +75,12 @@ PLAN_FIELDS = (
 )
 
 
-def _stale(what: str, saved_by: str | None, saved_at: dt.datetime, revision: int, base: int) -> str:
-    at = saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+def _stale(what: str, saved_by: str | None, saved_at: dt.datetime) -> str:
+    """Say who changed a record meanwhile and when, without revision numbers (issue 15)."""
+    at = saved_at.strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"{what} was changed by {saved_by or 'system'} at {at} (revision {revision}); your "
-        f"change was based on revision {base} and was not saved"
+        f"{what} was changed by {saved_by or 'system'} at {at}, in another tab or by another "
+        "person, while you edited it; your change was not saved"
     )
 
 
@@ -368,8 +369,6 @@ class PlanService(ServiceBase):
                         f"plan version {version}",
                         record.saved_by,
                         record.saved_at,
-                        record.revision,
-                        base_revision,
                     ),
                     where="revision",
                     fix="reload the plan to see their change, then make yours again",
@@ -575,8 +574,6 @@ class PlanService(ServiceBase):
                         f"log entry {number}",
                         record.saved_by,
                         record.saved_at,
-                        record.revision,
-                        base_revision,
                     ),
                     where="revision",
                     fix="reload the entry to see their change, then make yours again",

@@ -293,6 +293,8 @@ def test_a_stale_correction_of_the_sessions_is_explained_and_not_saved(web: Web)
     assert not at.exception
     shown = re.sub(r"\\(.)", r"\1", texts(at))
     assert "log entry 1 was changed by fac2.north" in shown
+    assert "in another tab or by another person" in shown
+    assert "based on revision" not in shown  # no revision numbers (issue 15)
     assert any(b.label == "Load their version" for b in at.button)
     saved = _entry(web)
     assert (saved.entry.sessions, saved.entry.notes) == (["foundation.1"], "Theirs.")
