@@ -180,3 +180,33 @@ def test_a_refused_log_keeps_what_was_typed(page: Page, app_server: AppServer) -
         "declined",
         "Typed before the refusal.",
     )
+
+
+def test_a_change_from_another_tab_is_said_and_loaded_afresh(
+    page: Page, app_server: AppServer
+) -> None:
+    _planned(app_server, "P-TABS", ["una"], agree=True)
+    with Service.open(app_server.db_path) as s:
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert una is not None
+        s.log_session(una, "P-TABS", entry(s.clock().date(), "foundation.1", facilitators=["una"]))
+    sign_in(page, app_server, "una", "/plan?case=P-TABS")
+    _open_editor(page)
+    notes = page.get_by_role("textbox", name="Notes").last
+    expect(notes).to_have_value("Fictional notes.")
+    with Service.open(app_server.db_path) as s:  # another tab
+        una = s.session_actor(s.sign_in("una", PASSWORD))
+        assert una is not None
+        s.save_session(una, "P-TABS", 1, {"notes": "From the other tab."}, base_revision=1)
+    page.get_by_role("tab", name="Reviews", exact=True).click()  # any rerun
+    _settle(page)
+    page.get_by_role("tab", name="Delivery log", exact=True).click()
+    _settle(page)
+    expect(page.get_by_text("in another tab or by another person")).to_be_visible()
+    page.get_by_role("button", name="Load their version").click()
+    _settle(page)
+    if not page.get_by_role("textbox", name="Notes").last.is_visible():
+        page.get_by_text("Correct a logged session").click()
+        _settle(page)
+    expect(page.get_by_role("textbox", name="Notes").last).to_have_value("From the other tab.")
+    expect(page.get_by_text("in another tab or by another person")).to_have_count(0)

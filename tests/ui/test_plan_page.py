@@ -298,3 +298,30 @@ def test_a_stale_correction_of_the_sessions_is_explained_and_not_saved(web: Web)
     assert any(b.label == "Load their version" for b in at.button)
     saved = _entry(web)
     assert (saved.entry.sessions, saved.entry.notes) == (["foundation.1"], "Theirs.")
+
+
+def test_a_change_made_in_another_tab_is_said_at_once_and_never_overwritten(web: Web) -> None:
+    seed(web, agree=True)
+    _log_one(web)
+    at = _open(web, "facilitator")
+    with web.service() as s:  # another tab corrects the notes
+        s.save_session(
+            web.actor("facilitator-two"), "C-0100", 1, {"notes": "Theirs."}, base_revision=1
+        )
+    at.run()  # any rerun of this tab: the change is said before anything is typed
+    shown = re.sub(r"\\(.)", r"\1", texts(at))
+    assert "log entry 1 was changed by fac2.north" in shown
+    assert "load their version before you change it" in shown
+    # The field still shows what this tab drew; a change typed over it is refused, not saved.
+    notes = next(t for t in at.text_area if t.key == _key("entry", "field", "1", "notes"))
+    assert notes.value == ""
+    notes.set_value("Typed over the older text.").run()
+    assert _entry(web).entry.notes == "Theirs."
+    # Loading their version draws the fields afresh; then a change saves.
+    next(b for b in at.button if b.label == "Load their version").click().run()
+    assert not at.exception
+    notes = next(t for t in at.text_area if t.key == _key("entry", "field", "1", "notes.g1"))
+    assert notes.value == "Theirs."
+    notes.set_value("Theirs, and mine.").run()
+    assert _entry(web).entry.notes == "Theirs, and mine."
+    assert "was changed by" not in re.sub(r"\\(.)", r"\1", texts(at))

@@ -840,9 +840,12 @@ def _entry_editor(
         number = st.selectbox("Entry", numbers, index=len(numbers) - 1, key=_key("entry", "number"))
         found = next(e for e in entries if e.entry.number == number)
         known = st.session_state.get(_key("entry", number))
-        current = isinstance(known, DeliveryView) and known.revision == found.revision
-        if not current and _key("entry", "conflict") not in st.session_state:
+        if not isinstance(known, DeliveryView):
             st.session_state[_key("entry", number)] = found
+        elif known.revision != found.revision and _key("entry", "conflict") not in st.session_state:
+            # Saved in another tab or by another person since this page drew the entry: its
+            # fields may show older values, so say so now; a save based on them is refused.
+            st.session_state[_key("entry", "conflict")] = _changed_elsewhere(found)
         pending = st.session_state.get(_key("entry", "conflict"))
         if isinstance(pending, str):
             st.warning(plain(pending), icon=":material/sync_problem:")
@@ -850,12 +853,15 @@ def _entry_editor(
                 st.session_state.pop(_key("entry", "conflict"), None)
                 st.session_state[_key("entry", number)] = found
                 for key in list(st.session_state.keys()):
-                    if str(key).startswith((_key("entry", "field"), _key("entry", "error"))):
+                    if str(key).startswith(_key("entry", "error")):
                         del st.session_state[key]
+                # New widget keys: every field is drawn afresh from the stored entry.
+                generation = _key("entry", "generation")
+                st.session_state[generation] = st.session_state.get(generation, 0) + 1
                 st.rerun()
         _entry_fields(target, number, found)
         _entry_people(service, actor, target, instrument, records, found)
-        notes_key = _key("entry", "field", number, "notes")
+        notes_key = _field_key(number, "notes")
         st.text_area(
             "Notes",
             value=found.entry.notes or "",
@@ -864,7 +870,7 @@ def _entry_editor(
             on_change=_save_entry,
             args=(target, number, lambda: {"notes": st.session_state[notes_key].strip() or None}),
         )
-        minutes_key = _key("entry", "field", number, "minutes")
+        minutes_key = _field_key(number, "minutes")
         if found.entry.attendance is Attendance.ATTENDED:
             st.number_input(
                 "Minutes",
@@ -882,6 +888,24 @@ def _entry_editor(
         _entry_error(number, "notes", "duration_minutes")
 
 
+def _field_key(number: int, name: str) -> str:
+    """Return a correction field's widget key, e.g. `...entry.field.1.notes`.
+
+    "Load their version" moves every field to a new generation of keys, so that the browser
+    draws them afresh from the stored entry (a widget keeps its own value under its old key).
+    """
+    generation = st.session_state.get(_key("entry", "generation"), 0)
+    return _key("entry", "field", number, name) + (f".g{generation}" if generation else "")
+
+
+def _changed_elsewhere(found: DeliveryView) -> str:
+    at = found.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"log entry {found.entry.number} was changed by {found.saved_by or 'system'} at {at}, "
+        "in another tab or by another person; load their version before you change it"
+    )
+
+
 def _entry_error(number: int, *fields: str) -> None:
     """Show, beside its field, why the service refused a change to the entry."""
     for field in fields:
@@ -894,7 +918,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
     """The entry's date, attendance (with its reason) and engagement, each saved on change."""
     entry = found.entry
     cols = st.columns(3)
-    date_key = _key("entry", "field", number, "date")
+    date_key = _field_key(number, "date")
     cols[0].date_input(
         "Date",
         value=entry.date,
@@ -903,8 +927,8 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
         on_change=_save_entry,
         args=(target, number, lambda: {"date": st.session_state[date_key].isoformat()}),
     )
-    attendance_key = _key("entry", "field", number, "attendance")
-    reason_key = _key("entry", "field", number, "reason")
+    attendance_key = _field_key(number, "attendance")
+    reason_key = _field_key(number, "reason")
 
     def attendance() -> dict[str, Any]:
         reason = str(st.session_state.get(reason_key) or "").strip() or None
@@ -921,7 +945,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
         args=(target, number, attendance),
     )
     if entry.attendance is Attendance.ATTENDED:
-        engagement_key = _key("entry", "field", number, "engagement")
+        engagement_key = _field_key(number, "engagement")
         levels = [e.value for e in Engagement]
         cols[2].selectbox(
             "Engagement",
@@ -969,7 +993,7 @@ def _entry_people(
     roster = _team_roster(service, actor, target)
     people = list(dict.fromkeys([*(plan.facilitators if plan else []), *roster]))
     people += [name for name in entry.facilitators if name not in people]
-    people_key = _key("entry", "field", number, "facilitators")
+    people_key = _field_key(number, "facilitators")
     st.multiselect(
         "Facilitators present",
         people,
@@ -982,7 +1006,7 @@ def _entry_people(
         help="One or two of the case's team who were in the session.",
     )
     _entry_error(number, "facilitators")
-    sessions_key = _key("entry", "field", number, "sessions")
+    sessions_key = _field_key(number, "sessions")
     choices = session_choices(instrument, plan)
     st.multiselect(
         "Sessions covered (or due)",
