@@ -325,3 +325,32 @@ def test_a_change_made_in_another_tab_is_said_at_once_and_never_overwritten(web:
     notes.set_value("Theirs, and mine.").run()
     assert _entry(web).entry.notes == "Theirs, and mine."
     assert "was changed by" not in re.sub(r"\\(.)", r"\1", texts(at))
+
+
+def test_a_draft_changed_in_another_tab_is_said_at_once_and_never_overwritten(web: Web) -> None:
+    seed(web)
+    at = _open(web, "facilitator")
+    with web.service() as s:  # another tab writes the order's reason
+        s.save_plan(
+            web.actor("facilitator-two"), "C-0100", 1, "order_reason", "Theirs.", base_revision=1
+        )
+    at.run()
+    shown = re.sub(r"\\(.)", r"\1", texts(at))
+    assert "plan version 1 was changed by fac2.north" in shown
+    assert "load their version before you change it" in shown
+    assert not [b for b in at.button if b.label.startswith("Save my")]  # nothing of mine pending
+    box = next(t for t in at.text_area if t.key == _key("edit", "order_reason"))
+    box.set_value("Typed over the older text.").run()
+    with web.service() as s:
+        plan = s.case_plan(web.actor("facilitator"), "C-0100").latest
+    assert plan is not None
+    assert plan.order_reason == "Theirs."
+    next(b for b in at.button if b.label == "Load their version").click().run()
+    assert not at.exception
+    box = next(t for t in at.text_area if t.key == _key("edit", "order_reason.g1"))
+    assert box.value == "Theirs."
+    box.set_value("Theirs, and mine.").run()
+    with web.service() as s:
+        plan = s.case_plan(web.actor("facilitator"), "C-0100").latest
+    assert plan is not None
+    assert plan.order_reason == "Theirs, and mine."

@@ -307,11 +307,23 @@ def _on_change(target: Target, field: str, reader: Any) -> None:
     _save_field(target, field, reader())
 
 
+def _edit_key(*parts: object) -> str:
+    """Return a draft field's widget key, e.g. `...edit.order_reason`.
+
+    "Load their version" moves every field to a new generation of keys, so that the browser
+    draws them afresh from the stored draft (a widget keeps its own value under its old key).
+    """
+    generation = st.session_state.get(_key("generation", "edit"), 0)
+    return _key("edit", *parts) + (f".g{generation}" if generation else "")
+
+
 def _reload(target: Target) -> None:
-    """Forget the widgets and the known draft: the next run reads the stored plan."""
+    """Forget the widgets and the known draft: the next run reads the stored plan afresh."""
     for key in list(st.session_state.keys()):
         if str(key).startswith(_key("edit")) or str(key) in (_key("draft"), _key("conflict")):
             del st.session_state[key]
+    generation = _key("generation", "edit")
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
 def _keep_mine(target: Target) -> None:
@@ -343,7 +355,15 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     if not (isinstance(known, PlanDraft) and known.version == draft.version):
         st.session_state[_key("draft")] = draft
     elif known.revision != draft.revision and _key("conflict") not in st.session_state:
-        st.session_state[_key("draft")] = draft  # saved elsewhere, nothing pending here
+        # Saved in another tab or by another person since this page drew the draft: its fields
+        # may show older values, so say so now; a save based on them is refused.
+        at = draft.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+        st.session_state[_key("conflict")] = (
+            None,
+            None,
+            f"plan version {draft.version} was changed by {draft.saved_by or 'system'} at {at}, "
+            "in another tab or by another person; load their version before you change it",
+        )
     plan = draft.plan
     pending = st.session_state.get(_key("conflict"))
     if isinstance(pending, tuple):
@@ -356,19 +376,20 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
             args=(target,),
             width="stretch",
         )
-        right.button(
-            f"Save my {pending[0].replace('_', ' ')} over it",
-            key=_key("conflict", "mine"),
-            on_click=_keep_mine,
-            args=(target,),
-            width="stretch",
-        )
+        if pending[0] is not None:  # a change of mine was refused: it may be saved over theirs
+            right.button(
+                f"Save my {pending[0].replace('_', ' ')} over it",
+                key=_key("conflict", "mine"),
+                on_click=_keep_mine,
+                args=(target,),
+                width="stretch",
+            )
     saved = st.session_state.get(_key("saved"))
     if isinstance(saved, tuple):
         st.caption(f"Saved ({saved[0].replace('_', ' ')}) at {saved[1].strftime('%H:%M:%S UTC')}.")
     roster = service.plan_roster(actor, target.reference)
     st.subheader(f"Draft plan, version {draft.version}")
-    fac_key = _key("edit", "facilitators")
+    fac_key = _edit_key("facilitators")
     st.multiselect(
         "Facilitators (one or two)",
         sorted(set(roster) | set(plan.facilitators)),
@@ -381,9 +402,9 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     _field_error("facilitators")
     cols = st.columns(3)
     count_key, period_key, review_key = (
-        _key("edit", "count"),
-        _key("edit", "period"),
-        _key("edit", "review_on"),
+        _edit_key("count"),
+        _edit_key("period"),
+        _edit_key("review_on"),
     )
 
     def frequency() -> dict[str, Any]:
@@ -421,7 +442,7 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     _field_error("review_on")
     st.markdown("**Sessions, in planned order** (edit the order, add or remove rows)")
     options = list(instrument.session_by_id)
-    sessions_key = _key("edit", "sessions")
+    sessions_key = _edit_key("sessions")
     st.data_editor(
         _text_frame(
             session=[s.session for s in plan.sessions],
@@ -447,7 +468,7 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
         width="stretch",
     )
     _field_error("sessions")
-    order_key = _key("edit", "order_reason")
+    order_key = _edit_key("order_reason")
     st.text_area(
         "Why the order departs from the suggestion (if it does)",
         value=plan.order_reason or "",
@@ -509,7 +530,7 @@ def _dropped_editor(
         return
     st.markdown("**Suggested sessions left out** (each needs a reason)")
     reasons = {d.session: d.reason or "" for d in plan.dropped}
-    keys = {session: _key("edit", "dropped", session) for session in left_out}
+    keys = {session: _edit_key("dropped", session) for session in left_out}
 
     def dropped() -> list[dict[str, Any]]:
         return [
@@ -531,7 +552,7 @@ def _dropped_editor(
 
 def _goals_editor(target: Target, plan: Plan) -> None:
     st.markdown("**Good Lives approach goals**")
-    key = _key("edit", "goals")
+    key = _edit_key("goals")
     goods = [g.value for g in instrument_goods()]
     st.data_editor(
         _text_frame(
