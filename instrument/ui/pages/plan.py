@@ -352,7 +352,8 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     versions = service.plan_versions(actor, target.reference)
     draft = versions[-1]
     known = st.session_state.get(_key("draft"))
-    if not (isinstance(known, PlanDraft) and known.version == draft.version):
+    drawn = _edit_key("order_reason") in st.session_state  # the fields hold their values
+    if not (isinstance(known, PlanDraft) and known.version == draft.version and drawn):
         st.session_state[_key("draft")] = draft
     elif known.revision != draft.revision and _key("conflict") not in st.session_state:
         # Saved in another tab or by another person since this page drew the draft: its fields
@@ -861,7 +862,8 @@ def _entry_editor(
         number = st.selectbox("Entry", numbers, index=len(numbers) - 1, key=_key("entry", "number"))
         found = next(e for e in entries if e.entry.number == number)
         known = st.session_state.get(_key("entry", number))
-        if not isinstance(known, DeliveryView):
+        drawn = _field_key(number, "notes") in st.session_state  # the fields hold their values
+        if not isinstance(known, DeliveryView) or not drawn:
             st.session_state[_key("entry", number)] = found
         elif known.revision != found.revision and _key("entry", "conflict") not in st.session_state:
             # Saved in another tab or by another person since this page drew the entry: its
