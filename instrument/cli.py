@@ -3,7 +3,8 @@
 The settings are read once, in `main`, and reach the commands through click's context; every
 command calls the service (`instrument.service`, `instrument.service.documents`). JSON goes to
 stdout, messages to stderr. Every refusal of bad input exits 2, printing each
-problem as `JSON-path: message`, in one place (`main`); no traceback ever reaches the user.
+problem as `JSON-path: message — how to fix it`, in one place (`main`); no traceback ever
+reaches the user.
 """
 
 from __future__ import annotations
@@ -624,8 +625,10 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
         cli.main(args=argv, prog_name="instrument", standalone_mode=False, obj=settings)
     except InstrumentError as error:
+        # One line per problem: where, what is wrong, and how to fix it.
         for problem in error.problems():
-            click.echo(f"{problem.where}: {problem.message}", err=True)
+            fix = f" — {problem.fix}" if problem.fix else ""
+            click.echo(f"{problem.where}: {problem.message}{fix}", err=True)
         sys.exit(EXIT_INVALID)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
