@@ -1,0 +1,137 @@
+"""Attacks on the assessor's judgement (issue 13) from outside: forged imports, leaks, wording.
+
+Each test here failed before the fix it guards.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from instrument.access import SYSTEM
+from instrument.assessment import Assessment
+from instrument.errors import DocumentError
+from instrument.exchange.case import case_json
+from instrument.formulation import Review, formulate
+from tests.store_support import PASSWORD, Team, complete, dump, make_team
+
+REPO = Path(__file__).resolve().parent.parent
+REF = "C-JA1"
+
+
+@pytest.fixture
+def finalised(tmp_path: Path) -> tuple[Team, dict[str, Any]]:
+    """A team with one finalised 1.1 version (with its judgement), and the case's export."""
+    team = make_team(tmp_path / "a.db")
+    s, pat = team.service, team.psychologist
+    s.create_case(pat, REF, "engaged")
+    s.start_assessment(pat, REF)
+    draft = s.get_assessment(pat, REF, 1)
+    from instrument.definitions import get_instrument
+
+    ref = draft.assessment.instrument
+    complete(s, pat, REF, 1, get_instrument(ref.id, ref.version))
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, REF, 1)
+    return team, s.export_case(pat, REF)
+
+
+def _forged(document: dict[str, Any], change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """The export with the final version's judgement changed and everything made consistent.
+
+    The forger recomputes the formulation (the code is public), so that the hash and the
+    recomputation checks pass, and drops the installation's signature.
+    """
+    forged = copy.deepcopy(document)
+    forged.pop("signature")
+    version = forged["versions"][0]
+    change(version["assessment"]["judgement"])
+    assessment = Assessment.model_validate(version["assessment"])
+    from instrument.definitions import get_instrument
+
+    ref = assessment.instrument
+    stored = version["formulation"]
+    again = formulate(
+        get_instrument(ref.id, ref.version),
+        assessment,
+        generated_at=dt.datetime.fromisoformat(stored["header"]["generated_at"]),
+        review=Review.model_validate(version["review"]),
+    ).model_dump(mode="json", exclude_none=True)
+    again["header"]["generator"] = stored["header"]["generator"]
+    version["formulation"] = again
+    return forged
+
+
+def _no_rationale(judgement: dict[str, Any]) -> None:
+    judgement["summary"]["priority"]["rationale"] = " "
+
+
+def _no_intervention_with_high_priority(judgement: dict[str, Any]) -> None:
+    judgement["summary"]["no_intervention"] = True
+    judgement["summary"]["priority"]["level"] = "high"
+
+
+def _unconfirmed_bias_check(judgement: dict[str, Any]) -> None:
+    judgement["bias_check"]["confirmed"] = False
+
+
+def _narrative_and_reason(judgement: dict[str, Any]) -> None:
+    judgement["five_p"]["headings"]["protective"]["not_applicable"] = "A fictional reason."
+
+
+FORGERIES = {
+    "summary.priority.rationale": _no_rationale,
+    "summary.no_intervention": _no_intervention_with_high_priority,
+    "bias_check.confirmed": _unconfirmed_bias_check,
+    "five_p.headings.protective": _narrative_and_reason,
+}
+
+
+def test_an_untouched_final_version_with_its_judgement_still_imports(
+    finalised: tuple[Team, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, document = finalised
+    elsewhere = make_team(tmp_path / "b.db")
+    elsewhere.service.import_case(SYSTEM, case_json(_forged(document, lambda _: None)).encode())
+    assert elsewhere.service.get_assessment(SYSTEM, REF, 1).assessment.judgement is not None
+
+
+@pytest.mark.parametrize("field", list(FORGERIES))
+def test_a_final_version_whose_judgement_could_not_be_finalised_is_refused(
+    finalised: tuple[Team, dict[str, Any]], tmp_path: Path, field: str
+) -> None:
+    _, document = finalised
+    forged = _forged(document, FORGERIES[field])
+    elsewhere = make_team(tmp_path / "b.db")
+    before = dump(tmp_path / "b.db")
+    with pytest.raises(DocumentError) as refused:
+        elsewhere.service.import_case(SYSTEM, case_json(forged).encode(), "north")
+    wheres = [p.where for p in refused.value.problems()]
+    assert any(w.startswith(f"$.versions[0].assessment.judgement.{field}") for w in wheres)
+    assert "a final version cannot have this" in refused.value.problems()[0].message
+    assert dump(tmp_path / "b.db") == before
+
+
+def test_the_cli_refuses_a_forged_final_judgement_with_exit_2_and_its_path(
+    finalised: tuple[Team, dict[str, Any]], tmp_path: Path
+) -> None:
+    _, document = finalised
+    path = tmp_path / "forged.case.json"
+    path.write_text(case_json(_forged(document, _no_rationale)), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "instrument", "import", "--db", str(tmp_path / "c.db"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    assert result.returncode == 2
+    assert "$.versions[0].assessment.judgement.summary.priority.rationale" in result.stderr
+    assert "Traceback" not in result.stderr
