@@ -135,3 +135,20 @@ def test_the_cli_refuses_a_forged_final_judgement_with_exit_2_and_its_path(
     assert result.returncode == 2
     assert "$.versions[0].assessment.judgement.summary.priority.rationale" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_reason_beside_a_narrative_written_on_the_formulation_page_blocks_finalising() -> None:
+    from instrument.definitions import current_instrument
+    from instrument.formulation.finalising import judgement_problems
+    from instrument.vocabulary import FiveP
+    from tests.test_judgement import case_document, load
+
+    document = case_document()
+    document["judgement"]["five_p"]["headings"]["protective"] = {"not_applicable": "A reason."}
+    instrument = current_instrument()
+    assert judgement_problems(instrument, load(document)) == []
+    review = Review(narratives={FiveP.PROTECTIVE: "Written on the formulation page."})
+    problems = judgement_problems(instrument, load(document), review)
+    assert [p.where for p in problems] == ["$.judgement.five_p.headings.protective"]
+    assert "both a narrative and a reason" in problems[0].message
+    assert "formulation page" in problems[0].fix
