@@ -33,7 +33,7 @@ from instrument.vocabulary import (
     Text,
 )
 
-PERSON_SPECIFIC_PATTERN = r"^PS[0-9]{1,2}$"
+PERSON_SPECIFIC_PATTERN = r"^PS[1-9][0-9]?$"
 PersonSpecificId = Annotated[str, StringConstraints(pattern=PERSON_SPECIFIC_PATTERN)]
 MAX_PERSON_SPECIFIC = 20
 MAX_SCENARIOS = 10

@@ -152,3 +152,31 @@ def test_a_reason_beside_a_narrative_written_on_the_formulation_page_blocks_fina
     assert [p.where for p in problems] == ["$.judgement.five_p.headings.protective"]
     assert "both a narrative and a reason" in problems[0].message
     assert "formulation page" in problems[0].fix
+
+
+@pytest.mark.parametrize("key", ["PS0", "PS00", "PS01", "PS100", "ps1"])
+def test_a_person_specific_id_is_one_of_ps1_to_ps99_written_one_way(key: str) -> None:
+    from tests.test_judgement import case_document, load
+
+    document = case_document()
+    factors = document["judgement"]["person_specific"]
+    factors[key] = factors.pop("PS2")
+    with pytest.raises(DocumentError) as refused:
+        load(document)
+    problems = refused.value.problems()
+    assert [(p.where, p.message) for p in problems] == [
+        (f"$.judgement.person_specific.{key}", "this key is not allowed here")
+    ]
+    assert "PS1 to PS99" in problems[0].fix
+
+
+def test_a_scenario_cannot_link_a_person_specific_id_written_with_a_leading_zero() -> None:
+    from tests.test_judgement import case_document, load
+
+    document = case_document()
+    document["judgement"]["scenarios"][0]["person_specific"] = ["PS01"]
+    with pytest.raises(DocumentError) as refused:
+        load(document)
+    assert [p.where for p in refused.value.problems()] == [
+        "$.judgement.scenarios[0].person_specific[0]"
+    ]
