@@ -180,3 +180,18 @@ def test_a_scenario_cannot_link_a_person_specific_id_written_with_a_leading_zero
     assert [p.where for p in refused.value.problems()] == [
         "$.judgement.scenarios[0].person_specific[0]"
     ]
+
+
+def test_no_summary_judgement_recorded_is_not_called_the_assessors_judgements() -> None:
+    from instrument.definitions import current_instrument
+    from tests.test_judgement import AT, case_document, load
+
+    document = case_document()
+    del document["judgement"]["summary"]
+    formulation = formulate(current_instrument(), load(document), generated_at=AT)
+    assert formulation.judgement is not None
+    assert formulation.judgement.summary_judgements is not None
+    summary = formulation.judgement.summary_judgements.summary
+    assert summary.startswith("The assessor has not recorded summary judgements yet.")
+    assert "These are the assessor's judgements" not in summary
+    assert "never computes" in summary

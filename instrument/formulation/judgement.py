@@ -505,7 +505,11 @@ def _summary_judgements(
         summary = "The assessor has not recorded summary judgements yet."
     if given.no_intervention:
         summary += " The assessor's outcome: no intervention indicated."
-    summary += " These are the assessor's judgements, not computed by the instrument."
+    if stated or given.no_intervention:
+        # Said only of judgements there are: none recorded is not "these are the assessor's".
+        summary += " These are the assessor's judgements, not computed by the instrument."
+    else:
+        summary += " The instrument never computes them."
     return SummaryJudgementsSummary(
         judgements=views, no_intervention=given.no_intervention, summary=summary
     )
