@@ -286,6 +286,7 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
     domains = instrument.domain_by_id
     for ps_id, factor in judgement.person_specific.items():
         where = f"{base}.person_specific.{ps_id}"
+        problems.extend(_blank_title(f"{where}.title", factor.title, "the factor"))
         if factor.domain not in domains:
             problems.append(
                 Problem(
@@ -307,6 +308,7 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 )
     for index, scenario in enumerate(judgement.scenarios):
         where = f"{base}.scenarios[{index}]"
+        problems.extend(_blank_title(f"{where}.title", scenario.title, "the scenario"))
         for position, item_id in enumerate(scenario.items):
             if item_id not in instrument.item_by_id:
                 problems.append(
@@ -338,3 +340,10 @@ def _areas(instrument: Instrument, where: str, areas: list[str]) -> list[Problem
         for position, area in enumerate(areas)
         if area not in instrument.area_by_id
     ]
+
+
+def _blank_title(where: str, title: str, what: str) -> list[Problem]:
+    """A title of spaces only names nothing: it is refused like a missing one."""
+    if title.strip():
+        return []
+    return [Problem(where, "the title is blank", f"give {what} a short title")]

@@ -195,3 +195,27 @@ def test_no_summary_judgement_recorded_is_not_called_the_assessors_judgements() 
     assert summary.startswith("The assessor has not recorded summary judgements yet.")
     assert "These are the assessor's judgements" not in summary
     assert "never computes" in summary
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        (
+            "$.judgement.person_specific.PS1.title",
+            lambda j: j["person_specific"]["PS1"].update(title="   "),
+        ),
+        ("$.judgement.scenarios[1].title", lambda j: j["scenarios"][1].update(title=" ")),
+    ],
+)
+def test_a_title_of_spaces_only_is_refused_with_its_path(
+    where: str, change: Callable[[dict[str, Any]], None]
+) -> None:
+    from tests.test_judgement import case_document, load
+
+    document = case_document()
+    change(document["judgement"])
+    with pytest.raises(DocumentError) as refused:
+        load(document)
+    assert [(p.where, p.message) for p in refused.value.problems()] == [
+        (where, "the title is blank")
+    ]
