@@ -219,3 +219,47 @@ def test_a_title_of_spaces_only_is_refused_with_its_path(
     assert [(p.where, p.message) for p in refused.value.problems()] == [
         (where, "the title is blank")
     ]
+
+
+def test_an_upgrade_moves_the_judgements_item_ids_with_the_ratings() -> None:
+    """A later definition that renames or splits an item keeps the judgement's links to it."""
+    import json
+
+    from instrument.definition import Instrument as Definition
+    from instrument.definitions import current_instrument
+    from instrument.migration import upgrade_assessment
+    from tests.test_judgement import case_document, load
+
+    current = current_instrument()
+    text = json.dumps(current.model_dump(mode="json", by_alias=True, exclude_none=True))
+    data = json.loads(text.replace('"EM1"', '"EM9"'))
+    data["version"] = "1.2.0"
+    data["migrations"] = [
+        {
+            "from_version": current.version,
+            "renamed": {"EM1": "EM9"},
+            "split": {"GA1": ["GA1", "GA7"]},
+            "note": "EM1 is now EM9; GA1 became GA1 and GA7.",
+        }
+    ]
+    data["items"].append({**next(i for i in data["items"] if i["id"] == "GA1"), "id": "GA7"})
+    target = Definition.model_validate(data)
+    document = case_document()
+    assessment = load(document)
+    judgement = assessment.judgement
+    assert judgement is not None
+    assert judgement.five_p is not None
+    assert judgement.five_p.placements == {"EM1": "precipitating"}
+    assert "EM1" in judgement.scenarios[0].items
+    assert "GA1" in judgement.scenarios[0].items
+    upgraded = upgrade_assessment(target, assessment)
+    moved = upgraded.judgement
+    assert moved is not None
+    assert moved.five_p is not None
+    assert moved.five_p.placements == {"EM9": "precipitating"}
+    items = moved.scenarios[0].items
+    assert "EM1" not in items
+    assert "EM9" in items
+    assert items.index("GA1") + 1 == items.index("GA7")
+    assert moved.person_specific == judgement.person_specific
+    assert moved.summary == judgement.summary
