@@ -323,8 +323,10 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 problems.append(
                     Problem(
                         f"{where}.person_specific[{position}]",
-                        f"no person-specific factor {ps_id!r}",
-                        "link a person-specific factor recorded under `person_specific`",
+                        f"the scenario links {ps_id}, but no person-specific factor {ps_id} is "
+                        "recorded",
+                        f"remove {ps_id} from the scenario's links first, or keep (or record) the "
+                        "factor",
                     )
                 )
     return problems

@@ -263,3 +263,24 @@ def test_an_upgrade_moves_the_judgements_item_ids_with_the_ratings() -> None:
     assert items.index("GA1") + 1 == items.index("GA7")
     assert moved.person_specific == judgement.person_specific
     assert moved.summary == judgement.summary
+
+
+def test_removing_a_factor_a_scenario_rests_on_says_to_unlink_it_first(tmp_path: Path) -> None:
+    from instrument.definitions import current_instrument
+    from tests.test_service_judgement import REF as SREF
+    from tests.test_service_judgement import judged, save_all, started
+
+    team = make_team(tmp_path / "j.db")
+    draft = save_all(team, started(team, current_instrument()), judged())
+    factors = judged()["person_specific"]
+    del factors["PS1"]  # scenario 1 rests on PS1
+    before = dump(tmp_path / "j.db")
+    with pytest.raises(DocumentError) as refused:
+        team.service.save_judgement(
+            team.psychologist, SREF, 1, "person_specific", factors, base_revision=draft.revision
+        )
+    problem = refused.value.problems()[0]
+    assert problem.where == "$.judgement.scenarios[0].person_specific[0]"
+    assert "the scenario links PS1" in problem.message
+    assert "remove PS1 from the scenario's links first" in problem.fix
+    assert dump(tmp_path / "j.db") == before
