@@ -284,3 +284,19 @@ def test_removing_a_factor_a_scenario_rests_on_says_to_unlink_it_first(tmp_path:
     assert "the scenario links PS1" in problem.message
     assert "remove PS1 from the scenario's links first" in problem.fix
     assert dump(tmp_path / "j.db") == before
+
+
+@pytest.mark.parametrize("source", ["file-review", "collateral", "observation", "other"])
+def test_evidence_from_any_one_kind_of_source_is_called_a_single_source(source: str) -> None:
+    from instrument.definitions import current_instrument
+    from tests.test_judgement import AT, case_document, load
+
+    document = case_document()
+    for rating in document["ratings"].values():
+        if rating.get("sources"):
+            rating["sources"] = [source]
+    for factor in document["judgement"]["person_specific"].values():
+        factor["sources"] = [source]
+    formulation = formulate(current_instrument(), load(document), generated_at=AT)
+    assert formulation.judgement is not None
+    assert "one kind of source; corroborate it" in formulation.judgement.limitations

@@ -570,7 +570,8 @@ def _limitations(instrument: Instrument, assessment: Assessment, formulation: Fo
         parts.append(f"Sources available: {', '.join(s.value.replace('-', ' ') for s in used)}.")
     else:
         parts.append("No source of evidence is recorded.")
-    if used == [Source.SELF_REPORT] or used == [Source.INTERVIEW]:
+    if len(used) == 1:
+        # Any one kind alone is a single source (SPJ practice asks for more than one).
         parts.append("All the evidence comes from one kind of source; corroborate it.")
     quality = formulation.data_quality
     missing = [*quality.omitted, *quality.unrated]
