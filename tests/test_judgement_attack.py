@@ -300,3 +300,25 @@ def test_evidence_from_any_one_kind_of_source_is_called_a_single_source(source: 
     formulation = formulate(current_instrument(), load(document), generated_at=AT)
     assert formulation.judgement is not None
     assert "one kind of source; corroborate it" in formulation.judgement.limitations
+
+
+def test_a_review_suggestion_names_the_band_in_words() -> None:
+    from instrument.definitions import current_instrument
+    from instrument.formulation.judgement import _review_suggestions
+    from instrument.vocabulary import Band
+    from tests.test_judgement import AT, case_document, load
+
+    assessment = load(case_document())
+    formulation = formulate(current_instrument(), assessment, generated_at=AT)
+    priorities = [
+        p.model_copy(update={"band": Band.INSUFFICIENT_INFORMATION, "offered": False})
+        if p.area == "emotion-management"
+        else p
+        for p in formulation.priorities
+    ]
+    assert assessment.judgement is not None
+    shown = formulation.model_copy(update={"priorities": priorities})
+    [suggestion] = _review_suggestions(assessment.judgement, shown)
+    assert "(PS1)" in suggestion
+    assert "its band is insufficient information" in suggestion
+    assert "insufficient-information" not in suggestion

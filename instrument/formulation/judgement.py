@@ -542,11 +542,12 @@ def _review_suggestions(judgement: Judgement, formulation: Formulation) -> list[
         for area in dict.fromkeys(factor.areas):
             priority = by_area.get(area)
             if priority is not None and not priority.offered:
+                band = priority.band.value.replace("-", " ")
                 suggestions.append(
                     f"Consider reviewing the band of {priority.name}: the person-specific factor "
                     f"{factor.title} ({ps_id}), of high relevance, is linked to it and the area "
-                    f"is not offered ({priority.band}). The factor does not change the score; an "
-                    "override with a written rationale can set the band."
+                    f"is not offered (its band is {band}). The factor does not change the score; "
+                    "an override with a written rationale can set the band."
                 )
     return suggestions
 
