@@ -279,6 +279,19 @@ class Judgement(_Frozen):
     )
 
 
+def unconfirmed(judgement: Judgement | None) -> Judgement | None:
+    """Return the judgement for a new draft: every answer kept, the bias check not confirmed.
+
+    The confirmation belongs to the finalising it was given for: an amendment or an upgrade of a
+    final version is finalised anew, perhaps by someone else, who confirms the check again. (An
+    imported assessment document keeps what it says, like its other answers.)
+    """
+    if judgement is None or judgement.bias_check is None or not judgement.bias_check.confirmed:
+        return judgement
+    check = judgement.bias_check.model_copy(update={"confirmed": False})
+    return judgement.model_copy(update={"bias_check": check})
+
+
 def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Problem]:
     """Return every id in the judgement that the instrument does not know (empty when none)."""
     problems: list[Problem] = []

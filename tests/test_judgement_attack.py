@@ -322,3 +322,59 @@ def test_a_review_suggestion_names_the_band_in_words() -> None:
     assert "(PS1)" in suggestion
     assert "its band is insufficient information" in suggestion
     assert "insufficient-information" not in suggestion
+
+
+def test_an_amendment_asks_for_the_bias_check_again(
+    finalised: tuple[Team, dict[str, Any]],
+) -> None:
+
+    team, _ = finalised
+    s, pat = team.service, team.psychologist
+    final = s.get_assessment(pat, REF, 1).assessment.judgement
+    assert final is not None
+    assert final.bias_check is not None
+    assert final.bias_check.confirmed
+    amended = s.amend(pat, REF, 1, "New information from the training provider.")
+    kept = amended.assessment.judgement
+    assert kept is not None
+    assert kept.bias_check is not None
+    assert not kept.bias_check.confirmed
+    assert kept.bias_check.answers == final.bias_check.answers
+    wheres = [p.where for p in s.finalisation_problems(pat, REF, amended.version)]
+    assert wheres == ["$.judgement.bias_check.confirmed"]
+
+
+def test_an_upgraded_1_0_assessment_keeps_its_judgement_but_not_the_confirmation(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    from tests.test_judgement import FORMULATIONS, case_document
+
+    team = make_team(tmp_path / "u.db")
+    s, pat = team.service, team.psychologist
+    document = json.loads((FORMULATIONS / "wc-02-grievance.assessment.json").read_text("utf-8"))
+    judgement = case_document()["judgement"]
+    for scenario in judgement["scenarios"]:
+        scenario["items"] = [i for i in scenario["items"] if i[:2] not in ("IA",)]
+    document["judgement"] = judgement
+    document["assessment"]["status"] = "draft"
+    draft = s.import_assessment(pat, json.dumps(document).encode(), "north")
+    reference = document["case"]["reference"]
+    draft = s.save_judgement(
+        pat, reference, 1, "bias_check", judgement["bias_check"], base_revision=draft.revision
+    )
+    assert s.finalisation_problems(pat, reference, 1) == []
+    s.confirm_password(pat, PASSWORD)
+    s.finalise(pat, reference, 1)
+    upgraded = s.upgrade(pat, reference, 1)
+    assert upgraded.assessment.instrument.version == "1.1.0"
+    kept = upgraded.assessment.judgement
+    assert kept is not None
+    assert kept.bias_check is not None
+    assert not kept.bias_check.confirmed
+    before = draft.assessment.judgement
+    assert before is not None
+    assert kept.scenarios == before.scenarios
+    assert kept.person_specific == before.person_specific
+    assert kept.summary == before.summary
