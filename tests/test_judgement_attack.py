@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from instrument.access import SYSTEM
 from instrument.assessment import Assessment
@@ -21,6 +24,7 @@ from instrument.errors import DocumentError
 from instrument.exchange.case import case_json
 from instrument.formulation import Review, formulate
 from tests.store_support import PASSWORD, Team, complete, dump, make_team
+from tests.test_wording import LABEL, PREDICTION, strings
 
 REPO = Path(__file__).resolve().parent.parent
 REF = "C-JA1"
@@ -378,3 +382,115 @@ def test_an_upgraded_1_0_assessment_keeps_its_judgement_but_not_the_confirmation
     assert kept.scenarios == before.scenarios
     assert kept.person_specific == before.person_specific
     assert kept.summary == before.summary
+
+
+# --- wording of random judgements ----------------------------------------------------------------
+
+_LEVELS = ["low", "moderate", "high"]
+_NEUTRAL = "Fictional text."
+
+
+@st.composite
+def _judgements(draw: st.DrawFn) -> dict[str, Any]:
+    """A random judgement of instrument 1.1 whose own texts are neutral (so that any label or
+    prediction found is generated)."""
+    from instrument.definitions import current_instrument
+    from instrument.judgement import BiasQuestion
+    from instrument.vocabulary import FiveP, Good, Source
+
+    instrument = current_instrument()
+    items = [i.id for i in instrument.items]
+    headings = [h.value for h in FiveP]
+    ids = [f"PS{n}" for n in draw(st.lists(st.integers(1, 99), max_size=3, unique=True))]
+    level = st.sampled_from(_LEVELS)
+    judgement: dict[str, Any] = {
+        "person_specific": {
+            ps_id: {
+                "title": _NEUTRAL,
+                "domain": draw(st.sampled_from(list(instrument.domain_by_id))),
+                "presence": draw(st.sampled_from(["partial", "yes"])),
+                "relevance": draw(level),
+                "role": draw(st.sampled_from(headings)),
+                "areas": draw(st.lists(st.sampled_from(list(instrument.area_by_id)), max_size=3)),
+                "sources": draw(st.lists(st.sampled_from([s.value for s in Source]), max_size=2)),
+                "evidence": _NEUTRAL,
+            }
+            for ps_id in ids
+        },
+        "five_p": {
+            "presenting_problem": _NEUTRAL,
+            "placements": draw(
+                st.dictionaries(st.sampled_from(items), st.sampled_from(headings), max_size=4)
+            ),
+            "headings": {
+                h: {"narrative": _NEUTRAL} for h in draw(st.sets(st.sampled_from(headings)))
+            },
+        },
+        "good_lives": {
+            "goods": draw(
+                st.dictionaries(
+                    st.sampled_from([g.value for g in Good]),
+                    st.fixed_dictionaries(
+                        {
+                            "importance": level,
+                            "attainment": level,
+                            "means": st.sampled_from(["prosocial", "harmful", "none"]),
+                            "supplied_by_group": st.booleans(),
+                        }
+                    ),
+                )
+            ),
+            "approach_goals": [_NEUTRAL],
+        },
+        "scenarios": [
+            {
+                "title": _NEUTRAL,
+                **{
+                    k: _NEUTRAL for k in ("what", "who", "triggers", "warning_signs", "less_likely")
+                },
+                "items": draw(st.lists(st.sampled_from(items), max_size=3)),
+                "person_specific": draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else [],
+            }
+            for _ in range(draw(st.integers(0, 2)))
+        ],
+        "summary": {
+            **{
+                key: {"level": draw(level), "rationale": _NEUTRAL}
+                for key in draw(st.sets(st.sampled_from(["priority", "serious_harm", "urgency"])))
+            },
+            "no_intervention": draw(st.booleans()),
+        },
+        "bias_check": {
+            "answers": {q.value: {"applies": draw(st.booleans())} for q in BiasQuestion},
+            "confirmed": draw(st.booleans()),
+        },
+    }
+    return judgement
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_judgements())
+def test_random_judgements_are_worded_without_labels_predictions_or_computed_judgements(
+    judgement: dict[str, Any],
+) -> None:
+    from instrument.definitions import current_instrument
+    from instrument.formulation import formulation_json, redact
+    from tests.test_judgement import AT, case_document, load
+
+    document = case_document()
+    document["judgement"] = judgement
+    formulation = formulate(current_instrument(), load(document), generated_at=AT)
+    for shown in (formulation, redact(formulation)):
+        for where, text in strings(json.loads(formulation_json(shown))):
+            assert not LABEL.search(text), (where, text)
+            assert not PREDICTION.search(text), (where, text)
+    section = formulation.judgement
+    assert section is not None
+    assert section.summary_judgements is not None
+    given = judgement["summary"]
+    for view in section.summary_judgements.judgements:
+        key = view.judgement.replace("-", "_")
+        assert view.level == (given[key]["level"] if key in given else None)
+    for factor in section.person_specific:
+        worded = [p.summary for p in formulation.priorities if p.area in factor.areas]
+        assert all(f"({factor.id}, {factor.presence}," in s for s in worded)
