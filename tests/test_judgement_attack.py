@@ -141,21 +141,28 @@ def test_the_cli_refuses_a_forged_final_judgement_with_exit_2_and_its_path(
     assert "Traceback" not in result.stderr
 
 
-def test_a_reason_beside_a_narrative_written_on_the_formulation_page_blocks_finalising() -> None:
+def test_a_reason_supersedes_a_narrative_written_earlier_on_the_formulation_page() -> None:
+    """The report never shows a heading as both narrated and not applicable."""
     from instrument.definitions import current_instrument
     from instrument.formulation.finalising import judgement_problems
     from instrument.vocabulary import FiveP
-    from tests.test_judgement import case_document, load
+    from tests.test_judgement import AT, case_document, load
 
     document = case_document()
     document["judgement"]["five_p"]["headings"]["protective"] = {"not_applicable": "A reason."}
     instrument = current_instrument()
-    assert judgement_problems(instrument, load(document)) == []
     review = Review(narratives={FiveP.PROTECTIVE: "Written on the formulation page."})
-    problems = judgement_problems(instrument, load(document), review)
-    assert [p.where for p in problems] == ["$.judgement.five_p.headings.protective"]
-    assert "both a narrative and a reason" in problems[0].message
-    assert "formulation page" in problems[0].fix
+    assert judgement_problems(instrument, load(document), review) == []
+    formulation = formulate(instrument, load(document), generated_at=AT, review=review)
+    protective = next(s for s in formulation.five_p if s.heading is FiveP.PROTECTIVE)
+    assert protective.not_applicable == "A reason."
+    assert protective.narrative is None
+    # Without a reason, the narrative of the formulation page still stands for its heading.
+    del document["judgement"]["five_p"]["headings"]["protective"]
+    formulation = formulate(instrument, load(document), generated_at=AT, review=review)
+    protective = next(s for s in formulation.five_p if s.heading is FiveP.PROTECTIVE)
+    assert protective.narrative == "Written on the formulation page."
+    assert judgement_problems(instrument, load(document), review) == []
 
 
 @pytest.mark.parametrize("key", ["PS0", "PS00", "PS01", "PS100", "ps1"])

@@ -75,8 +75,8 @@ def judgement_problems(
         where = f"{base}.five_p.headings.{section.heading.value}"
         text = five_p.headings.get(section.heading) if five_p else None
         has_reason = text is not None and bool((text.not_applicable or "").strip())
-        # The section's narrative is the judgement's, or else the one written on the
-        # formulation page (the review): either one beside a reason is both.
+        # The section's narrative is the judgement's, or else (without a reason) the one written
+        # on the formulation page (the review), which a reason supersedes.
         has_own = bool((section.narrative or "").strip())
         if has_own and has_reason:
             problems.append(
@@ -84,8 +84,7 @@ def judgement_problems(
                     where,
                     f"the {section.heading.value} heading has both a narrative and a reason why "
                     "it does not apply",
-                    "keep one of them: clear the narrative (in the judgement or on the "
-                    "formulation page) or the reason",
+                    "keep one of them",
                 )
             )
         elif not has_reason and not has_own:

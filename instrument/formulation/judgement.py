@@ -370,13 +370,16 @@ def _five_p(
             summary += f" Placed here by the assessor for this participant: {', '.join(moved)}."
         text = headings.get(heading)
         narrative = _text(text.narrative) if text else None
+        reason = _text(text.not_applicable) if text else None
+        # The judgement's text for a heading (a narrative, or why it does not apply) supersedes
+        # a narrative written on the formulation page before the judgement was started.
         sections.append(
             section.model_copy(
                 update={
                     "items": [summaries[i] for i in ids],
                     "summary": summary,
-                    "narrative": narrative or section.narrative,
-                    "not_applicable": _text(text.not_applicable) if text else None,
+                    "narrative": narrative or (None if reason else section.narrative),
+                    "not_applicable": reason,
                     "person_specific": factors[heading] or None,
                 }
             )
