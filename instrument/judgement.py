@@ -309,6 +309,7 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 )
             )
         problems.extend(_areas(instrument, f"{where}.areas", factor.areas))
+        problems.extend(_repeated(f"{where}.areas", factor.areas))
     if judgement.five_p is not None:
         for item_id in judgement.five_p.placements:
             if item_id not in instrument.item_by_id:
@@ -322,6 +323,8 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
     for index, scenario in enumerate(judgement.scenarios):
         where = f"{base}.scenarios[{index}]"
         problems.extend(_blank_title(f"{where}.title", scenario.title, "the scenario"))
+        problems.extend(_repeated(f"{where}.items", scenario.items))
+        problems.extend(_repeated(f"{where}.person_specific", scenario.person_specific))
         for position, item_id in enumerate(scenario.items):
             if item_id not in instrument.item_by_id:
                 problems.append(
@@ -362,3 +365,16 @@ def _blank_title(where: str, title: str, what: str) -> list[Problem]:
     if title.strip():
         return []
     return [Problem(where, "the title is blank", f"give {what} a short title")]
+
+
+def _repeated(where: str, links: list[str]) -> list[Problem]:
+    """A link named twice is refused at its second place (the report would list it twice)."""
+    seen: set[str] = set()
+    problems = []
+    for position, link in enumerate(links):
+        if link in seen:
+            problems.append(
+                Problem(f"{where}[{position}]", f"{link} is linked twice", "link it once")
+            )
+        seen.add(link)
+    return problems

@@ -418,7 +418,9 @@ def _judgements(draw: st.DrawFn) -> dict[str, Any]:
                 "presence": draw(st.sampled_from(["partial", "yes"])),
                 "relevance": draw(level),
                 "role": draw(st.sampled_from(headings)),
-                "areas": draw(st.lists(st.sampled_from(list(instrument.area_by_id)), max_size=3)),
+                "areas": draw(
+                    st.lists(st.sampled_from(list(instrument.area_by_id)), max_size=3, unique=True)
+                ),
                 "sources": draw(st.lists(st.sampled_from([s.value for s in Source]), max_size=2)),
                 "evidence": _NEUTRAL,
             }
@@ -455,8 +457,10 @@ def _judgements(draw: st.DrawFn) -> dict[str, Any]:
                 **{
                     k: _NEUTRAL for k in ("what", "who", "triggers", "warning_signs", "less_likely")
                 },
-                "items": draw(st.lists(st.sampled_from(items), max_size=3)),
-                "person_specific": draw(st.lists(st.sampled_from(ids), max_size=2)) if ids else [],
+                "items": draw(st.lists(st.sampled_from(items), max_size=3, unique=True)),
+                "person_specific": draw(st.lists(st.sampled_from(ids), max_size=2, unique=True))
+                if ids
+                else [],
             }
             for _ in range(draw(st.integers(0, 2)))
         ],
@@ -501,3 +505,33 @@ def test_random_judgements_are_worded_without_labels_predictions_or_computed_jud
     for factor in section.person_specific:
         worded = [p.summary for p in formulation.priorities if p.area in factor.areas]
         assert all(f"({factor.id}, {factor.presence}," in s for s in worded)
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        (
+            "$.judgement.scenarios[0].items[1]",
+            lambda j: j["scenarios"][0].update(items=["EM1"] * 2),
+        ),
+        (
+            "$.judgement.scenarios[0].person_specific[1]",
+            lambda j: j["scenarios"][0].update(person_specific=["PS1", "PS1"]),
+        ),
+        (
+            "$.judgement.person_specific.PS2.areas[1]",
+            lambda j: j["person_specific"]["PS2"].update(areas=["identity", "identity"]),
+        ),
+    ],
+)
+def test_a_link_named_twice_is_refused_at_its_second_place(
+    where: str, change: Callable[[dict[str, Any]], None]
+) -> None:
+    from tests.test_judgement import case_document, load
+
+    document = case_document()
+    change(document["judgement"])
+    with pytest.raises(DocumentError) as refused:
+        load(document)
+    assert [p.where for p in refused.value.problems()] == [where]
+    assert "linked twice" in refused.value.problems()[0].message
