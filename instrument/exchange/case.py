@@ -21,6 +21,7 @@ from instrument.errors import DocumentError, NotFoundError, Problem
 from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
 from instrument.formulation import formulate
+from instrument.formulation.finalising import judgement_problems
 from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview, delivery_problems
 from instrument.vocabulary import AssessmentStatus
 
@@ -187,6 +188,8 @@ def _version_problems(export: CaseExport, definitions: Definitions) -> list[Prob
                         "export the case again; the document was changed",
                     )
                 )
+        if final and assessment.judgement is not None:
+            problems += _final_judgement_problems(record, definitions, where)
         if final and not any(s.meaning == "finalised by" for s in record.signatures):
             problems.append(
                 Problem(f"{where}.signatures", "a final version needs its signature", "add it")
@@ -204,6 +207,32 @@ def _version_problems(export: CaseExport, definitions: Definitions) -> list[Prob
                 )
             )
     return problems
+
+
+def _final_judgement_problems(
+    record: VersionRecord, definitions: Definitions, where: str
+) -> list[Problem]:
+    """Return what in a final version's judgement could never have been finalised.
+
+    The judgement section is finalised only when it is complete (`judgement_problems`), so a
+    final version whose judgement is not, such as a summary judgement without its rationale or
+    "no intervention indicated" beside a high priority, was forged. A final version without the
+    section is left alone: versions of 1.1 were finalised before the section existed.
+    """
+    ref = record.assessment.instrument
+    try:
+        instrument = definitions.get(ref.id, ref.version)
+    except NotFoundError:
+        return []  # reported by the assessment's own checks
+    return [
+        Problem(
+            f"{where}.assessment" + p.where.removeprefix("$"),
+            f"a final version cannot have this: {p.message}",
+            "a final version holds the judgement as it was signed: export the case again "
+            "from where it was finalised",
+        )
+        for p in judgement_problems(instrument, record.assessment, record.review)
+    ]
 
 
 def _first_difference(mine: Any, theirs: Any, path: str = "") -> str | None:
