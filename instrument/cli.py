@@ -3,7 +3,8 @@
 The settings are read once, in `main`, and reach the commands through click's context; every
 command calls the service (`instrument.service`, `instrument.service.documents`). JSON goes to
 stdout, messages to stderr. Every refusal of bad input exits 2, printing each
-problem as `JSON-path: message`, in one place (`main`); no traceback ever reaches the user.
+problem as `JSON-path: message — how to fix it`, in one place (`main`); no traceback ever
+reaches the user.
 """
 
 from __future__ import annotations
@@ -210,21 +211,72 @@ def _write_output(output: Path, data: bytes) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="OUT.html (one self-contained page), OUT.pdf (A4) or OUT.docx (Word).",
 )
-@click.option("--redact", is_flag=True, help="Leave every evidence text and responsivity note out.")
+@click.option(
+    "--redact",
+    is_flag=True,
+    help="Leave every evidence text and responsivity note out (and the plan's free text and "
+    "names), as a viewer's report.",
+)
 @click.option(
     "--earlier",
     multiple=True,
     type=click.Path(path_type=Path, dir_okay=False),
     help="An earlier formulation of the same case, for the change chart (repeatable).",
 )
-def report_command(file: Path, output: Path, redact: bool, earlier: tuple[Path, ...]) -> None:
-    """Write the report of a formulation: charts, priorities with reasons, 5P, data quality.
+@click.option(
+    "--version",
+    "version",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With a case export: the final version to report (default: the latest).",
+)
+@click.option(
+    "--plan-only",
+    is_flag=True,
+    help="With a case export: the 'plan only' report for the participant's file.",
+)
+def report_command(
+    file: Path,
+    output: Path,
+    redact: bool,
+    earlier: tuple[Path, ...],
+    version: int | None,
+    plan_only: bool,
+) -> None:
+    """Write the report of a formulation file or of a case export (`instrument export`).
 
-    The sign-off block has blank rows to sign by hand: a formulation file carries no signatures
-    (the app's reports fill them from the database).
+    Charts, priorities with their reasons, 5P, data quality. A formulation file carries no
+    signatures: the sign-off block has blank rows to sign by hand. A case export's report is
+    of its latest final version (or --version), with the earlier ones on the change chart, the
+    signatures the file records and, when the case has one, the intervention plan, its delivery
+    and reviews; --plan-only writes the plan without any assessment, notes or evidence.
     """
     suffix = _output_format(output, REPORT_FORMATS)
     documents = _documents()
+    if documents.is_case_export(file):
+        if earlier:
+            raise DocumentError.at(
+                "--earlier",
+                "a case export carries its earlier versions",
+                "leave --earlier out: the change chart is drawn from the export's final versions",
+            )
+        content = documents.case_report(
+            file,
+            suffix,
+            today=dt.datetime.now(dt.UTC).date(),
+            version=version,
+            redact=redact,
+            plan_only=plan_only,
+        )
+        _write_output(output, content)
+        return
+    for option, given in (("--version", version is not None), ("--plan-only", plan_only)):
+        if given:
+            raise DocumentError.at(
+                option,
+                f"{file} is not a case export: a formulation file has one version and no plan",
+                f"pass a case export (`instrument export REFERENCE`) with {option}",
+            )
     formulation = documents.read_formulation(file)
     history = [documents.read_formulation(path) for path in earlier]
     _write_output(output, documents.report(formulation, suffix, redact=redact, history=history))
@@ -573,8 +625,10 @@ def main(argv: list[str] | None = None) -> None:
         settings = Settings.from_env()
         cli.main(args=argv, prog_name="instrument", standalone_mode=False, obj=settings)
     except InstrumentError as error:
+        # One line per problem: where, what is wrong, and how to fix it.
         for problem in error.problems():
-            click.echo(f"{problem.where}: {problem.message}", err=True)
+            fix = f" — {problem.fix}" if problem.fix else ""
+            click.echo(f"{problem.where}: {problem.message}{fix}", err=True)
         sys.exit(EXIT_INVALID)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)

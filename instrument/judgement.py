@@ -33,7 +33,7 @@ from instrument.vocabulary import (
     Text,
 )
 
-PERSON_SPECIFIC_PATTERN = r"^PS[0-9]{1,2}$"
+PERSON_SPECIFIC_PATTERN = r"^PS[1-9][0-9]?$"
 PersonSpecificId = Annotated[str, StringConstraints(pattern=PERSON_SPECIFIC_PATTERN)]
 MAX_PERSON_SPECIFIC = 20
 MAX_SCENARIOS = 10
@@ -279,6 +279,19 @@ class Judgement(_Frozen):
     )
 
 
+def unconfirmed(judgement: Judgement | None) -> Judgement | None:
+    """Return the judgement for a new draft: every answer kept, the bias check not confirmed.
+
+    The confirmation belongs to the finalising it was given for: an amendment or an upgrade of a
+    final version is finalised anew, perhaps by someone else, who confirms the check again. (An
+    imported assessment document keeps what it says, like its other answers.)
+    """
+    if judgement is None or judgement.bias_check is None or not judgement.bias_check.confirmed:
+        return judgement
+    check = judgement.bias_check.model_copy(update={"confirmed": False})
+    return judgement.model_copy(update={"bias_check": check})
+
+
 def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Problem]:
     """Return every id in the judgement that the instrument does not know (empty when none)."""
     problems: list[Problem] = []
@@ -286,6 +299,7 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
     domains = instrument.domain_by_id
     for ps_id, factor in judgement.person_specific.items():
         where = f"{base}.person_specific.{ps_id}"
+        problems.extend(_blank_title(f"{where}.title", factor.title, "the factor"))
         if factor.domain not in domains:
             problems.append(
                 Problem(
@@ -295,6 +309,7 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 )
             )
         problems.extend(_areas(instrument, f"{where}.areas", factor.areas))
+        problems.extend(_repeated(f"{where}.areas", factor.areas))
     if judgement.five_p is not None:
         for item_id in judgement.five_p.placements:
             if item_id not in instrument.item_by_id:
@@ -307,6 +322,9 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 )
     for index, scenario in enumerate(judgement.scenarios):
         where = f"{base}.scenarios[{index}]"
+        problems.extend(_blank_title(f"{where}.title", scenario.title, "the scenario"))
+        problems.extend(_repeated(f"{where}.items", scenario.items))
+        problems.extend(_repeated(f"{where}.person_specific", scenario.person_specific))
         for position, item_id in enumerate(scenario.items):
             if item_id not in instrument.item_by_id:
                 problems.append(
@@ -321,8 +339,10 @@ def check_judgement(instrument: Instrument, judgement: Judgement) -> list[Proble
                 problems.append(
                     Problem(
                         f"{where}.person_specific[{position}]",
-                        f"no person-specific factor {ps_id!r}",
-                        "link a person-specific factor recorded under `person_specific`",
+                        f"the scenario links {ps_id}, but no person-specific factor {ps_id} is "
+                        "recorded",
+                        f"remove {ps_id} from the scenario's links first, or keep (or record) the "
+                        "factor",
                     )
                 )
     return problems
@@ -338,3 +358,23 @@ def _areas(instrument: Instrument, where: str, areas: list[str]) -> list[Problem
         for position, area in enumerate(areas)
         if area not in instrument.area_by_id
     ]
+
+
+def _blank_title(where: str, title: str, what: str) -> list[Problem]:
+    """A title of spaces only names nothing: it is refused like a missing one."""
+    if title.strip():
+        return []
+    return [Problem(where, "the title is blank", f"give {what} a short title")]
+
+
+def _repeated(where: str, links: list[str]) -> list[Problem]:
+    """A link named twice is refused at its second place (the report would list it twice)."""
+    seen: set[str] = set()
+    problems = []
+    for position, link in enumerate(links):
+        if link in seen:
+            problems.append(
+                Problem(f"{where}[{position}]", f"{link} is linked twice", "link it once")
+            )
+        seen.add(link)
+    return problems

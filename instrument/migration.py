@@ -9,8 +9,9 @@ result is always a draft; the earlier assessment is never changed. Pure: no file
 from __future__ import annotations
 
 from instrument.assessment import Assessment, InstrumentRef, Rating, UpgradeRecord, check_assessment
-from instrument.definition import Instrument
+from instrument.definition import Instrument, Migration
 from instrument.errors import DocumentError, Problem
+from instrument.judgement import Judgement
 from instrument.vocabulary import AssessmentStatus
 
 
@@ -97,9 +98,44 @@ def upgrade_assessment(target: Instrument, assessment: Assessment) -> Assessment
             "instrument": InstrumentRef(id=target.id, version=target.version),
             "assessment": info,
             "ratings": ordered,
+            "judgement": _moved_judgement(assessment.judgement, migration),
         }
     )
     problems = check_assessment(target, upgraded)
     if problems:
         raise DocumentError(problems)
     return upgraded
+
+
+def _moved_judgement(judgement: Judgement | None, migration: Migration) -> Judgement | None:
+    """Return the judgement with its item ids moved as the ratings are (None stays None).
+
+    A renamed item keeps its placement and its scenario links under the new id; a split item
+    passes both to each item it became.
+    """
+    if judgement is None:
+        return None
+
+    def moved(item_id: str) -> list[str]:
+        return list(migration.split.get(item_id) or [migration.renamed.get(item_id, item_id)])
+
+    update: dict[str, object] = {
+        "scenarios": [
+            scenario.model_copy(
+                update={
+                    "items": list(
+                        dict.fromkeys(new for old in scenario.items for new in moved(old))
+                    )
+                }
+            )
+            for scenario in judgement.scenarios
+        ]
+    }
+    if judgement.five_p is not None:
+        placements = {
+            new: heading
+            for old, heading in judgement.five_p.placements.items()
+            for new in moved(old)
+        }
+        update["five_p"] = judgement.five_p.model_copy(update={"placements": placements})
+    return judgement.model_copy(update=update)

@@ -41,7 +41,7 @@ from markupsafe import Markup
 from instrument.definition import Instrument
 from instrument.errors import DocumentError, RenderError
 from instrument.formulation import Formulation, Priority, redact
-from instrument.plan import CasePlan, area_of, progress_rows, side_by_side, timeline
+from instrument.plan import CasePlan, Plan, area_of, progress_rows, side_by_side, timeline
 from instrument.profile import (
     BAND_COLOURS,
     BAND_LABELS,
@@ -294,6 +294,7 @@ def _figure(
     # there: the PDF gives it a landscape page of its own.
     figure: dict[str, Any] = {
         "id": name,
+        "spec": spec,
         "description": description,
         "wide": width > WIDE,
         "title": title.get("text", description.title),
@@ -574,7 +575,7 @@ def report_bytes(
 ) -> bytes:
     """Return the report in a format of `REPORT_FORMATS` (`.html`, `.pdf`, `.docx`; dot optional).
 
-    `plan` (HTML and PDF only) adds the case's intervention plan, as `render_html` says.
+    `plan` adds the case's intervention plan, as `render_html` says.
 
     Raises:
         DocumentError: naming the formats, when `fmt` is not one of them.
@@ -585,7 +586,9 @@ def report_bytes(
             formulation, redact=redact, history=history, signatures=signatures, plan=plan
         )
     if suffix == ".docx":
-        return render_docx(formulation, redact=redact, history=history, signatures=signatures)
+        return render_docx(
+            formulation, redact=redact, history=history, signatures=signatures, plan=plan
+        )
     return render_html(
         formulation, redact=redact, history=history, signatures=signatures, plan=plan
     ).encode("utf-8")
@@ -629,21 +632,27 @@ def render_docx(
     redact: bool = False,
     history: Sequence[Formulation] | None = None,
     signatures: Sequence[SignOff] = (),
+    plan: tuple[Instrument, CasePlan] | None = None,
 ) -> bytes:
     """Return the report as a Word document (DOCX): the HTML report's content, in Word's terms.
 
     Headings are Word headings, tables are Word tables, each chart a PNG picture with its
     sentences below it (for readers who cannot see it); typed text goes in as text, never as
-    markup. `redact`, `history` and `signatures` mean what they mean for `render_html`.
+    markup. `redact`, `history`, `signatures` and `plan` mean what they mean for `render_html`.
     """
+    section = None
+    if plan is not None:
+        section = plan_context(plan[0], plan[1], reassessment=formulation, inline_svg=False)
     context = report_context(
         formulation,
         redact_evidence=redact,
         history=history,
         inline_svg=False,
+        plan=section,
         signatures=signatures,
     )
-    writer = _Docx(context, history)
+    generator = context["f"].header.generator
+    writer = _Docx(context, title=context["title"], author=f"{generator.name} {generator.version}")
     writer.masthead()
     writer.priorities()
     writer.summary_judgements()
@@ -652,35 +661,67 @@ def render_docx(
     for priority in writer.f.priorities:
         writer.reasons(priority)
     writer.heading("Strengths", 1)
-    writer.figure("strengths")
+    writer.figure(context["figures"].get("strengths"))
     writer.five_p_and_spj()
     writer.judgement()
     writer.responsivity_and_quality()
     writer.limitations()
     writer.change()
+    if section is not None:
+        writer.plan(section)
     writer.sign_off()
     return writer.save()
 
 
-class _Docx:
-    """Writes the report's content into a python-docx document, one section per method."""
+def render_plan_docx(instrument: Instrument, case_plan: CasePlan) -> bytes:
+    """Return the "plan only" report as a Word document: pass `plan_only(case_plan)`.
 
-    def __init__(self, context: dict[str, Any], history: Sequence[Formulation] | None) -> None:
+    The same content as `render_plan_html`: the plan, attendance and the change seen, with no
+    evidence (no assessment, no session notes, no review evidence).
+    """
+    section = plan_context(instrument, case_plan, inline_svg=False)
+    plan = case_plan.latest
+    reference = plan.case.reference if plan else ""
+    writer = _Word(
+        title=f"Intervention plan: {reference}", author=f"{instrument.id} {instrument.version}"
+    )
+    writer.text(f"{instrument.id.upper()} {instrument.version} · intervention plan")
+    writer.heading(f"Case {reference}", 0)
+    writer.text("plan only: no evidence")
+    notice = instrument.notice.strip()
+    writer.document.add_paragraph().add_run(notice).italic = True
+    writer.plan(section)
+    writer.small(
+        f"{notice} The plan only: it carries no evidence, no session notes and no review evidence."
+    )
+    return writer.save()
+
+
+def _words(value: str) -> str:
+    """Return an enum value as words (`did-not-attend` → `did not attend`), as the HTML's filter."""
+    return value.replace("-", " ")
+
+
+class _Word:
+    """A python-docx document with the report's building blocks: headings, text, tables, charts."""
+
+    def __init__(self, *, title: str, author: str) -> None:
         import docx
         from docx.shared import Pt
 
-        self.context = context
-        self.history = history
-        self.f: Formulation = context["f"]
-        self.redacted: bool = context["redacted"]
-        self.labels: dict[str, str] = context["band_labels"]
         self.document = docx.Document()
-        self.document.core_properties.title = context["title"]
-        generator = self.f.header.generator
-        self.document.core_properties.author = f"{generator.name} {generator.version}"
+        self.document.core_properties.title = title
+        self.document.core_properties.author = author
         normal = self.document.styles["Normal"]
         normal.font.name = "DejaVu Sans"
         normal.font.size = Pt(10)
+        # A4 with 2 cm margins, as the PDF: 17 cm of text, room for the 16.5 cm charts and
+        # tables (the template's US Letter with 3.2 cm margins had 15.2 cm).
+        from docx.shared import Cm
+
+        for section in self.document.sections:
+            section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+            section.left_margin = section.right_margin = Cm(2.0)
 
     def heading(self, text: str, level: int) -> None:
         self.document.add_heading(text, level=level)
@@ -691,7 +732,30 @@ class _Docx:
         else:
             self.document.add_paragraph(text, style="List Bullet" if bullet else None)
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    def labelled(self, label: str, text: str) -> None:
+        """Add a paragraph `label: text` with the label in bold (typed text stays plain)."""
+        paragraph = self.document.add_paragraph()
+        paragraph.add_run(label + ": ").bold = True
+        paragraph.add_run(text)
+
+    def small(self, text: str) -> None:
+        from docx.shared import Pt
+
+        self.document.add_paragraph(text).runs[0].font.size = Pt(8)
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        widths: Sequence[float] = (),
+    ) -> None:
+        """Add a table with a bold header row.
+
+        `widths` (cm, adding up to the page's text width) keep narrow columns narrow, where
+        equal columns would squeeze the text.
+        """
+        from docx.shared import Cm
+
         grid = self.document.add_table(rows=1, cols=len(header))
         grid.style = "Table Grid"
         for cell, text in zip(grid.rows[0].cells, header, strict=True):
@@ -701,27 +765,195 @@ class _Docx:
         for row in rows:
             for cell, text in zip(grid.add_row().cells, row, strict=True):
                 cell.text = text
+        if widths:
+            grid.autofit = False
+            for column, width in zip(grid.columns, widths, strict=True):
+                column.width = Cm(width)
+                for cell in column.cells:
+                    cell.width = Cm(width)
 
-    def figure(self, name: str) -> None:
+    def figure(self, fig: dict[str, Any] | None) -> None:
+        """Add a chart of the report's figures: title, picture, then its sentences."""
         import io
 
         from docx.shared import Cm
 
-        fig = self.context["figures"].get(name)
         if fig is None:
             return
         self.text(str(fig["title"]), bold=True)
         for line in fig["subtitle"]:
             self.text(str(line))
-        spec = (
-            CHARTS[name].spec(self.f)
-            if name in CHARTS
-            else change_spec(_history(self.f, self.history))
-        )
-        picture = chart_png(_report_spec(spec, aria=False, titled=False), scale=1.5)
-        self.document.add_picture(io.BytesIO(picture), width=Cm(_DOCX_WIDTH_CM))
+        scale = 1.5
+        picture = chart_png(_report_spec(fig["spec"], aria=False, titled=False), scale=scale)
+        # Drawn at its own size (CSS pixels of 1/96 inch, from the PNG's IHDR width), no wider
+        # than the text: a narrow chart is not blown up to the page's width.
+        pixels = int.from_bytes(picture[16:20], "big") / scale
+        width = min(_DOCX_WIDTH_CM, pixels / 96 * 2.54)
+        self.document.add_picture(io.BytesIO(picture), width=Cm(width))
         for sentence in fig["description"].sentences:
             self.text(sentence, bullet=True)
+
+    def plan(self, pl: dict[str, Any]) -> None:
+        """Add the plan, its delivery and its reviews (`plan_context`), as `plan.html.j2` does.
+
+        The records are shown as given: redacted ones carry no free text, and each free text is
+        written only when it is there.
+        """
+        self.heading("Intervention plan", 1)
+        plan: Plan | None = pl["plan"]
+        state = pl["state"]
+        if plan is None:
+            self.text(
+                "No intervention indicated: the case is closed without a plan."
+                if state.status.value == "no-intervention"
+                else "No plan has been made for this case yet."
+            )
+            return
+        self._plan_summary(plan, state)
+        self.heading("Sessions, in planned order", 2)
+        self.table(
+            ["#", "Session", "Area", "Delivered"],
+            [
+                [
+                    str(n),
+                    f"{row['id']} {row['title']}"
+                    + (f"\nAdded: {row['reason']}" if row["reason"] else ""),
+                    row["area"],
+                    row["delivered"],
+                ]
+                for n, row in enumerate(pl["sessions"], start=1)
+            ],
+            widths=(1.0, 8.5, 4.0, 3.0),
+        )
+        if plan.order_reason:
+            self.labelled("Why the order departs from the suggestion", plan.order_reason)
+        if pl["dropped"]:
+            self.text("Suggested but left out:")
+        for d in pl["dropped"]:
+            self.text(
+                f"{d['id']} {d['title']}" + (f": {d['reason']}" if d["reason"] else ""),
+                bullet=True,
+            )
+        if plan.approach_goals:
+            self.heading("Good Lives approach goals", 2)
+        for g in plan.approach_goals:
+            parts = [_words(g.good.value) if g.good else "", g.goal or ""]
+            self.text(": ".join(part for part in parts if part), bullet=True)
+        if plan.adaptations:
+            self.heading("Adaptations to delivery", 2)
+        for a in plan.adaptations:
+            self.text(a.responsivity + (f": {a.adaptation}" if a.adaptation else ""), bullet=True)
+        self._delivery(pl)
+        self._reviews(pl)
+
+    def _plan_summary(self, plan: Plan, state: Any) -> None:
+        status = _words(state.status.value) + (
+            f": {_words(state.ending.value)}" if state.ending else ""
+        )
+        review = "none"
+        if state.next_review_on:
+            review = state.next_review_on.isoformat() + (
+                " (review due)" if state.review_due else ""
+            )
+        version = f"{plan.plan.version} ({plan.plan.status.value})"
+        if plan.plan.replaces:
+            version += f", replaces version {plan.plan.replaces}"
+        agreed = "; ".join(
+            f"{s.meaning} {s.by} on {s.at:%Y-%m-%d %H:%M} UTC" for s in plan.signatures
+        )
+        self.table(
+            ["Plan", ""],
+            [
+                ["Plan version", version],
+                ["Status", status],
+                ["Facilitators", ", ".join(plan.facilitators)],
+                ["Frequency", f"{plan.frequency.sessions} a {plan.frequency.per.value}"],
+                ["Builds on", f"assessment version {plan.plan.assessment_version}"],
+                ["Next review", review],
+                ["Agreed", agreed or "not yet agreed"],
+            ],
+            widths=(4.0, 12.5),
+        )
+        if plan.plan.amendment_reason:
+            self.labelled("Why the plan was amended", plan.plan.amendment_reason)
+
+    def _delivery(self, pl: dict[str, Any]) -> None:
+        self.heading("Delivery", 1)
+        self.figure(pl["figures"]["timeline"])
+        if not pl["delivery"]:
+            return
+        self.table(
+            ["#", "Date", "Sessions", "Attendance", "Minutes", "Engagement"],
+            [
+                [
+                    str(d.number),
+                    d.date.isoformat(),
+                    ", ".join(d.sessions) + (f"\n{d.notes}" if d.notes else ""),
+                    _words(d.attendance.value) + (f": {d.reason}" if d.reason else ""),
+                    str(d.duration_minutes) if d.duration_minutes else "",
+                    d.engagement.value if d.engagement else "",
+                ]
+                for d in pl["delivery"]
+            ],
+            widths=(0.8, 2.6, 5.7, 3.3, 1.8, 2.3),
+        )
+
+    def _reviews(self, pl: dict[str, Any]) -> None:
+        self.heading("Progress reviews", 1)
+        self.figure(pl["figures"]["progress"])
+        names: dict[str, str] = pl["area_names"]
+        for r in pl["reviews"]:
+            ending = ""
+            if r.ending:
+                ending = f" ({_words(r.ending.value)}" + (
+                    f": {r.ending_reason})" if r.ending_reason else ")"
+                )
+            self.heading(
+                f"Review {r.number}, {r.reviewed_on.isoformat()}: the plan "
+                f"{r.decision.value}{ending}",
+                2,
+            )
+            for p in r.progress:
+                self.text(
+                    f"{names.get(p.area, p.area)}: {p.change.value} change"
+                    + (f". {p.evidence}" if p.evidence else ""),
+                    bullet=True,
+                )
+        if not pl["reviews"]:
+            self.text("No review recorded yet.")
+        if pl["side_by_side"]:
+            self.heading("Change in the formulation beside progress in the sessions", 2)
+            self.table(
+                ["Focus area", "Band at the plan", "Band at reassessment", "Latest review"],
+                [
+                    [
+                        row.area_name,
+                        BAND_LABELS[row.band_before.value] if row.band_before else "-",
+                        BAND_LABELS[row.band_after.value] if row.band_after else "-",
+                        f"{row.progress.value} change" if row.progress else "-",
+                    ]
+                    for row in pl["side_by_side"]
+                ],
+                widths=(5.5, 3.5, 3.5, 4.0),
+            )
+
+    def save(self) -> bytes:
+        import io
+
+        out = io.BytesIO()
+        self.document.save(out)
+        return out.getvalue()
+
+
+class _Docx(_Word):
+    """Writes the formulation report's content into a Word document, one section per method."""
+
+    def __init__(self, context: dict[str, Any], *, title: str, author: str) -> None:
+        super().__init__(title=title, author=author)
+        self.context = context
+        self.f: Formulation = context["f"]
+        self.redacted: bool = context["redacted"]
+        self.labels: dict[str, str] = context["band_labels"]
 
     def masthead(self) -> None:
         f, h = self.f, self.f.header
@@ -754,7 +986,7 @@ class _Docx:
 
     def priorities(self) -> None:
         self.heading("Intervention priorities", 1)
-        self.figure("priorities")
+        self.figure(self.context["figures"].get("priorities"))
         rows = []
         for p in self.f.priorities:
             band = self.labels[p.band.value]
@@ -771,10 +1003,10 @@ class _Docx:
 
     def profile(self) -> None:
         self.heading("Profile", 1)
-        self.figure("profile")
+        self.figure(self.context["figures"].get("profile"))
         for domain in self.f.domains:
             self.text(domain.summary, bullet=True)
-        self.figure("heatmap")
+        self.figure(self.context["figures"].get("heatmap"))
 
     def _evidence(self, evidence: str | None, *rest: str) -> str:
         parts = ["" if self.redacted else (evidence or ""), *rest]
@@ -879,7 +1111,7 @@ class _Docx:
             )
         if judgement.good_lives is not None:
             self.heading("Good Lives", 1)
-            self.figure("good-lives")
+            self.figure(self.context["figures"].get("good-lives"))
             if judgement.good_lives.approach_goals and not self.f.redacted:
                 self.text("Approach goals", bold=True)
                 for goal in judgement.good_lives.approach_goals:
@@ -981,7 +1213,7 @@ class _Docx:
         if self.f.change:
             self.text(self.f.change.summary)
         if "change" in self.context["figures"]:
-            self.figure("change")
+            self.figure(self.context["figures"]["change"])
         elif not self.f.change:
             self.text("This is the first assessment of the case: there is nothing to compare with.")
 
@@ -1003,22 +1235,12 @@ class _Docx:
                 "date and time."
             )
         h = self.f.header
-        from docx.shared import Pt
-
-        closing = self.document.add_paragraph(
+        self.small(
             f"{self.f.notice} Generated by {h.generator.name} {h.generator.version} on "
             f"{h.generated_at:%Y-%m-%d %H:%M} UTC from assessment version {h.assessment_version} "
             f"of case {h.case_reference}."
             + (" Evidence text and responsivity notes are left out." if self.redacted else "")
         )
-        closing.runs[0].font.size = Pt(8)
-
-    def save(self) -> bytes:
-        import io
-
-        out = io.BytesIO()
-        self.document.save(out)
-        return out.getvalue()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -256,7 +256,10 @@ CASE_OPERATIONS: dict[str, tuple[Action, Operation]] = {
     ),
     "amend_plan": (Action.EDIT_PLAN, lambda s, a, t: s.amend_plan(a, f"{t}-A", 1, "R.")),
     "agree_plan": (Action.AGREE_PLAN, lambda s, a, t: s.agree_plan(a, f"{t}-P", 1)),
-    "log_session": (Action.LOG_SESSION, lambda s, a, t: s.log_session(a, f"{t}-A", _session(t))),
+    "log_session": (  # another session than the one logged in the template (a repeat is refused)
+        Action.LOG_SESSION,
+        lambda s, a, t: s.log_session(a, f"{t}-A", _session(t, sessions=["foundation.2"])),
+    ),
     "save_session": (
         Action.LOG_SESSION,
         lambda s, a, t: s.save_session(

@@ -125,10 +125,14 @@ def test_every_problem_on_its_own_line(tmp_path: Path) -> None:
     document = _doc(ratings={"ID1": {"presence": "yes"}, "XX1": {"presence": "no"}})
     result = run("validate", "assessment", str(_write(tmp_path, "two.json", document)))
     assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        "$.ratings.ID1.relevance: required when presence is 'yes'",
-        "$.ratings.XX1: unknown item id 'XX1'",
-    ]
+    # Each line says where, what is wrong and how to fix it.
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0] == (
+        "$.ratings.ID1.relevance: required when presence is 'yes' — rate relevance as low, "
+        "moderate or high"
+    )
+    assert lines[1].startswith("$.ratings.XX1: unknown item id 'XX1' — ")
 
 
 def test_usage_error_exits_2() -> None:

@@ -72,20 +72,28 @@ def test_cases_json_shows_plan_status_and_next_review(
     assert "agreed, review 2026-10-20 (due)" in out
 
 
+def _exported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    db = tmp_path / "p.db"
+    _case_with_a_plan(db)
+    code, text, err = cli(capsys, monkeypatch, "export", "--db", str(db), "--case", "C-1")
+    assert code == 0, err
+    path = tmp_path / "c-1.case.json"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_the_case_export_round_trips_the_plan_byte_for_byte(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db = tmp_path / "p.db"
-    _case_with_a_plan(db)
-    code, first, err = cli(capsys, monkeypatch, "export", "--db", str(db), "--case", "C-1")
-    assert code == 0, err
+    exported = _exported(tmp_path, capsys, monkeypatch)
+    first = exported.read_text(encoding="utf-8")
     document = json.loads(first)
     assert [p["plan"]["status"] for p in document["plans"]] == ["agreed"]
     assert [s["by"] for s in document["plans"][0]["signatures"]] == ["fay", "fred"]
     assert len(document["delivery"]) == 3
     assert document["reviews"][0]["decision"] == "continues"
-    exported = tmp_path / "c-1.case.json"
-    exported.write_text(first, encoding="utf-8")
     other = tmp_path / "other.db"
     code, _, err = cli(capsys, monkeypatch, "import", "--db", str(other), str(exported))
     assert code == 0, err
@@ -115,6 +123,21 @@ def test_the_case_export_round_trips_the_plan_byte_for_byte(
             "$.reviews[0].progress[0].change",
         ),
         (lambda d: d["delivery"][0].update(attendance="maybe"), "$.delivery[0].attendance"),
+        (lambda d: d["delivery"][2].update(date="2099-01-01"), "$.delivery[2].date"),
+        (lambda d: d["reviews"][0].update(reviewed_on="2099-01-01"), "$.reviews[0].reviewed_on"),
+        (lambda d: d["delivery"][0].update(sessions=["identity.99"]), "$.delivery[0].sessions[0]"),
+        (
+            lambda d: d["delivery"].__setitem__(
+                1,
+                {
+                    k: v
+                    for k, v in d["delivery"][1].items()
+                    if k not in ("duration_minutes", "engagement")
+                }
+                | {"attendance": "declined"},
+            ),
+            "$.delivery[1].reason",
+        ),
     ],
     ids=[
         "plan-version",
@@ -123,6 +146,10 @@ def test_the_case_export_round_trips_the_plan_byte_for_byte(
         "assessment-version",
         "change",
         "attendance",
+        "session-in-the-future",
+        "review-in-the-future",
+        "unknown-session",
+        "declined-without-reason",
     ],
 )
 def test_a_forged_plan_in_an_export_is_refused_with_its_path(
@@ -149,3 +176,86 @@ def test_a_forged_plan_in_an_export_is_refused_with_its_path(
     assert [line for line in dump(other) if "audit_" not in line] == [
         line for line in before if "audit_" not in line
     ]
+
+
+def test_the_report_of_a_case_export_carries_its_plan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_report import docx_text
+
+    exported = _exported(tmp_path, capsys, monkeypatch)
+    html = tmp_path / "c-1.html"
+    code, _, err = cli(capsys, monkeypatch, "report", str(exported), "-o", str(html))
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    assert 'id="plan"' in page
+    assert "Fictional notes." in page  # the full report carries the session notes
+    assert "Finalised by (signed elsewhere; as the case export file records it)" in page
+    word = tmp_path / "c-1.docx"
+    code, _, err = cli(capsys, monkeypatch, "report", str(exported), "-o", str(word))
+    assert code == 0, err
+    words = docx_text(word.read_bytes())
+    assert "Intervention plan" in words
+    assert "Review 1, " in words
+    # --redact: no free text and no names, in the plan too.
+    code, _, err = cli(capsys, monkeypatch, "report", str(exported), "--redact", "-o", str(html))
+    assert code == 0, err
+    page = html.read_text(encoding="utf-8")
+    assert 'id="plan"' in page
+    assert "Fictional notes." not in page
+    assert "fay" not in page
+
+
+@pytest.mark.parametrize("suffix", ["html", "pdf", "docx"])
+def test_the_plan_only_report_of_a_case_export_has_no_notes_or_evidence(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    suffix: str,
+) -> None:
+    from tests.test_plan_documents import _text
+
+    exported = _exported(tmp_path, capsys, monkeypatch)
+    out = tmp_path / f"plan.{suffix}"
+    code, _, err = cli(capsys, monkeypatch, "report", str(exported), "--plan-only", "-o", str(out))
+    assert code == 0, err
+    text = _text(suffix, out.read_bytes())
+    assert "Sessions, in planned order" in text
+    for canary in ("Fictional notes.", "Fictional evidence.", "Fictional."):
+        assert canary not in text
+    assert "Rejoin the club" in text
+
+
+def test_bad_report_options_exit_2_naming_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exported = _exported(tmp_path, capsys, monkeypatch)
+    out = tmp_path / "r.html"
+    formulation = Path(__file__).resolve().parent.parent / "formulations"
+    formulation /= "wc-04-group-control.formulation.json"
+    document = json.loads(exported.read_text(encoding="utf-8"))
+    no_plan = tmp_path / "no-plan.json"
+    no_plan.write_text(
+        json.dumps(
+            {
+                k: v
+                for k, v in document.items()
+                if k not in ("plans", "delivery", "reviews", "signature")
+            }
+        ),
+        encoding="utf-8",
+    )
+    cases = [
+        ([str(exported), "--version", "2"], "--version: version 2 is not a final version"),
+        ([str(exported), "--earlier", str(formulation)], "--earlier: a case export carries"),
+        ([str(formulation), "--plan-only"], "--plan-only: "),
+        ([str(formulation), "--version", "1"], "--version: "),
+        ([str(no_plan), "--plan-only"], "$.plans: case C-1 has no intervention plan"),
+        ([str(tmp_path / "missing.json")], "missing.json"),
+    ]
+    for args, said in cases:
+        code, _, err = cli(capsys, monkeypatch, "report", *args, "-o", str(out))
+        assert code == 2, args
+        assert said in err, (args, err)
+        assert "Traceback" not in err
+        assert not out.exists()

@@ -145,4 +145,7 @@ def test_req30_cli_prints_at_most_101_lines(tmp_path: Path) -> None:
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == MAX_PROBLEMS + 1
-    assert lines[-1] == "$: … and 4,900 more problems (only the first 100 are listed)"
+    assert lines[-1] == (
+        "$: … and 4,900 more problems (only the first 100 are listed) — fix the problems listed "
+        "and check the document again"
+    )

@@ -174,6 +174,7 @@ def test_the_word_report_has_the_judgement_and_redacts_its_texts(instrument: Ins
     ):
         assert heading in text, heading
     assert text.index("The assessor's summary judgements") < text.index("Profile")
+    assert "Good Lives: case " in text  # the Good Lives chart's title, above its picture
     assert "carry no probabilities" in text
     assert CANARY in text
     redacted = _docx_text(R.render_docx(formulation, redact=True))

@@ -8,7 +8,7 @@ import pytest
 
 from instrument.definition import Instrument
 from instrument.definitions import get_instrument
-from instrument.formulation import formulate
+from instrument.formulation import Formulation, formulate
 from instrument.plan import (
     CasePlan,
     DeliveredSession,
@@ -19,6 +19,7 @@ from instrument.plan import (
 )
 from instrument.report import render_html, render_plan_html
 from tests.test_plan import TODAY, agreed, make_assessment, make_formulation
+from tests.test_report import docx_text
 
 PAYLOAD = "<img src=x onerror=alert(1)>CANARY"
 
@@ -67,14 +68,15 @@ def case_plan(v11: Instrument) -> CasePlan:
     return CasePlan(plans=[plan], delivery=delivery, reviews=[review], state=state)
 
 
-def test_the_report_shows_the_plan_delivery_and_review_escaped(v11: Instrument) -> None:
-    records = case_plan(v11)
+def reassessment(v11: Instrument) -> Formulation:
+    """Return the formulation of a second assessment of the case (ID1 now present)."""
     before = make_assessment(v11)
     after = make_assessment(v11, version=2, yes=("ID1",))
-    reassessment = formulate(
-        v11, after, before, generated_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
-    )
-    html = render_html(reassessment, plan=(v11, records))
+    return formulate(v11, after, before, generated_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
+
+
+def test_the_report_shows_the_plan_delivery_and_review_escaped(v11: Instrument) -> None:
+    html = render_html(reassessment(v11), plan=(v11, case_plan(v11)))
     assert 'id="plan"' in html
     assert 'id="delivery"' in html
     assert "Change in the formulation beside progress in the sessions" in html
@@ -102,3 +104,59 @@ def test_the_plan_only_report_carries_no_evidence(v11: Instrument) -> None:
     assert "Goal &lt;img" in html  # the approach goals belong to the participant's plan
     assert "Fictional evidence." not in html  # nothing of the assessment
     assert "<img src=x" not in html
+
+
+def test_the_word_report_carries_the_plan_its_delivery_and_review(v11: Instrument) -> None:
+    from instrument.report import render_docx
+
+    words = docx_text(render_docx(reassessment(v11), plan=(v11, case_plan(v11))))
+    for heading in ("Intervention plan", "Sessions, in planned order", "Delivery"):
+        assert heading in words
+    assert "Progress reviews" in words
+    assert "Review 1, " in words
+    assert "the plan ends (completed)" in words
+    assert "Change in the formulation beside progress in the sessions" in words
+    assert "fac-a, fac-b" in words
+    assert "declined: Reason " + PAYLOAD in words  # typed text goes in as text
+    assert "Notes " + PAYLOAD in words
+    assert words.index("Intervention plan") < words.index("Sign-off")
+    # Without a plan, the Word report has no plan section.
+    assert "Intervention plan" not in docx_text(render_docx(make_formulation(v11)))
+
+
+def test_the_viewers_word_report_has_no_free_text_and_no_names(v11: Instrument) -> None:
+    from instrument.report import render_docx
+
+    words = docx_text(
+        render_docx(
+            make_formulation(v11), redact=True, plan=(v11, redact_case_plan(case_plan(v11)))
+        )
+    )
+    assert "Intervention plan" in words
+    assert "CANARY" not in words
+    assert "fac-a" not in words
+    assert "facilitator 1" in words
+
+
+@pytest.mark.parametrize("fmt", ["html", "pdf", "docx"])
+def test_the_plan_only_report_never_carries_notes_or_evidence_in_any_format(
+    v11: Instrument, fmt: str
+) -> None:
+    from instrument.service.documents import plan_report
+    from tests.test_report import pdf_text
+
+    # Even records passed in whole are stripped of evidence-level text (plan_report re-applies
+    # plan_only), so no caller can put notes into the participant's file.
+    content = plan_report(v11, case_plan(v11), fmt)  # type: ignore[arg-type]
+    text = {
+        "html": lambda b: b.decode("utf-8"),
+        "pdf": lambda b: " ".join(pdf_text(b).split()),
+        "docx": docx_text,
+    }[fmt](content)
+    for canary in ("Notes ", "Reason ", "Evidence "):
+        assert canary + PAYLOAD not in text
+        assert canary + "&lt;img" not in text
+    assert "CANARY" in text  # the approach goal stays: it is the participant's plan
+    assert "Fictional evidence." not in text
+    assert "plan only" in text.lower()
+    assert "Sessions, in planned order" in text

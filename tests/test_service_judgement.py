@@ -262,7 +262,22 @@ def test_finalising_needs_the_judgement_once_it_is_started(
     with pytest.raises(ConflictError):
         s.save_judgement(pat, REF, 1, "limitations", "late", base_revision=stored.revision)
     amended = s.amend(pat, REF, 1, "New information from the training provider.")
-    assert amended.assessment.judgement == draft.assessment.judgement
+    kept = amended.assessment.judgement
+    assert kept is not None
+    assert kept.bias_check is not None
+    assert not kept.bias_check.confirmed  # confirmed again at the amendment's finalising
+    assert kept.bias_check.answers == formulation_answers(draft)
+    confirmed = kept.model_copy(
+        update={"bias_check": kept.bias_check.model_copy(update={"confirmed": True})}
+    )
+    assert confirmed == draft.assessment.judgement
+
+
+def formulation_answers(draft: Draft) -> dict[Any, Any]:
+    """The bias check's answers of a draft (empty without one)."""
+    judgement = draft.assessment.judgement
+    check = judgement.bias_check if judgement is not None else None
+    return dict(check.answers) if check is not None else {}
 
 
 def test_a_1_0_draft_without_judgement_finalises_as_before(team: Team) -> None:

@@ -131,6 +131,18 @@ class FrozenVersions(RuleBasedStateMachine):
             return
         assert draft.replaces == version
         assert draft.version > version
+        # The amendment's assessor confirms the bias check again before finalising it.
+        judgement = draft.assessment.judgement
+        if judgement is not None and judgement.bias_check is not None:
+            check = judgement.bias_check.model_copy(update={"confirmed": True})
+            self.s.save_judgement(
+                self.pat,
+                reference,
+                draft.version,
+                "bias_check",
+                check,
+                base_revision=draft.revision,
+            )
 
     @precondition(lambda self: self.finals)
     @rule(index=st.integers(0, 50))

@@ -8,6 +8,7 @@ gives the same document. Final versions carry their stored formulation, whose
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -20,13 +21,22 @@ from instrument.errors import DocumentError, NotFoundError, Problem
 from instrument.exchange.assessments import Definitions, assessment_problems
 from instrument.exchange.documents import parse, read_document, schema_problems
 from instrument.formulation import formulate
-from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview
+from instrument.formulation.finalising import judgement_problems
+from instrument.plan import DeliveredSession, Plan, PlanStatus, ProgressReview, delivery_problems
 from instrument.vocabulary import AssessmentStatus
 
 
-def case_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
-    """Return the rules a schema cannot say: numbering, the same case, hashes, instruments."""
-    return _version_problems(export, definitions) + plan_record_problems(export)
+def case_problems(
+    export: CaseExport, definitions: Definitions, today: dt.date | None = None
+) -> list[Problem]:
+    """Return the rules a schema cannot say: numbering, the same case, hashes, instruments.
+
+    With `today`, a session or review dated after it is a problem too: an import cannot
+    bring in what the delivery log and the review form refuse (SECURITY.md 23, imports
+    cannot forge).
+    """
+    problems = _version_problems(export, definitions) + plan_record_problems(export)
+    return problems + delivery_record_problems(export, definitions, today)
 
 
 def _numbered(records: Sequence[int], where: str, field: str) -> list[Problem]:
@@ -96,6 +106,43 @@ def plan_record_problems(export: CaseExport) -> list[Problem]:
     return problems
 
 
+def delivery_record_problems(
+    export: CaseExport, definitions: Definitions, today: dt.date | None = None
+) -> list[Problem]:
+    """Return what the delivery log's own rules refuse in the export's log and reviews.
+
+    Each entry is checked as `log_session` checks it (catalogue sessions of its plan's
+    definition, a reason when the session did not take place, no engagement then) except the
+    facilitators, who are users of the installation it came from; with `today`, a session or
+    review dated after it is refused.
+    """
+    problems: list[Problem] = []
+    plans = {p.plan.version: p for p in export.plans}
+    for index, item in enumerate(export.delivery):
+        plan = plans.get(item.plan_version)
+        if plan is None:
+            continue  # reported by plan_record_problems
+        try:
+            instrument = definitions.get(plan.instrument.id, plan.instrument.version)
+        except NotFoundError:
+            continue  # reported by the plan's own checks
+        found = delivery_problems(
+            instrument, item, roster=set(item.facilitators), today=today or dt.date.max
+        )
+        problems += [Problem(f"$.delivery[{index}]{p.where[1:]}", p.message, p.fix) for p in found]
+    for index, review in enumerate(export.reviews):
+        if today is not None and review.reviewed_on > today:
+            problems.append(
+                Problem(
+                    f"$.reviews[{index}].reviewed_on",
+                    f"the review is dated {review.reviewed_on.isoformat()}, after today "
+                    f"({today.isoformat()})",
+                    "a review is recorded on or after the day it takes place",
+                )
+            )
+    return problems
+
+
 def _version_problems(export: CaseExport, definitions: Definitions) -> list[Problem]:
     problems: list[Problem] = []
     for index, record in enumerate(export.versions):
@@ -141,6 +188,8 @@ def _version_problems(export: CaseExport, definitions: Definitions) -> list[Prob
                         "export the case again; the document was changed",
                     )
                 )
+        if final and assessment.judgement is not None:
+            problems += _final_judgement_problems(record, definitions, where)
         if final and not any(s.meaning == "finalised by" for s in record.signatures):
             problems.append(
                 Problem(f"{where}.signatures", "a final version needs its signature", "add it")
@@ -158,6 +207,32 @@ def _version_problems(export: CaseExport, definitions: Definitions) -> list[Prob
                 )
             )
     return problems
+
+
+def _final_judgement_problems(
+    record: VersionRecord, definitions: Definitions, where: str
+) -> list[Problem]:
+    """Return what in a final version's judgement could never have been finalised.
+
+    The judgement section is finalised only when it is complete (`judgement_problems`), so a
+    final version whose judgement is not, such as a summary judgement without its rationale or
+    "no intervention indicated" beside a high priority, was forged. A final version without the
+    section is left alone: versions of 1.1 were finalised before the section existed.
+    """
+    ref = record.assessment.instrument
+    try:
+        instrument = definitions.get(ref.id, ref.version)
+    except NotFoundError:
+        return []  # reported by the assessment's own checks
+    return [
+        Problem(
+            f"{where}.assessment" + p.where.removeprefix("$"),
+            f"a final version cannot have this: {p.message}",
+            "a final version holds the judgement as it was signed: export the case again "
+            "from where it was finalised",
+        )
+        for p in judgement_problems(instrument, record.assessment, record.review)
+    ]
 
 
 def _first_difference(mine: Any, theirs: Any, path: str = "") -> str | None:
@@ -234,8 +309,10 @@ def recomputed_problems(export: CaseExport, definitions: Definitions) -> list[Pr
     return problems
 
 
-def _checked_case(export: CaseExport, definitions: Definitions) -> list[Problem]:
-    problems = case_problems(export, definitions)
+def _checked_case(
+    export: CaseExport, definitions: Definitions, today: dt.date | None
+) -> list[Problem]:
+    problems = case_problems(export, definitions, today)
     return problems or recomputed_problems(export, definitions)
 
 
@@ -309,15 +386,17 @@ def export_origin(export: CaseExport, installation_key: bytes) -> str:
     return "here"
 
 
-def parse_case(data: bytes, definitions: Definitions) -> CaseExport:
+def parse_case(data: bytes, definitions: Definitions, today: dt.date | None = None) -> CaseExport:
     """Read a case export strictly: limits, parse, schema, model, then `case_problems`.
+
+    `today` (the caller's clock) refuses sessions and reviews dated after it.
 
     Raises:
         DocumentError: listing every problem with its JSON path.
     """
 
     def semantic(export: CaseExport) -> list[Problem]:
-        return _checked_case(export, definitions)
+        return _checked_case(export, definitions, today)
 
     return read_document(data, "case", CaseExport, semantic=semantic)
 

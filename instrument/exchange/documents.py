@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as ModelValidationError
 
 from instrument.errors import MAX_COUNTED, UNCOUNTED, DocumentError, Problem
+from instrument.judgement import PERSON_SPECIFIC_PATTERN
 from instrument.schemas import validator_for
 from instrument.vocabulary import MAX_TEXT, TEXT_PATTERN, text_problem
 
@@ -355,6 +356,12 @@ def _problem(error: ValidationError) -> Problem:
     return Problem(json_path(path), message, "see the published schema for what is allowed")
 
 
+KEY_FIXES: dict[str, str] = {
+    PERSON_SPECIFIC_PATTERN: "number person-specific factors PS1 to PS99, without leading zeros",
+}
+"""How to fix a key refused by its pattern, by the pattern."""
+
+
 def model_problems(error: ModelValidationError) -> list[Problem]:
     """Turn a pydantic validation error into problems with JSON paths.
 
@@ -363,7 +370,20 @@ def model_problems(error: ModelValidationError) -> list[Problem]:
     """
     problems: list[Problem] = []
     for e in error.errors(include_url=False):
-        where = json_path(list(e["loc"]))
+        loc = list(e["loc"])
+        if len(loc) >= 2 and loc[-1] == "[key]":
+            # A key of a keyed object (person-specific factors, ratings) that has the wrong
+            # form: the path names the key itself, and the fix says which keys are allowed.
+            pattern = str((e.get("ctx") or {}).get("pattern", ""))
+            problems.append(
+                Problem(
+                    json_path(loc[:-1]),
+                    "this key is not allowed here",
+                    KEY_FIXES.get(pattern, "see the published schema for the keys allowed"),
+                )
+            )
+            continue
+        where = json_path(loc)
         value = e.get("input")
         if e["type"] == "string_pattern_mismatch" and isinstance(value, str):
             pattern = str((e.get("ctx") or {}).get("pattern", ""))

@@ -75,7 +75,9 @@ def judgement_problems(
         where = f"{base}.five_p.headings.{section.heading.value}"
         text = five_p.headings.get(section.heading) if five_p else None
         has_reason = text is not None and bool((text.not_applicable or "").strip())
-        has_own = text is not None and bool((text.narrative or "").strip())
+        # The section's narrative is the judgement's, or else (without a reason) the one written
+        # on the formulation page (the review), which a reason supersedes.
+        has_own = bool((section.narrative or "").strip())
         if has_own and has_reason:
             problems.append(
                 Problem(
@@ -85,7 +87,7 @@ def judgement_problems(
                     "keep one of them",
                 )
             )
-        elif not has_reason and not (section.narrative or "").strip():
+        elif not has_reason and not has_own:
             problems.append(
                 Problem(
                     f"{where}.narrative",

@@ -370,13 +370,16 @@ def _five_p(
             summary += f" Placed here by the assessor for this participant: {', '.join(moved)}."
         text = headings.get(heading)
         narrative = _text(text.narrative) if text else None
+        reason = _text(text.not_applicable) if text else None
+        # The judgement's text for a heading (a narrative, or why it does not apply) supersedes
+        # a narrative written on the formulation page before the judgement was started.
         sections.append(
             section.model_copy(
                 update={
                     "items": [summaries[i] for i in ids],
                     "summary": summary,
-                    "narrative": narrative or section.narrative,
-                    "not_applicable": _text(text.not_applicable) if text else None,
+                    "narrative": narrative or (None if reason else section.narrative),
+                    "not_applicable": reason,
                     "person_specific": factors[heading] or None,
                 }
             )
@@ -505,7 +508,11 @@ def _summary_judgements(
         summary = "The assessor has not recorded summary judgements yet."
     if given.no_intervention:
         summary += " The assessor's outcome: no intervention indicated."
-    summary += " These are the assessor's judgements, not computed by the instrument."
+    if stated or given.no_intervention:
+        # Said only of judgements there are: none recorded is not "these are the assessor's".
+        summary += " These are the assessor's judgements, not computed by the instrument."
+    else:
+        summary += " The instrument never computes them."
     return SummaryJudgementsSummary(
         judgements=views, no_intervention=given.no_intervention, summary=summary
     )
@@ -538,11 +545,12 @@ def _review_suggestions(judgement: Judgement, formulation: Formulation) -> list[
         for area in dict.fromkeys(factor.areas):
             priority = by_area.get(area)
             if priority is not None and not priority.offered:
+                band = priority.band.value.replace("-", " ")
                 suggestions.append(
                     f"Consider reviewing the band of {priority.name}: the person-specific factor "
                     f"{factor.title} ({ps_id}), of high relevance, is linked to it and the area "
-                    f"is not offered ({priority.band}). The factor does not change the score; an "
-                    "override with a written rationale can set the band."
+                    f"is not offered (its band is {band}). The factor does not change the score; "
+                    "an override with a written rationale can set the band."
                 )
     return suggestions
 
@@ -566,7 +574,8 @@ def _limitations(instrument: Instrument, assessment: Assessment, formulation: Fo
         parts.append(f"Sources available: {', '.join(s.value.replace('-', ' ') for s in used)}.")
     else:
         parts.append("No source of evidence is recorded.")
-    if used == [Source.SELF_REPORT] or used == [Source.INTERVIEW]:
+    if len(used) == 1:
+        # Any one kind alone is a single source (SPJ practice asks for more than one).
         parts.append("All the evidence comes from one kind of source; corroborate it.")
     quality = formulation.data_quality
     missing = [*quality.omitted, *quality.unrated]

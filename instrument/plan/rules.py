@@ -620,6 +620,24 @@ def check_delivery(
     return entry
 
 
+def repeated_entry(
+    entries: Sequence[DeliveredSession], entry: DeliveredSession
+) -> DeliveredSession | None:
+    """Return the logged entry that `entry` repeats, or None.
+
+    The same date, the same catalogue sessions and the same attendance is the same session
+    logged twice (two tabs, a form sent again): it is corrected, not logged again.
+    """
+    for logged in entries:
+        if (
+            logged.date == entry.date
+            and sorted(logged.sessions) == sorted(entry.sessions)
+            and logged.attendance is entry.attendance
+        ):
+            return logged
+    return None
+
+
 def set_attendance(
     entry: DeliveredSession, attendance: Attendance | str, reason: str | None
 ) -> DeliveredSession:
@@ -663,6 +681,19 @@ def check_review(
         raise ConflictError(
             "the plan has ended; no further review is recorded",
             fix="amend the plan to start working again",
+        )
+    same_day = [
+        r
+        for r in previous
+        if r.plan_version == review.plan_version and r.reviewed_on == review.reviewed_on
+    ]
+    if same_day:
+        raise ConflictError(
+            f"review {same_day[0].number} of plan version {review.plan_version} is dated "
+            f"{review.reviewed_on.isoformat()} already",
+            where="$.reviewed_on",
+            fix="a review is recorded once; read review "
+            f"{same_day[0].number}, or date a later review on the day it takes place",
         )
     problems = facilitator_problems(review.by, roster, "$.by")
     if review.plan_version != plan.plan.version:

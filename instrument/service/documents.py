@@ -17,16 +17,18 @@ from typing import Any, Literal, Protocol
 
 from instrument.access import Actor
 from instrument.assessment import Assessment
+from instrument.case import CaseExport, VersionRecord
 from instrument.definition import Instrument
 from instrument.definitions import catalogue, load_definition
 from instrument.errors import DocumentError, Problem
 from instrument.exchange.assessments import load_assessment, load_formulation
+from instrument.exchange.case import is_case_document, parse_case
 from instrument.exchange.documents import read_bytes
 from instrument.exchange.formats import DEFAULT_FORMAT, FORMATS, ExportFormat, export_format
 from instrument.formulation import Formulation
 from instrument.formulation import formulate as formulate_assessment
 from instrument.migration import upgrade_assessment
-from instrument.plan import CasePlan
+from instrument.plan import CasePlan, plan_only, plan_state, redact_case_plan
 from instrument.profile import CHARTS
 from instrument.report import (
     CHART_FORMATS,
@@ -35,6 +37,7 @@ from instrument.report import (
     chart_bytes,
     render_blank_form,
     render_blank_form_pdf,
+    render_plan_docx,
     render_plan_html,
     render_plan_pdf,
     renderer_fingerprint,
@@ -55,12 +58,14 @@ __all__ = [
     "DOCUMENT_KINDS",
     "EXPORT_FORMATS",
     "FORMATS",
+    "PLAN_FORMATS",
     "REPORT_FORMATS",
     "SCHEMA_DIR",
     "Documents",
     "DownloadKind",
     "ExportFormat",
     "Exports",
+    "PlanFormat",
     "case_document",
     "chart_width",
     "formulation_document",
@@ -185,6 +190,72 @@ class Documents:
         """Return the report of a formulation as `.html` or `.pdf` bytes."""
         return report_bytes(formulation, fmt, redact=redact, history=history)
 
+    def case_report(
+        self,
+        path: Path,
+        fmt: str,
+        *,
+        today: dt.date,
+        version: int | None = None,
+        redact: bool = False,
+        plan_only: bool = False,
+    ) -> bytes:
+        """Return the report of a case export file (`instrument export`), with its plan.
+
+        The report is of the latest final version (or `version`), with the earlier final
+        versions on the change chart, the signatures the export records (marked as read from
+        the file: a file's signatures are not verified here) and, when the case has a plan, the
+        plan, its delivery and reviews. `plan_only` gives the "plan only" report for the
+        participant's file instead (no assessment, notes or evidence). `redact` leaves every
+        free text and every name out, as a viewer's report does.
+
+        Raises:
+            DocumentError: for a file that is not a valid case export (every problem with its
+                JSON path), a version that is not final, or a plan-only report without a plan.
+        """
+        suffix = _report_suffix(fmt)
+        export = parse_case(self.read_file(path), self.catalogue, today)
+        records = _case_plan(export, today=today, redact=redact)
+        if plan_only:
+            if records is None:
+                raise DocumentError.at(
+                    "$.plans",
+                    f"case {export.case.reference} has no intervention plan",
+                    "leave out --plan-only for the formulation's report",
+                )
+            instrument = self.instrument(*_definition_of(records))
+            return plan_report(instrument, records, suffix)
+        finals = [v for v in export.versions if v.formulation is not None]
+        chosen = _chosen_version(export, finals, version)
+        assert chosen.formulation is not None
+        number = chosen.assessment.assessment.version
+        # Earlier final versions, less those an amendment replaced (as the change is read).
+        replaced = {v.assessment.assessment.replaces for v in export.versions}
+        history = [
+            v.formulation
+            for v in finals
+            if v.formulation is not None
+            and v.assessment.assessment.version < number
+            and v.assessment.assessment.version not in replaced
+        ]
+        signatures = [
+            SignOff(s.meaning, s.by, None, s.at, "as the case export file records it")
+            for s in chosen.signatures
+        ]
+        plan = (self.instrument(*_definition_of(records)), records) if records else None
+        return report_bytes(
+            chosen.formulation,
+            suffix,
+            redact=redact,
+            history=history,
+            signatures=signatures,
+            plan=plan,
+        )
+
+    def is_case_export(self, path: Path) -> bool:
+        """Return whether a file holds a case export (`"format": "instrument-case"`)."""
+        return is_case_document(self.read_file(path))
+
     def blank_form(self, instrument: Instrument, fmt: str) -> bytes:
         """Return the printable blank form of a definition as `.pdf` (A4) or `.html`."""
         if fmt.lower().lstrip(".") == "pdf":
@@ -268,8 +339,8 @@ def formulation_document(
     if kind == "formulation":
         return export_format(fmt).write_formulation(formulation)
     signed = sign_offs(service, actor, reference, version) if kind in _REPORTS else []
-    # The HTML and PDF reports carry the case's intervention plan (the Word report does not).
-    plan = service.report_plan(actor, reference) if kind in ("html", "pdf") else None
+    # The reports (HTML, PDF, Word) carry the case's intervention plan.
+    plan = service.report_plan(actor, reference) if kind in _REPORTS else None
     # The sign-off block and the plan are part of the report: a later countersignature, a
     # logged session or a review is a new rendering.
     renderer = renderer_fingerprint() + "\n" + repr(signed)
@@ -309,14 +380,75 @@ def sign_offs(service: Exports, actor: Actor, reference: str, version: int) -> l
     return found
 
 
-def plan_report(instrument: Instrument, case_plan: CasePlan, fmt: Literal["html", "pdf"]) -> bytes:
-    """Return the "plan only" report (HTML or PDF) of records `export_plan` gave.
+PlanFormat = Literal["html", "pdf", "docx"]
+PLAN_FORMATS: tuple[PlanFormat, ...] = ("html", "pdf", "docx")
 
-    Pass the records as `export_plan(..., plan_only=True)` returns them: no evidence, no notes.
+
+def plan_report(instrument: Instrument, case_plan: CasePlan, fmt: PlanFormat) -> bytes:
+    """Return the "plan only" report (HTML, PDF or Word) of records `export_plan` gave.
+
+    Pass the records as `export_plan(..., plan_only=True)` returns them; they are stripped of
+    every evidence-level text again here (`plan_only`), so no caller can put evidence or
+    session notes into the participant's file.
     """
+    case_plan = plan_only(case_plan)
     if fmt == "pdf":
         return render_plan_pdf(instrument, case_plan)
+    if fmt == "docx":
+        return render_plan_docx(instrument, case_plan)
     return render_plan_html(instrument, case_plan).encode("utf-8")
+
+
+def _report_suffix(fmt: str) -> PlanFormat:
+    """Return a report format of `PLAN_FORMATS` (the report's formats) for `.pdf`, `docx`..."""
+    suffix = fmt.lower().lstrip(".")
+    for known in PLAN_FORMATS:
+        if suffix == known:
+            return known
+    raise DocumentError.at(
+        fmt or "(no suffix)",
+        f"unknown format {fmt or '(no suffix)'!r}",
+        f"use {' or '.join(REPORT_FORMATS)}",
+    )
+
+
+def _case_plan(export: CaseExport, *, today: dt.date, redact: bool) -> CasePlan | None:
+    """Return a case export's plan records as the report reads them, or None without a plan."""
+    if not export.plans:
+        return None
+    state = plan_state(export.plans, export.delivery, export.reviews, today=today)
+    records = CasePlan(
+        plans=export.plans, delivery=export.delivery, reviews=export.reviews, state=state
+    )
+    return redact_case_plan(records) if redact else records
+
+
+def _definition_of(records: CasePlan) -> tuple[str, str]:
+    latest = records.plans[-1]
+    return latest.instrument.id, latest.instrument.version
+
+
+def _chosen_version(
+    export: CaseExport, finals: Sequence[VersionRecord], version: int | None
+) -> VersionRecord:
+    """Return the final version to report: `version`, or the latest final one."""
+    numbers = [v.assessment.assessment.version for v in finals]
+    if not finals:
+        raise DocumentError.at(
+            "$.versions",
+            f"case {export.case.reference} has no final version to report",
+            "finalise an assessment and export the case again",
+        )
+    if version is None:
+        return finals[-1]
+    for record in finals:
+        if record.assessment.assessment.version == version:
+            return record
+    raise DocumentError.at(
+        "--version",
+        f"version {version} is not a final version of case {export.case.reference}",
+        f"use one of {', '.join(str(n) for n in numbers)}",
+    )
 
 
 def case_document(

@@ -138,7 +138,7 @@ class ExchangeService(ServiceBase):
         with self._operation(actor, AuditAction.IMPORT) as (op, tx):
             self._require(op, Action.IMPORT)
             team_name = self._target_team(op, team)
-            export = parse_case(data, self.definitions)
+            export = parse_case(data, self.definitions, op.now.date())
             export_origin(export, self.store.key)  # this installation's signature must match
             team_id = self._team_id(tx, team_name)
             if tx.cases.in_team(team_id, export.case.reference, fold_case=True) is not None:

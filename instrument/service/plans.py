@@ -48,6 +48,7 @@ from instrument.plan import (
     plan_problems,
     plan_state,
     redact_case_plan,
+    repeated_entry,
     require_draft,
     revise,
     set_attendance,
@@ -74,11 +75,12 @@ PLAN_FIELDS = (
 )
 
 
-def _stale(what: str, saved_by: str | None, saved_at: dt.datetime, revision: int, base: int) -> str:
-    at = saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+def _stale(what: str, saved_by: str | None, saved_at: dt.datetime) -> str:
+    """Say who changed a record meanwhile and when, without revision numbers (issue 15)."""
+    at = saved_at.strftime("%Y-%m-%d %H:%M UTC")
     return (
-        f"{what} was changed by {saved_by or 'system'} at {at} (revision {revision}); your "
-        f"change was based on revision {base} and was not saved"
+        f"{what} was changed by {saved_by or 'system'} at {at}, in another tab or by another "
+        "person, while you edited it; your change was not saved"
     )
 
 
@@ -367,8 +369,6 @@ class PlanService(ServiceBase):
                         f"plan version {version}",
                         record.saved_by,
                         record.saved_at,
-                        record.revision,
-                        base_revision,
                     ),
                     where="revision",
                     fix="reload the plan to see their change, then make yours again",
@@ -396,6 +396,17 @@ class PlanService(ServiceBase):
             record = self._plan_version(op, tx, case, version)
             self._require_password(tx, op)
             if record.agreed:
+                replaced_by = [
+                    r.version
+                    for r in tx.plans.versions(case.id)
+                    if r.version > version and r.agreed
+                ]
+                if replaced_by:
+                    raise ConflictError(
+                        f"plan version {version} was replaced by version {replaced_by[0]}",
+                        where="version",
+                        fix="sign the current agreed version; a replaced one is kept as signed",
+                    )
                 signed = cosign(record.plan, signer=op.actor.username, at=op.now)
             else:
                 instrument, formulation = self._basis(tx, case)
@@ -479,12 +490,36 @@ class PlanService(ServiceBase):
                 roster=self._roster(tx, case),
                 today=op.now.date(),
             )
+            self._refuse_repeat(tx, case, item)
             entry_id = tx.plans.log(case.id, item, by=op.actor.user_id, now=op.now)
             op.entity, op.entity_id, op.version = Entity.DELIVERY, entry_id, number
             self._refresh(op, tx, case)
             record = tx.plans.entry(case.id, number)
             assert record is not None
             return self._entry_view(case, record)
+
+    @staticmethod
+    def _refuse_repeat(
+        tx: Transaction, case: CaseRecord, item: DeliveredSession, besides: int | None = None
+    ) -> None:
+        """Refuse a session logged twice (two tabs, a form sent again), naming the first.
+
+        `besides` is the entry being corrected: it does not repeat itself.
+        """
+        records = [r for r in tx.plans.entries(case.id) if r.entry.number != besides]
+        twin = repeated_entry([r.entry for r in records], item)
+        if twin is None:
+            return
+        record = next(r for r in records if r.entry.number == twin.number)
+        covered = ", ".join(twin.sessions) or "no catalogue session"
+        at = record.saved_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise ConflictError(
+            f"this session ({covered} on {twin.date.isoformat()}, "
+            f"{twin.attendance.value.replace('-', ' ')}) is logged already as entry "
+            f"{twin.number}, last saved by {record.saved_by or 'system'} at {at}",
+            where="$.date",
+            fix=f"correct entry {twin.number} in the delivery log instead of logging it twice",
+        )
 
     def _instrument_of(self, plan: Plan | None) -> Instrument:
         if plan is None:
@@ -539,8 +574,6 @@ class PlanService(ServiceBase):
                         f"log entry {number}",
                         record.saved_by,
                         record.saved_at,
-                        record.revision,
-                        base_revision,
                     ),
                     where="revision",
                     fix="reload the entry to see their change, then make yours again",
@@ -564,6 +597,7 @@ class PlanService(ServiceBase):
             )
             if problems:
                 raise DocumentError(problems)
+            self._refuse_repeat(tx, case, item, besides=number)
             if not tx.plans.save_entry(record, item, by=op.actor.user_id, now=op.now):
                 raise ConflictError("the entry changed meanwhile", fix="reload it")
             self._refresh(op, tx, case)

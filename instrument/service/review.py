@@ -21,6 +21,7 @@ from instrument.formulation import (
     set_narrative,
 )
 from instrument.formulation.finalising import judgement_problems
+from instrument.judgement import unconfirmed
 from instrument.service.base import Op, ServiceBase
 from instrument.service.views import Draft
 from instrument.store import Transaction
@@ -162,7 +163,10 @@ class ReviewService(ServiceBase):
                     "amendment_reason": text,
                 }
             )
-            draft = final.model_copy(update={"assessment": info})
+            # Every judgement kept; the bias check is confirmed again at this finalising.
+            draft = final.model_copy(
+                update={"assessment": info, "judgement": unconfirmed(final.judgement)}
+            )
             return self._insert_version(op, tx, case, draft, record.review)[1]
 
     def formulation(self, actor: Actor, reference: str, version: int) -> Formulation:

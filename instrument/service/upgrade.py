@@ -11,6 +11,7 @@ from __future__ import annotations
 from instrument.access import Action, Actor
 from instrument.audit import AuditAction
 from instrument.errors import ConflictError
+from instrument.judgement import unconfirmed
 from instrument.migration import upgrade_assessment
 from instrument.service.base import ServiceBase
 from instrument.service.views import Draft
@@ -54,5 +55,8 @@ class UpgradeService(ServiceBase):
                     "amendment_reason": None,
                 }
             )
-            draft = upgraded.model_copy(update={"assessment": info})
+            # The bias check is confirmed again when the upgraded draft is finalised.
+            draft = upgraded.model_copy(
+                update={"assessment": info, "judgement": unconfirmed(upgraded.judgement)}
+            )
             return self._insert_version(op, tx, case, draft, record.review)[1]

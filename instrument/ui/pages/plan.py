@@ -33,7 +33,6 @@ from instrument.plan import (
     PlanStatus,
     ProgressChange,
     area_of,
-    plan_only,
     progress_rows,
     timeline,
 )
@@ -44,6 +43,7 @@ from instrument.profile.plan import (
     timeline_spec,
 )
 from instrument.service import DeliveryView, PlanDraft, Service
+from instrument.service.documents import PlanFormat, plan_report
 from instrument.ui import navigation, state
 from instrument.ui.components import plain, problem_text, show_error
 from instrument.ui.context import current_actor, current_documents, current_service, open_case
@@ -64,6 +64,16 @@ CHANGE_LABELS = {
 
 def _key(*parts: object) -> str:
     return state.widget_key(state.PLAN_PAGE, ".".join(str(p) for p in parts))
+
+
+def _today(service: Service) -> dt.date:
+    """Return today as the service dates sessions and reviews (its clock's UTC date).
+
+    The forms' default dates follow the clock that checks them (not the server's local date),
+    so that a session logged early in the morning on a server in a zone ahead of UTC is not
+    dated after the service's today and refused.
+    """
+    return service.clock().date()
 
 
 @dataclass(frozen=True)
@@ -165,7 +175,10 @@ def render() -> None:
         _no_plan(service, actor, target)
     else:
         instrument = service.plan_instrument(plan)
-        tabs = st.tabs(["Plan", "Delivery log", "Reviews", "Pictures"])
+        # Keyed and tracked, so a rerun (a session logged, a field saved) keeps the tab open.
+        tabs = st.tabs(
+            ["Plan", "Delivery log", "Reviews", "Pictures"], key=_key("tabs"), on_change="rerun"
+        )
         with tabs[0]:
             if plan.plan.status is PlanStatus.DRAFT and can(actor, Action.EDIT_PLAN, team):
                 _editor(service, actor, target, instrument)
@@ -237,7 +250,7 @@ def _no_plan(service: Service, actor: Actor, target: Target) -> None:
         period = cols[1].selectbox("Period", [p.value for p in Period], key=_key("start", "period"))
         review_on = st.date_input(
             "First review",
-            value=dt.date.today() + dt.timedelta(days=56),
+            value=_today(service) + dt.timedelta(days=56),
             key=_key("start", "review_on"),
         )
         if st.form_submit_button("Start the plan", type="primary", icon=":material/add:"):
@@ -247,7 +260,7 @@ def _no_plan(service: Service, actor: Actor, target: Target) -> None:
                     target.reference,
                     facilitators=facilitators,
                     frequency={"sessions": int(count), "per": period},
-                    review_on=review_on if isinstance(review_on, dt.date) else dt.date.today(),
+                    review_on=review_on if isinstance(review_on, dt.date) else _today(service),
                 )
             except InstrumentError as error:
                 _problems(error)
@@ -294,11 +307,23 @@ def _on_change(target: Target, field: str, reader: Any) -> None:
     _save_field(target, field, reader())
 
 
+def _edit_key(*parts: object) -> str:
+    """Return a draft field's widget key, e.g. `...edit.order_reason`.
+
+    "Load their version" moves every field to a new generation of keys, so that the browser
+    draws them afresh from the stored draft (a widget keeps its own value under its old key).
+    """
+    generation = st.session_state.get(_key("generation", "edit"), 0)
+    return _key("edit", *parts) + (f".g{generation}" if generation else "")
+
+
 def _reload(target: Target) -> None:
-    """Forget the widgets and the known draft: the next run reads the stored plan."""
+    """Forget the widgets and the known draft: the next run reads the stored plan afresh."""
     for key in list(st.session_state.keys()):
         if str(key).startswith(_key("edit")) or str(key) in (_key("draft"), _key("conflict")):
             del st.session_state[key]
+    generation = _key("generation", "edit")
+    st.session_state[generation] = st.session_state.get(generation, 0) + 1
 
 
 def _keep_mine(target: Target) -> None:
@@ -327,10 +352,19 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     versions = service.plan_versions(actor, target.reference)
     draft = versions[-1]
     known = st.session_state.get(_key("draft"))
-    if not (isinstance(known, PlanDraft) and known.version == draft.version):
+    drawn = _edit_key("order_reason") in st.session_state  # the fields hold their values
+    if not (isinstance(known, PlanDraft) and known.version == draft.version and drawn):
         st.session_state[_key("draft")] = draft
     elif known.revision != draft.revision and _key("conflict") not in st.session_state:
-        st.session_state[_key("draft")] = draft  # saved elsewhere, nothing pending here
+        # Saved in another tab or by another person since this page drew the draft: its fields
+        # may show older values, so say so now; a save based on them is refused.
+        at = draft.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+        st.session_state[_key("conflict")] = (
+            None,
+            None,
+            f"plan version {draft.version} was changed by {draft.saved_by or 'system'} at {at}, "
+            "in another tab or by another person; load their version before you change it",
+        )
     plan = draft.plan
     pending = st.session_state.get(_key("conflict"))
     if isinstance(pending, tuple):
@@ -343,19 +377,20 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
             args=(target,),
             width="stretch",
         )
-        right.button(
-            f"Save my {pending[0].replace('_', ' ')} over it",
-            key=_key("conflict", "mine"),
-            on_click=_keep_mine,
-            args=(target,),
-            width="stretch",
-        )
+        if pending[0] is not None:  # a change of mine was refused: it may be saved over theirs
+            right.button(
+                f"Save my {pending[0].replace('_', ' ')} over it",
+                key=_key("conflict", "mine"),
+                on_click=_keep_mine,
+                args=(target,),
+                width="stretch",
+            )
     saved = st.session_state.get(_key("saved"))
     if isinstance(saved, tuple):
         st.caption(f"Saved ({saved[0].replace('_', ' ')}) at {saved[1].strftime('%H:%M:%S UTC')}.")
     roster = service.plan_roster(actor, target.reference)
     st.subheader(f"Draft plan, version {draft.version}")
-    fac_key = _key("edit", "facilitators")
+    fac_key = _edit_key("facilitators")
     st.multiselect(
         "Facilitators (one or two)",
         sorted(set(roster) | set(plan.facilitators)),
@@ -368,9 +403,9 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     _field_error("facilitators")
     cols = st.columns(3)
     count_key, period_key, review_key = (
-        _key("edit", "count"),
-        _key("edit", "period"),
-        _key("edit", "review_on"),
+        _edit_key("count"),
+        _edit_key("period"),
+        _edit_key("review_on"),
     )
 
     def frequency() -> dict[str, Any]:
@@ -408,7 +443,7 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
     _field_error("review_on")
     st.markdown("**Sessions, in planned order** (edit the order, add or remove rows)")
     options = list(instrument.session_by_id)
-    sessions_key = _key("edit", "sessions")
+    sessions_key = _edit_key("sessions")
     st.data_editor(
         _text_frame(
             session=[s.session for s in plan.sessions],
@@ -434,7 +469,7 @@ def _editor(service: Service, actor: Actor, target: Target, instrument: Instrume
         width="stretch",
     )
     _field_error("sessions")
-    order_key = _key("edit", "order_reason")
+    order_key = _edit_key("order_reason")
     st.text_area(
         "Why the order departs from the suggestion (if it does)",
         value=plan.order_reason or "",
@@ -496,7 +531,7 @@ def _dropped_editor(
         return
     st.markdown("**Suggested sessions left out** (each needs a reason)")
     reasons = {d.session: d.reason or "" for d in plan.dropped}
-    keys = {session: _key("edit", "dropped", session) for session in left_out}
+    keys = {session: _edit_key("dropped", session) for session in left_out}
 
     def dropped() -> list[dict[str, Any]]:
         return [
@@ -518,7 +553,7 @@ def _dropped_editor(
 
 def _goals_editor(target: Target, plan: Plan) -> None:
     st.markdown("**Good Lives approach goals**")
-    key = _key("edit", "goals")
+    key = _edit_key("goals")
     goods = [g.value for g in instrument_goods()]
     st.data_editor(
         _text_frame(
@@ -611,14 +646,12 @@ def _plan_actions(service: Service, actor: Actor, target: Target, records: CaseP
                 f"Signed 'agreed by {plain(actor.username)}' with today's date; an agreed plan "
                 "no longer changes (it is amended instead)."
             )
-            password = None
-            if service.needs_password(actor):
-                password = st.text_input(
-                    "Password",
-                    type="password",
-                    key=_key("agree", "password"),
-                    help="Your last sign-in was more than 5 minutes ago: enter it again.",
-                )
+            password = _password_entry(
+                service,
+                actor,
+                "agree",
+                "Your last sign-in was more than 5 minutes ago: enter it again.",
+            )
             if st.button("Sign", key=_key("agree", "confirm"), type="primary"):
                 try:
                     if password is not None:
@@ -664,85 +697,178 @@ def _delivery(
     if records.state.status.value != "ended":
         _log_form(service, actor, target, instrument, agreed)
     if records.delivery:
-        _entry_editor(service, actor, target, instrument)
+        _entry_editor(service, actor, target, instrument, records)
+
+
+def _team_roster(service: Service, actor: Actor, target: Target) -> list[str]:
+    """Return who may facilitate the case now (its team's practitioners), or [] when unknown."""
+    try:
+        return service.plan_roster(actor, target.reference)
+    except InstrumentError:
+        return []
+
+
+def _person(roster: list[str]) -> Any:
+    """Return a facilitator's label: the username, marked when no longer of the case's team.
+
+    The plan may name someone who has since moved team or left; choosing them is refused by the
+    service, and the list says why before anyone tries.
+    """
+
+    def label(name: str) -> str:
+        if not roster or name in roster:
+            return name
+        return f"{name} (no longer of this case's team)"
+
+    return label
+
+
+def _when_and_who(
+    service: Service,
+    cols: Any,
+    labels: tuple[str, str],
+    facilitators: list[str],
+    keys: tuple[str, str],
+    roster: list[str],
+) -> tuple[Any, list[str]]:
+    """A form's date (today by default) and its one or two facilitators, in the first columns.
+
+    Their first values are set in the session state rather than passed to the widgets, so that
+    a callback may set them again (emptying the form) without Streamlit's warning.
+    """
+    today = _today(service)  # a session or review is dated on or before the day it is recorded
+    date_key, people_key = _key(keys[0], "date"), _key(*keys)
+    st.session_state.setdefault(date_key, today)
+    st.session_state.setdefault(people_key, list(facilitators))
+    day = cols[0].date_input(labels[0], max_value=today, key=date_key)
+    people = cols[1].multiselect(
+        labels[1], facilitators, max_selections=2, format_func=_person(roster), key=people_key
+    )
+    return day, list(people)
 
 
 def _log_form(
     service: Service, actor: Actor, target: Target, instrument: Instrument, plan: Plan
 ) -> None:
-    with st.form(_key("log"), border=True, clear_on_submit=True):
+    # Not `clear_on_submit`: that empties the form in the browser on every submit, so a
+    # refused entry would lose what was typed. `_submit_log` empties it once the entry is logged.
+    for name, empty in _log_defaults(service, plan.facilitators).items():
+        st.session_state.setdefault(_key("log", name), empty)
+    with st.form(_key("log"), border=True):
         st.markdown("**Log a session**")
         cols = st.columns(3)
-        day = cols[0].date_input("Date", value=dt.date.today(), key=_key("log", "date"))
-        present = cols[1].multiselect(
-            "Facilitators present",
+        _when_and_who(
+            service,
+            cols,
+            ("Date", "Facilitators present"),
             plan.facilitators,
-            default=plan.facilitators,
-            max_selections=2,
-            key=_key("log", "facilitators"),
+            ("log", "facilitators"),
+            _team_roster(service, actor, target),
         )
-        attendance = cols[2].selectbox(
+        cols[2].selectbox(
             "Attendance",
             list(Attendance),
             format_func=lambda a: ATTENDANCE_LABELS[a],
             key=_key("log", "attendance"),
         )
-        sessions = st.multiselect(
+        st.multiselect(
             "Sessions covered (or due)",
-            [s.session for s in plan.sessions]
-            + [s for s in instrument.session_by_id if s not in {p.session for p in plan.sessions}],
+            session_choices(instrument, plan),
             format_func=lambda s: session_title(instrument, s),
             max_selections=6,
             key=_key("log", "sessions"),
         )
         halves = st.columns(2)
-        minutes = halves[0].number_input(
-            "Minutes (attended)", min_value=0, max_value=480, value=60, key=_key("log", "minutes")
+        halves[0].number_input(
+            "Minutes (attended)", min_value=0, max_value=480, key=_key("log", "minutes")
         )
-        engagement = halves[1].selectbox(
+        halves[1].selectbox(
             "Engagement as you saw it (attended)",
             [None, *Engagement],
             format_func=lambda e: "-" if e is None else e.value,
             key=_key("log", "engagement"),
         )
-        reason = st.text_input(
+        st.text_input(
             "Reason (when the session did not take place)",
             max_chars=2000,
             key=_key("log", "reason"),
         )
-        notes = st.text_area("Notes", max_chars=20000, key=_key("log", "notes"))
-        if st.form_submit_button("Log the session", type="primary", icon=":material/add:"):
-            attendance = Attendance(attendance or Attendance.ATTENDED)
-            attended = attendance is Attendance.ATTENDED
-            entry = {
-                "date": day.isoformat() if isinstance(day, dt.date) else "",
-                "facilitators": present,
-                "sessions": sessions,
-                "attendance": attendance.value,
-                "reason": reason.strip() or None,
-                "duration_minutes": int(minutes) if attended and minutes else None,
-                "engagement": engagement.value if attended and engagement else None,
-                "notes": notes.strip() or None,
-            }
-            try:
-                logged = service.log_session(actor, target.reference, entry)
-            except InstrumentError as error:
-                _problems(error)
-                return
-            state.flash(f"Session {logged.entry.number} is logged.")
-            st.rerun()
+        st.text_area("Notes", max_chars=20000, key=_key("log", "notes"))
+        st.form_submit_button(
+            "Log the session",
+            type="primary",
+            icon=":material/add:",
+            on_click=_submit_log,
+            args=(target, list(plan.facilitators)),
+        )
+        error = st.session_state.get(_key("log", "error"))
+        if isinstance(error, InstrumentError):
+            _problems(error)
 
 
-def _entry_editor(service: Service, actor: Actor, target: Target, instrument: Instrument) -> None:
+def _log_defaults(service: Service, facilitators: list[str]) -> dict[str, Any]:
+    """Return the empty log form: today, the plan's facilitators, attended, an hour."""
+    return {
+        "date": _today(service),
+        "facilitators": list(facilitators),
+        "attendance": Attendance.ATTENDED,
+        "sessions": [],
+        "minutes": 60,
+        "engagement": None,
+        "reason": "",
+        "notes": "",
+    }
+
+
+def _submit_log(target: Target, facilitators: list[str]) -> None:
+    """Log the form's session; on success empty the form (a callback may set its widgets)."""
+    actor = current_actor()
+    if actor is None:
+        return
+    service = current_service()
+    value = st.session_state.get
+    day = value(_key("log", "date"))
+    attendance = Attendance(value(_key("log", "attendance")) or Attendance.ATTENDED)
+    attended = attendance is Attendance.ATTENDED
+    minutes = value(_key("log", "minutes"))
+    engagement = value(_key("log", "engagement"))
+    entry = {
+        "date": day.isoformat() if isinstance(day, dt.date) else "",
+        "facilitators": list(value(_key("log", "facilitators")) or []),
+        "sessions": list(value(_key("log", "sessions")) or []),
+        "attendance": attendance.value,
+        "reason": str(value(_key("log", "reason")) or "").strip() or None,
+        "duration_minutes": int(minutes) if attended and minutes else None,
+        "engagement": Engagement(engagement).value if attended and engagement else None,
+        "notes": str(value(_key("log", "notes")) or "").strip() or None,
+    }
+    try:
+        logged = service.log_session(actor, target.reference, entry)
+    except InstrumentError as error:
+        st.session_state[_key("log", "error")] = error
+        return
+    st.session_state.pop(_key("log", "error"), None)
+    for name, empty in _log_defaults(service, facilitators).items():
+        st.session_state[_key("log", name)] = empty
+    state.flash(f"Session {logged.entry.number} is logged.")
+
+
+def _entry_editor(
+    service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
+) -> None:
     entries = service.delivery_log(actor, target.reference)
     numbers = [e.entry.number for e in entries]
     with st.expander("Correct a logged session", icon=":material/edit:"):
         number = st.selectbox("Entry", numbers, index=len(numbers) - 1, key=_key("entry", "number"))
         found = next(e for e in entries if e.entry.number == number)
         known = st.session_state.get(_key("entry", number))
-        current = isinstance(known, DeliveryView) and known.revision == found.revision
-        if not current and _key("entry", "conflict") not in st.session_state:
+        drawn = _field_key(number, "notes") in st.session_state  # the fields hold their values
+        if not isinstance(known, DeliveryView) or not drawn:
             st.session_state[_key("entry", number)] = found
+        elif known.revision != found.revision and _key("entry", "conflict") not in st.session_state:
+            # Saved in another tab or by another person since this page drew the entry: its
+            # fields may show older values, so say so now; a save based on them is refused.
+            st.session_state[_key("entry", "conflict")] = _changed_elsewhere(found)
         pending = st.session_state.get(_key("entry", "conflict"))
         if isinstance(pending, str):
             st.warning(plain(pending), icon=":material/sync_problem:")
@@ -750,11 +876,15 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
                 st.session_state.pop(_key("entry", "conflict"), None)
                 st.session_state[_key("entry", number)] = found
                 for key in list(st.session_state.keys()):
-                    if str(key).startswith(_key("entry", "field")):
+                    if str(key).startswith(_key("entry", "error")):
                         del st.session_state[key]
+                # New widget keys: every field is drawn afresh from the stored entry.
+                generation = _key("entry", "generation")
+                st.session_state[generation] = st.session_state.get(generation, 0) + 1
                 st.rerun()
         _entry_fields(target, number, found)
-        notes_key = _key("entry", "field", number, "notes")
+        _entry_people(service, actor, target, instrument, records, found)
+        notes_key = _field_key(number, "notes")
         st.text_area(
             "Notes",
             value=found.entry.notes or "",
@@ -763,7 +893,7 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
             on_change=_save_entry,
             args=(target, number, lambda: {"notes": st.session_state[notes_key].strip() or None}),
         )
-        minutes_key = _key("entry", "field", number, "minutes")
+        minutes_key = _field_key(number, "minutes")
         if found.entry.attendance is Attendance.ATTENDED:
             st.number_input(
                 "Minutes",
@@ -778,7 +908,31 @@ def _entry_editor(service: Service, actor: Actor, target: Target, instrument: In
                     lambda: {"duration_minutes": int(st.session_state[minutes_key])},
                 ),
             )
-        error = st.session_state.get(_key("entry", "error"))
+        _entry_error(number, "notes", "duration_minutes")
+
+
+def _field_key(number: int, name: str) -> str:
+    """Return a correction field's widget key, e.g. `...entry.field.1.notes`.
+
+    "Load their version" moves every field to a new generation of keys, so that the browser
+    draws them afresh from the stored entry (a widget keeps its own value under its old key).
+    """
+    generation = st.session_state.get(_key("entry", "generation"), 0)
+    return _key("entry", "field", number, name) + (f".g{generation}" if generation else "")
+
+
+def _changed_elsewhere(found: DeliveryView) -> str:
+    at = found.saved_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"log entry {found.entry.number} was changed by {found.saved_by or 'system'} at {at}, "
+        "in another tab or by another person; load their version before you change it"
+    )
+
+
+def _entry_error(number: int, *fields: str) -> None:
+    """Show, beside its field, why the service refused a change to the entry."""
+    for field in fields:
+        error = st.session_state.get(_key("entry", "error", number, field))
         if isinstance(error, InstrumentError):
             _problems(error)
 
@@ -787,16 +941,17 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
     """The entry's date, attendance (with its reason) and engagement, each saved on change."""
     entry = found.entry
     cols = st.columns(3)
-    date_key = _key("entry", "field", number, "date")
+    date_key = _field_key(number, "date")
     cols[0].date_input(
         "Date",
         value=entry.date,
+        max_value=max(entry.date, _today(current_service())),
         key=date_key,
         on_change=_save_entry,
         args=(target, number, lambda: {"date": st.session_state[date_key].isoformat()}),
     )
-    attendance_key = _key("entry", "field", number, "attendance")
-    reason_key = _key("entry", "field", number, "reason")
+    attendance_key = _field_key(number, "attendance")
+    reason_key = _field_key(number, "reason")
 
     def attendance() -> dict[str, Any]:
         reason = str(st.session_state.get(reason_key) or "").strip() or None
@@ -813,7 +968,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
         args=(target, number, attendance),
     )
     if entry.attendance is Attendance.ATTENDED:
-        engagement_key = _key("entry", "field", number, "engagement")
+        engagement_key = _field_key(number, "engagement")
         levels = [e.value for e in Engagement]
         cols[2].selectbox(
             "Engagement",
@@ -823,6 +978,7 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
             on_change=_save_entry,
             args=(target, number, lambda: {"engagement": st.session_state[engagement_key]}),
         )
+    _entry_error(number, "date", "engagement")
     st.text_input(
         "Reason (when the session did not take place)",
         value=entry.reason or "",
@@ -831,6 +987,61 @@ def _entry_fields(target: Target, number: int, found: DeliveryView) -> None:
         on_change=_save_entry,
         args=(target, number, attendance),
     )
+    _entry_error(number, "attendance")
+
+
+def session_choices(instrument: Instrument, plan: Plan | None) -> list[str]:
+    """Return the catalogue sessions to choose from: the plan's in its order, then the rest."""
+    planned = [s.session for s in plan.sessions] if plan else []
+    return planned + [s for s in instrument.session_by_id if s not in planned]
+
+
+def _entry_people(
+    service: Service,
+    actor: Actor,
+    target: Target,
+    instrument: Instrument,
+    records: CasePlan,
+    found: DeliveryView,
+) -> None:
+    """The entry's facilitators present and catalogue sessions covered, each saved on change.
+
+    The facilitators offered are the plan's and the team's; one who has since left the team
+    (or was deactivated) stays on the list so that an entry naming them still shows them, and
+    choosing them again is refused by the service with its reason beside the field.
+    """
+    entry = found.entry
+    number = entry.number
+    plan = next((p for p in records.plans if p.plan.version == entry.plan_version), None)
+    roster = _team_roster(service, actor, target)
+    people = list(dict.fromkeys([*(plan.facilitators if plan else []), *roster]))
+    people += [name for name in entry.facilitators if name not in people]
+    people_key = _field_key(number, "facilitators")
+    st.multiselect(
+        "Facilitators present",
+        people,
+        default=entry.facilitators,
+        max_selections=2,
+        format_func=_person(roster),
+        key=people_key,
+        on_change=_save_entry,
+        args=(target, number, lambda: {"facilitators": list(st.session_state[people_key])}),
+        help="One or two of the case's team who were in the session.",
+    )
+    _entry_error(number, "facilitators")
+    sessions_key = _field_key(number, "sessions")
+    choices = session_choices(instrument, plan)
+    st.multiselect(
+        "Sessions covered (or due)",
+        choices + [s for s in entry.sessions if s not in choices],
+        default=entry.sessions,
+        format_func=lambda s: session_title(instrument, s),
+        max_selections=6,
+        key=sessions_key,
+        on_change=_save_entry,
+        args=(target, number, lambda: {"sessions": list(st.session_state[sessions_key])}),
+    )
+    _entry_error(number, "sessions")
 
 
 def _save_entry(target: Target, number: int, reader: Any) -> None:
@@ -838,17 +1049,19 @@ def _save_entry(target: Target, number: int, reader: Any) -> None:
     known = st.session_state.get(_key("entry", number))
     if actor is None or not isinstance(known, DeliveryView):
         return
+    changes = reader()
+    error_key = _key("entry", "error", number, next(iter(changes)))
     try:
         saved = current_service().save_session(
-            actor, target.reference, number, reader(), base_revision=known.revision
+            actor, target.reference, number, changes, base_revision=known.revision
         )
     except ConflictError as error:
         st.session_state[_key("entry", "conflict")] = error.message
         return
     except InstrumentError as error:
-        st.session_state[_key("entry", "error")] = error
+        st.session_state[error_key] = error
         return
-    st.session_state.pop(_key("entry", "error"), None)
+    st.session_state.pop(error_key, None)
     st.session_state.pop(_key("entry", "conflict"), None)
     st.session_state[_key("entry", number)] = saved
 
@@ -881,14 +1094,13 @@ def _reviews(
         return
     with st.form(_key("review"), border=True):
         st.markdown("**Record a progress review**")
-        pair = st.columns(2)
-        day = pair[0].date_input("Reviewed on", value=dt.date.today(), key=_key("review", "date"))
-        by = pair[1].multiselect(
-            "Reviewed by",
+        day, by = _when_and_who(
+            service,
+            st.columns(2),
+            ("Reviewed on", "Reviewed by"),
             agreed.facilitators,
-            default=agreed.facilitators,
-            max_selections=2,
-            key=_key("review", "by"),
+            ("review", "by"),
+            _team_roster(service, actor, target),
         )
         progress = []
         for area in agreed.focus:
@@ -921,7 +1133,7 @@ def _reviews(
         )
         next_on = cols[2].date_input(
             "Next review (unless it ends)",
-            value=dt.date.today() + dt.timedelta(days=56),
+            value=_today(service) + dt.timedelta(days=56),
             key=_key("review", "next"),
         )
         ending_reason = st.text_input(
@@ -990,24 +1202,31 @@ def _pictures(instrument: Instrument, records: CasePlan) -> None:
         charts.facts_table(text)
 
 
+def _password_entry(service: Service, actor: Actor, purpose: str, why: str) -> str | None:
+    """Ask for the password when the sign-in's entry has aged (a signature, an export)."""
+    if not service.needs_password(actor):
+        return None
+    return st.text_input("Password", type="password", key=_key(purpose, "password"), help=why)
+
+
+PLAN_DOWNLOADS: tuple[tuple[PlanFormat, str, str], ...] = (
+    ("html", "HTML", "text/html"),
+    ("pdf", "PDF", "application/pdf"),
+    ("docx", "Word", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+)
+
+
 def _downloads(
     service: Service, actor: Actor, target: Target, instrument: Instrument, records: CasePlan
 ) -> None:
-    from instrument.service.documents import plan_report
-
     with st.expander("Download the plan", icon=":material/download:"):
         st.write(
             "The 'plan only' report is for the participant's file: the plan, attendance and the "
             "change seen, with no evidence, no session notes and no review evidence."
         )
-        password = None
-        if service.needs_password(actor):
-            password = st.text_input(
-                "Password",
-                type="password",
-                key=_key("download", "password"),
-                help="Downloads need your password within the last 5 minutes.",
-            )
+        password = _password_entry(
+            service, actor, "download", "Downloads need your password within the last 5 minutes."
+        )
         if st.button("Prepare the plan-only report", key=_key("download", "prepare")):
             try:
                 if password is not None:
@@ -1016,29 +1235,17 @@ def _downloads(
             except InstrumentError as error:
                 _problems(error)
                 return
-            st.session_state[_key("download", "html")] = plan_report(
-                instrument, plan_only(exported), "html"
-            )
-            st.session_state[_key("download", "pdf")] = plan_report(
-                instrument, plan_only(exported), "pdf"
-            )
-        html = st.session_state.get(_key("download", "html"))
-        if isinstance(html, bytes):
-            st.download_button(
-                "Plan only (HTML)",
-                html,
-                file_name=f"{target.reference.replace('/', '-')}-plan.html",
-                mime="text/html",
-                key=_key("download", "html", "button"),
-                on_click="ignore",
-            )
-        pdf = st.session_state.get(_key("download", "pdf"))
-        if isinstance(pdf, bytes):
-            st.download_button(
-                "Plan only (PDF)",
-                pdf,
-                file_name=f"{target.reference.replace('/', '-')}-plan.pdf",
-                mime="application/pdf",
-                key=_key("download", "pdf", "button"),
-                on_click="ignore",
-            )
+            for fmt, _, _ in PLAN_DOWNLOADS:
+                st.session_state[_key("download", fmt)] = plan_report(instrument, exported, fmt)
+        name = target.reference.replace("/", "-")
+        for fmt, label, mime in PLAN_DOWNLOADS:
+            content = st.session_state.get(_key("download", fmt))
+            if isinstance(content, bytes):
+                st.download_button(
+                    f"Plan only ({label})",
+                    content,
+                    file_name=f"{name}-plan.{fmt}",
+                    mime=mime,
+                    key=_key("download", fmt, "button"),
+                    on_click="ignore",
+                )
