@@ -6,6 +6,7 @@ import asyncio
 import base64
 import gzip
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,10 @@ def _get(app: Starlette, path: str, headers: dict[str, str]) -> Answer:
     async def send(message: dict[str, object]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    # A thread of its own: another test in this process (Playwright's sync API) may have left
+    # an event loop running in the main thread, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
     raw = sent[0]["headers"]
     assert isinstance(raw, list)
     body = b"".join(bytes(m.get("body", b"")) for m in sent[1:])  # type: ignore[arg-type]
