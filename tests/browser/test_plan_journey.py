@@ -27,6 +27,7 @@ from tests.browser.conftest import (
     PASSWORD,
     Account,
     AppServer,
+    pick_option,
     sign_in,
     wait_for_app,
 )
@@ -192,8 +193,9 @@ def test_from_assessment_to_a_completed_intervention(page: Page, app_server: App
     sign_in(page, app_server, "fay", f"/plan?case={reference}")
     _tab(page, "Delivery log")
     form = page.get_by_test_id("stForm")
-    form.get_by_role("combobox", name="Attendance").click()
-    page.get_by_role("option", name="declined", exact=True).click()
+    # Opened once the page is still: Streamlit closes an open list when the page around it
+    # scrolls (the shared step of the journey; a direct click lost the choice once under load).
+    pick_option(page, form.get_by_role("combobox", name="Attendance"), "declined")
     _select(page, form.get_by_role("combobox", name="Sessions covered (or due)"), sessions[6])
     page.keyboard.press("Escape")
     form.get_by_role("textbox", name="Reason (when the session did not take place)").fill(
