@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import gzip
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -19,62 +15,9 @@ from starlette.routing import Route
 
 from instrument.ui.index_page import HINT, MARKER, IndexHint, with_hint
 from instrument.ui.web_security import content_security_policy, streamlit_index
+from tests.ui.asgi_support import asgi_get
 
 SCRIPT = "console.log('x'.repeat(2000))"
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: dict[str, str]
-    content: bytes
-
-    @property
-    def text(self) -> str:
-        body = self.content
-        if self.headers.get("content-encoding") == "gzip":
-            body = gzip.decompress(body)
-        return body.decode()
-
-
-def _get(app: Starlette, path: str, headers: dict[str, str]) -> Answer:
-    """Send one GET through the ASGI app and collect the answer."""
-    raw_path, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": raw_path,
-        "raw_path": raw_path.encode(),
-        "query_string": query.encode(),
-        "headers": [(b"host", b"127.0.0.1:8501")]
-        + [(k.encode(), v.encode()) for k, v in headers.items()],
-        "server": ("127.0.0.1", 8501),
-        "client": ("127.0.0.1", 5000),
-        "root_path": "",
-    }
-    sent: list[dict[str, object]] = []
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    # A thread of its own: another test in this process (Playwright's sync API) may have left
-    # an event loop running in the main thread, where asyncio.run refuses to start.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
-    raw = sent[0]["headers"]
-    assert isinstance(raw, list)
-    body = b"".join(bytes(m.get("body", b"")) for m in sent[1:])  # type: ignore[arg-type]
-    return Answer(
-        int(sent[0]["status"]),  # type: ignore[call-overload]
-        {k.decode().lower(): v.decode() for k, v in raw},
-        body,
-    )
 
 
 def _app() -> Starlette:
@@ -105,7 +48,7 @@ def test_the_content_security_policy_allows_the_hint_by_its_hash() -> None:
 
 
 def test_a_page_asked_for_by_a_browser_comes_with_the_hint() -> None:
-    answer = _get(
+    answer = asgi_get(
         _app(), "/conference?case=C-1", {"accept": "text/html", "accept-encoding": "gzip"}
     )
     assert answer.status == 200
@@ -116,10 +59,10 @@ def test_a_page_asked_for_by_a_browser_comes_with_the_hint() -> None:
 
 
 def test_everything_else_passes_unchanged() -> None:
-    script = _get(_app(), "/static/app.js", {"accept": "*/*", "accept-encoding": "gzip"})
+    script = asgi_get(_app(), "/static/app.js", {"accept": "*/*", "accept-encoding": "gzip"})
     assert script.headers["content-encoding"] == "gzip"  # still compressed, still streamed
     assert script.text == SCRIPT
-    fetched = _get(_app(), "/conference", {"accept": "application/json"})
+    fetched = asgi_get(_app(), "/conference", {"accept": "application/json"})
     assert HINT not in fetched.text
 
 

@@ -37,6 +37,7 @@ from instrument.ui.web_security import (
     script_hashes,
     streamlit_index,
 )
+from tests.ui.asgi_support import asgi_get
 from tests.ui.conftest import Web, texts
 from tests.ui.test_sign_in import _cookie, _form, _post
 
@@ -47,33 +48,7 @@ ORIGIN = "http://127.0.0.1:8501"
 
 
 def _get(app: Starlette, *, scheme: str) -> dict[str, str]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": scheme,
-        "path": "/",
-        "raw_path": b"/",
-        "query_string": b"",
-        "headers": [(b"host", b"127.0.0.1:8501")],
-        "server": ("127.0.0.1", 8501),
-        "client": ("127.0.0.1", 5000),
-        "root_path": "",
-    }
-    sent: list[dict[str, object]] = []
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, object]) -> None:
-        sent.append(message)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()  # type: ignore[arg-type]
-    raw = sent[0]["headers"]
-    assert isinstance(raw, list)
-    return {k.decode().lower(): v.decode() for k, v in raw}
+    return asgi_get(app, "/", {}, scheme=scheme).headers
 
 
 def _headers_app() -> Starlette:
