@@ -13,6 +13,7 @@ from typing import Any
 from instrument.access import Role
 from instrument.assessment import Assessment, assessment_hash
 from instrument.formulation import Formulation, Review, formulation_json
+from instrument.plan import no_intervention_indicated
 from instrument.store.records import (
     NO_AREA_OFFERED,
     AssessmentRecord,
@@ -259,7 +260,7 @@ class SqliteFormulations:
                 "document": formulation_json(formulation),
                 "assessment_sha256": sha256,
                 "top_priority": top,
-                "no_intervention": int(_no_intervention(formulation)),
+                "no_intervention": int(no_intervention_indicated(formulation)),
                 "created_at": iso(now),
             },
         )
@@ -334,10 +335,3 @@ class SqliteSignatures:
             )
             for r in rows
         ]
-
-
-def _no_intervention(formulation: Formulation) -> bool:
-    """Return whether the assessor's summary judgement says no intervention is indicated."""
-    judgement = formulation.judgement
-    summary = judgement.summary_judgements if judgement is not None else None
-    return summary is not None and summary.no_intervention
