@@ -17,7 +17,15 @@ from playwright.sync_api import Page, expect
 
 from instrument.access import SYSTEM
 from instrument.service import Service
-from tests.browser.conftest import ARTIFACTS, PASSWORD, Account, AppServer, sign_in, wait_for_app
+from tests.browser.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    Account,
+    AppServer,
+    pick_option,
+    sign_in,
+    wait_for_app,
+)
 from tests.browser.test_accessibility import serious_violations
 from tests.browser.test_plan_journey import _settle
 from tests.plan_support import entry, finalised_case
@@ -151,8 +159,7 @@ def test_a_refused_log_keeps_what_was_typed(page: Page, app_server: AppServer) -
     page.get_by_role("tab", name="Delivery log", exact=True).click()
     _settle(page)
     form = page.get_by_test_id("stForm")
-    form.get_by_role("combobox", name="Attendance").click()
-    page.get_by_role("option", name="declined").click()
+    pick_option(page, form.get_by_role("combobox", name="Attendance"), "declined")
     form.get_by_role("textbox", name="Notes").fill("Typed before the refusal.")
     form.get_by_role("button", name="Log the session").click()
     _settle(page)
